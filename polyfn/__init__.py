@@ -1,0 +1,34 @@
+"""polyfn: write a cloud function once; run it on AWS Lambda, Azure Functions and Google Cloud.
+
+This module only re-exports; every name lives in a private module of its own.
+"""
+
+from polyfn._app import App, Function, Settings
+from polyfn._context import Context
+from polyfn._errors import ConfigError, EventError, HTTPError, PolyfnError, ScheduleError
+from polyfn._events import QueueMessage, StorageEvent, TimerEvent
+from polyfn._http import HttpRequest, HttpResponse
+from polyfn._multidict import Headers, QueryParams
+from polyfn._schedule import Schedule
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "App",
+    "ConfigError",
+    "Context",
+    "EventError",
+    "Function",
+    "HTTPError",
+    "Headers",
+    "HttpRequest",
+    "HttpResponse",
+    "PolyfnError",
+    "QueryParams",
+    "QueueMessage",
+    "Schedule",
+    "ScheduleError",
+    "Settings",
+    "StorageEvent",
+    "TimerEvent",
+]

@@ -1,0 +1,418 @@
+"""`App`: the functions of one polyfn application, their triggers, and the HTTP pipeline."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from polyfn._errors import ConfigError, HTTPError
+from polyfn._events import STORAGE_KINDS
+from polyfn._http import HttpResponse, dump_json, to_response
+from polyfn._routing import HTTP_METHODS, MethodNotAllowed, NoRoute, Route, Router
+from polyfn._schedule import Schedule
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+
+    from polyfn._context import Context
+    from polyfn._http import HttpRequest
+
+    Handler = Callable[..., Any]
+
+TRIGGER_KINDS = ("http", "schedule", "storage", "queue")
+
+
+class Settings:
+    """Per-function deployment settings, declared once and mapped to each cloud's terms.
+
+    `memory` in MB, `timeout` in seconds, `env` extra environment variables, `max_concurrency`
+    the most instances or concurrent executions, `retries` how many times a failed event is
+    retried, `dead_letter` the queue or topic that receives what still fails.
+    """
+
+    __slots__ = ("dead_letter", "env", "max_concurrency", "memory", "retries", "timeout")
+
+    def __init__(
+        self,
+        *,
+        memory: int | None = None,
+        timeout: float | None = None,
+        env: Mapping[str, str] | None = None,
+        max_concurrency: int | None = None,
+        retries: int | None = None,
+        dead_letter: str | None = None,
+    ) -> None:
+        for label, value in (("memory", memory), ("max_concurrency", max_concurrency)):
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ConfigError(f"{label} must be a positive integer, got {value!r}")
+        if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
+            raise ConfigError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        if retries is not None and (not isinstance(retries, int) or retries < 0):
+            raise ConfigError(f"retries must be a non-negative integer, got {retries!r}")
+        self.memory = memory
+        self.timeout = timeout
+        self.env: dict[str, str] = dict(env or {})
+        self.max_concurrency = max_concurrency
+        self.retries = retries
+        self.dead_letter = dead_letter
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __repr__(self) -> str:
+        set_ = {k: v for k, v in self.as_dict().items() if v not in (None, {})}
+        return f"Settings({set_})"
+
+
+class HttpTrigger:
+    __slots__ = ("body", "methods", "path")
+    kind = "http"
+
+    def __init__(self, path: str, methods: tuple[str, ...], body: type[Any] | None) -> None:
+        self.path = path
+        self.methods = methods
+        self.body = body
+
+
+class ScheduleTrigger:
+    __slots__ = ("schedule",)
+    kind = "schedule"
+
+    def __init__(self, schedule: Schedule) -> None:
+        self.schedule = schedule
+
+
+class StorageTrigger:
+    __slots__ = ("bucket", "events", "prefix", "suffix")
+    kind = "storage"
+
+    def __init__(self, bucket: str, events: tuple[str, ...], prefix: str, suffix: str) -> None:
+        self.bucket = bucket
+        self.events = events
+        self.prefix = prefix
+        self.suffix = suffix
+
+    def accepts(self, bucket: str, kind: str, key: str) -> bool:
+        return (
+            bucket == self.bucket
+            and kind in self.events
+            and key.startswith(self.prefix)
+            and key.endswith(self.suffix)
+        )
+
+
+class QueueTrigger:
+    __slots__ = ("batch_size", "fifo", "queue")
+    kind = "queue"
+
+    def __init__(self, queue: str, batch_size: int, fifo: bool) -> None:
+        self.queue = queue
+        self.batch_size = batch_size
+        self.fifo = fifo
+
+
+Trigger = HttpTrigger | ScheduleTrigger | StorageTrigger | QueueTrigger
+
+
+class Function:
+    """One function of the app: its name, its trigger, its handler and its settings."""
+
+    __slots__ = ("handler", "name", "settings", "trigger")
+
+    def __init__(self, name: str, trigger: Trigger, handler: Handler, settings: Settings) -> None:
+        self.name = name
+        self.trigger = trigger
+        self.handler = handler
+        self.settings = settings
+
+    @property
+    def kind(self) -> str:
+        return self.trigger.kind
+
+    def __repr__(self) -> str:
+        return f"Function({self.name!r}, {self.kind})"
+
+
+def _error_body(message: str, **extra: Any) -> bytes:
+    return dump_json({"error": message, **extra})
+
+
+class App:
+    """A polyfn application: named functions bound to HTTP routes, schedules, buckets and queues.
+
+    Adapters (polyfn_aws, polyfn_azure, polyfn_gcp) wrap one App into each cloud's entry point.
+    """
+
+    def __init__(self, name: str) -> None:
+        if not name or not name.replace("-", "").replace("_", "").isalnum():
+            raise ConfigError(f"app name {name!r} must be letters, digits, '-' or '_'")
+        self.name = name
+        self._functions: dict[str, Function] = {}
+        self.router: Router[Function] = Router()
+
+    # -- declaration -------------------------------------------------------------------------
+
+    def _register(
+        self,
+        trigger: Trigger,
+        function_name: str | None,
+        settings: dict[str, Any],
+    ) -> Callable[[Handler], Handler]:
+        built = Settings(**settings)
+
+        def decorator(handler: Handler) -> Handler:
+            name = function_name or getattr(handler, "__name__", None)
+            if not name or not name.replace("_", "").replace("-", "").isalnum():
+                raise ConfigError(f"function name {name!r} must be letters, digits, '-' or '_'")
+            if name in self._functions:
+                raise ConfigError(f"app {self.name!r} already has a function named {name!r}")
+            fn = Function(name, trigger, handler, built)
+            if isinstance(trigger, HttpTrigger):
+                self.router.add(trigger.path, list(trigger.methods), fn)
+            self._functions[name] = fn
+            return handler
+
+        return decorator
+
+    def http(
+        self,
+        path: str,
+        methods: Iterable[str] | None = None,
+        *,
+        body: type[Any] | None = None,
+        function_name: str | None = None,
+        **settings: Any,
+    ) -> Callable[[Handler], Handler]:
+        """Bind a handler ``(req, ctx) -> response`` to `path` and `methods` (default GET).
+
+        With ``body=Model`` (a pydantic model) the request body is validated first and the
+        handler is called as ``(req, ctx, model_instance)``; an invalid body is answered 400.
+        """
+        wanted = tuple(m.upper() for m in (methods or ("GET",)))
+        for m in wanted:
+            if m not in HTTP_METHODS:
+                raise ConfigError(f"route {path!r}: unknown HTTP method {m!r}")
+        if body is not None and not hasattr(body, "model_validate_json"):
+            raise ConfigError(f"route {path!r}: body= must be a pydantic model class, got {body!r}")
+        Route(path)  # validate the template now, so the error points at the decorator
+        return self._register(HttpTrigger(path, wanted, body), function_name, settings)
+
+    def schedule(
+        self,
+        schedule: str | Schedule,
+        *,
+        tz: str | None = None,
+        function_name: str | None = None,
+        **settings: Any,
+    ) -> Callable[[Handler], Handler]:
+        """Run a handler ``(event: TimerEvent, ctx)`` on a unix cron schedule (UTC unless `tz`)
+        or a `Schedule.rate(...)`."""
+        return self._register(
+            ScheduleTrigger(Schedule.parse(schedule, tz)), function_name, settings
+        )
+
+    def storage(
+        self,
+        bucket: str,
+        on: Iterable[str] = ("created",),
+        *,
+        prefix: str = "",
+        suffix: str = "",
+        function_name: str | None = None,
+        **settings: Any,
+    ) -> Callable[[Handler], Handler]:
+        """Run a handler ``(event: StorageEvent, ctx)`` when objects in `bucket` change."""
+        if isinstance(on, str):
+            on = (on,)
+        kinds = tuple(on)
+        if not bucket:
+            raise ConfigError("storage bucket name must not be empty")
+        for kind in kinds:
+            if kind not in STORAGE_KINDS:
+                raise ConfigError(
+                    f"storage on={kind!r}: expected one of {', '.join(STORAGE_KINDS)}"
+                )
+        if not kinds:
+            raise ConfigError("storage on= must name at least one event kind")
+        trigger = StorageTrigger(bucket, kinds, prefix, suffix)
+        return self._register(trigger, function_name, settings)
+
+    def queue(
+        self,
+        queue: str,
+        *,
+        batch_size: int = 10,
+        fifo: bool = False,
+        function_name: str | None = None,
+        **settings: Any,
+    ) -> Callable[[Handler], Handler]:
+        """Run a handler ``(msg: QueueMessage, ctx)`` for each message on `queue`.
+
+        A raise fails that message: it is retried or dead-lettered, never acknowledged.
+        """
+        if not queue:
+            raise ConfigError("queue name must not be empty")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
+        return self._register(QueueTrigger(queue, batch_size, fifo), function_name, settings)
+
+    # -- lookup ------------------------------------------------------------------------------
+
+    @property
+    def functions(self) -> list[Function]:
+        return list(self._functions.values())
+
+    def function(self, name: str) -> Function:
+        try:
+            return self._functions[name]
+        except KeyError:
+            raise ConfigError(
+                f"app {self.name!r} has no function {name!r}; it has: "
+                + (", ".join(self._functions) or "none")
+            ) from None
+
+    def functions_of(self, kind: str) -> list[Function]:
+        if kind not in TRIGGER_KINDS:
+            raise ConfigError(f"unknown trigger kind {kind!r}; expected one of {TRIGGER_KINDS}")
+        return [f for f in self._functions.values() if f.trigger.kind == kind]
+
+    def storage_functions(self, bucket: str, kind: str, key: str) -> list[Function]:
+        """The storage functions an object event in `bucket` of `kind` for `key` triggers."""
+        return [
+            f
+            for f in self._functions.values()
+            if isinstance(f.trigger, StorageTrigger) and f.trigger.accepts(bucket, kind, key)
+        ]
+
+    def queue_function(self, queue: str) -> Function | None:
+        for f in self._functions.values():
+            if isinstance(f.trigger, QueueTrigger) and f.trigger.queue == queue:
+                return f
+        return None
+
+    def describe(self) -> str:
+        """One line per function, for error messages that say what the app serves."""
+        lines = []
+        for f in self._functions.values():
+            t = f.trigger
+            if isinstance(t, HttpTrigger):
+                what = f"{'|'.join(t.methods)} {t.path}"
+            elif isinstance(t, ScheduleTrigger):
+                what = f"schedule {t.schedule}"
+            elif isinstance(t, StorageTrigger):
+                what = f"storage {t.bucket} on {','.join(t.events)}"
+                if t.prefix or t.suffix:
+                    what += f" ({t.prefix}*{t.suffix})"
+            else:
+                what = f"queue {t.queue}"
+            lines.append(f"{f.name}: {what}")
+        return "; ".join(lines) or "no functions"
+
+    # -- invocation --------------------------------------------------------------------------
+
+    def handle_http(
+        self, req: HttpRequest, ctx: Context, *, function: Function | None = None
+    ) -> HttpResponse:
+        """Route, validate, call and convert: always returns a response, never raises.
+
+        With `function`, only that function's route is considered (one cloud function per route).
+        """
+        try:
+            if function is None:
+                route, fn, params = self.router.match(req.method, req.path)
+            else:
+                route, fn, params = self._match_one(function, req)
+        except NoRoute:
+            return HttpResponse(_error_body("not found"), 404, content_type="application/json")
+        except MethodNotAllowed as exc:
+            resp = HttpResponse(
+                _error_body("method not allowed"), 405, content_type="application/json"
+            )
+            resp.headers.set("Allow", ", ".join(exc.allow))
+            return resp
+        if params:
+            req.path_params.update(params)
+        req.route = route.template
+        if ctx.function_name != fn.name:
+            ctx = ctx.with_function(fn.name)
+        trigger = fn.trigger
+        try:
+            if isinstance(trigger, HttpTrigger) and trigger.body is not None:
+                model = _validate_body(trigger.body, req.body)
+                if isinstance(model, HttpResponse):
+                    return model
+                req.model = model
+                result = fn.handler(req, ctx, model)
+            else:
+                result = fn.handler(req, ctx)
+            return to_response(result).normalized()
+        except HTTPError as exc:
+            resp = HttpResponse(
+                dump_json({"error": exc.detail if exc.detail is not None else _reason(exc.status)}),
+                exc.status,
+                exc.headers,
+                content_type="application/json",
+            )
+            return resp.normalized()
+        except Exception:
+            ctx.log.exception(
+                "unhandled exception in %s", fn.name, extra={"method": req.method, "path": req.path}
+            )
+            return HttpResponse(
+                _error_body("internal error", request_id=ctx.invocation_id),
+                500,
+                content_type="application/json",
+            )
+
+    def _match_one(
+        self, function: Function, req: HttpRequest
+    ) -> tuple[Route[Function], Function, dict[str, str]]:
+        trigger = function.trigger
+        if not isinstance(trigger, HttpTrigger):
+            raise ConfigError(f"function {function.name!r} is not an HTTP function")
+        route, fn, params = self.router.match(req.method, req.path)
+        if fn is not function:
+            # The cloud routed this request to `function`; another function owns the path.
+            raise NoRoute(req.path)
+        return route, fn, params
+
+    def invoke(self, function: Function, event: Any, ctx: Context) -> Any:
+        """Call a non-HTTP function's handler; a raise is logged with its traceback and re-raised,
+        so the adapter can fail the message or invocation as its cloud requires."""
+        if ctx.function_name != function.name:
+            ctx = ctx.with_function(function.name)
+        try:
+            return function.handler(event, ctx)
+        except Exception:
+            ctx.log.exception("%s failed", function.name)
+            raise
+
+
+def _reason(status: int) -> str:
+    from polyfn._http import reason_phrase
+
+    return reason_phrase(status).lower()
+
+
+def _validate_body(model: type[Any], body: bytes) -> Any:
+    """Validate a JSON body against a pydantic model: the instance, or a 400 response."""
+    import pydantic
+
+    try:
+        return model.model_validate_json(body or b"null")
+    except pydantic.ValidationError as exc:
+        errors = [
+            {
+                "loc": ".".join(str(p) for p in err.get("loc", ())) or "body",
+                "message": err.get("msg", ""),
+                "type": err.get("type", ""),
+            }
+            for err in exc.errors(include_url=False, include_input=False)
+        ]
+        message = (
+            "request body is not valid JSON"
+            if any(e["type"] == "json_invalid" for e in errors)
+            else "request body failed validation"
+        )
+        return HttpResponse(
+            dump_json({"error": message, "fields": errors}), 400, content_type="application/json"
+        )

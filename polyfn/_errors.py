@@ -1,0 +1,54 @@
+"""The error hierarchy. Every error polyfn raises derives from `PolyfnError`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class PolyfnError(Exception):
+    """Root of every error polyfn raises."""
+
+
+class ConfigError(PolyfnError, ValueError):
+    """An app declaration polyfn cannot honour (a bad route template, an unknown trigger kind)."""
+
+
+class EventError(PolyfnError, ValueError):
+    """A native input the adapter cannot read.
+
+    `field` names the part of the input that was wrong (a dotted path such as
+    ``requestContext.http.method``) and `source` the trigger the adapter expected there.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, source: str | None = None):
+        self.field = field
+        self.source = source
+        where = []
+        if source:
+            where.append(f"source {source}")
+        if field:
+            where.append(f"field {field!r}")
+        text = f"{message} ({', '.join(where)})" if where else message
+        super().__init__(text)
+
+
+class ScheduleError(PolyfnError, ValueError):
+    """A schedule that is invalid, or that a target cloud cannot express. The message says why."""
+
+
+class HTTPError(PolyfnError):
+    """Raised by a handler to answer with `status`; `detail` becomes the JSON body's ``error``."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        if not 400 <= status <= 599:
+            raise ConfigError(f"HTTPError status must be 4xx or 5xx, got {status}")
+        self.status = status
+        self.detail = detail
+        self.headers = dict(headers or {})
+        super().__init__(f"{status}: {detail}")

@@ -1,0 +1,139 @@
+"""The neutral non-HTTP events: timer ticks, storage-object events and queue messages."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    from polyfn._schedule import Schedule
+
+STORAGE_KINDS = ("created", "deleted", "archived", "metadata_updated")
+
+
+class TimerEvent:
+    """A schedule fired. `scheduled_time` is when it was due (UTC) where the cloud says so."""
+
+    __slots__ = ("name", "past_due", "raw", "schedule", "scheduled_time")
+
+    def __init__(
+        self,
+        name: str,
+        schedule: Schedule | None,
+        scheduled_time: datetime | None = None,
+        past_due: bool = False,
+        raw: Any = None,
+    ) -> None:
+        self.name = name
+        self.schedule = schedule
+        self.scheduled_time = scheduled_time
+        self.past_due = past_due
+        self.raw = raw
+
+    def __repr__(self) -> str:
+        return (
+            f"TimerEvent(name={self.name!r}, scheduled_time={self.scheduled_time!r}, "
+            f"past_due={self.past_due!r})"
+        )
+
+
+class StorageEvent:
+    """An object in a bucket (S3 bucket, Azure container, Cloud Storage bucket) changed.
+
+    `key` is decoded (S3's ``+`` is already a space); `size` is None where the cloud does not say
+    (deletes); `version` is the S3 version id, the Azure version/etag, or the GCS generation.
+    """
+
+    __slots__ = (
+        "bucket",
+        "content_type",
+        "etag",
+        "key",
+        "kind",
+        "raw",
+        "size",
+        "time",
+        "version",
+    )
+
+    def __init__(
+        self,
+        kind: str,
+        bucket: str,
+        key: str,
+        *,
+        time: datetime,
+        size: int | None = None,
+        etag: str | None = None,
+        content_type: str | None = None,
+        version: str | None = None,
+        raw: Any = None,
+    ) -> None:
+        if kind not in STORAGE_KINDS:
+            raise ValueError(f"storage event kind must be one of {STORAGE_KINDS}, got {kind!r}")
+        self.kind = kind
+        self.bucket = bucket
+        self.key = key
+        self.time = time
+        self.size = size
+        self.etag = etag
+        self.content_type = content_type
+        self.version = version
+        self.raw = raw
+
+    def __repr__(self) -> str:
+        return f"StorageEvent({self.kind} {self.bucket}/{self.key}, size={self.size!r})"
+
+
+class QueueMessage:
+    """One message from a queue (SQS, SNS, Azure Storage queue or Service Bus, Pub/Sub).
+
+    `delivery_count` is 1 on the first delivery; `group` is the FIFO message group, Service Bus
+    session or Pub/Sub ordering key where there is one. Raising from the handler fails this message
+    alone where the cloud allows it, and the whole invocation elsewhere: it is never acknowledged.
+    """
+
+    __slots__ = (
+        "attributes",
+        "body",
+        "delivery_count",
+        "enqueued_time",
+        "group",
+        "id",
+        "queue",
+        "raw",
+    )
+
+    def __init__(
+        self,
+        id: str,
+        body: bytes,
+        *,
+        queue: str,
+        attributes: Mapping[str, str] | None = None,
+        delivery_count: int = 1,
+        enqueued_time: datetime | None = None,
+        group: str | None = None,
+        raw: Any = None,
+    ) -> None:
+        self.id = id
+        self.body = bytes(body)
+        self.queue = queue
+        self.attributes: dict[str, str] = dict(attributes or {})
+        self.delivery_count = delivery_count
+        self.enqueued_time = enqueued_time
+        self.group = group
+        self.raw = raw
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def __repr__(self) -> str:
+        return f"QueueMessage(id={self.id!r}, queue={self.queue!r}, {len(self.body)} bytes)"
