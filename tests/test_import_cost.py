@@ -1,0 +1,41 @@
+"""Import-time guard (the Powertools habit): `import polyfn` stays stdlib-only and light."""
+
+import json
+import subprocess
+import sys
+
+FORBIDDEN = ("pydantic", "boto3", "botocore", "azure", "flask", "functions_framework",
+             "cloudevents", "werkzeug", "dataclasses", "inspect", "logging", "asyncio")  # fmt: skip
+
+
+def loaded_after(code: str) -> set[str]:
+    probe = (
+        "import sys\nbefore = set(sys.modules)\n"
+        + code
+        + "\nimport json\nprint(json.dumps(sorted(set(sys.modules) - before)))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return set(json.loads(out.stdout))
+
+
+def _roots(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+def test_import_polyfn_loads_no_cloud_library_nor_heavy_stdlib():
+    roots = _roots(loaded_after("import polyfn"))
+    assert not roots & set(FORBIDDEN), roots & set(FORBIDDEN)
+
+
+def test_import_polyfn_aws_and_building_a_handler_stays_light():
+    code = (
+        "import polyfn, polyfn_aws\napp = polyfn.App('a')\n"
+        "def f(r, c): return None\napp.http('/x')(f)\npolyfn_aws.handler(app)"
+    )
+    roots = _roots(loaded_after(code))
+    assert not roots & set(FORBIDDEN), roots & set(FORBIDDEN)
+
+
+def test_pydantic_loads_only_when_an_app_declares_a_model():
+    code = "import polyfn\napp = polyfn.App('a')\ndef f(r, c): return 1\napp.http('/x')(f)"
+    assert "pydantic" not in _roots(loaded_after(code))
