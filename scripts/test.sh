@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Set up everything the tests need and run them: lint, types, then the suite in parallel.
+# Needs only python3, pip and npm (for Azurite). Servers bind 127.0.0.1 and stop at exit.
+source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
+cd "$ROOT"
+STATE="$ROOT/.ci-state"
+mkdir -p "$STATE"
+
+echo "== installing polyfn, its adapters and the test tools"
+ensure_venv
+install_polyfn -r "$ROOT/requirements-dev.txt"
+
+echo "== installing Azurite (npm)"
+if [ ! -x "$STATE/azurite/node_modules/.bin/azurite" ]; then
+  npm install --prefix "$STATE/azurite" --no-audit --no-fund --silent azurite@3.37.0
+fi
+
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT INT TERM
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  "$PY" - "$1" <<'PYEOF'
+import socket, sys, time
+port = int(sys.argv[1]); deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.5).close(); sys.exit(0)
+    except OSError:
+        time.sleep(0.2)
+sys.exit(f"nothing listens on 127.0.0.1:{port}")
+PYEOF
+}
+
+echo "== starting moto_server, Azurite and a functions-framework server on 127.0.0.1"
+MOTO_PORT=$(free_port)
+"$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/moto.log" 2>&1 &
+PIDS+=($!)
+BLOB_PORT=$(free_port); QUEUE_PORT=$(free_port); TABLE_PORT=$(free_port)
+rm -rf "$STATE/azurite-data"; mkdir -p "$STATE/azurite-data"
+"$STATE/azurite/node_modules/.bin/azurite" --silent --disableTelemetry --skipApiVersionCheck --loose \
+  --location "$STATE/azurite-data" \
+  --blobHost 127.0.0.1 --blobPort "$BLOB_PORT" --queueHost 127.0.0.1 --queuePort "$QUEUE_PORT" \
+  --tableHost 127.0.0.1 --tablePort "$TABLE_PORT" >"$STATE/azurite.log" 2>&1 &
+PIDS+=($!)
+FF_PORT=$(free_port)
+"$VENV/bin/functions-framework" --source "$ROOT/conformance/gcp_main.py" --target http \
+  --signature-type http --host 127.0.0.1 --port "$FF_PORT" >"$STATE/functions-framework.log" 2>&1 &
+PIDS+=($!)
+wait_port "$MOTO_PORT"; wait_port "$BLOB_PORT"; wait_port "$QUEUE_PORT"; wait_port "$FF_PORT"
+
+KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+export POLYFN_TEST_MOTO_URL="http://127.0.0.1:$MOTO_PORT"
+export POLYFN_TEST_AZURITE="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$KEY;BlobEndpoint=http://127.0.0.1:$BLOB_PORT/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$QUEUE_PORT/devstoreaccount1;TableEndpoint=http://127.0.0.1:$TABLE_PORT/devstoreaccount1;"
+export POLYFN_TEST_FF_URL="http://127.0.0.1:$FF_PORT"
+export POLYFN_AZURITE_BIN="$STATE/azurite/node_modules/.bin/azurite"
+export PATH="$VENV/bin:$PATH"
+
+echo "== ruff"
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
+echo "== mypy (strict, the packages)"
+"$VENV/bin/mypy"
+echo "== pytest"
+"$VENV/bin/pytest" -n 2 -p no:cacheprovider "$@"
