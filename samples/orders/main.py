@@ -1,4 +1,4 @@
-"""Google Cloud Functions entry: deploy with `--entry-point http` (functions-framework --target http)."""
+"""GCP entry: `--entry-point http` (functions-framework --target http)."""
 
 import polyfn_gcp
 from orders_app import app

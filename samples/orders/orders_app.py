@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from polyfn import App, Context, HttpRequest, HttpResponse, HTTPError
+from polyfn import App, Context, HTTPError, HttpRequest, HttpResponse
 
 app = App("orders")
 

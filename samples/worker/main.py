@@ -1,4 +1,4 @@
-"""GCP entry: Pub/Sub messagePublished CloudEvents (`--target event --signature-type cloudevent`)."""
+"""GCP entry: Pub/Sub messagePublished CloudEvents (--signature-type cloudevent)."""
 
 import polyfn_gcp
 from worker_app import app

@@ -15,7 +15,7 @@ STOCK: dict[str, int] = {"apple": 10, "pear": 3}
 RESERVED: list[dict[str, object]] = []
 
 
-class OutOfStock(Exception):
+class OutOfStockError(Exception):
     pass
 
 
@@ -24,7 +24,9 @@ def reserve_stock(msg: QueueMessage, ctx: Context) -> None:
     order = msg.json()
     sku, quantity = order["sku"], int(order["quantity"])
     if STOCK.get(sku, 0) < quantity:
-        raise OutOfStock(f"order {msg.id}: {quantity} x {sku} wanted, {STOCK.get(sku, 0)} left")
+        raise OutOfStockError(
+            f"order {msg.id}: {quantity} x {sku} wanted, {STOCK.get(sku, 0)} left"
+        )
     STOCK[sku] -= quantity
     RESERVED.append({"id": msg.id, "sku": sku, "quantity": quantity, "try": msg.delivery_count})
     ctx.log.info("reserved", extra={"message_id": msg.id, "sku": sku, "quantity": quantity})
