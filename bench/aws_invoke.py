@@ -48,7 +48,7 @@ def sqs_event(n: int = 10) -> dict[str, Any]:
                         "stringListValues": [],
                         "binaryListValues": [],
                     },
-                },  # fmt: skip
+                },
                 "md5OfBody": "0" * 32,
                 "eventSource": "aws:sqs",
                 "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:orders",
