@@ -1,14 +1,22 @@
 """`Schedule`: when a timer function fires, as unix cron in a time zone (UTC by default) or a rate.
 
 The neutral form is the five-field unix cron that Cloud Scheduler and crontab read (minute, hour,
-day of month, month, day of week; day-of-month and day-of-week OR'ed when both are restricted, as
-in Vixie cron), or a fixed rate in whole minutes. Each adapter renders it into its cloud's own
-expression and refuses, with a `ScheduleError` that says why, what its cloud cannot express.
+day of month, month, day of week), or a fixed rate in whole minutes. Day-of-month and day-of-week
+are OR'ed when both are restricted, as crontab(5) says; a day field counts as unrestricted only when
+it is exactly ``*`` (croniter's reading; Vixie cron also treats ``*/2`` as unrestricted, a quirk the
+renderers avoid by writing such a field as an explicit range ``1-31/2``).
+
+Each adapter renders a Schedule into its cloud's own expression and refuses, with a
+`ScheduleError` that says why and what would work, what its cloud cannot express. Two Schedules are
+equal when they fire at the same instants: same kind, time zone and rate, and for cron the same
+selected values and the same day-of-month/day-of-week rule, however the fields are spelled. That is
+what makes ``from_X(to_X(s)) == s`` meaningful for every cloud.
+
+This module is imported on the hot path: it uses no regexes and no dataclasses, and computes
+value sets only when asked.
 """
 
 from __future__ import annotations
-
-import re
 
 from polyfn._errors import ScheduleError
 
@@ -28,6 +36,14 @@ MONTH_NAMES = {
 }
 DAY_NAMES = {name: i for i, name in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))}
 _NAMES: tuple[dict[str, int], ...] = ({}, {}, {}, MONTH_NAMES, DAY_NAMES)
+# The values `*` selects; day-of-week 7 is Sunday again, so `*` means 0-6.
+FULL: tuple[frozenset[int], ...] = (
+    frozenset(range(60)),
+    frozenset(range(24)),
+    frozenset(range(1, 32)),
+    frozenset(range(1, 13)),
+    frozenset(range(7)),
+)
 
 _MACROS = {
     "@yearly": "0 0 1 1 *",
@@ -38,8 +54,36 @@ _MACROS = {
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
-_RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$", re.I)
-_ITEM = re.compile(r"^(\*|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)?)(?:/(\d+))?$")
+_RATE_UNITS = {"minute": 1, "minutes": 1, "hour": 60, "hours": 60, "day": 1440, "days": 1440}
+# Names that are UTC itself (tzdata's backward links): equal Schedules, whichever is written.
+_UTC_ALIASES = frozenset(
+    (
+        "UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu",
+        "GMT", "Etc/GMT", "Etc/GMT+0", "Etc/GMT-0", "Etc/GMT0", "GMT0", "GMT+0", "GMT-0",
+        "Greenwich", "Etc/Greenwich",
+    )
+)  # fmt: skip
+
+
+class Item:
+    """One comma-separated part of a cron field: ``*``, ``*/n``, ``a``, ``a-b``, ``a/n``, ``a-b/n``.
+
+    `start`/`stop` are numbers (names resolved); `star` says the part was written ``*``.
+    """
+
+    __slots__ = ("star", "start", "step", "stop")
+
+    def __init__(self, start: int, stop: int, step: int, star: bool) -> None:
+        self.start = start
+        self.stop = stop
+        self.step = step
+        self.star = star
+
+    def values(self) -> range:
+        return range(self.start, self.stop + 1, self.step)
+
+    def __repr__(self) -> str:
+        return f"Item({self.start}, {self.stop}, {self.step}, star={self.star})"
 
 
 def _number(token: str, index: int, expr: str) -> int:
@@ -50,7 +94,7 @@ def _number(token: str, index: int, expr: str) -> int:
     if not token.isdigit():
         raise ScheduleError(
             f"schedule {expr!r}: {token!r} is not a valid {name} value "
-            f"(use {low}-{high}{' or names' if _NAMES[index] else ''})"
+            f"(use {low}-{high}{' or three-letter English names' if _NAMES[index] else ''})"
         )
     value = int(token)
     if not low <= value <= high:
@@ -58,45 +102,80 @@ def _number(token: str, index: int, expr: str) -> int:
     return value
 
 
-def expand_field(field: str, index: int, expr: str = "") -> frozenset[int]:
-    """The set of values a unix cron field selects (day-of-week 7 folded to 0)."""
+def parse_field(field: str, index: int, expr: str = "") -> tuple[Item, ...]:
+    """The parts of unix cron field `index` (0 minute .. 4 day-of-week), validated."""
     name, low, high = CRON_FIELDS[index]
-    values: set[int] = set()
-    for item in field.split(","):
-        m = _ITEM.match(item)
-        if m is None:
+    star_high = 6 if index == 4 else high
+    items = []
+    for part in field.split(","):
+        span, slash, step_text = part.partition("/")
+        if slash and not step_text.isdigit():
             raise ScheduleError(
-                f"schedule {expr!r}: {item!r} in the {name} field is not unix cron "
-                "(use *, a value, a range a-b, a list a,b or a step */n; L, W, # and ? are not "
-                "portable)"
+                f"schedule {expr!r}: step {part!r} in the {name} field needs a whole number after /"
             )
-        span, step_text = m.group(1), m.group(2)
-        step = int(step_text) if step_text else 1
+        step = int(step_text) if slash else 1
         if step < 1:
             raise ScheduleError(f"schedule {expr!r}: step /{step} in the {name} field must be >= 1")
         if span == "*":
-            start, stop = low, high if index != 4 else 6
-        elif "-" in span:
-            a, b = span.split("-", 1)
-            start, stop = _number(a, index, expr), _number(b, index, expr)
+            items.append(Item(low, star_high, step, True))
+            continue
+        a, dash, b = span.partition("-")
+        upper = span.upper()
+        special = "?" in span or "#" in span or upper in ("L", "LW")
+        if not a or (dash and not b) or special or (a[:-1].isdigit() and upper[-1:] in ("L", "W")):
+            raise ScheduleError(
+                f"schedule {expr!r}: {part!r} in the {name} field is not unix cron "
+                "(use *, a value, a range a-b, a list a,b or a step */n or a-b/n; "
+                "L, W, # and ? are not portable)"
+            )
+        start = _number(a, index, expr)
+        if dash:
+            stop = _number(b, index, expr)
             if start > stop:
                 raise ScheduleError(
-                    f"schedule {expr!r}: range {span} in the {name} field runs backwards"
+                    f"schedule {expr!r}: range {span} in the {name} field runs backwards "
+                    f"(write it as two ranges, e.g. {a}-{high},{low}-{b})"
                 )
         else:
-            start = _number(span, index, expr)
-            stop = (high if index != 4 else 6) if step_text else start
-        values.update(range(start, stop + 1, step))
+            stop = high if slash else start
+        items.append(Item(start, stop, step, False))
+    return tuple(items)
+
+
+def expand_field(field: str, index: int, expr: str = "") -> frozenset[int]:
+    """The set of values a unix cron field selects (day-of-week 7 folded to 0)."""
+    values: set[int] = set()
+    for item in parse_field(field, index, expr):
+        values.update(item.values())
     if index == 4 and 7 in values:
         values.discard(7)
         values.add(0)
     return frozenset(values)
 
 
-class Schedule:
-    """A cron expression in a time zone, or a fixed rate; immutable and comparable."""
+def format_values(values: frozenset[int] | set[int], low: int, high: int) -> str:
+    """A set of values as a compact cron field: ``*`` when full, else runs ``a-b`` and values."""
+    ordered = sorted(values)
+    if ordered == list(range(low, high + 1)):
+        return "*"
+    parts: list[str] = []
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        if j - i >= 2:
+            parts.append(f"{ordered[i]}-{ordered[j]}")
+        else:
+            parts.extend(str(v) for v in ordered[i : j + 1])
+        i = j + 1
+    return ",".join(parts)
 
-    __slots__ = ("expression", "fields", "kind", "rate_minutes", "tz")
+
+class Schedule:
+    """A cron expression in a time zone, or a fixed rate; immutable and comparable by meaning."""
+
+    __slots__ = ("_key", "expression", "fields", "kind", "rate_minutes", "tz")
 
     def __init__(
         self,
@@ -112,6 +191,7 @@ class Schedule:
         self.fields = fields
         self.tz = tz
         self.rate_minutes = rate_minutes
+        self._key: tuple[object, ...] | None = None
 
     @classmethod
     def cron(cls, expression: str, tz: str = "UTC") -> Schedule:
@@ -125,9 +205,8 @@ class Schedule:
                 "(minute hour day-of-month month day-of-week) and no seconds"
             )
         for i, field in enumerate(fields):
-            expand_field(field, i, expression)
-        _check_tz(tz)
-        return cls("cron", expression=text, fields=fields, tz=tz)
+            parse_field(field, i, expression)
+        return cls("cron", expression=text, fields=fields, tz=_check_tz(tz))
 
     @classmethod
     def rate(cls, *, minutes: int = 0, hours: int = 0, days: int = 0) -> Schedule:
@@ -144,10 +223,15 @@ class Schedule:
             if tz is not None and value.kind == "cron" and tz != value.tz:
                 return cls.cron(value.expression or "", tz)
             return value
-        m = _RATE.match(value.strip())
-        if m:
-            n, unit = int(m.group(1)), m.group(2).lower().rstrip("s")
-            return cls.rate(**{unit + "s": n})
+        text = value.strip()
+        if text[:5].lower() == "rate(" and text.endswith(")"):
+            n, _, unit = text[5:-1].strip().partition(" ")
+            unit = unit.strip().lower()
+            if not n.isdigit() or unit not in _RATE_UNITS:
+                raise ScheduleError(
+                    f"schedule {value!r}: a rate is 'rate(N minutes|hours|days)' with a whole N"
+                )
+            return cls.rate(minutes=int(n) * _RATE_UNITS[unit])
         return cls.cron(value, tz or "UTC")
 
     def values(self, index: int) -> frozenset[int]:
@@ -155,6 +239,12 @@ class Schedule:
         if self.kind != "cron":
             raise ScheduleError("a rate schedule has no cron fields")
         return expand_field(self.fields[index], index, self.expression or "")
+
+    def items(self, index: int) -> tuple[Item, ...]:
+        """The parsed parts of the cron field at `index`, as written (names resolved)."""
+        if self.kind != "cron":
+            raise ScheduleError("a rate schedule has no cron fields")
+        return parse_field(self.fields[index], index, self.expression or "")
 
     @property
     def day_of_month_restricted(self) -> bool:
@@ -164,18 +254,110 @@ class Schedule:
     def day_of_week_restricted(self) -> bool:
         return self.kind == "cron" and self.fields[4] != "*"
 
+    def day_rule(self) -> tuple[str, frozenset[int], frozenset[int]]:
+        """How the day fields combine, normalised: ``("or", dom, dow)`` when a day matching either
+        set fires (both restricted, neither full), else ``("and", dom, dow)``, where one set is
+        full. Clouds that AND the two fields (EventBridge, NCRONTAB) can express only "and"."""
+        dom, dow = self.values(2), self.values(4)
+        if self.day_of_month_restricted and self.day_of_week_restricted:
+            if dom == FULL[2] or dow == FULL[4]:
+                return ("and", FULL[2], FULL[4])
+            return ("or", dom, dow)
+        return ("and", dom, dow)
+
+    def as_cron(self) -> Schedule | None:
+        """This rate as the clock-aligned cron that fires at the same interval, or None.
+
+        A rate of N minutes is a cron only when N divides an hour (``*/N``), is whole hours
+        dividing a day (``0 */H``), or is a day or a week: cron fields restart every hour, day and
+        month, so ``*/7`` fires at :56 and then :00. Cron has no start time, so the rendering fires
+        on the clock (every 5 minutes at :00, :05, ...) where a rate counts from its creation.
+        """
+        if self.kind == "cron":
+            return self
+        n = self.rate_minutes or 0
+        if n == 1:
+            return Schedule.cron("* * * * *")
+        if n < 60 and 60 % n == 0:
+            return Schedule.cron(f"*/{n} * * * *")
+        if n == 60:
+            return Schedule.cron("0 * * * *")
+        if n % 60 == 0 and n < 1440 and 1440 % n == 0:
+            return Schedule.cron(f"0 */{n // 60} * * *")
+        if n == 1440:
+            return Schedule.cron("0 0 * * *")
+        if n == 7 * 1440:
+            return Schedule.cron("0 0 * * 0")
+        return None
+
+    def in_utc(self) -> Schedule | None:
+        """The same cron written in UTC, or None when no single UTC cron fires at the same instants.
+
+        Exact when the time zone never changes its offset (Asia/Tokyo, Asia/Kolkata, Etc/GMT-3)
+        and the shifted minutes and hours still form a cron field: a shift that moves some
+        firings to another day is exact only when the day-of-month and month fields are ``*``
+        (day-of-week is rotated). A zone with daylight saving time has two offsets, so it is None.
+        """
+        if self.kind != "cron" or self.tz == "UTC":
+            return self
+        offset = _fixed_offset_minutes(self.tz)
+        if offset is None:
+            return None
+        hours, minutes = self.values(1), self.values(0)
+        shifted = set()
+        day_shifts = set()
+        for h in hours:
+            for m in minutes:
+                t = h * 60 + m - offset
+                day_shifts.add(t // 1440)
+                shifted.add(t % 1440)
+        new_hours = {t // 60 for t in shifted}
+        new_minutes = {t % 60 for t in shifted}
+        if len(new_hours) * len(new_minutes) != len(shifted):
+            return None  # e.g. 09:00 and 10:30 in +05:30 cannot share one minute field
+        dom, month, dow = self.fields[2], self.fields[3], self.fields[4]
+        if day_shifts != {0}:
+            if self.values(2) != FULL[2] or self.values(3) != FULL[3]:
+                return None
+            if dow != "*":
+                if len(day_shifts) != 1:
+                    return None
+                (d,) = day_shifts
+                dow = format_values({(v + d) % 7 for v in self.values(4)}, 0, 6)
+        return Schedule.cron(
+            " ".join(
+                (
+                    format_values(new_minutes, 0, 59),
+                    format_values(new_hours, 0, 23),
+                    dom,
+                    month,
+                    dow,
+                )
+            )
+        )
+
+    def _meaning(self) -> tuple[object, ...]:
+        if self._key is None:
+            if self.kind == "rate":
+                self._key = ("rate", self.rate_minutes)
+            else:
+                self._key = (
+                    "cron",
+                    self.tz,
+                    self.values(0),
+                    self.values(1),
+                    self.values(3),
+                    self.day_rule(),
+                )
+        return self._key
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Schedule):
             return NotImplemented
-        return (self.kind, self.expression, self.tz, self.rate_minutes) == (
-            other.kind,
-            other.expression,
-            other.tz,
-            other.rate_minutes,
-        )
+        return self._meaning() == other._meaning()
 
     def __hash__(self) -> int:
-        return hash((self.kind, self.expression, self.tz, self.rate_minutes))
+        return hash(self._meaning())
 
     def __str__(self) -> str:
         if self.kind == "rate":
@@ -192,12 +374,36 @@ class Schedule:
         return f"Schedule({self!s})"
 
 
-def _check_tz(tz: str) -> None:
-    if tz == "UTC":
-        return
+def _check_tz(tz: str) -> str:
+    if tz in _UTC_ALIASES:
+        return "UTC"
     try:
         from zoneinfo import ZoneInfo
 
         ZoneInfo(tz)
     except Exception as exc:  # ZoneInfoNotFoundError, ValueError for malformed keys
         raise ScheduleError(f"time zone {tz!r} is not an IANA time zone name") from exc
+    return tz
+
+
+def _fixed_offset_minutes(tz: str) -> int | None:
+    """The zone's UTC offset in minutes if it is the same every week of 2024-2060, else None.
+
+    Weekly samples catch every daylight-saving period in tzdata (the shortest, Morocco's Ramadan
+    suspension, lasts about a month). A zone whose rules change after this build needs a rebuild.
+    """
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+    t = datetime(2024, 1, 1, 12, tzinfo=UTC)
+    end = datetime(2061, 1, 1, tzinfo=UTC)
+    seen = set()
+    while t < end:
+        offset = t.astimezone(zone).utcoffset()
+        seen.add(offset)
+        if len(seen) > 1:
+            return None
+        t += timedelta(days=7)
+    (only,) = seen
+    return None if only is None else int(only.total_seconds() // 60)
