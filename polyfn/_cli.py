@@ -1,0 +1,130 @@
+"""The ``polyfn`` command: an argparse front end that subcommand modules plug into.
+
+Each module in `SUBCOMMAND_MODULES` exposes ``register(subparsers) -> None``; every parser it adds
+sets its handler with ``parser.set_defaults(run=handler)`` where ``handler(args) -> int`` returns
+the exit status. Modules import adapters, boto3 and the like inside their handlers, never at import
+time, so ``polyfn --help`` stays fast. A module that is not installed (the build or conformance
+helpers in a trimmed install) is skipped.
+
+Errors: a `UsageError` or any `PolyfnError` prints one paragraph (what is wrong, what to do) and
+exits 2; anything else is a bug in polyfn or the app and exits 1 with a one-line summary.
+``--debug`` (anywhere on the line) shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+
+SUBCOMMAND_MODULES = ("polyfn._cli_local", "polyfn._cli_build", "conformance._cli")
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+EXIT_INTERRUPTED = 130
+
+_DESCRIPTION = """\
+Run a polyfn app on your machine, feed it real-looking events, and take it to AWS Lambda, Azure
+Functions or Google Cloud Functions.
+
+APP names your app: module:attribute (shop.api:app), a module (shop.api, attribute `app`), or a path
+to a .py file (./function_app.py or ./main.py:app)."""
+
+_EPILOG = """\
+examples:
+  polyfn serve shop.api:app --port 8000      serve HTTP, schedules, storage folders and queues
+  polyfn send orders '{"id": 1}'              put a message on the local queue "orders"
+  polyfn events aws sqs > sqs.json            a sample native event
+  polyfn invoke shop.api:app on_order --provider aws --event sqs.json
+
+Run `polyfn COMMAND --help` for each command's options and an example."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every installed subcommand registered."""
+    import argparse
+    import importlib
+
+    parser = argparse.ArgumentParser(
+        prog="polyfn",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show Python tracebacks instead of short messages"
+    )
+    parser.add_argument("--version", action="version", version=f"polyfn {_version()}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            # Only "this helper is not installed" is skipped; a helper that fails to import
+            # because of its own bug must not vanish silently.
+            if exc.name is not None and name.startswith(exc.name):
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def _version() -> str:
+    from polyfn import __version__
+
+    return __version__
+
+
+def _paragraph(message: str) -> str:
+    """One wrapped paragraph, prefixed like argparse's own errors."""
+    import textwrap
+
+    text = " ".join(str(message).split())
+    return textwrap.fill(f"polyfn: error: {text}", width=100, subsequent_indent="  ")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse `argv` (default: sys.argv[1:]), run the chosen command, return its exit status."""
+    from polyfn._errors import PolyfnError
+
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # --debug is accepted after the subcommand too (`polyfn serve app --debug`), not after "--".
+    cut = args_list.index("--") if "--" in args_list else len(args_list)
+    debug = "--debug" in args_list[:cut]
+    args_list = [a for i, a in enumerate(args_list) if i >= cut or a != "--debug"]
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    args.debug = debug
+    handler: Any = getattr(args, "run", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(handler(args) or 0)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        return EXIT_INTERRUPTED
+    except PolyfnError as exc:
+        if debug:
+            raise
+        print(_paragraph(str(exc)), file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        if debug:
+            raise
+        print(
+            _paragraph(
+                f"unexpected {type(exc).__name__}: {exc}. Run the same command with --debug to "
+                "see the traceback."
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,402 @@
+"""The local-loop commands: serve, tick, send, messages, events, invoke.
+
+``serve`` runs an app on this machine with no cloud account; ``tick`` fires a schedule once;
+``send`` and ``messages`` feed and inspect the local queues; ``events`` prints a sample native
+event of any trigger of any cloud; ``invoke`` runs one native event through a cloud's real
+adapter entry. Adapters are imported inside the handlers only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from polyfn._cli_errors import UsageError
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from polyfn._app import App
+
+PROVIDERS = ("aws", "azure", "gcp")
+_ADAPTER_PACKAGES = {"aws": "polyfn-aws", "azure": "polyfn-azure", "gcp": "polyfn-gcp"}
+_APP_HELP = "the app: module:attribute, a module (attribute `app`), or a path to a .py file"
+_STATE_HELP = "folder for the local queues and storage (default: .polyfn)"
+
+
+def _parser(subparsers: Any, name: str, summary: str, description: str, example: str) -> Any:
+    return subparsers.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog="example:\n" + example,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def register(subparsers: Any) -> None:
+    """Add serve, tick, send, messages, events and invoke to the ``polyfn`` parser."""
+    p = _parser(
+        subparsers,
+        "serve",
+        "run an app locally: HTTP, schedules, storage folders and queues",
+        "Run every function of APP on this machine, with no cloud account. HTTP functions answer "
+        "on http://HOST:PORT; schedules fire on their cron (and on demand with `polyfn tick` or "
+        "POST /_polyfn/tick/FUNCTION); each storage bucket is a folder (STORAGE_DIR/BUCKET) "
+        "whose new, changed and deleted files fire the storage functions; each queue is a "
+        "durable SQLite queue (STATE_DIR/queues.db) that `polyfn send` feeds, with redelivery "
+        "and a dead-letter queue QUEUE-dead after the last allowed delivery. One JSON log line "
+        "per invocation goes to stderr. Ctrl-C stops.",
+        "  polyfn serve shop.api:app --port 8000\n"
+        "  curl http://127.0.0.1:8000/orders/42\n"
+        "  cp report.csv .polyfn/storage/uploads/incoming/\n"
+        "  polyfn send orders '{\"id\": 42}' --attr source=cli",
+    )
+    p.add_argument("app", metavar="APP", help=_APP_HELP)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="HTTP port; 0 picks a free one")
+    p.add_argument("--state-dir", type=Path, default=Path(".polyfn"), help=_STATE_HELP)
+    p.add_argument(
+        "--storage-dir",
+        type=Path,
+        help="folder whose subfolders are the buckets (default: STATE_DIR/storage)",
+    )
+    p.add_argument(
+        "--no-schedules",
+        action="store_true",
+        help="do not fire schedules on their cron (only on demand)",
+    )
+    p.add_argument(
+        "--poll-interval",
+        type=float,
+        default=0.2,
+        help="seconds between looks at the storage folders and queues (default 0.2)",
+    )
+    p.add_argument(
+        "--visibility-timeout",
+        type=float,
+        help="seconds a message stays hidden while its handler runs before it is "
+        "redelivered (default: the function's timeout setting, else 30)",
+    )
+    p.set_defaults(run=run_serve)
+
+    p = _parser(
+        subparsers,
+        "tick",
+        "fire a schedule function once, now",
+        "Run schedule FUNCTION of APP once, in this process, as its timer would (provider "
+        '"local"). Exit status 1 if the handler raised.',
+        "  polyfn tick shop.api:app nightly",
+    )
+    p.add_argument("app", metavar="APP", help=_APP_HELP)
+    p.add_argument("function", metavar="FUNCTION", help="name of a schedule function")
+    p.add_argument("--past-due", action="store_true", help="mark the tick as past due")
+    p.set_defaults(run=run_tick)
+
+    p = _parser(
+        subparsers,
+        "send",
+        "put a message on a local queue",
+        "Put one message on local queue QUEUE (STATE_DIR/queues.db). It is durable once this "
+        "returns; a running `polyfn serve` picks it up, or the next one does. BODY is the text, "
+        "@FILE for a file's bytes, or - for standard input. Prints the message id.",
+        "  polyfn send orders '{\"id\": 42}' --attr source=cli --attr priority=high\n"
+        "  polyfn send images @photo.jpg",
+    )
+    p.add_argument("queue", metavar="QUEUE", help='queue name, as in @app.queue("QUEUE")')
+    p.add_argument("body", metavar="BODY", help="message body: text, @FILE or -")
+    p.add_argument(
+        "--attr",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a message attribute (repeatable)",
+    )
+    p.add_argument("--group", help="message group (FIFO queues keep each group in order)")
+    p.add_argument("--state-dir", type=Path, default=Path(".polyfn"), help=_STATE_HELP)
+    p.set_defaults(run=run_send)
+
+    p = _parser(
+        subparsers,
+        "messages",
+        "list the messages on a local queue (or every queue)",
+        "Show what a local queue holds: waiting and in-flight messages with their delivery "
+        "counts, or a dead-letter queue's messages with the last error. Without QUEUE, list "
+        "the queues and their sizes.",
+        "  polyfn messages orders-dead",
+    )
+    p.add_argument("queue", metavar="QUEUE", nargs="?", help="queue name")
+    p.add_argument("--state-dir", type=Path, default=Path(".polyfn"), help=_STATE_HELP)
+    p.set_defaults(run=run_messages)
+
+    p = _parser(
+        subparsers,
+        "events",
+        "print a sample native event of a cloud trigger",
+        "Print a sample native event, as PROVIDER delivers it to a function, for TRIGGER. "
+        "Without TRIGGER, list the triggers. --set KEY=VALUE changes a field (run with a "
+        "TRIGGER and --set help to list its keys).\n\n"
+        "aws:   http-rest http-api function-url alb alb-multi schedule scheduler s3 s3-sqs "
+        "s3-sns s3-eventbridge sqs sqs-fifo sns\n"
+        "azure: http timer blob eventgrid-blob queue servicebus\n"
+        "gcp:   http storage storage-legacy pubsub scheduler-http",
+        "  polyfn events aws sqs --set body='{\"id\": 42}' --set attr.source=cli > sqs.json\n"
+        "  polyfn events gcp storage --set bucket=uploads --set key='incoming/a b.csv'",
+    )
+    p.add_argument("provider", metavar="PROVIDER", choices=PROVIDERS, help="aws, azure or gcp")
+    p.add_argument("trigger", metavar="TRIGGER", nargs="?", help="trigger name (see above)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="overrides",
+        help="override a field of the sample (repeatable)",
+    )
+    p.set_defaults(run=run_events)
+
+    p = _parser(
+        subparsers,
+        "invoke",
+        "run one native event through a cloud's real adapter entry",
+        "Run FUNCTION of APP once through PROVIDER's real adapter entry with the native event "
+        "in FILE (- for standard input), and print the native result as JSON: what the Lambda "
+        "returns (polyfn_aws.handler), what the Azure worker would send the host "
+        "(polyfn_azure.function_app with azure-functions' own converters), or the HTTP response "
+        "functions-framework gives (polyfn_gcp). `polyfn events` writes such files. Exit status "
+        "1 if the function failed the invocation, 2 if the event cannot be read.",
+        "  polyfn events aws sqs > sqs.json\n"
+        "  polyfn invoke shop.api:app on_order --provider aws --event sqs.json",
+    )
+    p.add_argument("app", metavar="APP", help=_APP_HELP)
+    p.add_argument("function", metavar="FUNCTION", help="name of the polyfn function")
+    p.add_argument("--provider", required=True, choices=PROVIDERS, help="aws, azure or gcp")
+    p.add_argument("--event", required=True, metavar="FILE", help="native event JSON file, or -")
+    p.set_defaults(run=run_invoke)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _load(ref: str) -> App:
+    from polyfn._local._loader import load_app
+
+    return load_app(ref)
+
+
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(
+                f"{option} {item!r} is not KEY=VALUE; write it as {option} name=value."
+            )
+        pairs[key] = value
+    return pairs
+
+
+def _read_input(value: str, what: str) -> bytes:
+    if value == "-":
+        return sys.stdin.buffer.read()
+    if value.startswith("@"):
+        path = Path(value[1:])
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read {what} file {str(path)!r}: {exc.strerror}.") from exc
+    return value.encode()
+
+
+def _samples(provider: str) -> ModuleType:
+    import importlib
+
+    try:
+        return importlib.import_module(f"polyfn_{provider}._samples")
+    except ModuleNotFoundError as exc:
+        if exc.name and f"polyfn_{provider}".startswith(exc.name.split(".")[0]):
+            raise UsageError(
+                f"the {provider} adapter is not installed; install it with "
+                f"pip install 'polyfn[{provider}]' (distribution {_ADAPTER_PACKAGES[provider]})."
+            ) from exc
+        raise UsageError(
+            f"the {provider} adapter needs {exc.name!r}, which is not installed: "
+            f"pip install 'polyfn[{provider}]' brings it."
+        ) from exc
+
+
+# -- handlers ----------------------------------------------------------------------------------
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import signal
+
+    from polyfn._local._runtime import LocalRuntime
+
+    app = _load(args.app)
+    if args.port < 0 or args.port > 65535:
+        raise UsageError(
+            f"--port {args.port} is not a TCP port; use 1-65535, or 0 for any free one."
+        )
+    runtime = LocalRuntime(
+        app,
+        host=args.host,
+        port=args.port,
+        state_dir=args.state_dir,
+        storage_dir=args.storage_dir,
+        poll_interval=args.poll_interval,
+        visibility_timeout=args.visibility_timeout,
+        run_schedules=not args.no_schedules,
+    )
+    try:
+        runtime.start()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}. Another server may "
+            "be using the port: pick another with --port (0 picks a free one)."
+        ) from exc
+
+    def on_signal(signum: int, frame: object) -> None:
+        runtime.request_stop()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        print(_banner(runtime), flush=True)
+        while not runtime.wait(1.0):
+            pass
+    finally:
+        runtime.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print(f"polyfn: stopped {app.name}", flush=True)
+    return 0
+
+
+def _banner(runtime: Any) -> str:
+    info = runtime.describe()
+    lines = [f"polyfn: serving {info['app']} on {info['url']} (state in {runtime.state_dir})"]
+    for f in info["functions"]:
+        if f["trigger"] == "http":
+            what = f"{'|'.join(f['methods'])} {info['url']}{f['path']}"
+        elif f["trigger"] == "schedule":
+            what = f"schedule {f['schedule']}, next {f['next']}"
+        elif f["trigger"] == "storage":
+            what = f"folder {f['folder']}"
+        else:
+            what = f"queue {f['queue']} (dead letters: {f['dead_letter']})"
+        lines.append(f"  {f['name']}: {what}")
+    return "\n".join(lines)
+
+
+def run_tick(args: argparse.Namespace) -> int:
+    from polyfn._local._invoke import fire_timer
+
+    app = _load(args.app)
+    function = app.function(args.function)
+    try:
+        fire_timer(app, function, past_due=args.past_due)
+    except Exception:
+        return 1  # the handler's traceback is already in the log line
+    return 0
+
+
+def run_send(args: argparse.Namespace) -> int:
+    from polyfn._local._queue import LocalQueue
+
+    if not args.queue:
+        raise UsageError("QUEUE must not be empty.")
+    body = _read_input(args.body, "message body")
+    attributes = _pairs(args.attr, "--attr")
+    queue = LocalQueue(args.state_dir / "queues.db")
+    print(queue.send(args.queue, body, attributes=attributes, group=args.group))
+    return 0
+
+
+def run_messages(args: argparse.Namespace) -> int:
+    import json
+    import time
+
+    from polyfn._local._queue import LocalQueue
+
+    db = args.state_dir / "queues.db"
+    if not db.exists():
+        raise UsageError(f"no local queues in {str(args.state_dir)!r} yet (no {db.name}).")
+    queue = LocalQueue(db)
+    if args.queue is None:
+        print(json.dumps(queue.queues(), indent=2))
+        return 0
+    now = time.time()
+    for m in queue.messages(args.queue):
+        entry: dict[str, Any] = {
+            "id": m.id,
+            "body": m.body.decode("utf-8", errors="replace"),
+            "attributes": m.attributes,
+            "deliveries": m.delivery_count,
+            "state": "in flight" if m.receipt and m.visible_at > now else "waiting",
+        }
+        if m.group is not None:
+            entry["group"] = m.group
+        if m.last_error:
+            entry["last_error"] = m.last_error
+        print(json.dumps(entry))
+    return 0
+
+
+def run_events(args: argparse.Namespace) -> int:
+    import json
+
+    samples = _samples(args.provider)
+    triggers: dict[str, str] = samples.TRIGGERS
+    if args.trigger is None:
+        width = max(map(len, triggers))
+        for name, summary in triggers.items():
+            print(f"{name:<{width}}  {summary}")
+        return 0
+    if args.trigger not in triggers:
+        raise UsageError(
+            f"{args.provider} has no trigger {args.trigger!r}; choose one of: "
+            f"{', '.join(triggers)}."
+        )
+    if args.overrides == ["help"]:
+        for key, summary in samples.OVERRIDES[args.trigger].items():
+            print(f"{key}: {summary}")
+        return 0
+    overrides = _pairs(args.overrides, "--set")
+    event = samples.sample_event(args.trigger, **overrides)
+    print(json.dumps(event, indent=2, ensure_ascii=False))
+    return 0
+
+
+def run_invoke(args: argparse.Namespace) -> int:
+    import json
+
+    app = _load(args.app)
+    function = app.function(args.function)
+    raw = _read_input(args.event if args.event == "-" else "@" + args.event, "event")
+    try:
+        event = json.loads(raw)
+    except ValueError as exc:
+        raise UsageError(
+            f"event file {args.event!r} is not JSON ({exc}). Write a native {args.provider} event "
+            f"there; `polyfn events {args.provider}` lists the samples it can generate."
+        ) from exc
+    if not isinstance(event, dict):
+        raise UsageError(
+            f"event file {args.event!r} holds a JSON {type(event).__name__}; a native event is a "
+            f"JSON object (see `polyfn events {args.provider}`)."
+        )
+    samples = _samples(args.provider)
+    looks_like = samples.trigger_of(event)
+    if looks_like is not None and samples.KINDS[looks_like] != function.kind:
+        matching = [t for t, kind in samples.KINDS.items() if kind == function.kind]
+        raise UsageError(
+            f"event file {args.event!r} holds a {args.provider} {looks_like} event, but "
+            f"{function.name!r} is a {function.kind} function. Use an event of one of its "
+            f"triggers: `polyfn events {args.provider} {matching[0] if matching else ''}` "
+            f"({', '.join(matching)})."
+        )
+    result, ok = samples.invoke(app, function.name, event)
+    print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    return 0 if ok else 1

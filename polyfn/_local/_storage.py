@@ -1,0 +1,110 @@
+"""`FolderWatcher`: a storage bucket as a local folder, polled for changes (stdlib only).
+
+Each bucket is the folder ``<root>/<bucket>``; an object's key is its path below that folder with
+``/`` separators. A file that appears or changes is an object "created" (as an S3 PUT that
+overwrites is ObjectCreated), a file that disappears is "deleted". A change is reported once the
+file's size and modification time held still for one poll, so a file still being written is not
+reported half-way. Files that exist when watching starts are not reported, as a new bucket
+notification does not replay old objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from polyfn._events import StorageEvent
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+# Editors and downloaders write through temporary files first; those are not objects.
+_IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp", "~")
+
+Stat = tuple[int, int]  # (mtime_ns, size)
+
+
+def _scan(folder: Path) -> dict[str, Stat]:
+    found: dict[str, Stat] = {}
+    if not folder.is_dir():
+        return found
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for filename in filenames:
+            if filename.startswith(".") or filename.endswith(_IGNORED_SUFFIXES):
+                continue
+            path = os.path.join(dirpath, filename)
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:  # removed between listing and stat
+                continue
+            key = os.path.relpath(path, folder).replace(os.sep, "/")
+            found[key] = (st.st_mtime_ns, st.st_size)
+    return found
+
+
+def object_event(kind: str, bucket: str, key: str, path: Path) -> StorageEvent:
+    """The StorageEvent for `path` (the object's current content for creations)."""
+    now = datetime.now(UTC)
+    if kind == "deleted":
+        return StorageEvent(kind, bucket, key, time=now, raw={"path": str(path)})
+    try:
+        data = path.read_bytes()
+        st = path.stat()
+    except FileNotFoundError:
+        return StorageEvent("deleted", bucket, key, time=now, raw={"path": str(path)})
+    return StorageEvent(
+        kind,
+        bucket,
+        key,
+        time=datetime.fromtimestamp(st.st_mtime, UTC),
+        size=len(data),
+        # S3's ETag of a single-part upload is the MD5 of the content; the same here.
+        etag=hashlib.md5(data, usedforsecurity=False).hexdigest(),
+        content_type=mimetypes.guess_type(key)[0] or "application/octet-stream",
+        version=str(st.st_mtime_ns),
+        raw={"path": str(path)},
+    )
+
+
+class FolderWatcher:
+    """Polls the folders of `buckets` under `root`; `poll()` returns the events since last time."""
+
+    def __init__(self, root: Path, buckets: Iterable[str]) -> None:
+        self.root = root
+        self.buckets = sorted(set(buckets))
+        for bucket in self.buckets:
+            (root / bucket).mkdir(parents=True, exist_ok=True)
+        self._known: dict[str, dict[str, Stat]] = {b: _scan(root / b) for b in self.buckets}
+        self._pending: dict[str, dict[str, Stat]] = {b: {} for b in self.buckets}
+
+    def folder(self, bucket: str) -> Path:
+        return self.root / bucket
+
+    def poll(self) -> list[StorageEvent]:
+        events: list[StorageEvent] = []
+        for bucket in self.buckets:
+            folder = self.root / bucket
+            now = _scan(folder)
+            known, pending = self._known[bucket], self._pending[bucket]
+            for key, stat in now.items():
+                if known.get(key) == stat:
+                    pending.pop(key, None)
+                    continue
+                if pending.get(key) == stat:  # unchanged since the last poll: settled
+                    pending.pop(key)
+                    known[key] = stat
+                    events.append(object_event("created", bucket, key, folder / key))
+                else:
+                    pending[key] = stat
+            for key in [k for k in known if k not in now]:
+                del known[key]
+                pending.pop(key, None)
+                events.append(object_event("deleted", bucket, key, folder / key))
+            for key in [k for k in pending if k not in now]:
+                del pending[key]  # appeared and vanished between polls: never settled
+        return events
