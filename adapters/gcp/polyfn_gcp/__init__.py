@@ -1,0 +1,33 @@
+"""polyfn on Google Cloud Run functions (Cloud Functions gen2), served by functions-framework.
+
+In main.py::
+
+    http = polyfn_gcp.http(app)            # functions-framework --target http
+    event = polyfn_gcp.cloud_event(app)    # --target event --signature-type cloudevent
+
+This module only re-exports; every name lives in a private module of its own.
+"""
+
+from polyfn_gcp._cloud_event import cloud_event
+from polyfn_gcp._http import http, to_flask_response, to_request
+from polyfn_gcp._names import (
+    QUEUE_PATH_PREFIX,
+    SCHEDULE_ATTRIBUTE,
+    SCHEDULE_PATH_PREFIX,
+    queue_push_path,
+    schedule_path,
+    scheduler_job_name,
+)
+
+__all__ = [
+    "QUEUE_PATH_PREFIX",
+    "SCHEDULE_ATTRIBUTE",
+    "SCHEDULE_PATH_PREFIX",
+    "cloud_event",
+    "http",
+    "queue_push_path",
+    "schedule_path",
+    "scheduler_job_name",
+    "to_flask_response",
+    "to_request",
+]

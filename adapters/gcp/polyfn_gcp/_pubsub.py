@@ -1,0 +1,111 @@
+"""Pub/Sub messages, as a push subscription posts them or as Eventarc wraps them in a CloudEvent.
+
+Both carry the same envelope: ``{"message": {"data": base64, "attributes": {...}, "messageId",
+"publishTime", "orderingKey"}, "subscription": ..., "deliveryAttempt": n}``.
+https://cloud.google.com/pubsub/docs/push#receive_push
+https://cloud.google.com/eventarc/docs/cloudevents#pubsub
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from polyfn import EventError, QueueMessage
+from polyfn_gcp._values import (
+    base64_bytes,
+    mapping,
+    optional_int,
+    optional_str,
+    optional_timestamp,
+    string_map,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+PUBSUB_TYPE = "google.cloud.pubsub.topic.v1.messagePublished"
+PUSH_SOURCE = "Pub/Sub push subscription"
+CLOUDEVENT_SOURCE = f"Pub/Sub CloudEvent ({PUBSUB_TYPE})"
+
+# CloudEvent source of a Pub/Sub event: "//pubsub.googleapis.com/projects/PROJECT/topics/TOPIC".
+# https://cloud.google.com/eventarc/docs/reference/supported-events#pubsub
+_TOPIC_SOURCE = re.compile(r"^//pubsub\.googleapis\.com/projects/[^/]+/topics/([^/]+)$")
+
+# The envelope keys: push bodies carry both spellings of id and time ("messageId" and
+# "message_id"), so readers take either. https://cloud.google.com/pubsub/docs/push
+_ID_KEYS = ("messageId", "message_id")
+_TIME_KEYS = ("publishTime", "publish_time")
+_ORDERING_KEYS = ("orderingKey", "ordering_key")
+
+
+def topic_from_source(source: Any) -> str | None:
+    """The topic name from a Pub/Sub CloudEvent source, or None if the source names none."""
+    if not isinstance(source, str):
+        return None
+    m = _TOPIC_SOURCE.match(source)
+    return m.group(1) if m else None
+
+
+def _first(obj: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = obj.get(key)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def read_message(
+    envelope: Any,
+    *,
+    queue: str,
+    source: str,
+    prefix: str = "",
+    fallback_id: str | None = None,
+) -> QueueMessage:
+    """The QueueMessage in a Pub/Sub envelope; `prefix` is where the envelope sits ("data.")."""
+    body = mapping(envelope, prefix.rstrip(".") or "body", source)
+    message = mapping(body.get("message"), f"{prefix}message", source)
+    field = f"{prefix}message"
+    data = base64_bytes(message.get("data"), f"{field}.data", source)
+    attributes = string_map(message.get("attributes"), f"{field}.attributes", source)
+    message_id = _first(message, _ID_KEYS) or fallback_id
+    if not isinstance(message_id, str):
+        raise EventError(
+            f"messageId is {'missing' if message_id is None else repr(message_id)}",
+            field=f"{field}.messageId",
+            source=source,
+        )
+    ids = {
+        "publishTime": _first(message, _TIME_KEYS),
+        "orderingKey": _first(message, _ORDERING_KEYS),
+    }
+    published = optional_timestamp(ids, "publishTime", f"{field}.publishTime", source)
+    group = optional_str(ids, "orderingKey", f"{field}.orderingKey", source)
+    # deliveryAttempt is present only when the subscription has a dead-letter policy; without it
+    # Pub/Sub does not count, and the first delivery is the honest default.
+    # https://cloud.google.com/pubsub/docs/handling-failures#track-delivery-attempts
+    attempt = optional_int(body, "deliveryAttempt", f"{prefix}deliveryAttempt", source)
+    if attempt is not None and attempt < 1:
+        raise EventError(
+            f"deliveryAttempt must be >= 1, got {attempt}",
+            field=f"{prefix}deliveryAttempt",
+            source=source,
+        )
+    return QueueMessage(
+        message_id,
+        data,
+        queue=queue,
+        attributes=attributes,
+        delivery_count=attempt or 1,
+        enqueued_time=published,
+        group=group,
+        raw=envelope,
+    )
+
+
+def peek_attributes(envelope: Any, *, source: str, prefix: str = "") -> dict[str, str]:
+    """The message attributes alone, read before the queue is known (schedule ticks)."""
+    body = mapping(envelope, prefix.rstrip(".") or "body", source)
+    message = mapping(body.get("message"), f"{prefix}message", source)
+    return string_map(message.get("attributes"), f"{prefix}message.attributes", source)

@@ -1,0 +1,94 @@
+"""Cloud Storage object events (CloudEvents from Eventarc, or legacy events that
+functions-framework converts) as neutral `StorageEvent`s."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from polyfn import EventError, StorageEvent
+from polyfn_gcp._values import mapping, optional_int, optional_str, optional_timestamp, timestamp
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+# CloudEvent type -> polyfn storage kind.
+# https://cloud.google.com/eventarc/docs/reference/supported-events#cloud-storage
+# Legacy events ("google.storage.object.finalize" ...) arrive already converted to these types by
+# functions-framework (event_conversion._BACKGROUND_TO_CE_TYPE), with the legacy data unchanged.
+STORAGE_TYPES: dict[str, str] = {
+    "google.cloud.storage.object.v1.finalized": "created",
+    "google.cloud.storage.object.v1.deleted": "deleted",
+    "google.cloud.storage.object.v1.archived": "archived",
+    "google.cloud.storage.object.v1.metadataUpdated": "metadata_updated",
+}
+SOURCE = "Cloud Storage CloudEvent (google.cloud.storage.object.v1.*)"
+
+# source "//storage.googleapis.com/projects/_/buckets/BUCKET", subject "objects/NAME".
+# https://cloud.google.com/eventarc/docs/cloudevents#cloud-storage
+_BUCKET_SOURCE = re.compile(r"^//storage\.googleapis\.com/projects/[^/]+/buckets/([^/]+)$")
+_SUBJECT_PREFIX = "objects/"
+
+
+def storage_event(attributes: Mapping[str, Any], data: Any, raw: Any = None) -> StorageEvent:
+    """The StorageEvent of a Cloud Storage CloudEvent (its attributes and parsed data).
+
+    The data is the object resource (https://cloud.google.com/storage/docs/json_api/v1/objects):
+    `size` and `generation` are int64, which JSON carries as decimal strings.
+    """
+    kind = STORAGE_TYPES.get(attributes.get("type", ""))
+    if kind is None:
+        raise EventError(
+            f"type {attributes.get('type')!r} is not a Cloud Storage object event",
+            field="type",
+            source=SOURCE,
+        )
+    obj = mapping(data, "data", SOURCE)
+    bucket = obj.get("bucket")
+    if not bucket:
+        m = _BUCKET_SOURCE.match(str(attributes.get("source", "")))
+        bucket = m.group(1) if m else None
+    if not isinstance(bucket, str) or not bucket:
+        raise EventError(
+            "the bucket is in neither data.bucket nor the CloudEvent source",
+            field="data.bucket",
+            source=SOURCE,
+        )
+    key = obj.get("name")
+    if not key:
+        subject = attributes.get("subject")
+        if isinstance(subject, str) and subject.startswith(_SUBJECT_PREFIX):
+            key = subject[len(_SUBJECT_PREFIX) :]
+    if not isinstance(key, str) or not key:
+        raise EventError(
+            "the object name is in neither data.name nor the CloudEvent subject",
+            field="data.name",
+            source=SOURCE,
+        )
+    return StorageEvent(
+        kind,
+        bucket,
+        key,
+        time=_event_time(attributes, obj),
+        size=optional_int(obj, "size", "data.size", SOURCE),
+        etag=optional_str(obj, "etag", "data.etag", SOURCE),
+        content_type=optional_str(obj, "contentType", "data.contentType", SOURCE),
+        version=optional_str(obj, "generation", "data.generation", SOURCE),
+        raw=raw if raw is not None else {"attributes": dict(attributes), "data": obj},
+    )
+
+
+def _event_time(attributes: Mapping[str, Any], obj: Mapping[str, Any]) -> datetime:
+    """When the change happened: the CloudEvent time, else what the object resource says."""
+    if attributes.get("time"):
+        return timestamp(attributes["time"], "time", SOURCE)
+    for key in ("timeDeleted", "updated", "timeCreated"):
+        value = optional_timestamp(obj, key, f"data.{key}", SOURCE)
+        if value is not None:
+            return value
+    raise EventError(
+        "no time in the CloudEvent nor in data.updated/data.timeCreated",
+        field="time",
+        source=SOURCE,
+    )
