@@ -1,0 +1,29 @@
+"""polyfn on Azure Functions: ``app = polyfn_azure.function_app(my_app)`` in function_app.py.
+
+This module only re-exports; every name lives in a private module of its own.
+"""
+
+from polyfn_azure._app import function_app, serve_http
+from polyfn_azure._context import make_context
+from polyfn_azure._http import UndeliverableCookieError, request_from_azure, response_to_azure
+from polyfn_azure._options import AzureOptions
+from polyfn_azure._queue import service_bus_message, storage_message
+from polyfn_azure._routes import route_template
+from polyfn_azure._storage import blob_event, event_grid_event
+from polyfn_azure._timer import timer_event
+
+__all__ = [
+    "AzureOptions",
+    "UndeliverableCookieError",
+    "blob_event",
+    "event_grid_event",
+    "function_app",
+    "make_context",
+    "request_from_azure",
+    "response_to_azure",
+    "route_template",
+    "serve_http",
+    "service_bus_message",
+    "storage_message",
+    "timer_event",
+]

@@ -1,0 +1,42 @@
+"""The polyfn `Context` of an Azure invocation, from the worker's `azure.functions.Context`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from polyfn import Context
+
+PROVIDER = "azure"
+
+
+def trace_id(traceparent: Any) -> str | None:
+    """The trace id of a W3C ``traceparent`` (``00-<trace id>-<span id>-<flags>``), which the
+    worker exposes as ``context.trace_context.trace_parent``.
+    https://learn.microsoft.com/azure/azure-functions/functions-reference-python#context"""
+    if not isinstance(traceparent, str):
+        return None
+    parts = traceparent.strip().split("-")
+    if len(parts) >= 3 and len(parts[1]) == 32:
+        return parts[1]
+    return None
+
+
+def make_context(function_name: str, azure_context: Any) -> Context:
+    """A Context for `function_name`; the Functions host gives no deadline, so remaining is None.
+
+    Every field is read defensively: a context without an invocation id still gets one, so the
+    log lines and 500 bodies of the invocation can be matched.
+    """
+    invocation_id = getattr(azure_context, "invocation_id", None)
+    if not isinstance(invocation_id, str) or not invocation_id:
+        invocation_id = str(uuid.uuid4())
+    trace_context = getattr(azure_context, "trace_context", None)
+    return Context(
+        PROVIDER,
+        function_name,
+        invocation_id,
+        trace_id=trace_id(getattr(trace_context, "trace_parent", None)),
+        remaining=None,
+        raw=azure_context,
+    )

@@ -1,0 +1,112 @@
+"""Queues: Storage queue and Service Bus queue messages -> `QueueMessage`.
+
+Bodies: both triggers are bound with ``dataType: binary`` so the host hands the worker the message
+bytes as they are (a string binding would pass them through UTF-8). For Storage queues the host has
+already removed the base64 of ``extensions.queues.messageEncoding`` ("base64" by default) when the
+worker sees the message.
+https://learn.microsoft.com/azure/azure-functions/functions-bindings-storage-queue#host-json
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from polyfn import EventError, QueueMessage
+from polyfn_azure import _values
+
+STORAGE_SOURCE = "azure storage queue trigger"
+SERVICE_BUS_SOURCE = "azure service bus queue trigger"
+
+# Storage queue trigger metadata: Id, DequeueCount (1 on the first delivery), InsertionTime.
+# https://learn.microsoft.com/azure/azure-functions/functions-bindings-storage-queue-trigger#message-metadata
+STORAGE_ID = "Id"
+STORAGE_DEQUEUE_COUNT = "DequeueCount"
+STORAGE_INSERTION_TIME = "InsertionTime"
+
+# Service Bus trigger metadata: MessageId, DeliveryCount (1 on the first delivery),
+# EnqueuedTimeUtc, SessionId, ApplicationProperties (UserProperties before extension 5.x).
+# https://learn.microsoft.com/azure/azure-functions/functions-bindings-service-bus-trigger#message-metadata
+SB_ID = "MessageId"
+SB_DELIVERY_COUNT = "DeliveryCount"
+SB_ENQUEUED = "EnqueuedTimeUtc"
+SB_SESSION = "SessionId"
+SB_PROPERTIES = "ApplicationProperties"
+
+
+def _body(msg: Any, source: str) -> bytes:
+    body = _values.attribute(msg, "get_body", "body", source)()
+    if isinstance(body, str):
+        return body.encode()
+    if not isinstance(body, bytes | bytearray):
+        raise EventError(f"body is {type(body).__name__}, not bytes", field="body", source=source)
+    return bytes(body)
+
+
+def _count(value: Any, field: str, source: str) -> int:
+    count = _values.optional_int(value, field, source)
+    if count is None or count < 1:
+        raise EventError(
+            f"{field} must be a positive integer, got {value!r:.40}", field=field, source=source
+        )
+    return count
+
+
+def storage_message(queue: str, msg: Any) -> QueueMessage:
+    source = STORAGE_SOURCE
+    return QueueMessage(
+        _values.string(_values.attribute(msg, "id", STORAGE_ID, source), STORAGE_ID, source),
+        _body(msg, source),
+        queue=queue,
+        delivery_count=_count(
+            _values.attribute(msg, "dequeue_count", STORAGE_DEQUEUE_COUNT, source),
+            STORAGE_DEQUEUE_COUNT,
+            source,
+        ),
+        enqueued_time=_values.utc(
+            _values.attribute(msg, "insertion_time", STORAGE_INSERTION_TIME, source),
+            STORAGE_INSERTION_TIME,
+            source,
+        ),
+        raw=msg,
+    )
+
+
+def _properties(value: Any, source: str) -> dict[str, str]:
+    """Application properties as strings (Service Bus allows numbers, booleans, times...)."""
+    if not value:
+        return {}
+    props = _values.mapping(value, SB_PROPERTIES, source)
+    return {str(k): v if isinstance(v, str) else _json_text(v) for k, v in props.items()}
+
+
+def _json_text(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool | int | float) or value is None:
+        return json.dumps(value)
+    return str(value)
+
+
+def service_bus_message(queue: str, msg: Any) -> QueueMessage:
+    source = SERVICE_BUS_SOURCE
+    props = _values.attribute(msg, "application_properties", SB_PROPERTIES, source)
+    if not props:
+        props = _values.attribute(msg, "user_properties", "UserProperties", source)
+    return QueueMessage(
+        _values.string(_values.attribute(msg, "message_id", SB_ID, source), SB_ID, source),
+        _body(msg, source),
+        queue=queue,
+        attributes=_properties(props, source),
+        delivery_count=_count(
+            _values.attribute(msg, "delivery_count", SB_DELIVERY_COUNT, source),
+            SB_DELIVERY_COUNT,
+            source,
+        ),
+        enqueued_time=_values.utc(
+            _values.attribute(msg, "enqueued_time_utc", SB_ENQUEUED, source), SB_ENQUEUED, source
+        ),
+        group=_values.optional_string(
+            _values.attribute(msg, "session_id", SB_SESSION, source), SB_SESSION, source
+        ),
+        raw=msg,
+    )

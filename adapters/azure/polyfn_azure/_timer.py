@@ -1,0 +1,44 @@
+"""Timer trigger: `azure.functions.TimerRequest` -> `TimerEvent`.
+
+The host passes the TimerInfo it built before the run (azure-webjobs-sdk-extensions
+TimerListener.InvokeJobFunction): ``ScheduleStatus.Next`` is the occurrence being run now, the one
+that was due (also for a past-due run), ``Last`` the one before. ScheduleStatus is absent when the
+schedule is not monitored (useMonitor false), and then the scheduled time is unknown.
+https://learn.microsoft.com/azure/azure-functions/functions-bindings-timer#usage
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from polyfn import EventError, TimerEvent
+from polyfn._app import ScheduleTrigger
+from polyfn_azure import _values
+
+if TYPE_CHECKING:
+    from polyfn import Function
+
+SOURCE = "azure timer trigger"
+
+# TimerInfo JSON fields (Microsoft.Azure.WebJobs.TimerInfo, ScheduleStatus).
+PAST_DUE = "IsPastDue"
+SCHEDULE_STATUS = "ScheduleStatus"
+DUE_OCCURRENCE = "Next"
+
+
+def timer_event(fn: Function, timer: Any) -> TimerEvent:
+    past_due = _values.attribute(timer, "past_due", PAST_DUE, SOURCE)
+    if not isinstance(past_due, bool):
+        raise EventError(
+            f"{PAST_DUE} must be true or false, got {past_due!r:.40}", field=PAST_DUE, source=SOURCE
+        )
+    status = _values.attribute(timer, "schedule_status", SCHEDULE_STATUS, SOURCE)
+    scheduled = None
+    if status:
+        status = _values.mapping(status, SCHEDULE_STATUS, SOURCE)
+        scheduled = _values.utc(
+            status.get(DUE_OCCURRENCE), f"{SCHEDULE_STATUS}.{DUE_OCCURRENCE}", SOURCE
+        )
+    trigger = fn.trigger
+    schedule = trigger.schedule if isinstance(trigger, ScheduleTrigger) else None
+    return TimerEvent(fn.name, schedule, scheduled, past_due, raw=timer)
