@@ -17,7 +17,11 @@ Contract between the pieces (every module under conformance/ follows it):
 - The *conformance app* (``conformance/app.py``) is one polyfn App used on every target; its
   handlers record what they saw into `Recorder` so a target can return it in its Outcome.
 - The runner (``conformance/_runner.py``) compares ``Outcome`` with the case's expectations and
-  prints the matrix.
+  prints the matrix: it calls ``case.check(outcome, target)`` (or ``case.check(outcome)`` when
+  `check` takes one argument), which returns a list of mismatches (empty: the case passed). A
+  case without ``check`` passes when its target does not raise.
+- A target may have ``close()``: the runner calls it once at the end (a driver that started a local
+  server stops it there).
 """
 
 from __future__ import annotations
@@ -70,6 +74,15 @@ class Recorder:
     def take(cls) -> list[dict[str, Any]]:
         calls, cls.calls = cls.calls, []
         return calls
+
+
+class Case(Protocol):
+    """What the runner needs of a case; each trigger's case class adds input and expectations."""
+
+    name: str
+    trigger: str  # "http" | "timer" | "storage" | "queue"
+
+    def check(self, outcome: Outcome, target: Any = None) -> list[str]: ...
 
 
 class Target(Protocol):

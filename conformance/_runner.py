@@ -1,0 +1,314 @@
+"""The runner: every case on every target of its trigger, compared, printed as a matrix.
+
+Cases come from ``conformance/cases/*.py`` (each module's ``CASES``) or from the user's own
+modules; targets from ``conformance/targets/*.py`` (each module's ``TARGETS``). The app is the
+conformance app unless the user names theirs (``module:attr``), so a migration team can run its
+own handlers through every cloud's driver.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import inspect
+import json
+import logging
+import pkgutil
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from conformance._spec import Outcome, Skip
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from polyfn import App
+
+PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+
+
+@dataclass
+class Result:
+    """One case on one target."""
+
+    case: str
+    target: str
+    trigger: str
+    status: str  # PASS | FAIL | SKIP
+    reason: str = ""  # why it was skipped, or the first problem
+    problems: list[str] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    outcome: Outcome | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "case": self.case,
+            "target": self.target,
+            "trigger": self.trigger,
+            "status": self.status,
+            "reason": self.reason,
+            "problems": self.problems,
+            "seconds": round(self.seconds, 4),
+        }
+
+
+@dataclass
+class Report:
+    results: list[Result]
+
+    @property
+    def failed(self) -> list[Result]:
+        return [r for r in self.results if r.status == FAIL]
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        return f"{self.count(PASS)} passed, {self.count(FAIL)} failed, {self.count(SKIP)} skipped"
+
+
+# -- discovery -------------------------------------------------------------------------------
+
+
+def _package_modules(package: str) -> list[str]:
+    pkg = importlib.import_module(package)
+    return sorted(
+        f"{package}.{info.name}"
+        for info in pkgutil.iter_modules(pkg.__path__)
+        if not info.name.startswith("_")
+    )
+
+
+def load_cases(modules: Iterable[str] | None = None) -> list[Any]:
+    """``CASES`` of each module (``module`` or ``module:attr``); by default conformance.cases.*."""
+    names = list(modules) if modules else _package_modules("conformance.cases")
+    cases: list[Any] = []
+    for name in names:
+        module_name, _, attr = name.partition(":")
+        module = importlib.import_module(module_name)
+        found = getattr(module, attr or "CASES", None)
+        if not isinstance(found, list | tuple):
+            raise ValueError(f"{name} has no list of cases ({attr or 'CASES'})")
+        cases.extend(found)
+    return cases
+
+
+def load_targets(modules: Iterable[str] | None = None) -> list[Any]:
+    """``TARGETS`` of conformance/targets/*.py (or of the given modules)."""
+    names = list(modules) if modules else _package_modules("conformance.targets")
+    targets: list[Any] = []
+    for name in names:
+        targets.extend(getattr(importlib.import_module(name), "TARGETS", []))
+    return targets
+
+
+def select(items: Sequence[Any], pattern: str | None) -> list[Any]:
+    """Items whose name matches a glob (several globs separated by commas)."""
+    if not pattern:
+        return list(items)
+    globs = [g.strip() for g in pattern.split(",") if g.strip()]
+    return [item for item in items if any(fnmatch.fnmatchcase(item.name, g) for g in globs)]
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+class _Capture(logging.Handler):
+    """Keeps the log lines of the case being run, to show beside a failure."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            line += f" [{type(record.exc_info[1]).__name__}: {record.exc_info[1]}]"
+        self.lines.append(f"{record.levelname} {record.name}: {line}")
+
+
+def _check(case: Any, outcome: Outcome, target: Any) -> list[str]:
+    check = getattr(case, "check", None)
+    if check is None:
+        return []
+    if len(inspect.signature(check).parameters) >= 2:
+        return list(check(outcome, target))
+    return list(check(outcome))
+
+
+def run_one(case: Any, target: Any, app: App) -> Result:
+    """Run `case` on `target`; a raise is a failure, `Skip` a skip, mismatches a failure."""
+    capture = _Capture()
+    logger = logging.getLogger("polyfn")
+    saved = (logger.handlers[:], logger.propagate, logger.level)
+    logger.handlers, logger.propagate = [capture], False
+    logger.setLevel(logging.INFO)
+    start = time.perf_counter()
+    result = Result(case.name, target.name, case.trigger, PASS)
+    try:
+        outcome = target.run(case, app)
+    except Skip as exc:
+        result.status, result.reason = SKIP, str(exc) or "not deliverable on this target"
+    except Exception as exc:
+        result.status = FAIL
+        result.reason = f"{type(exc).__name__}: {exc}"
+        tb = traceback.format_exception(exc)
+        result.problems = [result.reason, "".join(tb[-6:]).rstrip()]
+    else:
+        result.outcome = outcome
+        try:
+            result.problems = _check(case, outcome, target)
+        except Exception as exc:
+            result.problems = [f"check raised {type(exc).__name__}: {exc}"]
+        if result.problems:
+            result.status, result.reason = FAIL, result.problems[0]
+    finally:
+        result.seconds = time.perf_counter() - start
+        logger.handlers, logger.propagate = saved[0], saved[1]
+        logger.setLevel(saved[2])
+    result.logs = capture.lines
+    return result
+
+
+def _same_everywhere(case: Any, results: list[Result]) -> None:
+    """For a case that asks for it: every target must answer as the first one that ran did."""
+    if not getattr(case, "same_everywhere", False) or not hasattr(case, "same"):
+        return
+    ran = [r for r in results if r.outcome is not None]
+    if len(ran) < 2:
+        return
+    first = ran[0]
+    for other in ran[1:]:
+        assert first.outcome is not None and other.outcome is not None
+        problems = [f"{p} ({first.target})" for p in case.same(first.outcome, other.outcome)]
+        if problems:
+            other.problems.extend(problems)
+            if other.status == PASS:
+                other.status, other.reason = FAIL, problems[0]
+
+
+def run(
+    app: App,
+    cases: Sequence[Any],
+    targets: Sequence[Any],
+    *,
+    progress: Any = None,
+) -> Report:
+    """Every case on every target of its trigger; targets are closed at the end."""
+    results: list[Result] = []
+    try:
+        for case in cases:
+            row = []
+            for target in targets:
+                if target.trigger != case.trigger:
+                    continue
+                result = run_one(case, target, app)
+                row.append(result)
+                if progress is not None:
+                    progress(result)
+            _same_everywhere(case, row)
+            results.extend(row)
+    finally:
+        for target in targets:
+            close = getattr(target, "close", None)
+            if close is not None:
+                close()
+    return Report(results)
+
+
+# -- the report ------------------------------------------------------------------------------
+
+
+def format_matrix(report: Report) -> str:
+    """The case x target matrix, one table per trigger, skip reasons as numbered notes."""
+    out: list[str] = []
+    notes: dict[str, int] = {}
+    triggers = list(dict.fromkeys(r.trigger for r in report.results))
+    for trigger in triggers:
+        rows = [r for r in report.results if r.trigger == trigger]
+        targets = list(dict.fromkeys(r.target for r in rows))
+        cases = list(dict.fromkeys(r.case for r in rows))
+        cell: dict[tuple[str, str], str] = {}
+        for r in rows:
+            text = r.status
+            if r.status == SKIP:
+                n = notes.setdefault(r.reason, len(notes) + 1)
+                text = f"SKIP({n})"
+            cell[(r.case, r.target)] = text
+        first = max([len(trigger), *map(len, cases)])
+        widths = [max(len(t), 8) for t in targets]
+        out.append(
+            "  ".join([trigger.ljust(first), *(t.ljust(w) for t, w in zip(targets, widths, strict=True))])
+        )
+        out.append("  ".join(["-" * first, *("-" * w for w in widths)]))
+        for case in cases:
+            cells = [cell.get((case, t), "-").ljust(w) for t, w in zip(targets, widths, strict=True)]
+            out.append("  ".join([case.ljust(first), *cells]).rstrip())
+        out.append("")
+    if notes:
+        out.append("Skipped, because the cloud cannot deliver it:")
+        out.extend(f"  ({n}) {reason}" for reason, n in notes.items())
+        out.append("")
+    if report.failed:
+        out.append("Failures:")
+        for r in report.failed:
+            out.append(f"  {r.case} on {r.target}:")
+            out.extend(f"    - {line}" for p in r.problems for line in p.splitlines())
+            if r.logs:
+                out.append("    log:")
+                out.extend(f"      {line}" for line in r.logs[-5:])
+        out.append("")
+    out.append(report.summary())
+    return "\n".join(out)
+
+
+def format_json(report: Report) -> str:
+    return json.dumps(
+        {
+            "summary": {
+                "passed": report.count(PASS),
+                "failed": report.count(FAIL),
+                "skipped": report.count(SKIP),
+            },
+            "results": [r.as_dict() for r in report.results],
+        },
+        indent=2,
+    )
+
+
+def main(
+    *,
+    app_ref: str | None = None,
+    case_modules: Sequence[str] | None = None,
+    target_glob: str | None = None,
+    case_glob: str | None = None,
+    as_json: bool = False,
+    out: Any = None,
+) -> int:
+    """Load, run and print; 0 when nothing failed, 1 otherwise (2 when nothing matched)."""
+    import sys
+
+    from conformance._apps import DEFAULT_APP, load_app
+
+    out = out or sys.stdout
+    app = load_app(app_ref or DEFAULT_APP)
+    cases = select(load_cases(case_modules), case_glob)
+    targets = select(load_targets(), target_glob)
+    triggers = {c.trigger for c in cases}
+    targets = [t for t in targets if t.trigger in triggers]
+    if not cases or not targets:
+        print(
+            f"no case x target to run: {len(cases)} case(s), {len(targets)} target(s) selected",
+            file=out,
+        )
+        return 2
+    report = run(app, cases, targets)
+    print(format_json(report) if as_json else format_matrix(report), file=out)
+    return 0 if report.ok else 1

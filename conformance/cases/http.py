@@ -1,0 +1,387 @@
+"""The neutral HTTP cases, run against the conformance app (conformance/app.py) on every target.
+
+Paths and query strings are written as a client sends them (percent-encoded); the expectations
+say what the handler must see (decoded) and what the client must get back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from conformance._httpcase import ANY, HttpCase
+
+BINARY = bytes(range(256))
+MEGABYTE = (BINARY * 4096)[: 1024 * 1024]
+JSON_DOC = {"name": "café", "n": 3, "tags": ["a", "b"], "nested": {"ok": True}}
+TEXT = "héllo wörld ✓\n"
+LEAK = ("Traceback", "hunter2", "RuntimeError", "secret-detail")
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode()
+
+
+CASES: list[HttpCase] = [
+    # -- methods ---------------------------------------------------------------------------
+    HttpCase(
+        "get",
+        "GET",
+        "/echo",
+        seen={"method": "GET", "path": "/echo", "route": "/echo", "function": "echo"},
+        calls=1,
+        response_headers={"content-type": ["application/json"]},
+        live=True,
+    ),
+    HttpCase(
+        "post-json",
+        "POST",
+        "/echo",
+        headers=(("Content-Type", "application/json"),),
+        body=json.dumps(JSON_DOC, ensure_ascii=False).encode(),
+        seen={"method": "POST", "json": JSON_DOC},
+        live=True,
+    ),
+    HttpCase(
+        "put-text",
+        "PUT",
+        "/echo",
+        headers=(("Content-Type", "text/plain; charset=utf-8"),),
+        body=TEXT.encode(),
+        seen={"method": "PUT", "body_b64": _b64(TEXT.encode())},
+    ),
+    HttpCase(
+        "patch-json",
+        "PATCH",
+        "/echo",
+        headers=(("Content-Type", "application/json"),),
+        body=b'{"op":"replace","value":[1,2]}',
+        seen={"method": "PATCH", "json": {"op": "replace", "value": [1, 2]}},
+    ),
+    HttpCase("delete", "DELETE", "/echo", seen={"method": "DELETE", "body_len": 0}),
+    HttpCase("options", "OPTIONS", "/echo", seen={"method": "OPTIONS"}),
+    HttpCase(
+        "delete-none-is-204",
+        "DELETE",
+        "/items/42",
+        status=204,
+        response_body=b"",
+        seen={"method": "DELETE", "path_params": {"item_id": "42"}},
+    ),
+    # -- paths and path parameters -----------------------------------------------------------
+    HttpCase(
+        "path-params",
+        "GET",
+        "/echo/alpha/beta",
+        seen={
+            "path": "/echo/alpha/beta",
+            "path_params": {"first": "alpha", "second": "beta"},
+            "route": "/echo/{first}/{second}",
+            "function": "echo_params",
+        },
+    ),
+    HttpCase(
+        "path-param-encoded-non-ascii",
+        "GET",
+        "/echo/caf%C3%A9%20au%20lait/%E2%9C%93%F0%9F%98%80",
+        seen={
+            "path": "/echo/café au lait/✓😀",
+            "path_params": {"first": "café au lait", "second": "✓😀"},
+        },
+        live=True,
+    ),
+    HttpCase(
+        "path-param-percent-sign",
+        "GET",
+        "/echo/100%25/a%2541",
+        description="a literal % in a parameter: decoding twice would turn a%41 into aA",
+        seen={"path_params": {"first": "100%", "second": "a%41"}},
+    ),
+    HttpCase(
+        "path-param-plus-is-literal",
+        "GET",
+        "/echo/a+b/c%2Bd",
+        description="+ is not a space in a path (only in form-encoded queries)",
+        seen={"path_params": {"first": "a+b", "second": "c+d"}},
+    ),
+    HttpCase(
+        "greedy-path",
+        "GET",
+        "/files/docs/2024/report%20final.pdf",
+        seen={
+            "path_params": {"path": "docs/2024/report final.pdf"},
+            "route": "/files/{path+}",
+            "function": "files",
+        },
+    ),
+    HttpCase(
+        "trailing-slash",
+        "GET",
+        "/echo/",
+        description="a trailing slash is not significant",
+        seen={"function": "echo"},
+    ),
+    # -- query strings -------------------------------------------------------------------------
+    HttpCase(
+        "query-repeated",
+        "GET",
+        "/echo",
+        query="tag=a&tag=b&x=1&tag=c",
+        seen={"query": {"tag": ["a", "b", "c"], "x": ["1"]}},
+        live=True,
+    ),
+    HttpCase(
+        "query-empty-values",
+        "GET",
+        "/echo",
+        query="empty=&x=1&blank=",
+        seen={"query": {"empty": [""], "x": ["1"], "blank": [""]}},
+    ),
+    HttpCase(
+        "query-encoded",
+        "GET",
+        "/echo",
+        query="q=caf%C3%A9%20au%20lait&amp=%26%3D%3F&pct=100%25",
+        seen={"query": {"q": ["café au lait"], "amp": ["&=?"], "pct": ["100%"]}},
+    ),
+    # -- headers ---------------------------------------------------------------------------------
+    HttpCase(
+        "headers-repeated-in",
+        "GET",
+        "/echo",
+        headers=(("X-Multi", "one"), ("X-Single", "solo"), ("X-Multi", "two")),
+        seen={"headers": {"x-multi": ["one", "two"], "x-single": ["solo"]}},
+        live=True,
+    ),
+    HttpCase(
+        "headers-case-insensitive",
+        "GET",
+        "/echo",
+        headers=(("X-Mixed-CASE", "Value Kept"),),
+        seen={"headers": {"x-mixed-case": ["Value Kept"]}},
+    ),
+    HttpCase(
+        "headers-repeated-out",
+        "GET",
+        "/respond",
+        query="h=X-Multi:one&h=X-Multi:two&h=X-Other:3",
+        response_headers={"x-multi": ["one", "two"], "x-other": ["3"]},
+    ),
+    HttpCase(
+        "source-ip",
+        "GET",
+        "/echo",
+        seen={"source_ip": "203.0.113.7"},
+    ),
+    # -- cookies -------------------------------------------------------------------------------
+    HttpCase(
+        "cookies-in",
+        "GET",
+        "/echo",
+        cookies=(("session", "abc123"), ("theme", "dark")),
+        seen={"cookies": {"session": "abc123", "theme": "dark"}},
+        live=True,
+    ),
+    HttpCase(
+        "cookies-out-several",
+        "GET",
+        "/respond",
+        query=(
+            "c=session%3Dabc%3B%20Path%3D%2F%3B%20HttpOnly"
+            "&c=theme%3Ddark%3B%20Max-Age%3D3600"
+            "&c=lang%3Dfr%3B%20Path%3D%2F%3B%20Secure%3B%20SameSite%3DLax"
+        ),
+        set_cookies=(
+            "session=abc; Path=/; HttpOnly",
+            "theme=dark; Max-Age=3600",
+            "lang=fr; Path=/; Secure; SameSite=Lax",
+        ),
+        absent_headers=(),
+        live=True,
+    ),
+    # -- request bodies --------------------------------------------------------------------------
+    HttpCase(
+        "form-body",
+        "POST",
+        "/echo",
+        headers=(("Content-Type", "application/x-www-form-urlencoded"),),
+        body=b"a=1&b=caf%C3%A9&b=2&empty=&sp=x+y",
+        seen={"form": [["a", "1"], ["b", "café"], ["b", "2"], ["empty", ""], ["sp", "x y"]]},
+    ),
+    HttpCase(
+        "binary-body",
+        "POST",
+        "/echo",
+        headers=(("Content-Type", "application/octet-stream"),),
+        body=BINARY,
+        seen={"body_b64": _b64(BINARY), "body_len": 256},
+        live=True,
+    ),
+    HttpCase(
+        "empty-body",
+        "POST",
+        "/echo",
+        seen={"body_len": 0, "body_b64": ""},
+    ),
+    HttpCase(
+        "one-megabyte-body",
+        "POST",
+        "/echo",
+        headers=(("Content-Type", "application/octet-stream"),),
+        body=MEGABYTE,
+        seen={"body_len": len(MEGABYTE), "body_sha256": _sha(MEGABYTE)},
+        live=True,
+    ),
+    # -- response bodies and conversions -----------------------------------------------------------
+    HttpCase(
+        "binary-out",
+        "GET",
+        "/respond",
+        query="kind=binary",
+        response_body=BINARY,
+        response_headers={"content-type": ["application/octet-stream"]},
+        live=True,
+    ),
+    HttpCase(
+        "image-out",
+        "GET",
+        "/respond",
+        query="kind=binary&size=1000&ctype=image%2Fpng",
+        response_body=(BINARY * 4)[:1000],
+        response_headers={"content-type": ["image/png"]},
+    ),
+    HttpCase(
+        "return-dict-is-json",
+        "GET",
+        "/return/dict",
+        response_json={"kind": "dict", "n": 1, "unicode": "café ✓"},
+        response_headers={"content-type": ["application/json"]},
+    ),
+    HttpCase("return-list-is-json", "GET", "/return/list", response_json=[1, "two", None]),
+    HttpCase(
+        "return-str-is-text",
+        "GET",
+        "/return/str",
+        response_body="plain text ✓".encode(),
+        response_headers={"content-type": ["text/plain; charset=utf-8"]},
+    ),
+    HttpCase(
+        "return-bytes-is-binary",
+        "GET",
+        "/return/bytes",
+        response_body=BINARY,
+        response_headers={"content-type": ["application/octet-stream"]},
+    ),
+    HttpCase("return-none-is-204", "GET", "/return/none", status=204, response_body=b""),
+    HttpCase(
+        "return-tuple-status", "GET", "/return/tuple", status=201, response_json={"created": True}
+    ),
+    HttpCase(
+        "return-model-is-json",
+        "GET",
+        "/return/model",
+        response_json={"sku": "ABC-1", "quantity": 2},
+    ),
+    HttpCase(
+        "text-out-status",
+        "GET",
+        "/respond",
+        query="kind=text&status=202&text=accepted%20%E2%9C%93",
+        status=202,
+        response_body="accepted ✓".encode(),
+    ),
+    HttpCase(
+        "html-out",
+        "GET",
+        "/respond",
+        query="kind=html&text=%3Cp%3Ehi%3C%2Fp%3E",
+        response_body=b"<p>hi</p>",
+        response_headers={"content-type": ["text/html; charset=utf-8"]},
+    ),
+    HttpCase(
+        "empty-200",
+        "GET",
+        "/respond",
+        query="kind=empty&status=200",
+        status=200,
+        response_body=b"",
+    ),
+    HttpCase(
+        "redirect",
+        "GET",
+        "/redirect",
+        status=302,
+        response_headers={"location": ["https://example.com/landing?from=conformance"]},
+        response_body=b"",
+    ),
+    # -- errors ------------------------------------------------------------------------------------
+    HttpCase(
+        "not-found",
+        "GET",
+        "/no/such/path",
+        status=404,
+        json_subset={"error": "not found"},
+        calls=0,
+    ),
+    HttpCase(
+        "method-not-allowed",
+        "POST",
+        "/items/7",
+        status=405,
+        response_headers={"allow": ["DELETE", "GET"]},
+        json_subset={"error": "method not allowed"},
+        calls=0,
+    ),
+    HttpCase(
+        "http-error",
+        "GET",
+        "/fail/http/418",
+        status=418,
+        response_json={"error": "refused on purpose"},
+        response_headers={"x-why": ["test"]},
+    ),
+    HttpCase(
+        "crash-is-500",
+        "GET",
+        "/fail/crash",
+        status=500,
+        json_subset={"error": "internal error", "request_id": ANY},
+        body_excludes=LEAK,
+        live=True,
+    ),
+    HttpCase(
+        "body-invalid-is-400",
+        "POST",
+        "/orders",
+        headers=(("Content-Type", "application/json"),),
+        body=b'{"sku": "", "quantity": 0}',
+        status=400,
+        json_subset={"error": "request body failed validation", "fields": ANY},
+        calls=0,
+    ),
+    HttpCase(
+        "body-not-json-is-400",
+        "POST",
+        "/orders",
+        headers=(("Content-Type", "application/json"),),
+        body=b"sku=x&quantity=1",
+        status=400,
+        json_subset={"error": "request body is not valid JSON"},
+        calls=0,
+    ),
+    HttpCase(
+        "body-valid-model",
+        "POST",
+        "/orders",
+        headers=(("Content-Type", "application/json"),),
+        body=b'{"sku": "A-9", "quantity": 3}',
+        status=201,
+        response_json={"sku": "A-9", "quantity": 3},
+    ),
+]
