@@ -1,0 +1,394 @@
+"""`polyfn build --provider aws`: the CloudFormation template, checked by cfn-lint, by reading it,
+and by creating it on a local moto_server through `polyfn deploy`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from polyfn_aws._build import build, template
+
+from polyfn import App, ConfigError
+from polyfn._cli import main
+from tests.build import richapp
+
+APP_REF = f"{Path(richapp.__file__).resolve()}:app"
+
+
+def _cfn_lint() -> list[str]:
+    exe = Path(sys.executable).with_name("cfn-lint")
+    return [str(exe)] if exe.exists() else [shutil.which("cfn-lint") or "cfn-lint"]
+
+
+@pytest.fixture(scope="module")
+def doc() -> dict[str, Any]:
+    document, _ = template(richapp.app)
+    return document
+
+
+def _of_type(doc: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in doc["Resources"].items() if v["Type"] == type_}
+
+
+def _function(doc: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
+    for lid, res in _of_type(doc, "AWS::Lambda::Function").items():
+        if res["Properties"]["FunctionName"] == f"{richapp.app.name}-{name}":
+            return lid, res["Properties"]
+    raise AssertionError(f"no Lambda function for {name}")
+
+
+def _statements(doc: dict[str, Any], fn: str) -> list[dict[str, Any]]:
+    _, props = _function(doc, fn)
+    role = doc["Resources"][props["Role"]["Fn::GetAtt"][0]]
+    (policy,) = role["Properties"]["Policies"]
+    return list(policy["PolicyDocument"]["Statement"])
+
+
+def test_cfn_lint_reports_no_errors(tmp_path: Path) -> None:
+    warnings = build(richapp.app, tmp_path, app_ref="richapp:app")
+    assert warnings == []
+    done = subprocess.run(
+        [*_cfn_lint(), "--format", "json", str(tmp_path / "template.json")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    findings = json.loads(done.stdout or "[]")
+    errors = [f for f in findings if f["Level"] == "Error"]
+    assert errors == [], errors
+    assert done.returncode in (0, 4, 8), done.stderr  # 2 = errors; 4/8 = warnings/info only
+
+
+def test_every_function_is_a_lambda_with_its_own_entry_and_role(
+    doc: dict[str, Any], tmp_path: Path
+) -> None:
+    functions = _of_type(doc, "AWS::Lambda::Function")
+    assert len(functions) == len(richapp.app.functions)
+    roles = {res["Properties"]["Role"]["Fn::GetAtt"][0] for res in functions.values()}
+    assert len(roles) == len(functions)
+    for res in functions.values():
+        props = res["Properties"]
+        assert props["Runtime"] == "python3.11"
+        assert props["Code"] == {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}}
+    build(richapp.app, tmp_path, app_ref="shop.api:app")
+    _, props = _function(doc, "on_order")
+    module = props["Handler"].rsplit(".", 1)[0]
+    entry = (tmp_path / f"{module}.py").read_text()
+    assert "from shop.api import app as _app" in entry
+    assert 'handler = polyfn_aws.handler(_app, function="on_order")' in entry
+
+
+def test_settings_map_to_lambda(doc: dict[str, Any]) -> None:
+    _, get_order = _function(doc, "get_order")
+    assert (get_order["MemorySize"], get_order["Timeout"]) == (256, 10)
+    _, put_file = _function(doc, "put_file")
+    assert put_file["Environment"] == {"Variables": {"STAGE": "test"}}
+    assert put_file["ReservedConcurrentExecutions"] == 5
+    _, on_event = _function(doc, "on_event")
+    assert (on_event["MemorySize"], on_event["Timeout"]) == (512, 120)
+    # max_concurrency on a queue function caps the event source mapping, not the function.
+    _, on_order = _function(doc, "on_order")
+    assert "ReservedConcurrentExecutions" not in on_order
+
+
+def test_roles_grant_only_what_the_trigger_needs(doc: dict[str, Any]) -> None:
+    def actions(fn: str) -> set[str]:
+        out: set[str] = set()
+        for st in _statements(doc, fn):
+            acts = st["Action"]
+            out.update([acts] if isinstance(acts, str) else acts)
+        return out
+
+    logs = {"logs:CreateLogStream", "logs:PutLogEvents"}
+    assert actions("get_order") == logs
+    assert actions("every_five") == logs
+    assert actions("on_upload") == logs | {"s3:GetObject", "sqs:SendMessage"}
+    assert actions("on_delete") == logs  # deletes only: nothing left to read
+    assert actions("on_order") == logs | {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ChangeMessageVisibility",
+    }
+    (s3,) = [st for st in _statements(doc, "on_upload") if st["Action"] == "s3:GetObject"]
+    assert s3["Resource"] == {
+        "Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{richapp.UPLOADS}/incoming/*"
+    }
+    (sqs,) = [st for st in _statements(doc, "on_order") if "sqs:ReceiveMessage" in st["Action"]]
+    queue_id = sqs["Resource"]["Fn::GetAtt"][0]
+    assert doc["Resources"][queue_id]["Properties"]["QueueName"] == richapp.ORDERS
+
+
+def test_http_api_routes_per_method_and_path(doc: dict[str, Any]) -> None:
+    routes = {
+        r["Properties"]["RouteKey"] for r in _of_type(doc, "AWS::ApiGatewayV2::Route").values()
+    }
+    assert routes == {
+        "GET /orders/{order_id}",
+        "DELETE /orders/{order_id}",
+        "PUT /files/{path+}",
+        "GET /",
+    }
+    integrations = _of_type(doc, "AWS::ApiGatewayV2::Integration").values()
+    assert {i["Properties"]["PayloadFormatVersion"] for i in integrations} == {"2.0"}
+    principals = [
+        p["Properties"]["Principal"] for p in _of_type(doc, "AWS::Lambda::Permission").values()
+    ]
+    assert principals.count("apigateway.amazonaws.com") == 3
+
+
+def test_schedules_use_rules_in_utc_and_scheduler_with_a_time_zone(doc: dict[str, Any]) -> None:
+    from polyfn_aws._names import rule_name
+
+    rules = {
+        r["Properties"]["Name"]: r["Properties"]
+        for r in _of_type(doc, "AWS::Events::Rule").values()
+    }
+    nightly = richapp.app.function("nightly")
+    assert rules[rule_name(richapp.app, nightly)]["ScheduleExpression"] == "cron(0 2 * * ? *)"
+    assert (
+        rules[rule_name(richapp.app, richapp.app.function("every_five"))]["ScheduleExpression"]
+        == "rate(5 minutes)"
+    )
+    (schedule,) = _of_type(doc, "AWS::Scheduler::Schedule").values()
+    props = schedule["Properties"]
+    assert props["ScheduleExpressionTimezone"] == "Europe/Paris"
+    assert props["Name"] == rule_name(richapp.app, richapp.app.function("morning"))
+    assert json.loads(props["Target"]["Input"])["polyfn"]["function"] == "morning"
+    # retries=1 on an asynchronously invoked function: Lambda's async retry setting.
+    configs = [c["Properties"] for c in _of_type(doc, "AWS::Lambda::EventInvokeConfig").values()]
+    nightly_id, _ = _function(doc, "nightly")
+    (cfg,) = [c for c in configs if c["FunctionName"] == {"Ref": nightly_id}]
+    assert cfg["MaximumRetryAttempts"] == 1
+
+
+def test_bucket_notifications_avoid_the_circular_dependency(doc: dict[str, Any]) -> None:
+    (bucket,) = _of_type(doc, "AWS::S3::Bucket").values()
+    assert bucket["Properties"]["BucketName"] == richapp.UPLOADS
+    configs = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
+    upload_id, _ = _function(doc, "on_upload")
+    delete_id, _ = _function(doc, "on_delete")
+    assert {(c["Event"], c["Function"]["Fn::GetAtt"][0]) for c in configs} == {
+        ("s3:ObjectCreated:*", upload_id),
+        ("s3:ObjectRemoved:*", delete_id),
+    }
+    (created,) = [c for c in configs if c["Event"] == "s3:ObjectCreated:*"]
+    assert created["Filter"]["S3Key"]["Rules"] == [
+        {"Name": "prefix", "Value": "incoming/"},
+        {"Name": "suffix", "Value": ".csv"},
+    ]
+    permissions = _of_type(doc, "AWS::Lambda::Permission")
+    for lid in bucket["DependsOn"]:
+        props = permissions[lid]["Properties"]
+        assert props["Principal"] == "s3.amazonaws.com"
+        # A name, not a Ref to the bucket: a Ref would close the cycle.
+        assert props["SourceArn"] == {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{richapp.UPLOADS}"}
+    assert len(bucket["DependsOn"]) == 2
+    # dead_letter on a storage function: Lambda's on-failure destination.
+    configs2 = [c["Properties"] for c in _of_type(doc, "AWS::Lambda::EventInvokeConfig").values()]
+    (cfg,) = [c for c in configs2 if c["FunctionName"] == {"Ref": upload_id}]
+    dlq = cfg["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+    assert doc["Resources"][dlq]["Properties"]["QueueName"] == richapp.FAILED
+
+
+def test_queues_report_batch_item_failures_and_redrive(doc: dict[str, Any]) -> None:
+    mappings = [m["Properties"] for m in _of_type(doc, "AWS::Lambda::EventSourceMapping").values()]
+    assert len(mappings) == 2
+    for m in mappings:
+        assert m["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queues = {
+        q["Properties"]["QueueName"]: q["Properties"]
+        for q in _of_type(doc, "AWS::SQS::Queue").values()
+    }
+    orders = queues[richapp.ORDERS]
+    assert orders["RedrivePolicy"]["maxReceiveCount"] == 4  # retries=3: 1 delivery + 3
+    dead = orders["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    assert doc["Resources"][dead]["Properties"]["QueueName"] == f"{richapp.ORDERS}-dead"
+    events = queues[f"{richapp.EVENTS}.fifo"]
+    assert events["FifoQueue"] is True
+    assert events["VisibilityTimeout"] == 720  # six times the 120 s function timeout
+    (order_map,) = [m for m in mappings if m["BatchSize"] == 5]
+    assert order_map["ScalingConfig"] == {"MaximumConcurrency": 4}
+
+
+def _one(settings: dict[str, Any], kind: str = "http") -> App:
+    app = App("one")
+
+    def handler(*_: Any) -> None:
+        return None
+
+    if kind == "http":
+        app.http("/x", **settings)(handler)
+    elif kind == "queue":
+        app.queue("q", **settings)(handler)
+    else:
+        app.storage("b", **settings)(handler)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("settings", "kind", "message"),
+    [
+        ({"memory": 64}, "http", "128-10240 MB"),
+        ({"memory": 20000}, "http", "128-10240 MB"),
+        ({"timeout": 901}, "http", "maximum of 900 s"),
+        ({"env": {"AWS_REGION": "x"}}, "http", "reserved by the Lambda runtime"),
+        ({"env": {"1BAD": "x"}}, "http", "not valid on Lambda"),
+        ({"retries": 1000}, "queue", "maximum of 999 redeliveries"),
+        ({"max_concurrency": 5000}, "queue", "maximum concurrency of 1000"),
+    ],
+)
+def test_limits_are_errors(settings: dict[str, Any], kind: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        template(_one(settings, kind))
+
+
+@pytest.mark.parametrize(
+    ("settings", "kind", "message"),
+    [
+        ({"retries": 2}, "http", "no meaning for HTTP"),
+        ({"timeout": 60}, "http", "longer than an HTTP API waits"),
+        ({"timeout": 2.5}, "http", "rounded up to 3 s"),
+        ({"retries": 5}, "storage", "at most 2 times; using 2"),
+        ({"retries": 2}, "queue", "messages that fail 3 times move to 'q-dlq'"),
+        ({"max_concurrency": 1}, "queue", "uses reserved concurrency"),
+    ],
+)
+def test_settings_without_an_equivalent_warn(
+    settings: dict[str, Any], kind: str, message: str
+) -> None:
+    _, warnings = template(_one(settings, kind))
+    assert len(warnings) == 1
+    assert message in warnings[0]
+    assert warnings[0].startswith("aws: function 'handler':")
+
+
+def test_overlapping_s3_filters_are_refused() -> None:
+    app = App("overlap")
+    app.storage("b", prefix="in/", function_name="one")(lambda e, c: None)
+    app.storage("b", prefix="in/sub/", function_name="two")(lambda e, c: None)
+    with pytest.raises(ConfigError, match="overlapping prefix"):
+        template(app)
+
+
+def test_build_command_writes_template_and_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "svc.py"
+    src.write_text(
+        "from polyfn import App\napp = App('svc')\n"
+        "@app.http('/', retries=3)\ndef home(req, ctx):\n    return 'hi'\n"
+    )
+    out = tmp_path / "out"
+    assert main(["build", str(src), "--provider", "aws", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert f"wrote {out / 'template.json'}" in captured.out
+    assert "warning: aws: function 'home': retries/dead_letter have no meaning" in captured.err
+    doc = json.loads((out / "template.json").read_text())
+    (fn,) = _of_type(doc, "AWS::Lambda::Function").values()
+    assert fn["Properties"]["Handler"] == "polyfn_entry_home.handler"
+    assert "from svc import app as _app" in (out / "polyfn_entry_home.py").read_text()
+
+
+def test_build_command_reports_bad_settings_in_one_paragraph(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "big.py"
+    src.write_text(
+        "from polyfn import App\napp = App('big')\n"
+        "@app.http('/', memory=20480)\ndef home(req, ctx):\n    return 'hi'\n"
+    )
+    assert main(["build", str(src), "--provider", "aws", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "memory=20480 MB is outside Lambda's 128-10240 MB" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.e2e
+def test_deploy_creates_the_stack_on_moto(
+    moto_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+
+    from polyfn._local._loader import load_app
+
+    # The CLI loads APP_REF by path, as module "richapp": a separate import with its own suffix.
+    app = load_app(APP_REF)
+    deployed = sys.modules["richapp"]
+    stack = f"polyfn-test-{deployed.SUFFIX}"
+    bucket = f"polyfn-code-{deployed.SUFFIX}"
+    argv = ["deploy", APP_REF, "--provider", "aws", "--endpoint-url", moto_url]
+    assert main([*argv, "--stack", stack, "--bucket", bucket, "--region", "us-east-1"]) == 0
+    out = capsys.readouterr().out
+    assert f"stack: {stack} (CREATE_COMPLETE)" in out
+
+    kw: dict[str, Any] = {"endpoint_url": moto_url, "region_name": "us-east-1"}
+    s3 = boto3.client("s3", **kw)
+    (obj,) = s3.list_objects_v2(Bucket=bucket)["Contents"]
+    assert obj["Key"].startswith(f"{app.name}/") and obj["Key"].endswith(".zip")
+    cfn = boto3.client("cloudformation", **kw)
+    assert cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+
+    lam = boto3.client("lambda", **kw)
+    names = {
+        f["FunctionName"]: f
+        for page in lam.get_paginator("list_functions").paginate()
+        for f in page["Functions"]
+    }
+    for fn in app.functions:
+        lambda_fn = names[f"{app.name}-{fn.name}"]
+        assert lambda_fn["Handler"] == f"polyfn_entry_{fn.name}.handler"
+        assert lambda_fn["Runtime"] == "python3.11"
+    assert names[f"{app.name}-get_order"]["MemorySize"] == 256
+
+    mappings = lam.list_event_source_mappings()["EventSourceMappings"]
+    ours = {
+        m["FunctionArn"].rsplit(":", 1)[-1]: m for m in mappings if app.name in m["FunctionArn"]
+    }
+    assert set(ours) == {f"{app.name}-on_order", f"{app.name}-on_event"}
+    assert ours[f"{app.name}-on_order"]["EventSourceArn"].endswith(f":{deployed.ORDERS}")
+    assert ours[f"{app.name}-on_event"]["EventSourceArn"].endswith(f":{deployed.EVENTS}.fifo")
+    for m in ours.values():
+        assert m["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+    events = boto3.client("events", **kw)
+    rules = {r["Name"]: r for r in events.list_rules(NamePrefix=app.name)["Rules"]}
+    assert set(rules) == {f"{app.name}-nightly", f"{app.name}-every_five"}
+    targets = events.list_targets_by_rule(Rule=f"{app.name}-nightly")["Targets"]
+    assert [t["Arn"].rsplit(":", 1)[-1] for t in targets] == [f"{app.name}-nightly"]
+
+    sqs = boto3.client("sqs", **kw)
+    url = sqs.get_queue_url(QueueName=deployed.ORDERS)["QueueUrl"]
+    redrive = json.loads(
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"][
+            "RedrivePolicy"
+        ]
+    )
+    assert redrive["maxReceiveCount"] == 4
+
+    # A second deploy of the same code is an update, not an error.
+    assert main([*argv, "--stack", stack, "--bucket", bucket, "--region", "us-east-1"]) == 0
+    assert f"stack: {stack}" in capsys.readouterr().out
+
+
+def test_deploy_without_credentials_is_a_clear_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
+    code = main(["deploy", APP_REF, "--provider", "aws", "--region", "us-east-1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "no AWS credentials found" in err
+    assert "Traceback" not in err
