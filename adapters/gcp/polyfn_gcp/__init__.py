@@ -18,16 +18,19 @@ from polyfn_gcp._names import (
     schedule_path,
     scheduler_job_name,
 )
+from polyfn_gcp._schedule import from_cloud_scheduler, to_cloud_scheduler
 
 __all__ = [
     "QUEUE_PATH_PREFIX",
     "SCHEDULE_ATTRIBUTE",
     "SCHEDULE_PATH_PREFIX",
     "cloud_event",
+    "from_cloud_scheduler",
     "http",
     "queue_push_path",
     "schedule_path",
     "scheduler_job_name",
+    "to_cloud_scheduler",
     "to_flask_response",
     "to_request",
 ]
