@@ -9,6 +9,8 @@ from polyfn_azure._http import UndeliverableCookieError, request_from_azure, res
 from polyfn_azure._options import AzureOptions
 from polyfn_azure._queue import service_bus_message, storage_message
 from polyfn_azure._routes import route_template
+from polyfn_azure._samples import sample_event
+from polyfn_azure._schedule import from_ncrontab, to_ncrontab
 from polyfn_azure._storage import blob_event, event_grid_event
 from polyfn_azure._timer import timer_event
 
@@ -17,13 +19,16 @@ __all__ = [
     "UndeliverableCookieError",
     "blob_event",
     "event_grid_event",
+    "from_ncrontab",
     "function_app",
     "make_context",
     "request_from_azure",
     "response_to_azure",
     "route_template",
+    "sample_event",
     "serve_http",
     "service_bus_message",
     "storage_message",
     "timer_event",
+    "to_ncrontab",
 ]

@@ -65,6 +65,7 @@ from polyfn_azure._http import UndeliverableCookieError, request_from_azure, res
 from polyfn_azure._options import AzureOptions
 from polyfn_azure._queue import service_bus_message, storage_message
 from polyfn_azure._routes import check_function_name, http_methods, route_template
+from polyfn_azure._schedule import to_ncrontab
 from polyfn_azure._storage import AZURE_KINDS, blob_event, event_grid_event
 from polyfn_azure._timer import timer_event
 
@@ -96,8 +97,6 @@ def function_app(app: App, **options: Any) -> func.FunctionApp:
                 trigger_arg_name=HTTP_ARG,
             )(_named(_http_function(app, fn, opts), fn.name))
         elif isinstance(trigger, ScheduleTrigger):
-            from polyfn_azure._schedule import to_ncrontab
-
             builder = fa.timer_trigger(arg_name=TIMER_ARG, schedule=to_ncrontab(trigger.schedule))(
                 _named(_timer_function(app, fn), fn.name)
             )

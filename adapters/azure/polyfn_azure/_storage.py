@@ -130,8 +130,9 @@ def name_from_url(url: str, container: str) -> str | None:
     return urllib.parse.unquote(path[at + len(marker) :]) or None
 
 
-def event_grid_fields(event: Any) -> tuple[str, str, Any, datetime | None]:
-    """(event type, subject, data, time) of an EventGridEvent or a CloudEvent."""
+def event_grid_fields(event: Any) -> tuple[str, str, Any, datetime | None, tuple[str, str]]:
+    """(event type, subject, data, time, (type field, time field)) of an EventGridEvent (Event
+    Grid schema) or a CloudEvent (CloudEvents schema)."""
     if hasattr(event, "event_type"):  # Event Grid schema
         kind = _values.attribute(event, "event_type", "eventType", EVENT_GRID_SOURCE)
         time = _values.attribute(event, "event_time", "eventTime", EVENT_GRID_SOURCE)
@@ -147,22 +148,23 @@ def event_grid_fields(event: Any) -> tuple[str, str, Any, datetime | None]:
         EVENT_GRID_SOURCE,
     )
     data = _values.attribute(event, "get_json", "data", EVENT_GRID_SOURCE)()
-    return kind, subject, data, _values.utc(time, time_field, EVENT_GRID_SOURCE)
+    fields = (type_field, time_field)
+    return kind, subject, data, _values.utc(time, time_field, EVENT_GRID_SOURCE), fields
 
 
 def event_grid_event(event: Any) -> StorageEvent:
     """A StorageEvent from a Microsoft.Storage.BlobCreated/BlobDeleted event (either schema)."""
-    kind_name, subject, data, time = event_grid_fields(event)
+    kind_name, subject, data, time, (type_field, time_field) = event_grid_fields(event)
     kind = EVENT_KINDS.get(kind_name)
     if kind is None:
         raise EventError(
             f"event type {kind_name!r:.80} is not a blob event polyfn serves "
             f"(expected {', '.join(EVENT_KINDS)})",
-            field="eventType",
+            field=type_field,
             source=EVENT_GRID_SOURCE,
         )
     if time is None:
-        raise EventError("the event has no time", field="eventTime", source=EVENT_GRID_SOURCE)
+        raise EventError("the event has no time", field=time_field, source=EVENT_GRID_SOURCE)
     container, subject_name = split_subject(subject)
     fields: Mapping[str, Any] = _values.mapping(data, "data", EVENT_GRID_SOURCE)
     url = _values.optional_string(fields.get(DATA_URL), f"data.{DATA_URL}", EVENT_GRID_SOURCE)
