@@ -3,4 +3,12 @@
 `polyfn conformance` runs every case on every target and prints the case x target matrix.
 Drivers render a neutral case into a cloud's native input, call the adapter's public entry point
 and read the native output back; they share no code with the adapters they test.
+
+Write your own cases with `HttpCase` (see conformance/cases/http.py for examples) and run them
+against your app: ``polyfn conformance --app shop.api:app --cases shop.conformance_cases``.
 """
+
+from conformance._httpcase import ANY, HttpCase
+from conformance._spec import Outcome, Recorder, Skip
+
+__all__ = ["ANY", "HttpCase", "Outcome", "Recorder", "Skip"]

@@ -244,12 +244,11 @@ def format_matrix(report: Report) -> str:
             cell[(r.case, r.target)] = text
         first = max([len(trigger), *map(len, cases)])
         widths = [max(len(t), 8) for t in targets]
-        out.append(
-            "  ".join([trigger.ljust(first), *(t.ljust(w) for t, w in zip(targets, widths, strict=True))])
-        )
+        columns = list(zip(targets, widths, strict=True))
+        out.append("  ".join([trigger.ljust(first), *(t.ljust(w) for t, w in columns)]))
         out.append("  ".join(["-" * first, *("-" * w for w in widths)]))
         for case in cases:
-            cells = [cell.get((case, t), "-").ljust(w) for t, w in zip(targets, widths, strict=True)]
+            cells = [cell.get((case, t), "-").ljust(w) for t, w in columns]
             out.append("  ".join([case.ljust(first), *cells]).rstrip())
         out.append("")
     if notes:

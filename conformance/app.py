@@ -89,7 +89,8 @@ def item(req: HttpRequest, ctx: Context) -> dict[str, Any] | None:
 def respond(req: HttpRequest, ctx: Context) -> HttpResponse:
     """Build the response the query asks for.
 
-    ``status``; ``h=Name:Value`` (repeatable, repeated names kept); ``c=<Set-Cookie value>``
+    ``status``; ``h=Name:Value`` (repeatable, or several lines in one value; repeated names
+    kept); ``c=<Set-Cookie value>``
     (repeatable); ``kind`` = json | text | binary | empty | html; ``size`` (binary bytes);
     ``text``; ``ctype`` (Content-Type for the binary kind).
     """
@@ -111,9 +112,10 @@ def respond(req: HttpRequest, ctx: Context) -> HttpResponse:
         resp = HttpResponse.empty(status)
     else:
         raise HTTPError(400, f"unknown kind {kind!r}")
-    for spec in q.getall("h"):
-        name, _, value = spec.partition(":")
-        resp.headers.add(name, value)
+    for specs in q.getall("h"):
+        for spec in specs.split("\n"):
+            name, _, value = spec.partition(":")
+            resp.headers.add(name, value)
     for cookie in q.getall("c"):
         resp.cookies.append(cookie)
     return resp

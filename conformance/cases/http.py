@@ -170,7 +170,7 @@ CASES: list[HttpCase] = [
         "headers-repeated-out",
         "GET",
         "/respond",
-        query="h=X-Multi:one&h=X-Multi:two&h=X-Other:3",
+        query="h=X-Multi:one%0AX-Multi:two%0AX-Other:3",
         response_headers={"x-multi": ["one", "two"], "x-other": ["3"]},
     ),
     HttpCase(
@@ -325,8 +325,11 @@ CASES: list[HttpCase] = [
         "not-found",
         "GET",
         "/no/such/path",
+        description=(
+            "status only: where no function's route matches, a cloud's front end may answer "
+            "itself (the Azure host does, with an empty body)"
+        ),
         status=404,
-        json_subset={"error": "not found"},
         calls=0,
     ),
     HttpCase(

@@ -212,12 +212,11 @@ class AzureHttpTarget:
             import polyfn_azure
 
             function_app = polyfn_azure.function_app(app)
-            found = [
-                _Function(fn)
-                for fn in function_app.get_functions()
-                if fn.get_trigger() is not None
-                and fn.get_trigger().get_binding_name() == "httpTrigger"
-            ]
+            found = []
+            for fn in function_app.get_functions():
+                trigger = fn.get_trigger()
+                if trigger is not None and trigger.get_binding_name() == "httpTrigger":
+                    found.append(_Function(fn))
             cached = self._apps[id(app)] = (app, found)
         return cached[1]
 

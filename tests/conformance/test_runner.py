@@ -1,0 +1,262 @@
+"""The runner detects broken adapters, runs a user's own app and cases, and reports properly."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance import _runner
+from conformance._apps import DEFAULT_APP, load_app
+from conformance.cases.http import CASES
+from conformance.targets import aws_http, gcp_http
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _cases(*names: str) -> list[Any]:
+    return [c for c in CASES if c.name in names]
+
+
+def _targets(*names: str) -> list[Any]:
+    return [t for t in _runner.load_targets() if t.name in names]
+
+
+@pytest.fixture
+def fresh_drivers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Drivers cache the adapter's entry per app; start from none so a patched adapter is used."""
+    monkeypatch.setattr(aws_http.AwsHttpTarget, "_handlers", {})
+    monkeypatch.setattr(gcp_http.GcpHttpTarget, "_clients", {})
+    monkeypatch.setenv("POLYFN_CONFORMANCE_NO_SERVER", "1")
+    yield
+
+
+def _drop_repeats(result: Any) -> Any:
+    """What a careless adapter does: one value per header, one cookie."""
+    if isinstance(result, dict):
+        multi = result.get("multiValueHeaders") or {}
+        for name, values in multi.items():
+            multi[name] = values[:1]
+        headers = result.get("headers") or {}
+        for name, value in headers.items():
+            headers[name] = value.split(",")[0]
+        if result.get("cookies"):
+            result["cookies"] = result["cookies"][:1]
+    return result
+
+
+@pytest.fixture
+def broken_aws(monkeypatch: pytest.MonkeyPatch, fresh_drivers: None) -> None:
+    """polyfn_aws.handler as a careless adapter would be: repeated headers and cookies dropped."""
+    import polyfn_aws
+
+    real = polyfn_aws.handler
+
+    def broken(app: Any, **kwargs: Any) -> Any:
+        inner = real(app, **kwargs)
+        return lambda event, context: _drop_repeats(inner(event, context))
+
+    monkeypatch.setattr(polyfn_aws, "handler", broken)
+
+
+def test_runner_fails_an_aws_adapter_that_drops_repeated_headers(broken_aws: None) -> None:
+    app = load_app(DEFAULT_APP)
+    report = _runner.run(
+        app,
+        _cases("headers-repeated-out", "cookies-out-several", "get"),
+        _targets("aws-rest", "aws-http", "aws-alb-multi"),
+    )
+    status = {(r.case, r.target): r.status for r in report.results}
+    for target in ("aws-rest", "aws-http", "aws-alb-multi"):
+        assert status[("headers-repeated-out", target)] == _runner.FAIL
+        assert status[("cookies-out-several", target)] == _runner.FAIL
+        assert status[("get", target)] == _runner.PASS
+    text = _runner.format_matrix(report)
+    assert "FAIL" in text and "Failures:" in text
+    assert text.rstrip().endswith("3 passed, 6 failed, 0 skipped")
+    assert "header x-multi" in text
+
+
+def test_runner_fails_a_gcp_adapter_that_merges_set_cookie(
+    monkeypatch: pytest.MonkeyPatch, fresh_drivers: None
+) -> None:
+    import polyfn_gcp
+
+    real = polyfn_gcp.http
+
+    def broken(app: Any, **kwargs: Any) -> Any:
+        inner = real(app, **kwargs)
+
+        def http(request: Any) -> Any:
+            resp = inner(request)
+            cookies = resp.headers.getlist("Set-Cookie")
+            if cookies:
+                resp.headers.remove("Set-Cookie")
+                resp.headers["Set-Cookie"] = ", ".join(cookies)
+            return resp
+
+        return http
+
+    monkeypatch.setattr(polyfn_gcp, "http", broken)
+    report = _runner.run(
+        load_app(DEFAULT_APP), _cases("cookies-out-several", "get"), _targets("gcp-http")
+    )
+    assert {r.case: r.status for r in report.results} == {
+        "cookies-out-several": _runner.FAIL,
+        "get": _runner.PASS,
+    }
+    assert "Set-Cookie" in report.failed[0].reason
+
+
+def test_main_exits_non_zero_on_failure(broken_aws: None) -> None:
+    out = io.StringIO()
+    code = _runner.main(target_glob="aws-rest", case_glob="cookies-out-*", out=out)
+    assert code == 1
+    assert "0 passed, 1 failed, 0 skipped" in out.getvalue()
+
+
+def test_main_exits_zero_and_prints_the_matrix() -> None:
+    out = io.StringIO()
+    code = _runner.main(target_glob="aws-*,azure-http", case_glob="get,redirect", out=out)
+    text = out.getvalue()
+    assert code == 0, text
+    assert "aws-rest" in text and "azure-http" in text and "redirect" in text
+    assert text.rstrip().endswith("12 passed, 0 failed, 0 skipped")
+
+
+def test_main_json_output() -> None:
+    import json
+
+    out = io.StringIO()
+    code = _runner.main(target_glob="aws-alb", case_glob="one-megabyte-body", as_json=True, out=out)
+    doc = json.loads(out.getvalue())
+    assert code == 0
+    assert doc["summary"] == {"passed": 0, "failed": 0, "skipped": 1}
+    assert "1 MB" in doc["results"][0]["reason"]
+
+
+def test_nothing_selected_is_a_usage_problem() -> None:
+    out = io.StringIO()
+    assert _runner.main(case_glob="no-such-case", out=out) == 2
+
+
+USER_MODULE = """
+from polyfn import App, HttpResponse
+from conformance import HttpCase
+
+app = App("shop")
+
+@app.http("/price/{sku}")
+def price(req, ctx):
+    return {"sku": req.path_params["sku"], "price": 12}
+
+@app.http("/where")
+def where(req, ctx):
+    return {"provider": ctx.provider}
+
+CASES = [
+    HttpCase("price", "GET", "/price/A%201", response_json={"sku": "A 1", "price": 12}),
+    HttpCase("price-same", "GET", "/price/B", status=None, same_everywhere=True),
+]
+FAILING = [HttpCase("where-same", "GET", "/where", status=None, same_everywhere=True)]
+"""
+
+
+@pytest.fixture
+def user_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    name = "user_shop_conformance"
+    (tmp_path / f"{name}.py").write_text(USER_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    return name
+
+
+def test_a_user_runs_their_own_app_and_cases(user_module: str) -> None:
+    out = io.StringIO()
+    code = _runner.main(
+        app_ref=f"{user_module}:app",
+        case_modules=[user_module],
+        target_glob="*http*,aws-*",
+        out=out,
+    )
+    assert code == 0, out.getvalue()
+    assert "14 passed, 0 failed, 0 skipped" in out.getvalue()
+
+
+def test_same_everywhere_catches_a_handler_that_differs_by_cloud(user_module: str) -> None:
+    out = io.StringIO()
+    code = _runner.main(
+        app_ref=f"{user_module}:app",
+        case_modules=[f"{user_module}:FAILING"],
+        target_glob="aws-rest,azure-http,gcp-http",
+        out=out,
+    )
+    assert code == 1
+    assert "where another target gave" in out.getvalue()
+
+
+def test_python_dash_m_conformance() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "conformance", "--target", "aws-http", "--case", "get"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 passed, 0 failed, 0 skipped" in proc.stdout
+
+
+def test_cli_registers_the_subcommand() -> None:
+    import argparse
+
+    from conformance import _cli
+
+    parser = argparse.ArgumentParser(prog="polyfn")
+    _cli.register(parser.add_subparsers())
+    args = parser.parse_args(["conformance", "--target", "gcp-*", "--case", "get", "--json"])
+    assert args.run is _cli.run
+    assert (args.target, args.case, args.json, args.app, args.cases) == (
+        "gcp-*",
+        "get",
+        True,
+        None,
+        None,
+    )
+
+
+def test_cli_reports_an_app_that_does_not_import() -> None:
+    import argparse
+
+    from conformance import _cli
+    from polyfn._cli_errors import UsageError
+
+    args = argparse.Namespace(
+        app="no_such_module:app", cases=None, target=None, case=None, json=False
+    )
+    with pytest.raises(UsageError, match="no_such_module"):
+        _cli.run(args)
+
+
+def test_skip_reasons_are_listed_once_as_notes() -> None:
+    report = _runner.run(
+        load_app(DEFAULT_APP),
+        _cases("headers-repeated-in", "query-repeated"),
+        _targets("aws-alb"),
+    )
+    text = _runner.format_matrix(report)
+    assert "SKIP(1)" in text and "SKIP(2)" in text
+    assert (
+        textwrap.dedent("""\
+        Skipped, because the cloud cannot deliver it:
+          (1) ALB single-value mode passes only the last value of a repeated query key
+          (2) ALB single-value mode passes only the last value of a repeated header""")
+        in text
+    )
