@@ -1,0 +1,153 @@
+"""Reading fields of a native event, with an `EventError` that names the field when one is wrong.
+
+The translators read events on a fast path (plain indexing inside ``try``); only when that fails
+do they walk the source's field table here to say which field was missing or of the wrong type.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from polyfn._errors import EventError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import datetime
+
+    # (dotted path, accepted types, required)
+    FieldSpec = tuple[str, type | tuple[type, ...], bool]
+
+_TYPE_NAMES = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+}
+
+
+def _describe(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def get(
+    obj: Any,
+    path: str,
+    kind: type | tuple[type, ...],
+    source: str,
+    *,
+    required: bool = True,
+) -> Any:
+    """The value at dotted `path` in `obj`, checked against `kind`.
+
+    A missing or null optional field is None; anything else wrong is an `EventError` naming the
+    field and the `source` the adapter expected.
+    """
+    cur = obj
+    walked: list[str] = []
+    for key in path.split("."):
+        if not isinstance(cur, dict):
+            where = ".".join(walked) or "the event"
+            raise EventError(
+                f"expected {where} to be an object, got {_type_name(cur)}",
+                field=".".join(walked) or None,
+                source=source,
+            )
+        walked.append(key)
+        cur = cur.get(key)
+        if cur is None:
+            if required:
+                raise EventError("required field is missing", field=path, source=source)
+            return None
+    if kind is float:
+        kind = (int, float)
+    if not isinstance(cur, kind) or (isinstance(cur, bool) and kind in (int, (int, float))):
+        raise EventError(
+            f"expected {_describe(kind)}, got {_type_name(cur)}", field=path, source=source
+        )
+    return cur
+
+
+def check(event: Any, specs: Iterable[FieldSpec], source: str, cause: BaseException) -> EventError:
+    """The `EventError` for an event whose fast-path read failed with `cause`.
+
+    Walks `specs` (the source's field table) and reports the first field that is wrong; when every
+    listed field is fine, the error says what the read tripped on.
+    """
+    for path, kind, required in specs:
+        try:
+            get(event, path, kind, source, required=required)
+        except EventError as exc:
+            return exc
+    return EventError(f"cannot read the event: {cause}", source=source)
+
+
+def str_map(value: Any, path: str, source: str) -> dict[str, str]:
+    """An object of string values (headers, query parameters, attributes), or `EventError`."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise EventError(f"expected an object, got {_type_name(value)}", field=path, source=source)
+    for k, v in value.items():
+        if type(v) is not str:
+            raise EventError(
+                f"expected a string, got {_type_name(v)}", field=f"{path}.{k}", source=source
+            )
+    return value
+
+
+def list_map(value: Any, path: str, source: str) -> dict[str, list[str]]:
+    """An object of string arrays (multiValueHeaders), or `EventError`."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise EventError(f"expected an object, got {_type_name(value)}", field=path, source=source)
+    for k, vs in value.items():
+        if type(vs) is not list or any(type(v) is not str for v in vs):
+            raise EventError(
+                f"expected an array of strings, got {_type_name(vs)}",
+                field=f"{path}.{k}",
+                source=source,
+            )
+    return value
+
+
+def iso_time(value: Any, path: str, source: str) -> datetime:
+    """An ISO 8601 timestamp (``2024-01-02T03:04:05.678Z``) as an aware UTC datetime."""
+    from datetime import UTC, datetime
+
+    if type(value) is not str:
+        raise EventError(
+            f"expected an ISO 8601 time string, got {_type_name(value)}", field=path, source=source
+        )
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise EventError(
+            f"expected an ISO 8601 time, got {value!r}", field=path, source=source
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def epoch_millis(value: Any, path: str, source: str) -> datetime:
+    """Milliseconds since the epoch (a string of digits, as SQS sends them) as UTC datetime."""
+    from datetime import UTC, datetime
+
+    if type(value) is not str or not value.isdigit():
+        raise EventError(
+            f"expected epoch milliseconds as a string of digits, got {value!r}",
+            field=path,
+            source=source,
+        )
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise EventError(
+            f"epoch milliseconds {value} are out of range", field=path, source=source
+        ) from None

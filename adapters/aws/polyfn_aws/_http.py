@@ -1,0 +1,446 @@
+"""HTTP on Lambda: API Gateway REST and HTTP APIs, function URLs and ALB, in and out.
+
+Which source sent an event is read from the event itself (`http_kind`), and the answer takes the
+shape that source requires. What each source does to a request, from the AWS docs and from
+captures of real events:
+
+- REST API (``httpMethod``, no ``version``): path as sent (percent-encoded; a custom-domain
+  base path kept in it); query decoded, every value in ``multiValueQueryStringParameters``;
+  repeated headers in ``multiValueHeaders``; cookies in the Cookie header. Answer:
+  ``multiValueHeaders``.
+- HTTP API, payload 1.0 (``version: "1.0"``): as REST, but the path arrives decoded, with a named
+  stage as prefix.
+- HTTP API, payload 2.0 (``version: "2.0"``): ``rawPath`` decoded, stage or API-mapping prefix
+  kept; ``rawQueryString`` still encoded; repeated headers joined with commas (one value, as
+  sent); cookies in the ``cookies`` array. Answer: ``headers`` (one value each, repeated ones
+  joined with ``", "``) and ``cookies``.
+- Function URL (the 2.0 shape, domain ``<id>.lambda-url.<region>.on.aws``): as 2.0, but
+  ``rawPath`` percent-encoded and no stages.
+- ALB (``requestContext.elb``): path percent-encoded; query keys and values still percent-encoded;
+  repeated headers and query keys: the last value only. Answer: ``headers`` and
+  ``statusDescription`` ("200 OK").
+- ALB with multi-value headers (``multiValueHeaders`` in the event): every value of headers and
+  query keys (still encoded). Answer: ``multiValueHeaders`` and ``statusDescription``.
+
+Sources: payload formats
+https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+and https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html,
+function URLs https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html, ALB
+https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html ("If the
+query parameters are URL-encoded, the load balancer does not decode them"; without multi-value
+headers "the load balancer uses the last value sent by the client"). That the HTTP API hands over
+``rawPath`` already decoded while REST, function URLs and ALB keep the encoding is what captures
+of real events show (fastify/aws-lambda-fastify#169, honojs/hono#2156); the docs do not say.
+
+Stage and base path: the path the app routes on is the part of the request path that the matched
+API Gateway route covers. The route template (``resource`` in 1.0, ``routeKey`` in 2.0) and the
+path parameters say how many segments that is; what comes before them is the stage or the
+custom-domain base path, and is dropped. With the catch-all ``$default`` route of an HTTP API only
+a named stage can be recognised (an API-mapping key cannot).
+
+Single-value ALB answers carry one value per header name: repeated headers are joined with
+``", "`` (RFC 9110 section 5.3 allows that for list-valued fields); several Set-Cookie cannot be
+joined (RFC 6265 section 3), so only the last reaches the client, and a warning naming the
+dropped cookies is logged. Enable the target group's ``lambda.multi_value_headers.enabled`` to
+keep them all.
+
+Bodies: a body that is not text (`HttpResponse.is_text`) travels base64 with
+``isBase64Encoded: true``; text travels as is.
+"""
+
+from __future__ import annotations
+
+from binascii import a2b_base64, b2a_base64
+from typing import TYPE_CHECKING, Any
+
+from polyfn._errors import EventError
+from polyfn._http import HttpRequest, is_text_content, reason_phrase
+from polyfn._multidict import Headers, QueryParams
+from polyfn_aws._context import to_context
+from polyfn_aws._fields import check, list_map, str_map
+
+if TYPE_CHECKING:
+    from polyfn._app import App, Function
+    from polyfn._http import HttpResponse
+    from polyfn_aws._fields import FieldSpec
+
+REST = "API Gateway REST API (payload 1.0)"
+HTTP_V1 = "API Gateway HTTP API (payload 1.0)"
+HTTP_V2 = "API Gateway HTTP API (payload 2.0)"
+URL = "Lambda function URL"
+ALB = "Application Load Balancer"
+ALB_MULTI = "Application Load Balancer (multi-value headers)"
+
+# Function URL endpoints: https://<url-id>.lambda-url.<region>.on.aws
+# https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html
+FUNCTION_URL_DOMAIN = ".lambda-url."
+
+# Fields each source must or may carry, checked to name the culprit when a read fails.
+V1_FIELDS: tuple[FieldSpec, ...] = (
+    ("httpMethod", str, True),
+    ("path", str, True),
+    ("resource", str, False),
+    ("headers", dict, False),
+    ("multiValueHeaders", dict, False),
+    ("queryStringParameters", dict, False),
+    ("multiValueQueryStringParameters", dict, False),
+    ("pathParameters", dict, False),
+    ("body", str, False),
+    ("isBase64Encoded", bool, False),
+    ("requestContext", dict, True),
+    ("requestContext.identity", dict, False),
+    ("requestContext.identity.sourceIp", str, False),
+    ("requestContext.requestId", str, False),
+)
+V2_FIELDS: tuple[FieldSpec, ...] = (
+    ("rawPath", str, True),
+    ("rawQueryString", str, False),
+    ("routeKey", str, False),
+    ("headers", dict, False),
+    ("cookies", list, False),
+    ("pathParameters", dict, False),
+    ("body", str, False),
+    ("isBase64Encoded", bool, False),
+    ("requestContext", dict, True),
+    ("requestContext.http", dict, True),
+    ("requestContext.http.method", str, True),
+    ("requestContext.http.sourceIp", str, False),
+    ("requestContext.stage", str, False),
+    ("requestContext.domainName", str, False),
+    ("requestContext.requestId", str, False),
+)
+ALB_FIELDS: tuple[FieldSpec, ...] = (
+    ("httpMethod", str, True),
+    ("path", str, True),
+    ("headers", dict, False),
+    ("multiValueHeaders", dict, False),
+    ("queryStringParameters", dict, False),
+    ("multiValueQueryStringParameters", dict, False),
+    ("body", str, False),
+    ("isBase64Encoded", bool, False),
+    ("requestContext.elb", dict, True),
+)
+FIELDS: dict[str, tuple[FieldSpec, ...]] = {
+    REST: V1_FIELDS,
+    HTTP_V1: V1_FIELDS,
+    HTTP_V2: V2_FIELDS,
+    URL: V2_FIELDS,
+    ALB: ALB_FIELDS,
+    ALB_MULTI: ALB_FIELDS,
+}
+
+# What reading a malformed event can raise on the fast path (UnicodeError and binascii.Error
+# are ValueErrors).
+_READ_ERRORS = (KeyError, TypeError, AttributeError, ValueError, IndexError)
+
+
+def http_kind(event: dict[str, Any], request_context: Any) -> str | None:
+    """Which HTTP source sent `event` (one with a ``requestContext``), or None if none did."""
+    if type(request_context) is not dict:
+        return None
+    if "elb" in request_context:
+        return ALB_MULTI if "multiValueHeaders" in event else ALB
+    version = event.get("version")
+    if version == "2.0" or "http" in request_context:
+        domain = request_context.get("domainName")
+        if type(domain) is str and FUNCTION_URL_DOMAIN in domain:
+            return URL
+        return HTTP_V2
+    if "httpMethod" in event:
+        return HTTP_V1 if version == "1.0" else REST
+    return None
+
+
+# -- in ----------------------------------------------------------------------------------------
+
+
+def _body(event: dict[str, Any]) -> bytes:
+    body = event.get("body")
+    if body is None or body == "":
+        return b""
+    flag = event.get("isBase64Encoded")
+    if flag is True:
+        return a2b_base64(body, strict_mode=True)
+    if flag is None or flag is False:
+        return body.encode("utf-8")  # type: ignore[no-any-return]
+    raise TypeError("isBase64Encoded is not a boolean")
+
+
+def _unquote(text: str) -> str:
+    if "%" not in text:
+        return text
+    from urllib.parse import unquote
+
+    return unquote(text, errors="strict")
+
+
+def _unquote_plus(text: str) -> str:
+    if "%" not in text and "+" not in text:
+        return text
+    from urllib.parse import unquote_plus
+
+    return unquote_plus(text, errors="strict")
+
+
+def parse_query(raw: str) -> QueryParams:
+    """A raw query string as `QueryParams`; what needs no decoding skips `parse_qsl`."""
+    if "%" in raw or "+" in raw:
+        return QueryParams.parse(raw)
+    # parse_qsl(raw, keep_blank_values=True) for text with nothing to decode: "&"-separated
+    # pairs, empty ones skipped, a pair without "=" has an empty value.
+    return QueryParams([part.partition("=")[::2] for part in raw.split("&") if part])
+
+
+def _drop_segments(path: str, drop: int) -> str:
+    """`path` without its first `drop` non-empty segments."""
+    i, n = 0, len(path)
+    for _ in range(drop):
+        while i < n and path[i] == "/":
+            i += 1
+        i = path.find("/", i)
+        if i < 0:
+            return "/"
+    return path[i:] or "/"
+
+
+def app_path(path: str, template: Any, params: Any, stage: Any = None) -> str:
+    """The part of `path` that the API Gateway route `template` covers.
+
+    Segments before it are a stage name or a custom-domain base path. Without a usable template
+    (the ``$default`` route), only a leading ``/{stage}`` of a named stage is removed.
+    """
+    if type(template) is str and template.startswith("/"):
+        if template == path:
+            return path
+        count = 0
+        for seg in template.split("/"):
+            if not seg:
+                continue
+            if seg[0] == "{" and seg.endswith("+}"):
+                value = params.get(seg[1:-2]) if type(params) is dict else None
+                if type(value) is not str:
+                    return path
+                count += sum(1 for part in value.split("/") if part)
+            else:
+                count += 1
+        drop = sum(1 for part in path.split("/") if part) - count
+        return _drop_segments(path, drop) if drop > 0 else path
+    if type(stage) is str and stage and stage != "$default":
+        prefix = "/" + stage
+        if path == prefix or path.startswith(prefix + "/"):
+            return path[len(prefix) :] or "/"
+    return path
+
+
+def _source_ip_from_forwarded(headers: Headers) -> str | None:
+    # ALB appends the address it saw to X-Forwarded-For; entries before it are client-supplied.
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/x-forwarded-headers.html
+    values = headers.getall("x-forwarded-for")
+    if not values:
+        return None
+    return values[-1].rsplit(",", 1)[-1].strip() or None
+
+
+def _request_v2(event: dict[str, Any], kind: str) -> HttpRequest:
+    rc = event["requestContext"]
+    http = rc["http"]
+    headers = Headers(str_map(event.get("headers"), "headers", kind))
+    cookies = event.get("cookies")
+    if cookies:
+        if type(cookies) is not list or any(type(c) is not str for c in cookies):
+            raise EventError("expected an array of strings", field="cookies", source=kind)
+        # Function URLs send the Cookie header as well; HTTP APIs only the array.
+        if "cookie" not in headers:
+            headers.add("cookie", "; ".join(cookies))
+    path = event["rawPath"]
+    if kind == URL:
+        path = _unquote(path)
+    else:
+        route_key = event.get("routeKey")
+        template = route_key.partition(" ")[2] if type(route_key) is str else None
+        path = app_path(path, template, event.get("pathParameters"), rc.get("stage"))
+    raw_query = event.get("rawQueryString")
+    if type(raw_query) is not str:
+        if raw_query is not None:
+            raise EventError("expected a string", field="rawQueryString", source=kind)
+        raw_query = ""
+    return HttpRequest(
+        http["method"],
+        path,
+        query=parse_query(raw_query),
+        headers=headers,
+        body=_body(event),
+        source_ip=http.get("sourceIp"),
+        raw=event,
+    )
+
+
+def _request_v1(event: dict[str, Any], kind: str) -> HttpRequest:
+    multi_headers = event.get("multiValueHeaders")
+    if multi_headers:
+        headers = Headers.from_multi(list_map(multi_headers, "multiValueHeaders", kind))
+    else:
+        headers = Headers(str_map(event.get("headers"), "headers", kind))
+    multi_query = event.get("multiValueQueryStringParameters")
+    if multi_query:
+        query = [
+            (k, v)
+            for k, vs in list_map(multi_query, "multiValueQueryStringParameters", kind).items()
+            for v in vs
+        ]
+    else:
+        single = str_map(event.get("queryStringParameters"), "queryStringParameters", kind)
+        query = list(single.items())
+    rc = event["requestContext"]
+    path = app_path(event["path"], event.get("resource"), event.get("pathParameters"))
+    if kind == REST:
+        path = _unquote(path)
+    identity = rc.get("identity")
+    source_ip = identity.get("sourceIp") if type(identity) is dict else None
+    return HttpRequest(
+        event["httpMethod"],
+        path,
+        query=query,
+        headers=headers,
+        body=_body(event),
+        source_ip=source_ip if type(source_ip) is str else None,
+        raw=event,
+    )
+
+
+def _request_alb(event: dict[str, Any], kind: str) -> HttpRequest:
+    if kind == ALB_MULTI:
+        multi = list_map(event.get("multiValueHeaders"), "multiValueHeaders", kind)
+        headers = Headers.from_multi(multi)
+        raw_query = list_map(
+            event.get("multiValueQueryStringParameters"), "multiValueQueryStringParameters", kind
+        )
+        query = [(_unquote_plus(k), _unquote_plus(v)) for k, vs in raw_query.items() for v in vs]
+    else:
+        headers = Headers(str_map(event.get("headers"), "headers", kind))
+        single = str_map(event.get("queryStringParameters"), "queryStringParameters", kind)
+        query = [(_unquote_plus(k), _unquote_plus(v)) for k, v in single.items()]
+    return HttpRequest(
+        event["httpMethod"],
+        _unquote(event["path"]),
+        query=query,
+        headers=headers,
+        body=_body(event),
+        source_ip=_source_ip_from_forwarded(headers),
+        raw=event,
+    )
+
+
+_READERS = {
+    REST: _request_v1,
+    HTTP_V1: _request_v1,
+    HTTP_V2: _request_v2,
+    URL: _request_v2,
+    ALB: _request_alb,
+    ALB_MULTI: _request_alb,
+}
+
+
+def to_request(event: dict[str, Any], kind: str) -> HttpRequest:
+    """The neutral request for an HTTP event of source `kind`; `EventError` if it is unreadable."""
+    try:
+        return _READERS[kind](event, kind)
+    except EventError:
+        raise
+    except _READ_ERRORS as exc:
+        raise check(event, FIELDS[kind], kind, exc) from None
+
+
+# -- out ---------------------------------------------------------------------------------------
+
+
+def _body_out(resp: HttpResponse, out: dict[str, Any]) -> dict[str, Any]:
+    body = resp.body
+    if not body:
+        out["body"] = ""
+        out["isBase64Encoded"] = False
+        return out
+    headers = resp.headers
+    if is_text_content(headers.get("content-type"), headers.get("content-encoding")):
+        # The same test as HttpResponse.is_text, decoding the body once.
+        try:
+            out["body"] = body.decode("utf-8")
+            out["isBase64Encoded"] = False
+            return out
+        except UnicodeDecodeError:
+            pass
+    out["body"] = b2a_base64(body, newline=False).decode("ascii")
+    out["isBase64Encoded"] = True
+    return out
+
+
+def _multi_headers(resp: HttpResponse) -> dict[str, list[str]]:
+    multi = resp.headers.to_multi()
+    if resp.cookies:
+        multi["Set-Cookie"] = list(resp.cookies)
+    return multi
+
+
+def _joined_headers(resp: HttpResponse) -> dict[str, str]:
+    return {
+        name: values[0] if len(values) == 1 else ", ".join(values)
+        for name, values in resp.headers.to_multi().items()
+    }
+
+
+def to_response(resp: HttpResponse, kind: str, warn: Any = None) -> dict[str, Any]:
+    """The answer `kind` expects for `resp`.
+
+    `warn` (a logger) is told when the single-value ALB shape cannot carry every Set-Cookie.
+    """
+    status = resp.status
+    if kind in (HTTP_V2, URL):
+        out: dict[str, Any] = {"statusCode": status, "headers": _joined_headers(resp)}
+        if resp.cookies:
+            out["cookies"] = list(resp.cookies)
+        return _body_out(resp, out)
+    if kind in (REST, HTTP_V1):
+        return _body_out(resp, {"statusCode": status, "multiValueHeaders": _multi_headers(resp)})
+    description = f"{status} {reason_phrase(status)}"
+    if kind == ALB_MULTI:
+        return _body_out(
+            resp,
+            {
+                "statusCode": status,
+                "statusDescription": description,
+                "multiValueHeaders": _multi_headers(resp),
+            },
+        )
+    headers = _joined_headers(resp)
+    if resp.cookies:
+        headers["Set-Cookie"] = resp.cookies[-1]
+        if len(resp.cookies) > 1 and warn is not None:
+            warn.warning(
+                "single-value ALB answers carry one Set-Cookie; dropped %d: %s (enable "
+                "lambda.multi_value_headers.enabled on the target group to send them all)",
+                len(resp.cookies) - 1,
+                [c.split("=", 1)[0] for c in resp.cookies[:-1]],
+            )
+    return _body_out(
+        resp, {"statusCode": status, "statusDescription": description, "headers": headers}
+    )
+
+
+# -- the invocation ----------------------------------------------------------------------------
+
+
+def handle(
+    app: App,
+    function: Function | None,
+    event: dict[str, Any],
+    lambda_context: Any,
+    *,
+    kind: str,
+    default_name: str,
+) -> dict[str, Any]:
+    """Serve one HTTP event: translate in, route and call (never raises), translate out."""
+    req = to_request(event, kind)
+    request_id = event["requestContext"].get("requestId")
+    ctx = to_context(lambda_context, default_name, request_id if type(request_id) is str else None)
+    resp = app.handle_http(req, ctx, function=function)
+    return to_response(resp, kind, ctx.log if kind == ALB and len(resp.cookies) > 1 else None)

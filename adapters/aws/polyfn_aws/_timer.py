@@ -1,0 +1,122 @@
+"""Timer ticks on Lambda: EventBridge scheduled events and EventBridge Scheduler invocations.
+
+An EventBridge rule sends ``{"source": "aws.events", "detail-type": "Scheduled Event",
+"resources": [rule ARN], "time": ...}``; only the rule ARN says which schedule fired, so the
+builder names each rule with `rule_name` and dispatch reads the name back.
+https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html
+
+An EventBridge Scheduler schedule sends whatever Input it was given; the builder gives it
+`scheduler_input` (the app, the function, and the scheduled time that Scheduler substitutes).
+https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html
+
+Neither source has a notion of a missed tick, so `past_due` is always False. Both invoke the
+function asynchronously: a raise fails the invocation and Lambda retries it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from polyfn._errors import EventError
+from polyfn._events import TimerEvent
+from polyfn_aws._context import to_context
+from polyfn_aws._fields import get, iso_time
+from polyfn_aws._names import SCHEDULER_TIME, rule_name
+
+if TYPE_CHECKING:
+    from polyfn._app import App, Function
+
+SCHEDULED = "EventBridge scheduled event"
+SCHEDULER = "EventBridge Scheduler"
+
+# arn:aws:events:<region>:<account>:rule/[<event-bus>/]<rule-name>
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html#amazoneventbridge-resources-for-iam-policies
+RULE_ARN_MARK = ":rule/"
+
+
+def _serving(app: App, function: Function, what: str, source: str, field: str) -> EventError:
+    return EventError(
+        f"this Lambda serves {function.name!r} ({function.kind}) of app {app.name!r}, "
+        f"but {what} arrived; the app serves: {app.describe()}",
+        field=field,
+        source=source,
+    )
+
+
+def _rule_of(event: dict[str, Any]) -> str | None:
+    for arn in get(event, "resources", list, SCHEDULED):
+        if type(arn) is str and RULE_ARN_MARK in arn:
+            return arn.rsplit("/", 1)[-1]
+    return None
+
+
+def schedule_function(app: App, function: Function | None, rule: str | None) -> Function:
+    """The schedule function that the EventBridge rule named `rule` fires.
+
+    The function the Lambda was built for if one was given; else the one whose `rule_name` is
+    `rule`; else the app's only schedule function.
+    """
+    what = f"a tick of rule {rule!r}" if rule else "a scheduled event without a rule ARN"
+    if function is not None:
+        if function.kind != "schedule":
+            raise _serving(app, function, what, SCHEDULED, "resources")
+        return function
+    schedules = app.functions_of("schedule")
+    for fn in schedules:
+        if rule is not None and rule_name(app, fn) == rule:
+            return fn
+    if len(schedules) == 1:
+        return schedules[0]
+    raise EventError(
+        f"{what} matches no schedule function of app {app.name!r} (expected rule names "
+        f"{[rule_name(app, fn) for fn in schedules]}); the app serves: {app.describe()}",
+        field="resources",
+        source=SCHEDULED,
+    )
+
+
+def handle_scheduled(
+    app: App, function: Function | None, event: dict[str, Any], lambda_context: Any
+) -> None:
+    fn = schedule_function(app, function, _rule_of(event))
+    when = iso_time(event.get("time"), "time", SCHEDULED)
+    trigger: Any = fn.trigger
+    tick = TimerEvent(fn.name, trigger.schedule, when, False, raw=event)
+    event_id = event.get("id")
+    ctx = to_context(lambda_context, fn.name, event_id if type(event_id) is str else None)
+    app.invoke(fn, tick, ctx)
+
+
+def handle_scheduler(
+    app: App, function: Function | None, event: dict[str, Any], lambda_context: Any
+) -> None:
+    app_name = get(event, "polyfn.app", str, SCHEDULER)
+    name = get(event, "polyfn.function", str, SCHEDULER)
+    if app_name != app.name:
+        raise EventError(
+            f"a schedule of app {app_name!r} arrived at app {app.name!r}; "
+            f"the app serves: {app.describe()}",
+            field="polyfn.app",
+            source=SCHEDULER,
+        )
+    what = f"a tick of schedule function {name!r}"
+    if function is not None:
+        if function.kind != "schedule" or function.name != name:
+            raise _serving(app, function, what, SCHEDULER, "polyfn.function")
+        fn = function
+    else:
+        found = [f for f in app.functions_of("schedule") if f.name == name]
+        if not found:
+            raise EventError(
+                f"{what} arrived, but app {app.name!r} has no such schedule function; "
+                f"the app serves: {app.describe()}",
+                field="polyfn.function",
+                source=SCHEDULER,
+            )
+        fn = found[0]
+    raw_time = event.get("time")
+    # An Input sent by hand (or a test invoke) carries the placeholder unsubstituted.
+    when = None if raw_time in (None, "", SCHEDULER_TIME) else iso_time(raw_time, "time", SCHEDULER)
+    trigger: Any = fn.trigger
+    tick = TimerEvent(fn.name, trigger.schedule, when, False, raw=event)
+    app.invoke(fn, tick, to_context(lambda_context, fn.name))
