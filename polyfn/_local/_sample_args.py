@@ -1,0 +1,125 @@
+"""Override handling shared by the adapters' sample-event generators (``polyfn events``).
+
+Neutral on purpose: the defaults name the example app of the docs (app "shop", bucket
+"uploads", queue "orders", schedule "nightly"); each adapter's ``_samples`` module turns these
+values into its cloud's native shape.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from polyfn._errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+# A fixed instant and ids, so a sample prints the same every time.
+SAMPLE_TIME = "2026-01-15T02:00:00Z"
+SAMPLE_EPOCH_MS = 1768442400000  # SAMPLE_TIME in milliseconds since the epoch
+
+COMMON: dict[str, dict[str, str]] = {
+    "http": {
+        "method": "GET",
+        "path": "/orders/42",
+        "query": "",
+        "body": "",
+        "source_ip": "203.0.113.7",
+        "time": SAMPLE_TIME,
+    },
+    "schedule": {"app": "shop", "function": "nightly", "time": SAMPLE_TIME},
+    "storage": {
+        "bucket": "uploads",
+        "key": "incoming/report 2026+q1.csv",
+        "size": "1024",
+        "kind": "created",
+        "etag": "d41d8cd98f00b204e9800998ecf8427e",
+        "content_type": "text/csv",
+        "time": SAMPLE_TIME,
+    },
+    "queue": {
+        "queue": "orders",
+        "body": '{"order_id": 42}',
+        "id": "059f36b4-87a3-44ab-83d2-661975830a7d",
+        "delivery_count": "1",
+        "time": SAMPLE_TIME,
+    },
+}
+
+HELP: dict[str, str] = {
+    "method": "HTTP method",
+    "path": "request path (decoded; encoded where the cloud sends it encoded)",
+    "query": "raw query string, e.g. a=1&a=2",
+    "body": "the body text",
+    "source_ip": "client address",
+    "header.NAME": "a request header (repeat --set for several)",
+    "app": "polyfn app name",
+    "function": "polyfn function name",
+    "time": "event or request time, ISO 8601 UTC",
+    "bucket": "bucket / container name",
+    "key": "object key, decoded (the sample encodes it where the cloud does)",
+    "size": "object size in bytes",
+    "kind": "created or deleted",
+    "etag": "object ETag",
+    "content_type": "object content type",
+    "queue": "queue or topic name",
+    "id": "message id",
+    "delivery_count": "which delivery this is (1 = first)",
+    "attr.NAME": "a message attribute (repeat --set for several)",
+    "group": "message group / ordering key",
+}
+
+
+class SampleValues:
+    """The values of one sample: defaults overlaid with the user's ``--set`` overrides.
+
+    Plain keys read with ``values[key]``; prefixed keys (``header.X``, ``attr.X``) come back
+    from `prefixed`. An unknown key is a `ConfigError` that lists the known ones.
+    """
+
+    def __init__(
+        self,
+        trigger: str,
+        defaults: Mapping[str, str],
+        overrides: Mapping[str, object],
+        prefixes: tuple[str, ...] = (),
+    ) -> None:
+        self.values = dict(defaults)
+        self.extra: dict[str, dict[str, str]] = {p: {} for p in prefixes}
+        for key, value in overrides.items():
+            prefix, dot, rest = key.partition(".")
+            if dot and prefix in self.extra and rest:
+                self.extra[prefix][rest] = str(value)
+            elif key in self.values:
+                self.values[key] = str(value)
+            else:
+                known = sorted(self.values) + [f"{p}.NAME" for p in prefixes]
+                raise ConfigError(
+                    f"sample {trigger!r} has no field {key!r} to set; it has: {', '.join(known)}"
+                )
+
+    def __getitem__(self, key: str) -> str:
+        return self.values[key]
+
+    def integer(self, key: str) -> int:
+        try:
+            return int(self.values[key])
+        except ValueError:
+            raise ConfigError(f"{key}={self.values[key]!r} must be a whole number") from None
+
+    def prefixed(self, prefix: str) -> dict[str, str]:
+        return self.extra[prefix]
+
+    def choice(self, key: str, allowed: tuple[str, ...]) -> str:
+        value = self.values[key]
+        if value not in allowed:
+            raise ConfigError(f"{key}={value!r} must be one of: {', '.join(allowed)}")
+        return value
+
+
+def overrides_help(defaults: Mapping[str, str], prefixes: tuple[str, ...]) -> dict[str, str]:
+    """Key -> help text (with its default) for ``polyfn events PROVIDER TRIGGER --set help``."""
+    entries = {key: f"{HELP.get(key, key)} (default {value!r})" for key, value in defaults.items()}
+    for prefix in prefixes:
+        entries[f"{prefix}.NAME"] = HELP.get(f"{prefix}.NAME", prefix)
+    return entries
