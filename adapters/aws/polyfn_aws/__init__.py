@@ -23,11 +23,40 @@ that says what arrived and what the app serves. See the modules for each source'
 `_storage` (S3 keys and event kinds), `_timer` (rules and schedules).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from polyfn_aws._handler import handler
 from polyfn_aws._names import rule_name, scheduler_input
 
+if TYPE_CHECKING:
+    from polyfn_aws._build import build
+    from polyfn_aws._samples import sample_event
+    from polyfn_aws._schedule import from_eventbridge, to_eventbridge
+
+# Deploy-time tools load on first use: a Lambda cold start imports the handler only.
+_LAZY = {
+    "build": "polyfn_aws._build",
+    "from_eventbridge": "polyfn_aws._schedule",
+    "sample_event": "polyfn_aws._samples",
+    "to_eventbridge": "polyfn_aws._schedule",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'polyfn_aws' has no attribute {name!r}")
+    value = getattr(__import__(module, fromlist=[name]), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
+    "build",
+    "from_eventbridge",
     "handler",
     "rule_name",
+    "sample_event",
     "scheduler_input",
+    "to_eventbridge",
 ]
