@@ -15,7 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from polyfn import EventError, Headers, HttpRequest, HttpResponse, QueryParams
+from polyfn import ConfigError, EventError, Headers, HttpRequest, HttpResponse, QueryParams
 from polyfn_gcp._context import (
     EXECUTION_ID_HEADER,
     TRACE_HEADER,
@@ -50,8 +50,22 @@ FORWARDED_FOR = "X-Forwarded-For"
 # else. https://cloud.google.com/pubsub/docs/push#receive_push
 ACK_STATUS = 204
 
-# werkzeug computes Content-Length from the body; a handler's own would be a second one.
-_RESPONSE_HEADERS_SKIPPED = frozenset({"content-length"})
+# werkzeug computes Content-Length from the body (a handler's own would be a second one), and a
+# WSGI application must not send hop-by-hop headers: the server owns the connection
+# (PEP 3333, "Other HTTP Features"; RFC 9110 7.6.1).
+_RESPONSE_HEADERS_SKIPPED = frozenset(
+    {
+        "content-length",
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
 
 
 def to_request(request: flask.Request) -> HttpRequest:
@@ -99,6 +113,11 @@ def http(app: App, function: str | None = None) -> Callable[[flask.Request], fla
     only = app.function(function) if function is not None else None
 
     def polyfn_http(request: flask.Request) -> flask.Response:
+        if not hasattr(request, "environ"):
+            raise ConfigError(
+                f"polyfn_gcp.http(app) was called with {type(request).__name__}, not a Flask "
+                "request: serve it with functions-framework --signature-type http"
+            )
         return to_flask_response(serve(app, only, request))
 
     polyfn_http.__qualname__ = polyfn_http.__name__ = "http"
