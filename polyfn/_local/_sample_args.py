@@ -7,12 +7,12 @@ values into its cloud's native shape.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from polyfn._errors import ConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 # A fixed instant and ids, so a sample prints the same every time.
 SAMPLE_TIME = "2026-01-15T02:00:00Z"
@@ -123,3 +123,20 @@ def overrides_help(defaults: Mapping[str, str], prefixes: tuple[str, ...]) -> di
     for prefix in prefixes:
         entries[f"{prefix}.NAME"] = HELP.get(f"{prefix}.NAME", prefix)
     return entries
+
+
+def render(
+    cloud: str,
+    trigger: str,
+    overrides: Mapping[str, object],
+    *,
+    builders: Mapping[str, Callable[[SampleValues], dict[str, Any]]],
+    defaults: Callable[[str], dict[str, str]],
+    prefixes: Callable[[str], tuple[str, ...]],
+) -> dict[str, Any]:
+    """Build `cloud`'s sample for `trigger` from its defaults and the user's overrides."""
+    if trigger not in builders:
+        raise ConfigError(
+            f"{cloud} has no sample trigger {trigger!r}; choose one of: {', '.join(builders)}"
+        )
+    return builders[trigger](SampleValues(trigger, defaults(trigger), overrides, prefixes(trigger)))

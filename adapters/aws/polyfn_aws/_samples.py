@@ -13,7 +13,13 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, quote_plus
 
-from polyfn._local._sample_args import COMMON, SAMPLE_EPOCH_MS, SampleValues, overrides_help
+from polyfn._local._sample_args import (
+    COMMON,
+    SAMPLE_EPOCH_MS,
+    SampleValues,
+    overrides_help,
+    render,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -58,8 +64,12 @@ def _defaults(trigger: str) -> dict[str, str]:
     return {**COMMON[KINDS[trigger]], **_EXTRA.get(trigger, {})}
 
 
+def _prefixes(trigger: str) -> tuple[str, ...]:
+    return _PREFIXES.get(KINDS[trigger], ())
+
+
 OVERRIDES: dict[str, dict[str, str]] = {
-    t: overrides_help(_defaults(t), _PREFIXES.get(KINDS[t], ())) for t in TRIGGERS
+    t: overrides_help(_defaults(t), _prefixes(t)) for t in TRIGGERS
 }
 
 
@@ -422,14 +432,9 @@ _BUILDERS: dict[str, Callable[[SampleValues], dict[str, Any]]] = {
 
 def sample_event(trigger: str, **overrides: Any) -> dict[str, Any]:
     """A native AWS event for `trigger` (a key of `TRIGGERS`), with `overrides` applied."""
-    from polyfn._errors import ConfigError
-
-    if trigger not in _BUILDERS:
-        raise ConfigError(
-            f"aws has no sample trigger {trigger!r}; choose one of: {', '.join(TRIGGERS)}"
-        )
-    values = SampleValues(trigger, _defaults(trigger), overrides, _PREFIXES.get(KINDS[trigger], ()))
-    return _BUILDERS[trigger](values)
+    return render(
+        "aws", trigger, overrides, builders=_BUILDERS, defaults=_defaults, prefixes=_prefixes
+    )
 
 
 def _is_s3_json(text: Any) -> bool:

@@ -18,7 +18,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote
 
-from polyfn._local._sample_args import COMMON, SampleValues, overrides_help
+from polyfn._local._sample_args import COMMON, SampleValues, overrides_help, render
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -274,14 +274,9 @@ _BUILDERS: dict[str, Callable[[SampleValues], dict[str, Any]]] = {
 
 def sample_event(trigger: str, **overrides: Any) -> dict[str, Any]:
     """A host-shaped Azure invocation for `trigger` (a key of `TRIGGERS`), with `overrides`."""
-    from polyfn._errors import ConfigError
-
-    if trigger not in _BUILDERS:
-        raise ConfigError(
-            f"azure has no sample trigger {trigger!r}; choose one of: {', '.join(TRIGGERS)}"
-        )
-    values = SampleValues(trigger, _defaults(trigger), overrides, _prefixes(trigger))
-    return _BUILDERS[trigger](values)
+    return render(
+        "azure", trigger, overrides, builders=_BUILDERS, defaults=_defaults, prefixes=_prefixes
+    )
 
 
 def trigger_of(event: dict[str, Any]) -> str | None:
