@@ -9,8 +9,12 @@ An EventBridge Scheduler schedule sends whatever Input it was given; the builder
 `scheduler_input` (the app, the function, and the scheduled time that Scheduler substitutes).
 https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html
 
-Neither source has a notion of a missed tick, so `past_due` is always False. Both invoke the
-function asynchronously: a raise fails the invocation and Lambda retries it.
+Neither source says whether a tick is late, so polyfn calls a tick past due when it arrives more
+than `PAST_DUE_AFTER` after its scheduled time: a delivery Lambda retried after a failure (for up
+to six hours, keeping the event's ``time``:
+https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html) or one held back
+by a throttle. Both sources invoke the function asynchronously: a raise fails the invocation and
+Lambda retries it.
 """
 
 from __future__ import annotations
@@ -24,14 +28,29 @@ from polyfn_aws._fields import get, iso_time
 from polyfn_aws._names import SCHEDULER_TIME, rule_name
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from polyfn._app import App, Function
 
 SCHEDULED = "EventBridge scheduled event"
+# A scheduled rule runs within the minute it is due (one minute is the schedules' precision);
+# a tick arriving later than this after its time was held back or retried.
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html
+PAST_DUE_AFTER_SECONDS = 120
 SCHEDULER = "EventBridge Scheduler"
 
 # arn:aws:events:<region>:<account>:rule/[<event-bus>/]<rule-name>
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html#amazoneventbridge-resources-for-iam-policies
 RULE_ARN_MARK = ":rule/"
+
+
+def _past_due(scheduled: datetime | None, now: datetime | None) -> bool:
+    if scheduled is None:
+        return False
+    from datetime import UTC, datetime
+
+    late = (now or datetime.now(UTC)) - scheduled
+    return late.total_seconds() > PAST_DUE_AFTER_SECONDS
 
 
 def _serving(app: App, function: Function, what: str, source: str, field: str) -> EventError:
@@ -76,19 +95,27 @@ def schedule_function(app: App, function: Function | None, rule: str | None) -> 
 
 
 def handle_scheduled(
-    app: App, function: Function | None, event: dict[str, Any], lambda_context: Any
+    app: App,
+    function: Function | None,
+    event: dict[str, Any],
+    lambda_context: Any,
+    now: datetime | None = None,
 ) -> None:
     fn = schedule_function(app, function, _rule_of(event))
     when = iso_time(event.get("time"), "time", SCHEDULED)
     trigger: Any = fn.trigger
-    tick = TimerEvent(fn.name, trigger.schedule, when, False, raw=event)
+    tick = TimerEvent(fn.name, trigger.schedule, when, _past_due(when, now), raw=event)
     event_id = event.get("id")
     ctx = to_context(lambda_context, fn.name, event_id if type(event_id) is str else None)
     app.invoke(fn, tick, ctx)
 
 
 def handle_scheduler(
-    app: App, function: Function | None, event: dict[str, Any], lambda_context: Any
+    app: App,
+    function: Function | None,
+    event: dict[str, Any],
+    lambda_context: Any,
+    now: datetime | None = None,
 ) -> None:
     app_name = get(event, "polyfn.app", str, SCHEDULER)
     name = get(event, "polyfn.function", str, SCHEDULER)
@@ -118,5 +145,5 @@ def handle_scheduler(
     # An Input sent by hand (or a test invoke) carries the placeholder unsubstituted.
     when = None if raw_time in (None, "", SCHEDULER_TIME) else iso_time(raw_time, "time", SCHEDULER)
     trigger: Any = fn.trigger
-    tick = TimerEvent(fn.name, trigger.schedule, when, False, raw=event)
+    tick = TimerEvent(fn.name, trigger.schedule, when, _past_due(when, now), raw=event)
     app.invoke(fn, tick, to_context(lambda_context, fn.name))
