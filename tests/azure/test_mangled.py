@@ -10,11 +10,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import polyfn_azure
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import polyfn_azure
 from polyfn import EventError
 from tests.azure._host import Host, HostContext, datum, encoded_response, load
 from tests.azure.conftest import Recorder, make_app
@@ -38,8 +38,18 @@ SCALARS = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=24),
     st.sampled_from(
-        ["", "http://[::1", "/blobServices/default/containers//blobs/", "2026-13-45T99:00:00Z",
-         "not-a-time", "%ZZ", "-1", "0", "Microsoft.Storage.BlobRenamed", "uploads"]
+        [
+            "",
+            "http://[::1",
+            "/blobServices/default/containers//blobs/",
+            "2026-13-45T99:00:00Z",
+            "not-a-time",
+            "%ZZ",
+            "-1",
+            "0",
+            "Microsoft.Storage.BlobRenamed",
+            "uploads",
+        ]
     ),
 )
 VALUES = st.one_of(
