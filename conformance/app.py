@@ -10,6 +10,7 @@ an `HTTPError`, a crash (500), a body validated by a pydantic model (400).
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 from typing import Any
 from urllib.parse import parse_qsl
@@ -91,7 +92,7 @@ def respond(req: HttpRequest, ctx: Context) -> HttpResponse:
 
     ``status``; ``h=Name:Value`` (repeatable, or several lines in one value; repeated names
     kept); ``c=<Set-Cookie value>``
-    (repeatable); ``kind`` = json | text | binary | empty | html; ``size`` (binary bytes);
+    (repeatable); ``kind`` = json | text | binary | empty | html | gzip; ``size`` (binary bytes);
     ``text``; ``ctype`` (Content-Type for the binary kind).
     """
     seen(req, ctx)
@@ -110,6 +111,11 @@ def respond(req: HttpRequest, ctx: Context) -> HttpResponse:
         resp = HttpResponse.binary(data, q.get("ctype", "application/octet-stream"), status)
     elif kind == "empty":
         resp = HttpResponse.empty(status)
+    elif kind == "gzip":
+        # A compressed text body: binary on the wire whatever its Content-Type says.
+        resp = HttpResponse.text(q.get("text", ""), status)
+        resp.body = gzip.compress(resp.body, mtime=0)
+        resp.headers.set("Content-Encoding", "gzip")
     else:
         raise HTTPError(400, f"unknown kind {kind!r}")
     for specs in q.getall("h"):

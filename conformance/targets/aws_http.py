@@ -344,9 +344,7 @@ def read_v2(result: Any) -> Outcome:
 def read_alb(result: Any, *, multi: bool) -> Outcome:
     result = _payload(result)
     if len(json.dumps(result).encode()) > ALB_RESPONSE_LIMIT:
-        return Outcome(
-            502, {}, [], b"", result="response JSON over ALB's 1 MB: the ALB answers 502"
-        )
+        raise Skip("ALB takes at most 1 MB of response JSON from Lambda")
     status = int(result["statusCode"])
     description = result.get("statusDescription")
     if not isinstance(description, str) or not description.startswith(f"{status} "):
@@ -387,10 +385,10 @@ class AwsHttpTarget:
             if case.set_cookies is not None and len(case.set_cookies) > 1:
                 return "ALB single-value mode answers one value per header: one Set-Cookie at most"
             if case.has_repeated_headers:
-                return "ALB single-value mode passes only the last value of a repeated header"
+                return "ALB single-value mode passes one value per header name"
             names = [n for n, _ in raw_query_pairs(case.query)]
             if len(names) != len(set(names)):
-                return "ALB single-value mode passes only the last value of a repeated query key"
+                return "ALB single-value mode passes one value per query key"
         if self.name.startswith("aws-alb") and len(case.body) >= ALB_BODY_LIMIT:
             return "ALB sends at most 1 MB of request body to Lambda"
         return None

@@ -267,7 +267,7 @@ class AzureHttpTarget:
             outcome.cookies,
             outcome.body,
             Recorder.take(),
-            result=f"{fn.name}: {result!r}",
+            result={"function": fn.name, "status": outcome.status, "headers": outcome.headers},
         )
 
 

@@ -116,8 +116,9 @@ def test_azure_datum_decodes_with_azure_functions(case: Any) -> None:
     for name in case.header_names:
         # The host joins repeated header lines with commas.
         assert req.headers[name] == ",".join(case.header_values(name))
-    for name, value in query_pairs(case.query):
-        assert value in req.params[name].split(",")
+    pairs = query_pairs(case.query)
+    for name, _ in pairs:
+        assert req.params[name] == ",".join(v for k, v in pairs if k == name)
 
 
 def test_azure_converter_rejects_a_datum_that_is_not_http() -> None:

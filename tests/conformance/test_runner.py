@@ -256,7 +256,7 @@ def test_skip_reasons_are_listed_once_as_notes() -> None:
     assert (
         textwrap.dedent("""\
         Skipped, because the cloud cannot deliver it:
-          (1) ALB single-value mode passes only the last value of a repeated query key
-          (2) ALB single-value mode passes only the last value of a repeated header""")
+          (1) ALB single-value mode passes one value per query key
+          (2) ALB single-value mode passes one value per header name""")
         in text
     )
