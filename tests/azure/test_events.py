@@ -152,3 +152,14 @@ def test_filtered_event_grid_event_is_skipped_not_failed(host: Host, rec: Record
     h = Host(polyfn_azure.function_app(app))
     h.call("pngs_gone", load("eventgrid_blob_created.json"))  # a created .csv: not for it
     assert rec.seen == []
+
+
+def test_zero_byte_blob_has_size_zero(host: Host, rec: Recorder) -> None:
+    # azure-functions' InputStream.length turns ContentLength 0 into None; the adapter reads 0.
+    fixture = load("blob_trigger.json")
+    fixture["data"] = {"type": "bytes", "value": ""}
+    fixture["metadata"]["Properties"]["value"]["ContentLength"] = 0
+    assert host.decode("on_upload", fixture).length is None
+    host.call("on_upload", fixture)
+    event = only(rec, "on_upload")
+    assert event.size == 0  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ EVENT_GRID_SOURCE = "azure event grid (Microsoft.Storage blob event)"
 # properties (PascalCase, as the storage SDK names them).
 # https://learn.microsoft.com/azure/azure-functions/functions-bindings-storage-blob-trigger#metadata
 BLOB_PATH = "BlobTrigger"
+BLOB_LENGTH = ("ContentLength", "Length")
 BLOB_PROPERTIES = {
     "etag": "ETag",
     "content_type": "ContentType",
@@ -66,14 +67,15 @@ def blob_event(container: str, stream: Any) -> StorageEvent:
             field=BLOB_PATH,
             source=BLOB_SOURCE,
         )
-    size = _values.optional_int(
-        _values.attribute(stream, "length", "Properties.ContentLength", BLOB_SOURCE),
-        "Properties.ContentLength",
-        BLOB_SOURCE,
-    )
     props = _values.attribute(stream, "blob_properties", "Properties", BLOB_SOURCE) or {}
     if not isinstance(props, dict):
         props = {}
+    # InputStream.length reads ``ContentLength or Length`` and so turns a zero-byte blob's 0 into
+    # None (azure-functions blob.py); the properties themselves say 0.
+    length = next((props[k] for k in BLOB_LENGTH if props.get(k) is not None), None)
+    if length is None:
+        length = _values.attribute(stream, "length", "Properties.ContentLength", BLOB_SOURCE)
+    size = _values.optional_int(length, "Properties.ContentLength", BLOB_SOURCE)
     found = {name: _loose_string(props.get(key_)) for name, key_ in BLOB_PROPERTIES.items()}
     time = None
     if found["time"]:
