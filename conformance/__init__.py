@@ -8,7 +8,7 @@ Write your own cases with `HttpCase` (see conformance/cases/http.py for examples
 against your app: ``polyfn conformance --app shop.api:app --cases shop.conformance_cases``.
 """
 
-from conformance._httpcase import ANY, HttpCase
+from conformance._httpcase import ANY, PRESENT, HttpCase
 from conformance._spec import Outcome, Recorder, Skip
 
-__all__ = ["ANY", "HttpCase", "Outcome", "Recorder", "Skip"]
+__all__ = ["ANY", "PRESENT", "HttpCase", "Outcome", "Recorder", "Skip"]

@@ -144,7 +144,7 @@ class HttpCase:
             for key, want in self.json_subset.items():
                 if key not in parsed:
                     problems.append(f"JSON body has no {key!r}: {parsed!r}")
-                elif want is not ANY and parsed[key] != want:
+                elif want is not ANY and want != parsed[key]:
                     problems.append(f"JSON body {key!r}: {parsed[key]!r}, expected {want!r}")
         return problems
 
@@ -175,6 +175,21 @@ class _Any:
 
 # In `json_subset` or `seen`: the key must be present, any value.
 ANY: Any = _Any()
+
+
+class _Present:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and bool(other.strip())
+
+    def __hash__(self) -> int:
+        return 1
+
+    def __repr__(self) -> str:
+        return "PRESENT"
+
+
+# In `json_subset` or `seen`: a non-empty string.
+PRESENT: Any = _Present()
 
 
 def field_values(values: list[str]) -> list[str]:

@@ -260,3 +260,25 @@ def test_skip_reasons_are_listed_once_as_notes() -> None:
           (2) ALB single-value mode passes one value per header name""")
         in text
     )
+
+
+HTTP_TARGETS = [t.name for t in _runner.load_targets() if t.trigger == "http"]
+
+
+@pytest.mark.parametrize("target", HTTP_TARGETS)
+def test_a_crash_goes_to_the_log_not_to_the_client(
+    target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLYFN_CONFORMANCE_NO_SERVER", "1")
+    result = _runner.run_one(_cases("crash-is-500")[0], _targets(target)[0], load_app(DEFAULT_APP))
+    assert result.status == _runner.PASS, result.problems
+    assert any("hunter2" in line and "RuntimeError" in line for line in result.logs), result.logs
+
+
+def test_present_needs_a_non_empty_request_id() -> None:
+    from conformance._spec import Outcome
+
+    case = _cases("crash-is-500")[0]
+    body = b'{"error": "internal error", "request_id": ""}'
+    assert any("request_id" in p for p in case.check(Outcome(500, body=body)))
+    assert case.check(Outcome(500, body=b'{"error": "internal error", "request_id": "r-1"}')) == []
