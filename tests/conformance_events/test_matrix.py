@@ -29,8 +29,6 @@ APP = event_app("conformance-events")
 # Adapter bugs this matrix found (reported to their owners). strict: the test turns red the day
 # the adapter is fixed, so the entry is removed then.
 KNOWN_ADAPTER_BUGS = {
-    ("aws-eventbridge", "cron-tick-past-due"): "polyfn_aws never sets past_due (Azure and GCP do)",
-    ("aws-eventbridge", "rate-tick-past-due"): "polyfn_aws never sets past_due (Azure and GCP do)",
     ("azure-blob", "created-zero-byte"): (
         "azure-functions' BlobConverter turns ContentLength 0 into length None; polyfn_azure "
         "passes None on instead of 0"
