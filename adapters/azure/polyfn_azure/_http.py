@@ -36,8 +36,9 @@ CARRIED_COOKIE_ATTRIBUTES = frozenset(
     {"domain", "path", "expires", "secure", "httponly", "samesite", "max-age"}
 )
 
-# App Service's front ends put the client address first in X-Forwarded-For, as "ip:port".
-# https://learn.microsoft.com/azure/app-service/overview-security#client-ip
+# Azure's front ends put the client address first in X-Forwarded-For, often as "ip:port" ("a
+# comma-separated list of IP:port", Application Gateway's docs say of its own header):
+# https://learn.microsoft.com/azure/application-gateway/rewrite-http-headers-url
 FORWARDED_FOR = "x-forwarded-for"
 
 

@@ -46,7 +46,8 @@ class AzureOptions:
 
     - `route_prefix`: host.json ``extensions.http.routePrefix`` ("api"); stripped from the path
       the app sees.
-    - `auth_level`: the FunctionApp's HTTP auth level ("FUNCTION", Azure's default).
+    - `auth_level`: the FunctionApp's HTTP auth level ("FUNCTION", Azure's default: a caller sends
+      a function key as ``x-functions-key`` or ``?code=``, which the app then sees in its query).
     - `storage_trigger`: "blob" binds ``on=["created"]`` storage functions to the blob trigger;
       "eventgrid" binds every storage function to an Event Grid trigger. Functions that also want
       deletes always use Event Grid: the blob trigger sees only new and updated blobs.
