@@ -32,11 +32,14 @@ CLOUDEVENT_SOURCE = f"Pub/Sub CloudEvent ({PUBSUB_TYPE})"
 # https://cloud.google.com/eventarc/docs/reference/supported-events#pubsub
 _TOPIC_SOURCE = re.compile(r"^//pubsub\.googleapis\.com/projects/[^/]+/topics/([^/]+)$")
 
-# The envelope keys: push bodies carry both spellings of id and time ("messageId" and
-# "message_id"), so readers take either. https://cloud.google.com/pubsub/docs/push
-_ID_KEYS = ("messageId", "message_id")
-_TIME_KEYS = ("publishTime", "publish_time")
-_ORDERING_KEYS = ("orderingKey", "ordering_key")
+# Each message field under its canonical (camelCase) name and the other spelling Google sends:
+# push bodies carry both "messageId" and "message_id", "publishTime" and "publish_time".
+# https://cloud.google.com/pubsub/docs/push#receive_push
+_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "messageId": ("messageId", "message_id"),
+    "publishTime": ("publishTime", "publish_time"),
+    "orderingKey": ("orderingKey", "ordering_key"),
+}
 
 
 def topic_from_source(source: Any) -> str | None:
@@ -47,12 +50,15 @@ def topic_from_source(source: Any) -> str | None:
     return m.group(1) if m else None
 
 
-def _first(obj: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        value = obj.get(key)
-        if value not in (None, ""):
-            return value
-    return None
+def _canonical(message: Mapping[str, Any]) -> dict[str, Any]:
+    """The message's id, publish time and ordering key under their camelCase names."""
+    out: dict[str, Any] = {}
+    for name, spellings in _SPELLINGS.items():
+        for key in spellings:
+            if message.get(key) not in (None, ""):
+                out[name] = message[key]
+                break
+    return out
 
 
 def read_message(
@@ -69,19 +75,16 @@ def read_message(
     field = f"{prefix}message"
     data = base64_bytes(message.get("data"), f"{field}.data", source)
     attributes = string_map(message.get("attributes"), f"{field}.attributes", source)
-    message_id = _first(message, _ID_KEYS) or fallback_id
+    fields = _canonical(message)
+    message_id = fields.get("messageId", fallback_id)
     if not isinstance(message_id, str):
         raise EventError(
             f"messageId is {'missing' if message_id is None else repr(message_id)}",
             field=f"{field}.messageId",
             source=source,
         )
-    ids = {
-        "publishTime": _first(message, _TIME_KEYS),
-        "orderingKey": _first(message, _ORDERING_KEYS),
-    }
-    published = optional_timestamp(ids, "publishTime", f"{field}.publishTime", source)
-    group = optional_str(ids, "orderingKey", f"{field}.orderingKey", source)
+    published = optional_timestamp(fields, "publishTime", f"{field}.publishTime", source)
+    group = optional_str(fields, "orderingKey", f"{field}.orderingKey", source)
     # deliveryAttempt is present only when the subscription has a dead-letter policy; without it
     # Pub/Sub does not count, and the first delivery is the honest default.
     # https://cloud.google.com/pubsub/docs/handling-failures#track-delivery-attempts
