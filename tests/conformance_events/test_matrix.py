@@ -28,12 +28,7 @@ APP = event_app("conformance-events")
 
 # Adapter bugs this matrix found (reported to their owners). strict: the test turns red the day
 # the adapter is fixed, so the entry is removed then.
-KNOWN_ADAPTER_BUGS = {
-    ("azure-blob", "created-zero-byte"): (
-        "azure-functions' BlobConverter turns ContentLength 0 into length None; polyfn_azure "
-        "passes None on instead of 0"
-    ),
-}
+KNOWN_ADAPTER_BUGS: dict[tuple[str, str], str] = {}
 
 
 def _params() -> list[Any]:
