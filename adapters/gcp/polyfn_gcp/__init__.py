@@ -5,8 +5,13 @@ In main.py::
     http = polyfn_gcp.http(app)            # functions-framework --target http
     event = polyfn_gcp.cloud_event(app)    # --target event --signature-type cloudevent
 
-This module only re-exports; every name lives in a private module of its own.
+This module only re-exports; every name lives in a private module of its own. The tooling names
+(sample events for the CLI) load on first use, so a function's cold start never imports them.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from polyfn_gcp._cloud_event import cloud_event
 from polyfn_gcp._http import http, to_flask_response, to_request
@@ -20,6 +25,26 @@ from polyfn_gcp._names import (
 )
 from polyfn_gcp._schedule import from_cloud_scheduler, to_cloud_scheduler
 
+if TYPE_CHECKING:
+    from polyfn_gcp._samples import sample_event
+
+# Re-exports resolved on first access (PEP 562): name -> private module.
+_LAZY = {
+    "sample_event": "polyfn_gcp._samples",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'polyfn_gcp' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "QUEUE_PATH_PREFIX",
     "SCHEDULE_ATTRIBUTE",
@@ -28,6 +53,7 @@ __all__ = [
     "from_cloud_scheduler",
     "http",
     "queue_push_path",
+    "sample_event",
     "schedule_path",
     "scheduler_job_name",
     "to_cloud_scheduler",
