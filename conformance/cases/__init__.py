@@ -1,0 +1,1 @@
+"""Neutral cases, one module per trigger: each exposes CASES."""

@@ -1,0 +1,1 @@
+"""Drivers, one module per cloud and trigger family: each exposes TARGETS."""
