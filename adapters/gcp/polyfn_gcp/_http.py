@@ -150,7 +150,7 @@ Delivery = tuple["Function", Any]
 def _schedule(app: App, only: Function | None, req: HttpRequest) -> Delivery:
     name = unquote(req.path[len(SCHEDULE_PATH_PREFIX) :])
     fn = schedule_function(app, only, name, HTTP_SOURCE)
-    return fn, tick_from_headers(fn, req.headers, scheduler_job_name(app, fn))
+    return fn, tick_from_headers(fn, req.headers, scheduler_job_name(app, fn), raw=req.raw)
 
 
 def _push(app: App, only: Function | None, req: HttpRequest) -> Delivery:
@@ -162,7 +162,12 @@ def _push(app: App, only: Function | None, req: HttpRequest) -> Delivery:
     try:
         envelope = json.loads(req.body)
     except ValueError:
-        raise EventError("the body is not JSON", field="body", source=PUSH_SOURCE) from None
+        raise EventError(
+            "the body is not JSON: polyfn reads the wrapped push format "
+            '{"message": {...}, "subscription": ...}, not unwrapped payloads',
+            field="body",
+            source=PUSH_SOURCE,
+        ) from None
     tick = peek_attributes(envelope, source=PUSH_SOURCE).get(SCHEDULE_ATTRIBUTE)
     if tick is not None:
         fn = schedule_function(app, only, tick, PUBSUB_SOURCE)

@@ -41,7 +41,11 @@ def job_id(header_value: str) -> str:
 
 
 def tick_from_headers(
-    fn: Function, headers: Headers, expected_job: str, now: datetime | None = None
+    fn: Function,
+    headers: Headers,
+    expected_job: str,
+    now: datetime | None = None,
+    raw: object = None,
 ) -> TimerEvent:
     """The TimerEvent of a Cloud Scheduler HTTP request; EventError if it is not one for `fn`."""
     trigger = _schedule_of(fn)
@@ -68,7 +72,7 @@ def tick_from_headers(
         trigger.schedule,
         scheduled,
         past_due=_past_due(scheduled, now),
-        raw=headers,
+        raw=raw if raw is not None else headers,
     )
 
 
