@@ -298,7 +298,7 @@ def test_local_call_without_a_context(app, seen):
             {"proxy": "/path/to/resource"},
             None,
             "/path/to/resource",
-        ),  # noqa: E501
+        ),
     ],
 )
 def test_app_path_drops_stage_and_base_path(path, template, params, stage, expected):

@@ -154,16 +154,30 @@ def http_kind(event: dict[str, Any], request_context: Any) -> str | None:
 # -- in ----------------------------------------------------------------------------------------
 
 
-def _body(event: dict[str, Any]) -> bytes:
+def _body(event: dict[str, Any], kind: str) -> bytes:
     body = event.get("body")
     if body is None or body == "":
         return b""
+    if type(body) is not str:
+        raise EventError("expected a string", field="body", source=kind)
     flag = event.get("isBase64Encoded")
     if flag is True:
-        return a2b_base64(body, strict_mode=True)
+        try:
+            return a2b_base64(body, strict_mode=True)
+        except ValueError:
+            raise EventError(
+                "isBase64Encoded is true but the body is not valid base64",
+                field="body",
+                source=kind,
+            ) from None
     if flag is None or flag is False:
-        return body.encode("utf-8")  # type: ignore[no-any-return]
-    raise TypeError("isBase64Encoded is not a boolean")
+        try:
+            return body.encode("utf-8")
+        except UnicodeEncodeError:
+            raise EventError(
+                "the body is not valid Unicode text", field="body", source=kind
+            ) from None
+    raise EventError("expected a boolean", field="isBase64Encoded", source=kind)
 
 
 def _unquote(text: str) -> str:
@@ -269,7 +283,7 @@ def _request_v2(event: dict[str, Any], kind: str) -> HttpRequest:
         path,
         query=parse_query(raw_query),
         headers=headers,
-        body=_body(event),
+        body=_body(event, kind),
         source_ip=http.get("sourceIp"),
         raw=event,
     )
@@ -302,7 +316,7 @@ def _request_v1(event: dict[str, Any], kind: str) -> HttpRequest:
         path,
         query=query,
         headers=headers,
-        body=_body(event),
+        body=_body(event, kind),
         source_ip=source_ip if type(source_ip) is str else None,
         raw=event,
     )
@@ -325,7 +339,7 @@ def _request_alb(event: dict[str, Any], kind: str) -> HttpRequest:
         _unquote(event["path"]),
         query=query,
         headers=headers,
-        body=_body(event),
+        body=_body(event, kind),
         source_ip=_source_ip_from_forwarded(headers),
         raw=event,
     )
