@@ -11,6 +11,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote_plus
 
 import pytest
 
@@ -24,6 +25,7 @@ from conformance.app_events import (
     STORAGE_FUNCTION,
     event_app,
 )
+from conformance.cases.storage import StorageCase
 from conformance.targets import aws_events
 from tests._sam import sam_event
 
@@ -111,6 +113,17 @@ def _clients(moto_url: str) -> tuple[Any, Any]:
     return boto3.client("s3", **kwargs), boto3.client("sqs", **kwargs)
 
 
+def _paths(obj: Any, prefix: str = "") -> set[str]:
+    """Every key path of a JSON object ("s3.object.key")."""
+    if not isinstance(obj, dict):
+        return set()
+    paths = set()
+    for key, value in obj.items():
+        paths.add(prefix + key)
+        paths |= _paths(value, f"{prefix}{key}.")
+    return paths
+
+
 def _lambda_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     """What Lambda's SQS event source mapping makes of a received message."""
     return {
@@ -155,6 +168,13 @@ def test_moto_s3_notification_through_sqs(moto_url: str) -> None:
     assert notifications, f"moto sent no S3 notification; got {messages}"
     wire_key = json.loads(notifications[0]["Body"])["Records"][0]["s3"]["object"]["key"]
     assert wire_key != KEY, "moto should send the key form-encoded"
+
+    # the suite's own S3 renderer writes every field moto writes, and the same decoded key
+    moto_record = json.loads(notifications[0]["Body"])["Records"][0]
+    case = StorageCase("moto", "created", KEY, len(payload), datetime.now(UTC), bucket=bucket)
+    ours = aws_events.s3_notification(case)["Records"][0]
+    assert _paths(moto_record) <= _paths(ours)
+    assert unquote_plus(ours["s3"]["object"]["key"]) == unquote_plus(wire_key) == KEY
 
     # the whole received batch, S3's test event (if moto sent one) included
     event = {"Records": [_lambda_record(m, arn) for m in messages]}
