@@ -58,6 +58,7 @@ ALB_ARN = (
 )
 ALB_BODY_LIMIT = 1024 * 1024  # "The maximum size of the request body ... is 1 MB"
 ALB_RESPONSE_LIMIT = 1024 * 1024  # "The maximum size of the response JSON ... is 1 MB"
+LAMBDA_REQUEST_LIMIT = 6 * 1024 * 1024
 LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024
 
 
@@ -430,6 +431,8 @@ class AwsHttpTarget:
         if reason:
             raise Skip(reason)
         event = self.render(case)
+        if len(json.dumps(event).encode()) > LAMBDA_REQUEST_LIMIT:
+            raise Skip("Lambda takes at most 6 MB of request payload (synchronous invocation)")
         validate("aws-rest" if self.base_path else self.name, event)
         handler = self.handler(app)
         Recorder.reset()

@@ -20,9 +20,10 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from conformance import _apps
 from conformance._httpcase import HttpCase
@@ -74,6 +75,7 @@ class GcpHttpTarget:
         self._server: subprocess.Popen[bytes] | None = None
         self._server_app: int | None = None
         self._port = 0
+        self._log: IO[bytes] | None = None
 
     # -- in process ------------------------------------------------------------------------
 
@@ -123,13 +125,17 @@ class GcpHttpTarget:
             sys.executable, "-m", "functions_framework", "--target", "http",
             "--source", str(ENTRY), "--host", "127.0.0.1", "--port", str(port),
         ]  # fmt: skip
+        # The server's log goes to a file: a pipe nobody reads would fill and stall the server.
+        log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
         proc = subprocess.Popen(
-            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=os.getcwd()
+            cmd, env=env, stdout=subprocess.DEVNULL, stderr=log, cwd=os.getcwd()
         )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                log.seek(0)
+                err = log.read().decode(errors="replace")
+                log.close()
                 raise RuntimeError(f"functions-framework exited with {proc.returncode}: {err}")
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
@@ -139,8 +145,9 @@ class GcpHttpTarget:
         else:
             proc.kill()
             proc.wait(5)
+            log.close()
             raise RuntimeError(f"functions-framework did not listen on port {port} in time")
-        self._server, self._server_app, self._port = proc, id(app), port
+        self._server, self._server_app, self._port, self._log = proc, id(app), port, log
         return port
 
     def _over_the_wire(self, case: HttpCase, app: App) -> Outcome:
@@ -177,8 +184,9 @@ class GcpHttpTarget:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
-        if proc.stderr is not None:
-            proc.stderr.close()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def run(self, case: HttpCase, app: App) -> Outcome:
         if case.live and os.environ.get("POLYFN_CONFORMANCE_NO_SERVER") != "1":
