@@ -43,14 +43,15 @@ def get(
     source: str,
     *,
     required: bool = True,
+    at: str = "",
 ) -> Any:
     """The value at dotted `path` in `obj`, checked against `kind`.
 
     A missing or null optional field is None; anything else wrong is an `EventError` naming the
-    field and the `source` the adapter expected.
+    field (prefixed with `at`, where `obj` sits in the event) and the `source` expected.
     """
     cur = obj
-    walked: list[str] = []
+    walked: list[str] = [at] if at else []
     for key in path.split("."):
         if not isinstance(cur, dict):
             where = ".".join(walked) or "the event"
@@ -63,13 +64,15 @@ def get(
         cur = cur.get(key)
         if cur is None:
             if required:
-                raise EventError("required field is missing", field=path, source=source)
+                raise EventError("required field is missing", field=".".join(walked), source=source)
             return None
     if kind is float:
         kind = (int, float)
     if not isinstance(cur, kind) or (isinstance(cur, bool) and kind in (int, (int, float))):
         raise EventError(
-            f"expected {_describe(kind)}, got {_type_name(cur)}", field=path, source=source
+            f"expected {_describe(kind)}, got {_type_name(cur)}",
+            field=".".join(walked),
+            source=source,
         )
     return cur
 

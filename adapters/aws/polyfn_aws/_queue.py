@@ -244,18 +244,18 @@ def _storage_work(
 
 
 def sns_message(record: Any, topic: str, at: str) -> QueueMessage:
-    sns = get(record, "Sns", dict, SNS)
-    message = get(sns, "Message", str, SNS)
+    sns = get(record, "Sns", dict, SNS, at=at)
+    message = get(sns, "Message", str, SNS, at=f"{at}.Sns")
     attrs: dict[str, str] = {}
     raw_attrs = sns.get("MessageAttributes")
     if raw_attrs is not None:
         if type(raw_attrs) is not dict:
             raise EventError("expected an object", field=f"{at}.Sns.MessageAttributes", source=SNS)
         for key, attr in raw_attrs.items():
-            attrs[key] = get(attr, "Value", str, SNS)
+            attrs[key] = get(attr, "Value", str, SNS, at=f"{at}.Sns.MessageAttributes.{key}")
     timestamp = sns.get("Timestamp")
     return QueueMessage(
-        get(sns, "MessageId", str, SNS),
+        get(sns, "MessageId", str, SNS, at=f"{at}.Sns"),
         message.encode("utf-8"),
         queue=topic,
         attributes=attrs,
@@ -272,7 +272,7 @@ def handle_sns(
     """Run SNS records; a raise fails the invocation (Lambda retries the async event)."""
     for i, record in enumerate(records):
         at = f"Records[{i}]"
-        topic = queue_name(get(record, "Sns.TopicArn", str, SNS))
+        topic = queue_name(get(record, "Sns.TopicArn", str, SNS, at=at))
         fn = queue_function(app, function, topic)
         if fn is not None:
             message = sns_message(record, getattr(fn.trigger, "queue", topic), at)

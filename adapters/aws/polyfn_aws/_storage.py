@@ -87,21 +87,21 @@ def from_record(record: Any, at: str = "Records[0]") -> StorageEvent | None:
     """The neutral event for one notification record (None: a kind polyfn does not serve)."""
     if type(record) is not dict:
         raise EventError("expected an object", field=at, source=NOTIFICATION)
-    kind = _kind(get(record, "eventName", str, NOTIFICATION), f"{at}.eventName")
+    kind = _kind(get(record, "eventName", str, NOTIFICATION, at=at), f"{at}.eventName")
     if kind is None:
         return None
-    obj = get(record, "s3.object", dict, NOTIFICATION)
+    obj = get(record, "s3.object", dict, NOTIFICATION, at=at)
     from urllib.parse import unquote_plus
 
-    size = get(obj, "size", int, NOTIFICATION, required=False)
+    where = f"{at}.s3.object"
     return StorageEvent(
         kind,
-        get(record, "s3.bucket.name", str, NOTIFICATION),
-        unquote_plus(get(obj, "key", str, NOTIFICATION)),
+        get(record, "s3.bucket.name", str, NOTIFICATION, at=at),
+        unquote_plus(get(obj, "key", str, NOTIFICATION, at=where)),
         time=iso_time(record.get("eventTime"), f"{at}.eventTime", NOTIFICATION),
-        size=size,
-        etag=get(obj, "eTag", str, NOTIFICATION, required=False),
-        version=get(obj, "versionId", str, NOTIFICATION, required=False),
+        size=get(obj, "size", int, NOTIFICATION, required=False, at=where),
+        etag=get(obj, "eTag", str, NOTIFICATION, required=False, at=where),
+        version=get(obj, "versionId", str, NOTIFICATION, required=False, at=where),
         raw=record,
     )
 
