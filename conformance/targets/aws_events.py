@@ -212,7 +212,16 @@ def s3_eventbridge(case: StorageCase) -> dict[str, Any]:
     }
 
 
-def _sns_envelope(topic: str, message: str, at: datetime, *, for_sqs: bool) -> dict[str, Any]:
+def _sns_envelope(
+    topic: str,
+    message: str,
+    at: datetime,
+    *,
+    for_sqs: bool,
+    message_id: str | None = None,
+    subject: str | None = "Amazon S3 Notification",
+    attributes: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """The SNS notification document. Lambda gets `SigningCertUrl`/`UnsubscribeUrl`; SQS
     subscribers get `SigningCertURL`/`UnsubscribeURL` in the message body:
     https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html"""
@@ -223,21 +232,29 @@ def _sns_envelope(topic: str, message: str, at: datetime, *, for_sqs: bool) -> d
     )
     return {
         "Type": "Notification",
-        "MessageId": str(uuid.uuid4()),
+        "MessageId": message_id or str(uuid.uuid4()),
         "TopicArn": arn,
-        "Subject": "Amazon S3 Notification",
+        "Subject": subject,
         "Message": message,
         "Timestamp": _zulu(at),
         "SignatureVersion": "1",
         "Signature": base64.b64encode(b"conformance-signature").decode(),
         cert: f"https://sns.{REGION}.amazonaws.com/SimpleNotificationService-0000000000.pem",
         unsub: f"https://sns.{REGION}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={sub}",
-        **({} if for_sqs else {"MessageAttributes": {}}),
+        **(
+            {}
+            if for_sqs
+            else {
+                "MessageAttributes": {
+                    k: {"Type": "String", "Value": v} for k, v in (attributes or {}).items()
+                }
+            }
+        ),
     }
 
 
-def sns_event(topic: str, message: str, at: datetime) -> dict[str, Any]:
-    """An SNS notification as Lambda gets it:
+def sns_event(topic: str, message: str, at: datetime, **envelope: Any) -> dict[str, Any]:
+    """An SNS notification as Lambda gets it (one record per invocation):
     https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html"""
     arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:{topic}"
     return {
@@ -246,7 +263,7 @@ def sns_event(topic: str, message: str, at: datetime) -> dict[str, Any]:
                 "EventSource": "aws:sns",
                 "EventVersion": "1.0",
                 "EventSubscriptionArn": f"{arn}:{uuid.uuid4()}",
-                "Sns": _sns_envelope(topic, message, at, for_sqs=False),
+                "Sns": _sns_envelope(topic, message, at, for_sqs=False, **envelope),
             }
         ]
     }
@@ -316,12 +333,12 @@ def sqs_record(
     return record
 
 
-def _sqs_text(m: Message) -> str:
+def _text(m: Message, service: str = "SQS") -> str:
+    """The body as text (SQS allows the characters above; SNS messages are strings too, with
+    binary data only in attributes); Skip for a binary body."""
     text = m.text
     if text is None or any(not any(lo <= ord(ch) <= hi for lo, hi in _SQS_ALLOWED) for ch in text):
-        raise Skip(
-            "SQS message bodies are text (a restricted set of Unicode); binary cannot travel"
-        )
+        raise Skip(f"{service} message bodies are text (a restricted set of Unicode); no binary")
     return text
 
 
@@ -478,7 +495,7 @@ class Sqs(_AwsTarget):
             sqs_record(
                 queue,
                 m.id,
-                _sqs_text(m),
+                _text(m),
                 sent=m.enqueued_time,
                 receive_count=m.delivery_count,
                 attributes=m.attrs,
@@ -507,6 +524,43 @@ class SqsFifo(Sqs):
     fifo = True
 
 
+class Sns(_AwsTarget):
+    """An SNS topic named like the queue, with the Lambda subscribed: each message is its own
+    asynchronous invocation, and a raise makes Lambda retry it (then its on-failure destination):
+    https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html"""
+
+    name = "aws-sns"
+    trigger = "queue"
+
+    def run(self, case: QueueCase, app: App) -> Outcome:
+        if case.fifo:
+            raise Skip("ordered groups are an SQS FIFO case (aws-sqs-fifo)")
+        if any(m.delivery_count > 1 for m in case.messages):
+            raise Skip("SNS does not count deliveries: a retried notification looks like the first")
+        events = []
+        for m in case.messages:
+            event = sns_event(
+                case.queue,
+                _text(m, "SNS"),
+                m.enqueued_time,
+                message_id=m.id,
+                subject=None,
+                attributes=m.attrs,
+            )
+            _validate("SnsModel", event)
+            events.append(event)
+        seen: list[dict[str, Any]] = []
+        failed: list[str] = []
+        errors: list[str] = []
+        for m, event in zip(case.messages, events, strict=True):
+            _, handled, error = _invoke(app, event)
+            seen.extend(handled)
+            if error is not None:
+                failed.append(m.id)
+                errors.append(repr(error))
+        return Outcome(seen=seen, failed=failed, result={"delivery": "single", "native": errors})
+
+
 TARGETS: list[Any] = [
     EventBridgeSchedule(),
     S3Direct(),
@@ -516,4 +570,5 @@ TARGETS: list[Any] = [
     S3ViaEventBridge(),
     Sqs(),
     SqsFifo(),
+    Sns(),
 ]
