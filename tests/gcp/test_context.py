@@ -50,6 +50,17 @@ def test_http_target_refuses_a_cloudevent(monkeypatch):
         polyfn_gcp.http(App("t"))(object())  # type: ignore[arg-type]
 
 
+def test_http_target_refuses_a_storage_function():
+    import polyfn_gcp
+
+    from polyfn import App, ConfigError
+
+    app = App("t")
+    app.storage("uploads", function_name="on_upload")(lambda event, ctx: None)
+    with pytest.raises(ConfigError, match="cloud_event"):
+        polyfn_gcp.http(app, function="on_upload")
+
+
 def test_import_polyfn_gcp_loads_no_flask():
     import subprocess
 

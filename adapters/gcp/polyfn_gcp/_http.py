@@ -111,6 +111,11 @@ def http(app: App, function: str | None = None) -> Callable[[flask.Request], fla
     push path if it is a queue.
     """
     only = app.function(function) if function is not None else None
+    if only is not None and only.kind == "storage":
+        raise ConfigError(
+            f"function {only.name!r} is a storage function: Cloud Storage delivers CloudEvents, "
+            "serve it with polyfn_gcp.cloud_event(app)"
+        )
 
     def polyfn_http(request: flask.Request) -> flask.Response:
         if not hasattr(request, "environ"):
