@@ -267,6 +267,8 @@ def _request_v2(event: dict[str, Any], kind: str) -> HttpRequest:
         if "cookie" not in headers:
             headers.add("cookie", "; ".join(cookies))
     path = event["rawPath"]
+    if type(path) is not str:
+        raise TypeError("rawPath")
     if kind == URL:
         path = _unquote(path)
     else:
@@ -306,7 +308,10 @@ def _request_v1(event: dict[str, Any], kind: str) -> HttpRequest:
         single = str_map(event.get("queryStringParameters"), "queryStringParameters", kind)
         query = list(single.items())
     rc = event["requestContext"]
-    path = app_path(event["path"], event.get("resource"), event.get("pathParameters"))
+    path = event["path"]
+    if type(path) is not str:
+        raise TypeError("path")
+    path = app_path(path, event.get("resource"), event.get("pathParameters"))
     if kind == REST:
         path = _unquote(path)
     identity = rc.get("identity")
@@ -334,9 +339,12 @@ def _request_alb(event: dict[str, Any], kind: str) -> HttpRequest:
         headers = Headers(str_map(event.get("headers"), "headers", kind))
         single = str_map(event.get("queryStringParameters"), "queryStringParameters", kind)
         query = [(_unquote_plus(k), _unquote_plus(v)) for k, v in single.items()]
+    path = event["path"]
+    if type(path) is not str:
+        raise TypeError("path")
     return HttpRequest(
         event["httpMethod"],
-        _unquote(event["path"]),
+        _unquote(path),
         query=query,
         headers=headers,
         body=_body(event, kind),
