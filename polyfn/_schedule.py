@@ -2,9 +2,11 @@
 
 The neutral form is the five-field unix cron that Cloud Scheduler and crontab read (minute, hour,
 day of month, month, day of week), or a fixed rate in whole minutes. Day-of-month and day-of-week
-are OR'ed when both are restricted, as crontab(5) says; a day field counts as unrestricted only when
-it is exactly ``*`` (croniter's reading; Vixie cron also treats ``*/2`` as unrestricted, a quirk the
-renderers avoid by writing such a field as an explicit range ``1-31/2``).
+are OR'ed when both are restricted, as crontab(5) says. A day field is restricted when it does not
+select every value (croniter's reading: ``1-31`` and ``0-6`` are unrestricted, ``*/2`` is
+restricted). Crons differ on spellings like these (Vixie cron ORs ``1 * 0-6`` and ANDs ``*/2 * 1``),
+so the renderers never emit them: a full day field is written ``*``, and a stepped ``*`` next to a
+restricted other day field is written as the range it stands for (``1-31/2``).
 
 Each adapter renders a Schedule into its cloud's own expression and refuses, with a
 `ScheduleError` that says why and what would work, what its cloud cannot express. Two Schedules are
@@ -105,6 +107,8 @@ def _number(token: str, index: int, expr: str) -> int:
 def parse_field(field: str, index: int, expr: str = "") -> tuple[Item, ...]:
     """The parts of unix cron field `index` (0 minute .. 4 day-of-week), validated."""
     name, low, high = CRON_FIELDS[index]
+    # `*/n` and `a/n` in day-of-week run through Saturday (6), as croniter reads them; 7 only
+    # when written.
     star_high = 6 if index == 4 else high
     items = []
     for part in field.split(","):
@@ -137,7 +141,7 @@ def parse_field(field: str, index: int, expr: str = "") -> tuple[Item, ...]:
                     f"(write it as two ranges, e.g. {a}-{high},{low}-{b})"
                 )
         else:
-            stop = high if slash else start
+            stop = star_high if slash else start
         items.append(Item(start, stop, step, False))
     return tuple(items)
 
@@ -248,22 +252,20 @@ class Schedule:
 
     @property
     def day_of_month_restricted(self) -> bool:
-        return self.kind == "cron" and self.fields[2] != "*"
+        """Day-of-month leaves out some day (``1-31`` is not restricted, ``*/2`` is)."""
+        return self.kind == "cron" and self.values(2) != FULL[2]
 
     @property
     def day_of_week_restricted(self) -> bool:
-        return self.kind == "cron" and self.fields[4] != "*"
+        """Day-of-week leaves out some day (``0-6`` and ``0-7`` are not restricted)."""
+        return self.kind == "cron" and self.values(4) != FULL[4]
 
     def day_rule(self) -> tuple[str, frozenset[int], frozenset[int]]:
-        """How the day fields combine, normalised: ``("or", dom, dow)`` when a day matching either
-        set fires (both restricted, neither full), else ``("and", dom, dow)``, where one set is
-        full. Clouds that AND the two fields (EventBridge, NCRONTAB) can express only "and"."""
+        """How the day fields combine: ``("or", dom, dow)`` when both are restricted (a day matching
+        either set fires), else ``("and", dom, dow)`` with at least one set full. Clouds that AND
+        the two fields (EventBridge, NCRONTAB) can express only "and"."""
         dom, dow = self.values(2), self.values(4)
-        if self.day_of_month_restricted and self.day_of_week_restricted:
-            if dom == FULL[2] or dow == FULL[4]:
-                return ("and", FULL[2], FULL[4])
-            return ("or", dom, dow)
-        return ("and", dom, dow)
+        return ("or" if dom != FULL[2] and dow != FULL[4] else "and", dom, dow)
 
     def as_cron(self) -> Schedule | None:
         """This rate as the clock-aligned cron that fires at the same interval, or None.

@@ -2,11 +2,11 @@
 
 Cloud Scheduler reads the neutral form itself: five unix cron fields, OR'ed day-of-month and
 day-of-week, in any tz database zone. The renderer only normalises spelling to what the docs
-list, and makes one ambiguity explicit: the docs say the day fields are OR'ed "unless one of the
-fields is marked unrestricted by an asterisk", and Vixie cron reads ``*/2`` as such a mark, so a
-stepped ``*`` in a day field is written as the range it stands for (``1-31/2``) whenever the two
-day fields are OR'ed. Cloud Scheduler has no rate: a rate becomes the clock-aligned cron of the
-same interval when there is one, and is refused otherwise.
+list, and removes one ambiguity: the docs say the day fields are OR'ed "unless one of the fields
+is marked unrestricted by an asterisk", which crons read differently for ``1-31`` or ``*/2``. So a
+day field that selects every day is written ``*``, and a stepped ``*`` in an OR'ed day field is
+written as the range it stands for (``1-31/2``). Cloud Scheduler has no rate: a rate becomes the
+clock-aligned cron of the same interval when there is one, and is refused otherwise.
 """
 
 from __future__ import annotations
@@ -34,11 +34,10 @@ def to_cloud_scheduler(s: Schedule) -> tuple[str, str]:
             "4, 5, 6, 10, 12, 15, 20, 30 minutes) or a day (1, 2, 3, 4, 6, 8, 12 hours), a day or "
             "a week, or a cron schedule"
         )
-    rule, dom_set, dow_set = cron.day_rule()
-    day_sets = {2: dom_set, 4: dow_set}
+    rule = cron.day_rule()[0]
     fields = []
     for index in range(5):
-        if index in DAY_FIELDS and rule == "and" and day_sets[index] == FULL[index]:
+        if index in DAY_FIELDS and cron.values(index) == FULL[index]:
             fields.append("*")
         else:
             fields.append(_field(cron, index, explicit_star=rule == "or" and index in DAY_FIELDS))
@@ -54,11 +53,16 @@ def from_cloud_scheduler(cron: str, time_zone: str = DEFAULT_TIME_ZONE) -> Sched
     """
     schedule = Schedule.cron(cron, time_zone or DEFAULT_TIME_ZONE)
     dom, dow = schedule.fields[2], schedule.fields[4]
-    if dom != "*" and dow != "*" and (dom.startswith("*") or dow.startswith("*")):
+    readings = {
+        schedule.day_rule()[0] == "or",  # restricted = leaves out a day (croniter)
+        dom != "*" and dow != "*",  # restricted = not written '*' (crontab(5))
+        not dom.startswith("*") and not dow.startswith("*"),  # Vixie cron's star flag
+    }
+    if len(readings) > 1:
         raise ScheduleError(
-            f"Cloud Scheduler schedule {cron!r}: a stepped '*' in a day field next to a "
-            "restricted other day field may AND or OR them (Vixie cron ANDs, the docs say OR); "
-            "write the step over an explicit range (1-31/2, 0-6/2) to OR them"
+            f"Cloud Scheduler schedule {cron!r}: crons disagree whether day-of-month {dom} and "
+            f"day-of-week {dow} are OR'ed or AND'ed here. Write a field that selects every day as "
+            "'*', and a stepped '*' as its range (1-31/2, 0-6/2)"
         )
     return schedule
 
