@@ -295,6 +295,12 @@ def run_tick(args: argparse.Namespace) -> int:
 
     app = _load(args.app)
     function = app.function(args.function)
+    if function.kind != "schedule":
+        schedules = ", ".join(f.name for f in app.functions_of("schedule")) or "none"
+        raise UsageError(
+            f"{function.name!r} is a {function.kind} function, not a schedule; `polyfn tick` "
+            f"fires schedules (app {app.name!r} has: {schedules})."
+        )
     try:
         fire_timer(app, function, past_due=args.past_due)
     except Exception:

@@ -1,0 +1,121 @@
+"""`LocalQueue`: visibility, redelivery, dead-letter, FIFO groups and orphaned deliveries."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from typing import TYPE_CHECKING
+
+from polyfn._local._queue import LocalQueue
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make(tmp_path: Path) -> tuple[LocalQueue, Clock]:
+    clock = Clock()
+    return LocalQueue(tmp_path / "q.db", clock=clock), clock
+
+
+def test_a_received_message_is_hidden_until_acked_or_its_timeout_ends(tmp_path: Path) -> None:
+    queue, clock = make(tmp_path)
+    first = queue.send("orders", b"\x00one", attributes={"k": "v"})
+    queue.send("orders", b"two")
+    queue.send("other", b"elsewhere")
+    [m] = queue.receive("orders", 1, 30)
+    assert (m.id, m.body, m.attributes, m.delivery_count) == (first, b"\x00one", {"k": "v"}, 1)
+    [m2] = queue.receive("orders", 10, 30)
+    assert m2.body == b"two"
+    assert queue.receive("orders", 10, 30) == []
+    clock.now += 31  # the visibility timeout passes without an ack: both come back
+    again = queue.receive("orders", 10, 30)
+    assert [(x.body, x.delivery_count) for x in again] == [(b"\x00one", 2), (b"two", 2)]
+    assert not queue.ack(m)  # the first receipt expired: acking it no longer deletes
+    assert all(queue.ack(x) for x in again)
+    assert queue.queues() == {"other": 1}
+
+
+def test_failures_retry_then_dead_letter_with_the_error(tmp_path: Path) -> None:
+    queue, _ = make(tmp_path)
+    queue.send("orders", b"bad", attributes={"source": "test"})
+    outcomes = []
+    for _ in range(3):
+        [m] = queue.receive("orders", 1, 30)
+        outcomes.append(queue.fail(m, max_deliveries=3, error="ValueError('bad')"))
+    assert outcomes == ["retry", "retry", "dead-lettered"]
+    assert queue.receive("orders", 1, 30) == []
+    [dead] = queue.messages("orders-dead")
+    assert dead.body == b"bad" and dead.delivery_count == 0
+    assert dead.attributes == {"source": "test", "polyfn-dead-letter-source": "orders"}
+    assert dead.last_error == "ValueError('bad')"
+    queue.send("jobs", b"x")
+    [m] = queue.receive("jobs", 1, 30)
+    assert queue.fail(m, max_deliveries=1, dead_letter="graveyard") == "dead-lettered"
+    assert [x.body for x in queue.messages("graveyard")] == [b"x"]
+
+
+def test_fifo_hands_out_one_message_per_group_in_order(tmp_path: Path) -> None:
+    queue, _ = make(tmp_path)
+    for body, group in [(b"a1", "a"), (b"a2", "a"), (b"b1", "b"), (b"a3", "a")]:
+        queue.send("orders", body, group=group)
+    batch = queue.receive("orders", 10, 30, fifo=True)
+    assert [m.body for m in batch] == [b"a1", b"b1"]
+    assert queue.receive("orders", 10, 30, fifo=True) == []  # both groups busy
+    queue.ack(batch[0])
+    [next_a] = queue.receive("orders", 10, 30, fifo=True)
+    assert next_a.body == b"a2"
+    queue.fail(next_a, max_deliveries=5)
+    [retry] = queue.receive("orders", 10, 30, fifo=True)
+    assert (retry.body, retry.delivery_count) == (b"a2", 2)  # a3 waits behind it
+
+
+def test_release_puts_back_without_counting_and_orphans_of_dead_processes_return(
+    tmp_path: Path,
+) -> None:
+    queue, _ = make(tmp_path)
+    queue.send("orders", b"one")
+    [m] = queue.receive("orders", 1, 300)
+    queue.release(m)
+    [m] = queue.receive("orders", 1, 300)
+    assert m.delivery_count == 1
+    # Another process receives a message and dies without acking it.
+    code = (
+        "import sys; from pathlib import Path; from polyfn._local._queue import LocalQueue; "
+        "q = LocalQueue(Path(sys.argv[1])); q.send('jobs', b'job'); "
+        "assert q.receive('jobs', 1, 300)"
+    )
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "q.db")], check=True, timeout=60)
+    assert queue.receive("jobs", 1, 300) == []  # still invisible: its timeout has not ended
+    assert queue.release_orphans() == 1  # its owner is gone; ours (this process) is alive
+    [job] = queue.receive("jobs", 1, 300)
+    assert (job.body, job.delivery_count) == (b"job", 2)
+
+
+def test_concurrent_receivers_never_share_a_message(tmp_path: Path) -> None:
+    queue, _ = make(tmp_path)
+    for i in range(60):
+        queue.send("orders", str(i).encode())
+    taken: list[bytes] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        own = LocalQueue(tmp_path / "q.db")
+        while batch := own.receive("orders", 3, 300):
+            with lock:
+                taken.extend(m.body for m in batch)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(taken, key=int) == [str(i).encode() for i in range(60)]
