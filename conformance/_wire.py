@@ -48,18 +48,6 @@ def cookie_header(case: HttpCase) -> str | None:
     return "; ".join(f"{name}={value}" for name, value in case.cookies)
 
 
-def header_lines(case: HttpCase, host: str) -> list[tuple[str, str]]:
-    """Every request header line a client sends: Host, the case's headers, Cookie."""
-    lines = [("Host", host), ("User-Agent", "polyfn-conformance/1")]
-    lines.extend(case.headers)
-    cookie = cookie_header(case)
-    if cookie is not None:
-        lines.append(("Cookie", cookie))
-    if case.body:
-        lines.append(("Content-Length", str(len(case.body))))
-    return lines
-
-
 def is_text_body(case: HttpCase) -> bool:
     """Whether the request body is text (a text media type and valid UTF-8)."""
     ctype = ""

@@ -27,6 +27,7 @@ Host behaviour rendered here:
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import threading
 import types
@@ -35,7 +36,7 @@ from urllib.parse import unquote
 
 from conformance._httpcase import HttpCase
 from conformance._spec import Outcome, Recorder
-from conformance._wire import cookie_header, request_id
+from conformance._wire import cookie_header, query_pairs, request_id
 
 if TYPE_CHECKING:
     from polyfn import App
@@ -102,6 +103,7 @@ class _Context:
     )
 
 
+@functools.cache
 def _context_class() -> type:
     import azure.functions as func
 
@@ -125,10 +127,8 @@ def request_datum(case: HttpCase, route_values: dict[str, str]) -> Any:
     for name, value in lines:
         headers.setdefault(name, []).append(value)
     query: dict[str, list[str]] = {}
-    for part in case.query.split("&") if case.query else []:
-        if part:
-            name, _, value = part.partition("=")
-            query.setdefault(unquote(name), []).append(unquote(value))
+    for name, value in query_pairs(case.query):
+        query.setdefault(name, []).append(value)
 
     def s(v: str) -> Any:
         return Datum(v, "string")
