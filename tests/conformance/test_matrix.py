@@ -61,3 +61,14 @@ def test_at_least_thirty_http_cases_with_distinct_names() -> None:
     http = [c for c in CASES if c.trigger == "http"]
     assert len(http) >= 30
     assert len({c.name for c in http}) == len(http)
+
+
+def test_same_answer_on_every_http_target() -> None:
+    """Cases whose answer does not depend on the cloud get the same bytes from every target."""
+    from conformance.cases.http import SAME_EVERYWHERE
+
+    cases = [c for c in CASES if getattr(c, "same_everywhere", False)]
+    assert {c.name for c in cases} == SAME_EVERYWHERE
+    targets = [t for t in _runner.load_targets() if t.trigger == "http"]
+    report = _runner.run(load_app(DEFAULT_APP), cases, targets)
+    assert report.ok, _runner.format_matrix(report)
