@@ -138,7 +138,7 @@ def parse_field(field: str, index: int, expr: str = "") -> tuple[Item, ...]:
             if start > stop:
                 raise ScheduleError(
                     f"schedule {expr!r}: range {span} in the {name} field runs backwards "
-                    f"(write it as two ranges, e.g. {a}-{high},{low}-{b})"
+                    f"(write it as two ranges, e.g. {a}-{star_high},{low}-{b})"
                 )
         else:
             stop = star_high if slash else start
