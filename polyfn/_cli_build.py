@@ -187,10 +187,10 @@ def _gcp_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     import os
 
     kwargs: dict[str, Any] = {}
-    project = args.project or os.environ.get("GOOGLE_CLOUD_PROJECT")
+    project = getattr(args, "project", None) or os.environ.get("GOOGLE_CLOUD_PROJECT")
     if project:
         kwargs["project"] = project
-    if args.region:
+    if getattr(args, "region", None):
         kwargs["region"] = args.region
     return kwargs
 

@@ -142,12 +142,11 @@ def walk(path: Path, exclude: Iterable[Path] = ()) -> Iterator[Path]:
 
 
 def third_party_requirements(distributions: Iterable[str], extras: Iterable[str] = ()) -> list[str]:
-    """The requirements the given distributions declare, minus this repository's own.
-
-    `extras` selects optional requirements of the core (``models`` for pydantic)."""
+    """The requirements the given distributions and the core declare, minus this repository's
+    own distributions. `extras` selects optional requirements of the core (``models``)."""
     wanted = set(extras)
     out: list[str] = []
-    for dist in distributions:
+    for dist in dict.fromkeys([*distributions, "polyfn"]):
         for req in importlib.metadata.requires(dist) or []:
             spec, _, marker = req.partition(";")
             name = spec.strip().split("[")[0]

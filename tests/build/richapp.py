@@ -40,7 +40,7 @@ def nightly(event: TimerEvent, ctx: Context) -> None:
     return None
 
 
-@app.schedule("30 8 * * 1-5", tz="Europe/Paris", function_name="morning")
+@app.schedule("30 8 * * 1-5", tz="Asia/Tokyo", function_name="morning")
 def morning(event: TimerEvent, ctx: Context) -> None:
     return None
 

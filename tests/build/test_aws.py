@@ -158,7 +158,7 @@ def test_schedules_use_rules_in_utc_and_scheduler_with_a_time_zone(doc: dict[str
     )
     (schedule,) = _of_type(doc, "AWS::Scheduler::Schedule").values()
     props = schedule["Properties"]
-    assert props["ScheduleExpressionTimezone"] == "Europe/Paris"
+    assert props["ScheduleExpressionTimezone"] == "Asia/Tokyo"
     assert props["Name"] == rule_name(richapp.app, richapp.app.function("morning"))
     assert json.loads(props["Target"]["Input"])["polyfn"]["function"] == "morning"
     # retries=1 on an asynchronously invoked function: Lambda's async retry setting.

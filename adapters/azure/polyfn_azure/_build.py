@@ -1,0 +1,302 @@
+"""`build`: the files of an Azure Functions app (Python v2 programming model) for a polyfn app.
+
+``function_app.py`` imports the user's app and hands it to `polyfn_azure.function_app`;
+``host.json`` carries what Azure sets per app rather than per function (route prefix, queue
+message encoding, dequeue count, function timeout); ``requirements.txt`` lists what the remote build
+installs; ``local.settings.json`` is for running the app with Core Tools.
+
+Azure configures most of what polyfn declares per function at the level of the whole function app
+(host.json, app settings, the hosting plan), so most settings become app-wide values or warnings.
+https://learn.microsoft.com/azure/azure-functions/functions-host-json
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from polyfn._errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from polyfn._app import App, Function
+
+ADAPTER_PACKAGE = "polyfn_azure"
+ADAPTER_DISTRIBUTION = "polyfn-azure"
+
+# The extension bundle gives the host the non-HTTP bindings (timer, blob, queue, Service Bus,
+# Event Grid) without a .NET build. https://learn.microsoft.com/azure/azure-functions/extension-bundles
+EXTENSION_BUNDLE = {"id": "Microsoft.Azure.Functions.ExtensionBundle", "version": "[4.*, 5.0.0)"}
+
+# functionTimeout: Consumption plan default 5 minutes, maximum 10; Flex Consumption and Premium
+# default 30 minutes, unbounded. An HTTP response must start within 230 seconds whatever the
+# timeout (the Azure Load Balancer's idle timeout).
+# https://learn.microsoft.com/azure/azure-functions/functions-scale#timeout
+CONSUMPTION_TIMEOUT_MAX_S = 600
+HTTP_RESPONSE_MAX_S = 230
+
+# Storage queues and the blob trigger share host.json extensions.queues.maxDequeueCount (default 5):
+# after that many failed tries the message moves to "<queue>-poison" and a failing blob's name
+# to "webjobs-blobtrigger-poison".
+# https://learn.microsoft.com/azure/azure-functions/functions-bindings-storage-queue#host-json
+# https://learn.microsoft.com/azure/azure-functions/functions-bindings-storage-blob-trigger#poison-blobs
+DEFAULT_MAX_DEQUEUE = 5
+POISON_SUFFIX = "-poison"
+BLOB_POISON_QUEUE = "webjobs-blobtrigger-poison"
+
+# Where each trigger's retry behaviour is configured (the "Retries" table of
+# https://learn.microsoft.com/azure/azure-functions/functions-bindings-error-pages).
+RETRY_WHERE = {
+    "httpTrigger": "nowhere: an HTTP caller gets the error response and decides whether to retry",
+    "timerTrigger": (
+        "a function-level retry policy, which polyfn's generated app does not set: a failed "
+        "tick is not retried and the next occurrence runs on schedule"
+    ),
+    "eventGridTrigger": (
+        "the Event Grid subscription (az eventgrid event-subscription create "
+        "--max-delivery-attempts N --deadletter-endpoint ...)"
+    ),
+    "serviceBusTrigger": (
+        "the Service Bus queue entity (az servicebus queue update --max-delivery-count N "
+        "--forward-dead-lettered-messages-to QUEUE)"
+    ),
+}
+
+# Settings the hosting plan decides for every function of the app.
+# https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan
+PLAN_LEVEL = {
+    "memory": (
+        "memory is a property of the hosting plan on Azure (Flex Consumption instance memory "
+        "2048 or 4096 MB, the same for every function); not set per function"
+    ),
+    "max_concurrency": (
+        "max_concurrency has no per-function setting on Azure; limit the whole app's scale-out "
+        "instead (Flex Consumption maximum instance count, or functionAppScaleLimit)"
+    ),
+}
+
+# Values Core Tools needs to run the app locally (local.settings.json is never deployed).
+# https://learn.microsoft.com/azure/azure-functions/functions-develop-local#local-settings-file
+LOCAL_SETTINGS = {
+    "FUNCTIONS_WORKER_RUNTIME": "python",
+    "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+    "AzureWebJobsFeatureFlags": "EnableWorkerIndexing",
+}
+
+
+def _timespan(seconds: float) -> str:
+    import math
+
+    total = math.ceil(seconds)
+    return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+def _bindings(app: App, options: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each function's trigger binding, as the host will index it (function name -> binding)."""
+    from polyfn_azure._app import function_app
+
+    fa = function_app(app, **options)
+    out: dict[str, dict[str, Any]] = {}
+    for f in fa.get_functions():
+        for b in f.get_bindings():
+            d = b.get_dict_repr()
+            if str(d.get("type", "")).endswith("Trigger"):  # the one trigger binding
+                out[str(f.get_function_name())] = d
+    return out
+
+
+def function_app_source(app: App, app_ref: str, options: dict[str, Any]) -> str:
+    module, _, attr = app_ref.partition(":")
+    args = "".join(f", {k}={v!r}" for k, v in sorted(options.items()))
+    return (
+        f'"""Azure Functions entry of polyfn app {app.name!r} (Python v2 programming model).\n\n'
+        'Generated by `polyfn build`; the host indexes the FunctionApp named `app`."""\n\n'
+        "import polyfn_azure\n"
+        f"from {module} import {attr or 'app'} as _polyfn_app\n\n"
+        f"app = polyfn_azure.function_app(_polyfn_app{args})\n"
+    )
+
+
+class _Plan:
+    """host.json, app settings and warnings for one app."""
+
+    def __init__(self, app: App, options: dict[str, Any]) -> None:
+        from polyfn_azure._options import AzureOptions
+
+        self.app = app
+        self.opts = AzureOptions(**options)
+        self.bindings = _bindings(app, options)
+        self.warnings: list[str] = []
+        self.settings: dict[str, str] = {}
+        self.env_from: dict[str, str] = {}
+        self.host: dict[str, Any] = {
+            "version": "2.0",
+            "extensionBundle": dict(EXTENSION_BUNDLE),
+            "extensions": self.opts.host_json_extensions(),
+        }
+
+    def warn(self, fn: Function, message: str) -> None:
+        self.warnings.append(f"azure: function {fn.name!r}: {message}")
+
+    def run(self) -> None:
+        dequeue: dict[str, int | None] = {}
+        timeouts: dict[str, float] = {}
+        for fn in self.app.functions:
+            binding = self.bindings[fn.name]
+            kind = str(binding["type"])
+            s = fn.settings
+            for name, message in PLAN_LEVEL.items():
+                if getattr(s, name) is not None:
+                    self.warn(fn, message)
+            if s.timeout is not None:
+                timeouts[fn.name] = s.timeout
+                if kind == "httpTrigger" and s.timeout > HTTP_RESPONSE_MAX_S:
+                    self.warn(
+                        fn,
+                        f"timeout {s.timeout} s: an HTTP response must start within "
+                        f"{HTTP_RESPONSE_MAX_S} s on Azure whatever the function timeout",
+                    )
+            self._env(fn)
+            if kind in ("queueTrigger", "blobTrigger"):
+                dequeue[fn.name] = None if s.retries is None else s.retries + 1
+                self._poison(fn, binding)
+            elif s.retries is not None or s.dead_letter is not None:
+                self.warn(fn, f"retries/dead_letter are set in {RETRY_WHERE[kind]}")
+        self._dequeue(dequeue)
+        self._timeout(timeouts)
+
+    def _env(self, fn: Function) -> None:
+        if not fn.settings.env:
+            return
+        for key, value in fn.settings.env.items():
+            if key in self.settings and self.settings[key] != value:
+                raise ConfigError(
+                    f"functions {self.env_from[key]!r} and {fn.name!r} set env {key!r} to "
+                    "different values; Azure app settings are shared by every function of the "
+                    "app: use one value or different names"
+                )
+            self.settings[key] = value
+            self.env_from.setdefault(key, fn.name)
+        self.warn(
+            fn,
+            f"env {', '.join(sorted(fn.settings.env))}: Azure app settings, which every function "
+            "of the app sees",
+        )
+
+    def _poison(self, fn: Function, binding: dict[str, Any]) -> None:
+        target = fn.settings.dead_letter
+        if target is None:
+            return
+        if binding["type"] == "queueTrigger":
+            poison = f"{binding['queueName']}{POISON_SUFFIX}"
+        else:
+            poison = BLOB_POISON_QUEUE
+        if target != poison:
+            self.warn(
+                fn,
+                f"dead_letter={target!r}: Azure moves what still fails to the queue {poison!r}; "
+                "that name is fixed",
+            )
+
+    def _dequeue(self, wanted: dict[str, int | None]) -> None:
+        declared = {name: n for name, n in wanted.items() if n is not None}
+        if not declared:
+            return
+        count = max(declared.values())
+        self.host["extensions"].setdefault("queues", {})["maxDequeueCount"] = count
+        for name, n in wanted.items():
+            if n != count:
+                self.warn(
+                    self.app.function(name),
+                    f"maxDequeueCount is app-wide on Azure (host.json): this function's messages "
+                    f"are tried {count} times, not {n or DEFAULT_MAX_DEQUEUE}",
+                )
+
+    def _timeout(self, timeouts: dict[str, float]) -> None:
+        if not timeouts:
+            return
+        longest = max(timeouts.values())
+        self.host["functionTimeout"] = _timespan(longest)
+        others = [fn.name for fn in self.app.functions if timeouts.get(fn.name) != longest]
+        if others:
+            self.warnings.append(
+                f"azure: functionTimeout is app-wide (host.json): {_timespan(longest)}, the "
+                f"longest declared timeout, applies to {', '.join(others)} as well"
+            )
+        if longest > CONSUMPTION_TIMEOUT_MAX_S:
+            self.warnings.append(
+                f"azure: functionTimeout {_timespan(longest)} exceeds the Consumption plan's 10 "
+                "minutes; deploy to a Flex Consumption, Premium or Dedicated plan"
+            )
+
+
+def requirements(app: App) -> list[str]:
+    """What the Azure remote build installs: azure-functions (and pydantic for body models)."""
+    from polyfn._package import app_extras, third_party_requirements
+
+    return third_party_requirements([ADAPTER_DISTRIBUTION], app_extras(app))
+
+
+def plan(app: App, **options: Any) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    """host.json, the app settings from the functions' env, and the warnings."""
+    p = _Plan(app, options)
+    p.run()
+    return p.host, p.settings, p.warnings
+
+
+def _local_settings(app: App, settings: dict[str, str], options: dict[str, Any]) -> dict[str, Any]:
+    from polyfn_azure._options import AzureOptions
+
+    opts = AzureOptions(**options)
+    values = dict(LOCAL_SETTINGS)
+    if any(b["type"] == "serviceBusTrigger" for b in _bindings(app, options).values()):
+        values[opts.service_bus_connection] = ""
+    if opts.storage_connection != "AzureWebJobsStorage":
+        values[opts.storage_connection] = "UseDevelopmentStorage=true"
+    values.update(settings)
+    return {"IsEncrypted": False, "Values": values}
+
+
+def package_files(app: App, app_ref: str, **options: Any) -> tuple[dict[str, str], list[str]]:
+    """The generated files an Azure zip holds (function_app.py, host.json), and the warnings."""
+    import json
+
+    host, _, warnings = plan(app, **options)
+    files = {
+        "function_app.py": function_app_source(app, app_ref, options),
+        "host.json": json.dumps(host, indent=2) + "\n",
+    }
+    return files, warnings
+
+
+def build(app: App, out_dir: Path, *, app_ref: str, **options: Any) -> list[str]:
+    """Write function_app.py, host.json, requirements.txt and local.settings.json into `out_dir`.
+
+    `options` are `polyfn_azure.function_app`'s (see `AzureOptions`). Returns the warnings."""
+    import json
+
+    host, settings, warnings = plan(app, **options)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "function_app.py").write_text(function_app_source(app, app_ref, options))
+    (out_dir / "host.json").write_text(json.dumps(host, indent=2) + "\n")
+    (out_dir / "requirements.txt").write_text("\n".join(requirements(app)) + "\n")
+    local = _local_settings(app, settings, options)
+    (out_dir / "local.settings.json").write_text(json.dumps(local, indent=2) + "\n")
+    if settings:
+        names = ", ".join(sorted(settings))
+        warnings.append(
+            f"azure: set the app settings {names} on the function app too (local.settings.json is "
+            "not deployed): az functionapp config appsettings set --settings NAME=VALUE"
+        )
+    return warnings
+
+
+# How `polyfn package` ships third-party code to Azure: requirements.txt for a remote build
+# (Oryx installs it), or Linux wheels in .python_packages/lib/site-packages, where the Python
+# worker looks for them when the package is deployed without a build.
+# https://learn.microsoft.com/azure/azure-functions/functions-deployment-technologies#remote-build
+# https://learn.microsoft.com/azure/azure-functions/python-build-errors
+DEFAULT_DEPS = "remote"
+DEPS_MODES = ("remote", "vendor")
+DEPS_MODES_WHY = ""
+SITE_PACKAGES = ".python_packages/lib/site-packages"

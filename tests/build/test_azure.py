@@ -1,0 +1,132 @@
+"""`polyfn build --provider azure`: the generated function_app.py, imported as the host's worker
+would, indexes every function with the expected binding; host.json carries the app-wide settings."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from polyfn_azure._build import build, plan
+
+from polyfn import App, ConfigError
+from polyfn._cli import main
+from tests.build import richapp
+
+
+def _import(path: Path) -> Any:
+    name = f"generated_function_app_{abs(hash(path))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    out = tmp_path_factory.mktemp("azure")
+    warnings = build(richapp.app, out, app_ref="tests.build.richapp:app")
+    return out, warnings
+
+
+def _bindings(out: Path) -> dict[str, dict[str, Any]]:
+    module = _import(out / "function_app.py")
+    found = {}
+    for f in module.app.get_functions():
+        (trigger,) = [
+            b.get_dict_repr()
+            for b in f.get_bindings()
+            if b.get_dict_repr()["type"].endswith("Trigger")
+        ]
+        found[f.get_function_name()] = trigger
+    return found
+
+
+def test_generated_function_app_indexes_every_function(built: tuple[Path, list[str]]) -> None:
+    out, _ = built
+    source = (out / "function_app.py").read_text()
+    assert "from tests.build.richapp import app as _polyfn_app" in source
+    b = _bindings(out)
+    assert set(b) == {fn.name for fn in richapp.app.functions}
+    kinds = {name: d["type"] for name, d in b.items()}
+    assert kinds == {
+        "get_order": "httpTrigger",
+        "put_file": "httpTrigger",
+        "home": "httpTrigger",
+        "nightly": "timerTrigger",
+        "morning": "timerTrigger",
+        "every_five": "timerTrigger",
+        "on_upload": "blobTrigger",
+        "on_delete": "eventGridTrigger",  # the blob trigger sees no deletes
+        "on_order": "queueTrigger",
+        "on_event": "serviceBusTrigger",  # fifo: Service Bus with sessions
+    }
+    assert b["get_order"]["route"] == "orders/{order_id}"
+    assert b["put_file"]["route"] == "files/{*path}"
+    # NCRONTAB: seconds first; 08:30 Tokyo on weekdays is 23:30 UTC the day before.
+    assert b["nightly"]["schedule"] == "0 0 2 * * *"
+    assert b["morning"]["schedule"] == "0 30 23 * * 0-4"
+    assert b["every_five"]["schedule"] == "0 */5 * * * *"
+    assert b["on_upload"]["path"] == f"{richapp.UPLOADS}/incoming/{{name}}.csv"
+    assert b["on_order"]["queueName"] == richapp.ORDERS
+    assert b["on_event"]["queueName"] == richapp.EVENTS
+    assert b["on_event"]["isSessionsEnabled"] is True
+
+
+def test_host_json_and_settings(built: tuple[Path, list[str]]) -> None:
+    out, warnings = built
+    host = json.loads((out / "host.json").read_text())
+    assert host["version"] == "2.0"
+    assert host["extensionBundle"]["id"] == "Microsoft.Azure.Functions.ExtensionBundle"
+    assert host["extensions"]["http"]["routePrefix"] == "api"
+    assert host["extensions"]["queues"]["messageEncoding"] == "base64"
+    assert host["extensions"]["queues"]["maxDequeueCount"] == 4  # on_order: retries=3
+    assert host["functionTimeout"] == "00:02:00"  # the longest declared timeout (120 s)
+    local = json.loads((out / "local.settings.json").read_text())["Values"]
+    assert local["FUNCTIONS_WORKER_RUNTIME"] == "python"
+    assert local["STAGE"] == "test"
+    assert "ServiceBusConnection" in local
+    assert (out / "requirements.txt").read_text().split() == ["azure-functions>=1.18"]
+    joined = "\n".join(warnings)
+    assert "'get_order': memory is a property of the hosting plan" in joined
+    assert "'put_file': max_concurrency has no per-function setting" in joined
+    assert "'nightly': retries/dead_letter are set in a function-level retry policy" in joined
+    assert f"'on_order': dead_letter='{richapp.ORDERS}-dead'" in joined
+    assert f"'{richapp.ORDERS}-poison'" in joined
+    assert "'on_upload': maxDequeueCount is app-wide" in joined
+    assert "functionTimeout is app-wide" in joined
+
+
+def test_conflicting_env_is_an_error() -> None:
+    app = App("envs")
+    app.http("/a", env={"MODE": "a"}, function_name="a")(lambda r, c: None)
+    app.http("/b", env={"MODE": "b"}, function_name="b")(lambda r, c: None)
+    with pytest.raises(ConfigError, match="app settings are shared"):
+        plan(app)
+
+
+def test_long_timeout_warns_about_the_consumption_plan() -> None:
+    app = App("slow")
+    app.queue("jobs", timeout=1200, function_name="work")(lambda m, c: None)
+    host, _, warnings = plan(app)
+    assert host["functionTimeout"] == "00:20:00"
+    assert any("exceeds the Consumption plan's 10 minutes" in w for w in warnings)
+
+
+def test_schedule_azure_cannot_express_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "paris.py"
+    src.write_text(
+        "from polyfn import App\napp = App('paris')\n"
+        "@app.schedule('30 8 * * 1-5', tz='Europe/Paris')\ndef tick(event, ctx):\n    pass\n"
+    )
+    assert main(["build", str(src), "--provider", "azure", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "Europe/Paris" in err and "UTC" in err
+    assert "Traceback" not in err

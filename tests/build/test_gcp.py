@@ -1,0 +1,167 @@
+"""`polyfn build --provider gcp`: CreateFunctionRequests and scheduler Jobs built with the Google
+libraries' own types, read back from the JSON with those types; deploy without credentials."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.cloud import functions_v2, scheduler_v1
+from polyfn_gcp._build import build, function_id, spec
+from polyfn_gcp._names import schedule_path, scheduler_job_name
+
+from polyfn import App, ConfigError
+from tests.build import richapp
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("gcp")
+    build(
+        richapp.app, out, app_ref="tests.build.richapp:app", project="demo", region="europe-west1"
+    )
+    return out
+
+
+def _requests(out: Path) -> dict[str, Any]:
+    found = {}
+    for path in sorted((out / "functions").glob("*.json")):
+        req = functions_v2.CreateFunctionRequest.from_json(path.read_text())
+        found[req.function_id] = req
+    return found
+
+
+def _fid(name: str) -> str:
+    return function_id(richapp.app, richapp.app.function(name))
+
+
+def test_one_create_function_request_per_function(out: Path) -> None:
+    reqs = _requests(out)
+    assert set(reqs) == {_fid(fn.name) for fn in richapp.app.functions}
+    for req in reqs.values():
+        assert req.parent == "projects/demo/locations/europe-west1"
+        assert req.function.environment == functions_v2.Environment.GEN_2
+        assert req.function.build_config.runtime == "python311"
+    get_order = reqs[_fid("get_order")].function
+    assert not get_order.event_trigger.event_type  # HTTP
+    assert get_order.service_config.available_memory == "256Mi"
+    assert get_order.service_config.timeout_seconds == 10
+    put_file = reqs[_fid("put_file")].function.service_config
+    assert put_file.environment_variables == {"STAGE": "test"}
+    assert put_file.max_instance_count == 5
+
+    upload = reqs[_fid("on_upload")].function.event_trigger
+    assert upload.event_type == "google.cloud.storage.object.v1.finalized"
+    assert [(f.attribute, f.value) for f in upload.event_filters] == [("bucket", richapp.UPLOADS)]
+    assert upload.retry_policy == functions_v2.EventTrigger.RetryPolicy.RETRY_POLICY_RETRY
+    delete = reqs[_fid("on_delete")].function.event_trigger
+    assert delete.event_type == "google.cloud.storage.object.v1.deleted"
+    order = reqs[_fid("on_order")].function.event_trigger
+    assert order.event_type == "google.cloud.pubsub.topic.v1.messagePublished"
+    assert order.pubsub_topic == f"projects/demo/topics/{richapp.ORDERS}"
+
+
+def test_main_py_names_each_entry_point(out: Path) -> None:
+    main_py = (out / "main.py").read_text()
+    for req in _requests(out).values():
+        assert f"\n{req.function.build_config.entry_point} = polyfn_gcp." in main_py
+    assert 'polyfn_on_order = polyfn_gcp.cloud_event(_app, function="on_order")' in main_py
+    assert 'polyfn_nightly = polyfn_gcp.http(_app, function="nightly")' in main_py
+
+
+def test_scheduler_jobs_target_the_schedule_path(out: Path) -> None:
+    jobs = {
+        p.stem: scheduler_v1.Job.from_json(p.read_text())
+        for p in (out / "scheduler").glob("*.json")
+    }
+    app = richapp.app
+    morning_fn = app.function("morning")
+    morning = jobs[scheduler_job_name(app, morning_fn)]
+    assert (morning.schedule, morning.time_zone) == ("30 8 * * 1-5", "Asia/Tokyo")
+    base = f"https://europe-west1-demo.cloudfunctions.net/{_fid('morning')}"
+    assert morning.http_target.uri == base + schedule_path(morning_fn)
+    assert morning.http_target.http_method == scheduler_v1.HttpMethod.POST
+    assert morning.http_target.oidc_token.audience == base
+    nightly = jobs[scheduler_job_name(app, app.function("nightly"))]
+    assert nightly.retry_config.retry_count == 1
+    every = jobs[scheduler_job_name(app, app.function("every_five"))]
+    assert (every.schedule, every.time_zone) == ("*/5 * * * *", "UTC")
+
+
+def test_deploy_sh_has_the_equivalent_gcloud_commands(out: Path) -> None:
+    script = (out / "deploy.sh").read_text()
+    assert os.access(out / "deploy.sh", os.X_OK)
+    done = subprocess.run(["bash", "-n", str(out / "deploy.sh")], capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert f"gcloud functions deploy {_fid('on_order')} --gen2 --region=europe-west1" in script
+    assert f"--trigger-topic={richapp.ORDERS}" in script
+    assert "--trigger-event-filters=type=google.cloud.storage.object.v1.finalized" in script
+    assert f"--trigger-event-filters=bucket={richapp.UPLOADS}" in script
+    nightly = scheduler_job_name(richapp.app, richapp.app.function("nightly"))
+    assert f"gcloud scheduler jobs create http {nightly}" in script
+    # dead_letter: the Eventarc subscription gets a dead-letter topic with max delivery attempts.
+    assert f"--dead-letter-topic={richapp.ORDERS}-dead --max-delivery-attempts=5" in script
+
+
+def test_settings_limits_and_warnings() -> None:
+    app = App("lim")
+    app.storage("b", on=["created", "deleted"], timeout=600, function_name="big")(lambda e, c: None)
+    with pytest.raises(ConfigError, match="exceeds the 540 s"):
+        spec(app)
+    app2 = App("mem")
+    app2.http("/", memory=65536, function_name="huge")(lambda r, c: None)
+    with pytest.raises(ConfigError, match="128-32768 MiB"):
+        spec(app2)
+    app3 = App("ok")
+    app3.storage("b", on=["created", "deleted"], memory=8192, function_name="both")(
+        lambda e, c: None
+    )
+    app3.http("/", retries=2, function_name="web")(lambda r, c: None)
+    app3.schedule("0 * * * *", retries=9, function_name="tick")(lambda e, c: None)
+    s = spec(app3)
+    ids = [r.function_id for r in s.functions]
+    assert ids[:2] == ["ok-both-created", "ok-both-deleted"]  # one event type per trigger
+    assert s.functions[0].function.service_config.available_cpu == "2"  # more than 4 GiB
+    joined = "\n".join(s.warnings)
+    assert "'web': retries/dead_letter have no meaning for HTTP" in joined
+    assert "'tick': retries=9: Cloud Scheduler retries a job at most 5 times" in joined
+
+
+def test_deploy_without_credentials_is_a_clear_message(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "CLOUDSDK_"))}
+    env.update(
+        CLOUDSDK_CONFIG=str(tmp_path),  # no gcloud login
+        NO_GCE_CHECK="true",  # no metadata server probe
+        GCE_METADATA_HOST="127.0.0.1:9",
+        GCE_METADATA_IP="127.0.0.1:9",
+    )
+    app_ref = f"{Path(richapp.__file__).resolve()}:app"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "polyfn._cli",
+            "deploy",
+            app_ref,
+            "--provider",
+            "gcp",
+            "--project",
+            "p",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "no Google Cloud credentials found" in done.stderr
+    assert "application-default login" in done.stderr
+    assert "Traceback" not in done.stderr
