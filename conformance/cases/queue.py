@@ -8,8 +8,9 @@ driver also returns in ``Outcome.result["delivery"]``):
 
 - ``"batch"``: one invocation gets the whole batch and reports each failed message on its own
   (SQS ``batchItemFailures``): every message is handled; exactly the failing ones are redelivered.
-- ``"fifo"``: as batch, but order within a message group is kept: after a message of a group
-  fails, the later messages of that group are not handled and are redelivered with it; other
+- ``"fifo"``: order within a message group is kept (SQS FIFO batches; Service Bus sessions and
+  Pub/Sub ordering keys, which hand a group's messages over one at a time): after a message of a
+  group fails, the later messages of that group are not handled and come back with it; other
   groups go on.
 - ``"single"``: each message is its own invocation (Azure queues, Service Bus, Pub/Sub); a raise
   fails that invocation, so the failing messages are redelivered and the others are not.
@@ -42,7 +43,7 @@ DELIVERY_MODES = ("batch", "fifo", "single")
 
 @dataclass(frozen=True)
 class Message:
-    """One message as the sender put it on the queue, and how often it was delivered before."""
+    """One message as its sender put it on the queue (`delivery_count` 1: its first delivery)."""
 
     id: str
     body: bytes
