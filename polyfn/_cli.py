@@ -25,6 +25,7 @@ SUBCOMMAND_MODULES = ("polyfn._cli_local", "polyfn._cli_build", "conformance._cl
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool SIGPIPE ended
 
 _DESCRIPTION = """\
 Run a polyfn app on your machine, feed it real-looking events, and take it to AWS Lambda, Azure
@@ -104,6 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return int(handler(args) or 0)
+    except BrokenPipeError:
+        # The reader went away (`polyfn events aws sqs | head`): stop quietly, as a tool killed
+        # by SIGPIPE would, and keep Python from complaining when it flushes stdout at exit.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         if debug:
             raise

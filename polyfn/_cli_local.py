@@ -23,6 +23,12 @@ if TYPE_CHECKING:
 PROVIDERS = ("aws", "azure", "gcp")
 _ADAPTER_PACKAGES = {"aws": "polyfn-aws", "azure": "polyfn-azure", "gcp": "polyfn-gcp"}
 _APP_HELP = "the app: module:attribute, a module (attribute `app`), or a path to a .py file"
+_KIND_LABELS = {
+    "http": "an HTTP",
+    "schedule": "a schedule",
+    "storage": "a storage",
+    "queue": "a queue",
+}
 _STATE_HELP = "folder for the local queues and storage (default: .polyfn)"
 
 
@@ -398,8 +404,9 @@ def run_invoke(args: argparse.Namespace) -> int:
     if looks_like is not None and samples.KINDS[looks_like] != function.kind:
         matching = [t for t, kind in samples.KINDS.items() if kind == function.kind]
         raise UsageError(
-            f"event file {args.event!r} holds a {args.provider} {looks_like} event, but "
-            f"{function.name!r} is a {function.kind} function. Use an event of one of its "
+            f"event file {args.event!r} holds an event of {args.provider} trigger "
+            f"{looks_like!r}, but {function.name!r} is {_KIND_LABELS[function.kind]} function. "
+            "Use an event of one of its "
             f"triggers: `polyfn events {args.provider} {matching[0] if matching else ''}` "
             f"({', '.join(matching)})."
         )

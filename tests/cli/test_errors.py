@@ -104,8 +104,8 @@ def test_an_event_file_that_is_not_json_or_not_the_trigger(
         assert_usage_error(
             code,
             err,
-            f"holds a {provider} {trigger} event",
-            "'get_order' is a http function",
+            f"holds an event of {provider} trigger '{trigger}'",
+            "'get_order' is an HTTP function",
             f"polyfn events {provider}",
         )
 
