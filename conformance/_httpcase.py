@@ -123,6 +123,13 @@ class HttpCase:
                 problems.append(f"body contains {needle!r}: {_short(outcome.body)}")
         if self.calls is not None and len(outcome.seen) != self.calls:
             problems.append(f"handler called {len(outcome.seen)} time(s), expected {self.calls}")
+        cloud = getattr(target, "cloud", None)
+        for entry in outcome.seen:
+            # Every handler call knows which cloud it runs on and its invocation's id.
+            if cloud is not None and entry.get("provider", cloud) != cloud:
+                problems.append(f"ctx.provider {entry['provider']!r}, expected {cloud!r}")
+            if entry.get("has_invocation_id") is False:
+                problems.append("ctx.invocation_id is empty")
         if self.seen is not None:
             if not outcome.seen:
                 problems.append("the handler recorded nothing")

@@ -229,6 +229,15 @@ CASES: list[HttpCase] = [
         live=True,
     ),
     HttpCase(
+        "latin1-text-body",
+        "POST",
+        "/echo",
+        headers=(("Content-Type", "text/plain; charset=iso-8859-1"),),
+        body="café".encode("latin-1"),
+        description="a text type whose bytes are not UTF-8 must arrive byte for byte",
+        seen={"body_b64": _b64("café".encode("latin-1"))},
+    ),
+    HttpCase(
         "empty-body",
         "POST",
         "/echo",

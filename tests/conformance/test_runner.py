@@ -282,3 +282,22 @@ def test_present_needs_a_non_empty_request_id() -> None:
     body = b'{"error": "internal error", "request_id": ""}'
     assert any("request_id" in p for p in case.check(Outcome(500, body=body)))
     assert case.check(Outcome(500, body=b'{"error": "internal error", "request_id": "r-1"}')) == []
+
+
+def test_a_handler_must_know_its_cloud_and_invocation() -> None:
+    from conformance._spec import Outcome
+
+    case = _cases("get")[0]
+    saw = {"method": "GET", "path": "/echo", "route": "/echo", "function": "echo"}
+    gcp = _targets("gcp-http")[0]
+    ok = Outcome(200, {"content-type": ["application/json"]}, seen=[
+        {**saw, "provider": "gcp", "has_invocation_id": True}
+    ])  # fmt: skip
+    assert case.check(ok, gcp) == []
+    wrong = Outcome(200, {"content-type": ["application/json"]}, seen=[
+        {**saw, "provider": "aws", "has_invocation_id": False}
+    ])  # fmt: skip
+    assert case.check(wrong, gcp) == [
+        "ctx.provider 'aws', expected 'gcp'",
+        "ctx.invocation_id is empty",
+    ]
