@@ -58,8 +58,9 @@ SCHEDULER_RETRIES_MAX = 5
 DELIVERY_ATTEMPTS_MIN = 5
 DELIVERY_ATTEMPTS_MAX = 100
 
-# Environment variables Cloud Run functions reserves.
-# https://cloud.google.com/functions/docs/configuring/env-var#reserved_keys_key_validation
+# Environment variables Cloud Run functions sets itself (and the container contract's K_*/PORT);
+# keys may not start with X_GOOGLE_ nor contain "=".
+# https://cloud.google.com/run/docs/configuring/services/overview-environment-variables
 RESERVED_ENV = frozenset(
     {"FUNCTION_TARGET", "FUNCTION_SIGNATURE_TYPE", "K_SERVICE", "K_REVISION", "K_CONFIGURATION",
      "PORT"}
@@ -203,7 +204,7 @@ def _service_config(s: Spec, fn: Function, timeout_max: int) -> tuple[Any, int |
         config.timeout_seconds = timeout
     if st.env:
         for key in st.env:
-            if key in RESERVED_ENV or key.startswith(RESERVED_ENV_PREFIX) or key.endswith("_"):
+            if key in RESERVED_ENV or key.startswith(RESERVED_ENV_PREFIX) or "=" in key or not key:
                 raise ConfigError(
                     f"function {fn.name!r}: env {key!r} is reserved by Cloud Functions; "
                     "choose another name"
