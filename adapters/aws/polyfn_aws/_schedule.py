@@ -33,14 +33,18 @@ AWS_DAY_NAMES = {
 # "If the value is equal to 1, then the unit must be singular. If the value is greater than 1,
 # the unit must be plural." Valid units: minute(s), hour(s), day(s); a positive whole value.
 RATE_UNITS = {"minute": 1, "hour": 60, "day": 1440}
-# PutRule / CreateSchedule: ScheduleExpression is at most 256 characters.
+# PutRule and Scheduler's CreateSchedule: ScheduleExpression is at most 256 characters (the
+# "max": 256 of both services' API models, as botocore ships them).
 # https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html
+# https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html
 MAX_EXPRESSION = 256
 
 
 def to_eventbridge(s: Schedule) -> str:
     """The EventBridge schedule expression, ``cron(...)`` or ``rate(...)``, for `s`.
 
+    A rate counts from the rule's creation. EventBridge Scheduler's own guide lists the rate
+    units only in the plural; the rules reference (singular for 1) is followed here.
     The expression is read in `s.tz`. EventBridge *rules* evaluate cron in UTC only, so for a
     schedule whose tz is not UTC the builder must create an EventBridge Scheduler schedule with
     ``ScheduleExpressionTimezone = s.tz`` (same expression grammar) instead of a rule.
