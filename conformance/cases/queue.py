@@ -205,6 +205,8 @@ CASES: list[QueueCase] = [
     QueueCase("json-10-several-fail", _batch(10, failing=frozenset({1, 5, 10}))),
     QueueCase("json-10-all-fail", _batch(10, failing=frozenset(range(1, 11)))),
     QueueCase("text-unicode", (_msg(1, "Grüße aus Zürich, 東京 ✓ \u2028 line"),)),
+    # 200 kB: under SQS's and Service Bus standard's 256 KiB, over a Storage queue's 64 KiB
+    QueueCase("json-large", (_msg(1, _order(1, blob="x" * 200_000)),)),
     QueueCase("binary-1", (_msg(1, _BINARY),)),
     QueueCase(
         "binary-10-two-fail",

@@ -79,10 +79,14 @@ CASES: list[StorageCase] = [
     _created("percent", "100% done/%2B literally.txt", 5),
     _created("unicode", "fotos/Zürich 東京 ✓.jpg", 123456),
     _created("slashes", "deep/a/b/c/d/e/data.json", 3),
+    _created("reserved-characters", "q?x=1&y=2#frag;v,w:z@host~(1)!'*.txt", 42),
+    # the longest key every cloud takes: 1024 bytes of UTF-8 (S3, Cloud Storage; Azure 1024 chars)
+    _created("longest-key", "long/" + "ü" * 509 + "x", 7),
     _created("zero-byte", "empty/marker", 0),
     _created("large", "backups/huge.tar", LARGEST_S3_OBJECT),
     _deleted("plain", "report.csv"),
     _deleted("spaces", "old reports/jan 2026.pdf"),
     _deleted("plus", "c++/main+test.cpp"),
     _deleted("unicode", "fotos/Zürich 東京 ✓.jpg"),
+    _deleted("percent-and-slashes", "archive/2026/50%/a+b c.log"),
 ]

@@ -36,6 +36,9 @@ TOPIC = (
     f"Microsoft.Storage/storageAccounts/{ACCOUNT}"
 )
 BLOB_ENDPOINT = f"https://{ACCOUNT}.blob.core.windows.net"
+# A Storage queue message is at most 64 KiB; base64 (the default messageEncoding) leaves 48 KiB:
+# https://learn.microsoft.com/azure/storage/queues/storage-queues-introduction
+_QUEUE_MESSAGE_MAX = 48 * 1024
 # What the blob trigger can hand over in memory; bigger blobs need SDK-type bindings.
 _BLOB_IN_MEMORY = 64 * 1024 * 1024
 
@@ -447,6 +450,8 @@ class StorageQueue(_QueueTarget):
             raise Skip("Storage queues keep no order; polyfn puts FIFO queues on Service Bus")
         if case.has_attributes:
             raise Skip("Storage queue messages carry a body only, no attributes")
+        if any(len(m.body) > _QUEUE_MESSAGE_MAX for m in case.messages):
+            raise Skip("a Storage queue message is at most 64 KiB (48 KiB before base64)")
 
     def invocation(self, m: Message, queue: str, fifo: bool) -> tuple[Any, dict[str, Any]]:
         return queue_trigger(m)
