@@ -68,10 +68,12 @@ ESM_MAX_CONCURRENCY_MAX = 1000
 
 # polyfn storage kinds -> S3 notification event types.
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html
+# The same grouping as the adapter's reading of S3 event names (polyfn_aws._storage): lifecycle
+# expirations are deletions, transitions and Intelligent-Tiering archive moves are "archived".
 S3_EVENTS: dict[str, tuple[str, ...]] = {
     "created": ("s3:ObjectCreated:*",),
-    "deleted": ("s3:ObjectRemoved:*",),
-    "archived": ("s3:LifecycleTransition",),
+    "deleted": ("s3:ObjectRemoved:*", "s3:LifecycleExpiration:*"),
+    "archived": ("s3:LifecycleTransition", "s3:IntelligentTiering"),
     "metadata_updated": ("s3:ObjectTagging:*", "s3:ObjectAcl:Put"),
 }
 
