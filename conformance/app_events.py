@@ -10,6 +10,7 @@ would redeliver.
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING, Any
 
 from conformance._spec import Recorder
@@ -83,8 +84,21 @@ def differences(what: str, expected: Any, actual: Any) -> list[str]:
     return [f"{what}: expected {expected!r}, got {actual!r}"]
 
 
+# Set, the handlers also append what they saw to this file, one JSON object a line: how a test
+# reads them back from a real server in another process (functions-framework on 127.0.0.1).
+SEEN_FILE_ENV = "POLYFN_CONFORMANCE_SEEN_FILE"
+
+
+def _record(entry: dict[str, Any]) -> None:
+    Recorder.record(entry)
+    path = os.environ.get(SEEN_FILE_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
 def _record_tick(event: TimerEvent, ctx: Context) -> None:
-    Recorder.record(
+    _record(
         {
             "fn": ctx.function_name,
             "name": event.name,
@@ -95,7 +109,7 @@ def _record_tick(event: TimerEvent, ctx: Context) -> None:
 
 
 def _record_object(event: StorageEvent, ctx: Context) -> None:
-    Recorder.record(
+    _record(
         {
             "fn": ctx.function_name,
             "kind": event.kind,
@@ -107,7 +121,7 @@ def _record_object(event: StorageEvent, ctx: Context) -> None:
 
 
 def _record_message(msg: QueueMessage, ctx: Context) -> None:
-    Recorder.record(
+    _record(
         {
             "fn": ctx.function_name,
             "id": msg.id,
@@ -174,6 +188,7 @@ __all__ = [
     "QUEUE_FUNCTION",
     "RATE_FUNCTION",
     "RATE_MINUTES",
+    "SEEN_FILE_ENV",
     "STORAGE_FUNCTION",
     "HandlerAsked",
     "asks_to_fail",
