@@ -27,8 +27,11 @@ Exit status: 0 when every case passed or was skipped, 1 when any failed, 2 on a 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--app",
-        metavar="MODULE:ATTR",
-        help="the polyfn App to run (default: the conformance app, conformance.app:app)",
+        metavar="APP",
+        help=(
+            "the polyfn App to run: module:attr, a module, or a path to a .py file "
+            "(default: the conformance app, conformance.app:app)"
+        ),
     )
     parser.add_argument(
         "--cases",
@@ -60,6 +63,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from conformance._apps import AppRefError
     from conformance._runner import main
+    from polyfn._local._loader import load_app
 
     try:
         return main(
@@ -68,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
             target_glob=args.target,
             case_glob=args.case,
             as_json=args.json,
+            load=load_app,
         )
     except (AppRefError, ModuleNotFoundError, ValueError) as exc:
         from polyfn._cli_errors import UsageError

@@ -290,14 +290,19 @@ def main(
     case_glob: str | None = None,
     as_json: bool = False,
     out: Any = None,
+    load: Any = None,
 ) -> int:
-    """Load, run and print; 0 when nothing failed, 1 otherwise (2 when nothing matched)."""
+    """Load, run and print; 0 when nothing failed, 1 otherwise (2 when nothing matched).
+
+    `load` turns `app_ref` into the App (the CLI passes polyfn's own APP loader, which also
+    takes a path to a .py file); by default ``module:attr``.
+    """
     import sys
 
     from conformance._apps import DEFAULT_APP, load_app
 
     out = out or sys.stdout
-    app = load_app(app_ref or DEFAULT_APP)
+    app = (load or load_app)(app_ref or DEFAULT_APP)
     cases = select(load_cases(case_modules), case_glob)
     targets = select(load_targets(), target_glob)
     triggers = {c.trigger for c in cases}

@@ -161,7 +161,7 @@ def where(req, ctx):
     return {"provider": ctx.provider}
 
 CASES = [
-    HttpCase("price", "GET", "/price/A%201", response_json={"sku": "A 1", "price": 12}),
+    HttpCase("price", "GET", "/price/A%201", response_json={"sku": "A 1", "price": 12}, live=True),
     HttpCase("price-same", "GET", "/price/B", status=None, same_everywhere=True),
 ]
 FAILING = [HttpCase("where-same", "GET", "/where", status=None, same_everywhere=True)]
@@ -177,7 +177,9 @@ def user_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return name
 
 
+@pytest.mark.e2e
 def test_a_user_runs_their_own_app_and_cases(user_module: str) -> None:
+    """Their app loads in a functions-framework server too (the "price" case is live)."""
     out = io.StringIO()
     code = _runner.main(
         app_ref=f"{user_module}:app",
@@ -301,3 +303,21 @@ def test_a_handler_must_know_its_cloud_and_invocation() -> None:
         "ctx.provider 'aws', expected 'gcp'",
         "ctx.invocation_id is empty",
     ]
+
+
+@pytest.mark.e2e
+def test_cli_takes_an_app_file_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--app ./shop.py:app` works as in every other polyfn command."""
+    import argparse
+
+    from conformance import _cli
+
+    (tmp_path / "shopfile.py").write_text(USER_MODULE)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delitem(sys.modules, "shopfile", raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    args = argparse.Namespace(
+        app="./shopfile.py:app", cases=["shopfile"], target="aws-http,gcp-http", case=None,
+        json=False,
+    )  # fmt: skip
+    assert _cli.run(args) == 0
