@@ -60,13 +60,14 @@ class HttpRequest:
 
     __slots__ = (
         "_cookies",
+        "_query",
+        "_raw_query",
         "body",
         "headers",
         "method",
         "model",
         "path",
         "path_params",
-        "query",
         "raw",
         "route",
         "source_ip",
@@ -87,12 +88,15 @@ class HttpRequest:
     ) -> None:
         self.method = method.upper()
         self.path = path or "/"
+        # A raw query string is parsed on first use: most handlers never read the query.
+        self._raw_query: str | None = None
+        self._query: QueryParams | None = None
         if isinstance(query, QueryParams):
-            self.query = query
+            self._query = query
         elif isinstance(query, str):
-            self.query = QueryParams.parse(query)
+            self._raw_query = query
         else:
-            self.query = QueryParams(query)
+            self._query = QueryParams(query)
         self.headers = headers if isinstance(headers, Headers) else Headers(headers)
         if not isinstance(body, bytes):
             body = bytes(body)
@@ -103,6 +107,17 @@ class HttpRequest:
         self.raw = raw
         self.route: str | None = None
         self.model: Any = None
+
+    @property
+    def query(self) -> QueryParams:
+        """The query parameters, in order, repeated keys and blank values kept."""
+        if self._query is None:
+            self._query = QueryParams.parse(self._raw_query or "")
+        return self._query
+
+    @query.setter
+    def query(self, value: QueryParams) -> None:
+        self._query = value
 
     @property
     def cookies(self) -> dict[str, str]:
