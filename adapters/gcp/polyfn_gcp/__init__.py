@@ -6,7 +6,7 @@ In main.py::
     event = polyfn_gcp.cloud_event(app)    # --target event --signature-type cloudevent
 
 This module only re-exports; every name lives in a private module of its own. The tooling names
-(sample events for the CLI) load on first use, so a function's cold start never imports them.
+(build, deploy, sample events) load on first use, so a function's cold start never imports them.
 """
 
 from __future__ import annotations
@@ -26,10 +26,14 @@ from polyfn_gcp._names import (
 from polyfn_gcp._schedule import from_cloud_scheduler, to_cloud_scheduler
 
 if TYPE_CHECKING:
+    from polyfn_gcp._build import build
+    from polyfn_gcp._deploy import deploy
     from polyfn_gcp._samples import sample_event
 
 # Re-exports resolved on first access (PEP 562): name -> private module.
 _LAZY = {
+    "build": "polyfn_gcp._build",
+    "deploy": "polyfn_gcp._deploy",
     "sample_event": "polyfn_gcp._samples",
 }
 
@@ -49,7 +53,9 @@ __all__ = [
     "QUEUE_PATH_PREFIX",
     "SCHEDULE_ATTRIBUTE",
     "SCHEDULE_PATH_PREFIX",
+    "build",
     "cloud_event",
+    "deploy",
     "from_cloud_scheduler",
     "http",
     "queue_push_path",
