@@ -373,7 +373,7 @@ class EventBridgeSchedule(_AwsTarget):
         """A past-due tick is the same event delivered hours late: Lambda retries a failed
         asynchronous invocation for up to 6 hours, and the event keeps its `time`:
         https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html"""
-        from polyfn_aws._names import rule_name
+        from polyfn_aws import rule_name
 
         from conformance.cases.timer import tick_result
 

@@ -392,7 +392,7 @@ class SchedulerHttp(_GcpTarget):
     trigger = "timer"
 
     def run(self, case: TimerCase, app: App) -> Outcome:
-        from polyfn_gcp._names import scheduler_job_name
+        from polyfn_gcp import scheduler_job_name
 
         from conformance.cases.timer import tick_result
 

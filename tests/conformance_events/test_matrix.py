@@ -31,6 +31,17 @@ APP = event_app("conformance-events")
 KNOWN_ADAPTER_BUGS: dict[tuple[str, str], str] = {}
 
 
+_results: dict[tuple[str, str, str], _runner.Result] = {}
+
+
+def _run(case: Any, target: Any) -> _runner.Result:
+    """Run once per case and target in this process (several tests look at the same run)."""
+    key = (case.trigger, case.name, target.name)
+    if key not in _results:
+        _results[key] = _runner.run_one(case, target, APP)
+    return _results[key]
+
+
 def _params() -> list[Any]:
     params = []
     for target in TARGETS:
@@ -47,7 +58,7 @@ def _params() -> list[Any]:
 
 @pytest.mark.parametrize(("case", "target"), _params())
 def test_case_on_target(case: Any, target: Any) -> None:
-    result = _runner.run_one(case, target, APP)
+    result = _run(case, target)
     if result.status == _runner.SKIP:
         pytest.skip(result.reason)
     assert result.status == _runner.PASS, "\n".join([*result.problems, *result.logs[-5:]])
@@ -64,7 +75,7 @@ def test_case_on_target(case: Any, target: Any) -> None:
 )
 def test_no_message_of_a_failing_batch_is_lost(case: Any, target: Any) -> None:
     """failed | acknowledged == every id, and nothing is acknowledged that did not finish."""
-    result = _runner.run_one(case, target, APP)
+    result = _run(case, target)
     if result.status == _runner.SKIP:
         pytest.skip(result.reason)
     assert result.outcome is not None, result.problems
@@ -102,8 +113,7 @@ def test_every_case_runs_on_at_least_two_clouds(case: Any) -> None:
     """A skip is a cloud's limit, never a way out: each case is delivered on two clouds at least."""
     clouds = set()
     for target in (t for t in TARGETS if t.trigger == case.trigger):
-        result = _runner.run_one(case, target, APP)
-        if result.status != _runner.SKIP:
+        if _run(case, target).status != _runner.SKIP:
             clouds.add(target.cloud)
     assert len(clouds) >= 2, f"{case.name} runs only on {clouds}"
 

@@ -93,7 +93,7 @@ def test_sam_sns_template_is_a_queue_message() -> None:
 
 
 def test_sam_scheduled_event_template() -> None:
-    from polyfn_aws._names import rule_name
+    from polyfn_aws import rule_name
 
     rule = rule_name(APP, APP.function(CRON_FUNCTION))
     event = sam_event("cloudwatch", "ScheduledEvent", rule=rule, account_id="123456789012")
