@@ -333,14 +333,10 @@ class Timer(_AzureTarget):
 def _storage_functions(app: App, bucket: str, kind: str) -> list[str]:
     """The app's storage functions on `bucket` for `kind` (each is one Azure function, whose
     trigger or Event Grid subscription filters on the container and the event type)."""
-    from polyfn._app import StorageTrigger
-
     return [
         f.name
-        for f in app.functions
-        if isinstance(f.trigger, StorageTrigger)
-        and f.trigger.bucket == bucket
-        and kind in f.trigger.events
+        for f in app.functions_of("storage")
+        if getattr(f.trigger, "bucket", None) == bucket and kind in getattr(f.trigger, "events", ())
     ]
 
 
