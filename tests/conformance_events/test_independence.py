@@ -30,7 +30,7 @@ ALLOWED = {
 
 
 def _imports(path: Path) -> list[tuple[str, set[str]]]:
-    found = []
+    found: list[tuple[str, set[str]]] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found.extend((alias.name, set()) for alias in node.names)
