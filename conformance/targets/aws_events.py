@@ -486,9 +486,9 @@ class Sqs(_AwsTarget):
     def run(self, case: QueueCase, app: App) -> Outcome:
         if case.fifo != self.fifo:
             raise Skip(
-                "a FIFO case needs message groups: aws-sqs-fifo delivers it"
+                "a case for the FIFO queue: a standard queue keeps no group order (aws-sqs-fifo)"
                 if case.fifo
-                else "a FIFO queue needs a message group per message: the fifo cases cover it"
+                else "a case for the standard queue, which aws-sqs delivers"
             )
         queue = case.queue + (".fifo" if self.fifo else "")
         records = [
