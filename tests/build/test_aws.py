@@ -313,7 +313,7 @@ def test_build_command_reports_bad_settings_in_one_paragraph(
 
 @pytest.mark.e2e
 def test_deploy_creates_the_stack_on_moto(
-    moto_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    moto_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import boto3
 
@@ -373,9 +373,12 @@ def test_deploy_creates_the_stack_on_moto(
     )
     assert redrive["maxReceiveCount"] == 4
 
-    # A second deploy of the same code is an update, not an error.
-    assert main([*argv, "--stack", stack, "--bucket", bucket, "--region", "us-east-1"]) == 0
-    assert f"stack: {stack}" in capsys.readouterr().out
+    # A second deploy is an update, not an error; the endpoint can come from AWS_ENDPOINT_URL.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    again = ["deploy", APP_REF, "--provider", "aws", "--stack", stack, "--bucket", bucket]
+    assert main([*again, "--region", "us-east-1"]) == 0
+    assert f"stack: {stack} (" in capsys.readouterr().out
+    assert cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"].endswith("COMPLETE")
 
 
 def test_deploy_without_credentials_is_a_clear_message(
