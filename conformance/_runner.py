@@ -134,6 +134,19 @@ class _Capture(logging.Handler):
         self.lines.append(f"{record.levelname} {record.name}: {line}")
 
 
+def _mute_flask() -> tuple[logging.Handler, int] | None:
+    """Silence Flask's default stderr handler for one case (if Flask is loaded at all)."""
+    import sys
+
+    flask_logging = sys.modules.get("flask.logging")
+    handler = getattr(flask_logging, "default_handler", None)
+    if not isinstance(handler, logging.Handler):
+        return None
+    level = handler.level
+    handler.setLevel(logging.CRITICAL + 1)
+    return handler, level
+
+
 def _check(case: Any, outcome: Outcome, target: Any) -> list[str]:
     check = getattr(case, "check", None)
     if check is None:
@@ -150,6 +163,11 @@ def run_one(case: Any, target: Any, app: App) -> Result:
     saved = (logger.handlers[:], logger.propagate, logger.level)
     logger.handlers, logger.propagate = [capture], False
     logger.setLevel(logging.INFO)
+    # Other libraries' logs (Flask logs a view's exception through its own stderr handler) are
+    # kept beside the result too, instead of interleaving with the matrix.
+    root = logging.getLogger()
+    root.addHandler(capture)
+    muted = _mute_flask()
     start = time.perf_counter()
     result = Result(case.name, target.name, case.trigger, PASS)
     try:
@@ -173,6 +191,9 @@ def run_one(case: Any, target: Any, app: App) -> Result:
         result.seconds = time.perf_counter() - start
         logger.handlers, logger.propagate = saved[0], saved[1]
         logger.setLevel(saved[2])
+        root.removeHandler(capture)
+        if muted is not None:
+            muted[0].setLevel(muted[1])
     result.logs = capture.lines
     return result
 
