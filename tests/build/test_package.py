@@ -213,3 +213,50 @@ def test_package_of_a_module_ref_takes_its_top_level_package(
     for mod in [m for m in sys.modules if m == "shop" or m.startswith("shop.")]:
         monkeypatch.delitem(sys.modules, mod)
     assert os.environ.get("PIP_NO_INDEX") is None
+
+
+def _run_from(root: Path, code: str) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a fresh Python whose first import location is the unzipped package."""
+    prelude = f"import sys\nsys.path.insert(0, {str(root)!r})\n"
+    return subprocess.run(
+        [sys.executable, "-c", prelude + code],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_gcp_package_serves_through_functions_framework(tmp_path: Path) -> None:
+    out = tmp_path / "gcp.zip"
+    assert main(["package", APP_REF, "--provider", "gcp", "--out", str(out)]) == 0
+    root = tmp_path / "src"
+    with zipfile.ZipFile(out) as zf:
+        zf.extractall(root)
+    code = (
+        "import json, functions_framework, polyfn, polyfn_gcp\n"
+        f"assert polyfn.__file__.startswith({str(root)!r}), polyfn.__file__\n"
+        f"assert polyfn_gcp.__file__.startswith({str(root)!r}), polyfn_gcp.__file__\n"
+        "app = functions_framework.create_app('polyfn_get_order', 'main.py', 'http')\n"
+        "resp = app.test_client().get('/orders/7')\n"
+        "print(resp.status_code, json.dumps(resp.get_json()))\n"
+    )
+    done = _run_from(root, code)
+    assert done.stdout.strip() == '200 {"id": "7"}', done.stderr
+
+
+def test_azure_package_indexes_from_the_zip(tmp_path: Path) -> None:
+    out = tmp_path / "azure.zip"
+    assert main(["package", APP_REF, "--provider", "azure", "--out", str(out)]) == 0
+    root = tmp_path / "src"
+    with zipfile.ZipFile(out) as zf:
+        zf.extractall(root)
+    code = (
+        "import polyfn_azure, function_app\n"
+        f"assert polyfn_azure.__file__.startswith({str(root)!r}), polyfn_azure.__file__\n"
+        "print(sorted(f.get_function_name() for f in function_app.app.get_functions()))\n"
+    )
+    done = _run_from(root, code)
+    expected = sorted(fn.name for fn in richapp.app.functions)
+    assert done.stdout.strip() == repr(expected), done.stderr
