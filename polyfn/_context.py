@@ -12,28 +12,27 @@ if TYPE_CHECKING:
 PROVIDERS = ("aws", "azure", "gcp", "local")
 
 _LOGGER_NAME = "polyfn"
-_configured = False
 
 
 def _ensure_logging() -> logging.Logger:
-    """Install, once, a handler on the ``polyfn`` logger that writes one JSON object a line.
+    """The ``polyfn`` logger, with a handler that writes one JSON object a line.
 
-    The logger does not propagate, so a runtime's own root handler (awslambdaric installs one)
-    does not print each line a second time. Users who configure ``polyfn`` themselves keep theirs.
+    Checked on every use, not once: the handler is added whenever the logger has none, and INFO
+    is set whenever no level is, so code that swaps handlers or levels for a while (a test
+    harness, a runner capturing logs) cannot leave invocation logs silenced afterwards. The logger
+    does not propagate, so a runtime's root handler (awslambdaric installs one) does not print
+    each line twice. A user who configures ``polyfn`` themselves keeps their handlers and level.
     """
     import logging
 
-    global _configured  # noqa: PLW0603 - set up once per process
     logger = logging.getLogger(_LOGGER_NAME)
-    if not _configured:
-        _configured = True
-        if not logger.handlers:
-            handler = logging.StreamHandler()
-            handler.setFormatter(JsonFormatter())
-            logger.addHandler(handler)
-            logger.propagate = False
-            if logger.level == logging.NOTSET:
-                logger.setLevel(logging.INFO)
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonFormatter())
+        logger.addHandler(handler)
+        logger.propagate = False
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
     return logger
 
 
@@ -142,6 +141,8 @@ class Context:
             if self.trace_id:
                 fields["trace_id"] = self.trace_id
             self._log = _adapter_class()(_ensure_logging(), fields)
+            return self._log
+        _ensure_logging()
         return self._log
 
     def with_function(self, function_name: str) -> Context:
