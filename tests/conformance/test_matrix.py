@@ -63,6 +63,7 @@ def test_at_least_thirty_http_cases_with_distinct_names() -> None:
     assert len({c.name for c in http}) == len(http)
 
 
+@pytest.mark.e2e
 def test_same_answer_on_every_http_target() -> None:
     """Cases whose answer does not depend on the cloud get the same bytes from every target."""
     from conformance.cases.http import SAME_EVERYWHERE
