@@ -174,11 +174,13 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
+# One encoder for every response: json.dumps with options builds a new JSONEncoder per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_json_default)
+
+
 def dump_json(obj: Any) -> bytes:
     """Compact UTF-8 JSON, with datetimes, Decimals, UUIDs and pydantic models handled."""
-    return json.dumps(
-        obj, separators=(",", ":"), ensure_ascii=False, default=_json_default
-    ).encode()
+    return _ENCODER.encode(obj).encode()
 
 
 _TEXT_TYPES = (
