@@ -93,6 +93,7 @@ def register(subparsers: Any) -> None:
     _common(build, PROVIDERS)
     build.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
     _gcp_options(build)
+    _azure_options(build)
     build.set_defaults(run=run_build)
 
     package = subparsers.add_parser(
@@ -107,6 +108,7 @@ def register(subparsers: Any) -> None:
         "--out", type=Path, metavar="FILE", help="zip to write (default: dist/APPNAME-PROVIDER.zip)"
     )
     _package_options(package)
+    _azure_options(package)
     package.set_defaults(run=run_package)
 
     deploy = subparsers.add_parser(
@@ -139,6 +141,17 @@ def _gcp_options(parser: argparse.ArgumentParser, *, region: bool = True) -> Non
     )
     if region:
         parser.add_argument("--region", help="gcp: region (default: us-central1)")
+
+
+def _azure_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--azure-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="azure: an option of polyfn_azure.function_app, written into function_app.py and "
+        "host.json (auth_level=ANONYMOUS, route_prefix=, service_bus_queues=a,b ...); repeatable",
+    )
 
 
 def _package_options(parser: argparse.ArgumentParser) -> None:
@@ -183,6 +196,31 @@ def load(ref: str) -> tuple[App, AppSource]:
     return app, locate_app(ref, app)
 
 
+def _provider_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The builder's keyword options for `args.provider` from the command line."""
+    if args.provider == "gcp":
+        return _gcp_kwargs(args)
+    if args.provider == "azure":
+        return _azure_kwargs(getattr(args, "azure_option", []))
+    return {}
+
+
+def _azure_kwargs(pairs: list[str]) -> dict[str, Any]:
+    known: tuple[str, ...] = builder("azure").OPTION_NAMES
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or name not in known:
+            raise UsageError(
+                f"--azure-option {pair!r}: expected NAME=VALUE with NAME one of {', '.join(known)}"
+            )
+        options[name] = (
+            tuple(v for v in value.split(",") if v) if name == "service_bus_queues" else value
+        )
+    return options
+
+
 def _gcp_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     import os
 
@@ -207,7 +245,7 @@ def run_build(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {str(out)!r} is a file; give a folder to write the artefacts to")
     before = set(out.rglob("*")) if out.exists() else set()
-    kwargs = _gcp_kwargs(args) if args.provider == "gcp" else {}
+    kwargs = _provider_kwargs(args)
     warnings: list[str] = module.build(app, out, app_ref=source.app_ref, **kwargs)
     written = sorted(p for p in out.rglob("*") if p.is_file())
     for p in written:
@@ -254,7 +292,7 @@ def make_package(
             f"--deps {deps} does not work on {args.provider}: {module.DEPS_MODES_WHY} "
             f"Use --deps {' or '.join(module.DEPS_MODES)}."
         )
-    kwargs = _gcp_kwargs(args) if args.provider == "gcp" else {}
+    kwargs = _provider_kwargs(args)
     files, warnings = module.package_files(app, source.app_ref, **kwargs)
     requirements = module.requirements(app) + read_requirements(args.requirements)
     report = write_zip(

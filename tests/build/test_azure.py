@@ -130,3 +130,26 @@ def test_schedule_azure_cannot_express_is_exit_2(
     err = capsys.readouterr().err
     assert "Europe/Paris" in err and "UTC" in err
     assert "Traceback" not in err
+
+
+def test_azure_options_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "pub.py"
+    src.write_text(
+        "from polyfn import App\napp = App('pub')\n"
+        "@app.http('/hello')\ndef hello(req, ctx):\n    return 'hi'\n"
+        "@app.queue('jobs')\ndef job(msg, ctx):\n    pass\n"
+    )
+    out = tmp_path / "o"
+    argv = ["build", str(src), "--provider", "azure", "--out", str(out)]
+    opts = ["--azure-option", "auth_level=ANONYMOUS", "--azure-option", "route_prefix="]
+    opts += ["--azure-option", "service_bus_queues=jobs"]
+    assert main([*argv, *opts]) == 0
+    host = json.loads((out / "host.json").read_text())
+    assert host["extensions"]["http"]["routePrefix"] == ""
+    b = _bindings(out)
+    assert str(b["hello"]["authLevel"]).lower().endswith("anonymous")
+    assert b["job"]["type"] == "serviceBusTrigger"
+    assert main([*argv, "--azure-option", "nope=1"]) == 2
+    assert "expected NAME=VALUE with NAME one of auth_level" in capsys.readouterr().err

@@ -84,6 +84,16 @@ LOCAL_SETTINGS = {
 }
 
 
+def _option_names() -> tuple[str, ...]:
+    from polyfn_azure._options import AzureOptions
+
+    return tuple(AzureOptions.__slots__)
+
+
+# The keyword options of `polyfn_azure.function_app` (and of `build`), for the command line.
+OPTION_NAMES = _option_names()
+
+
 def _timespan(seconds: float) -> str:
     import math
 
