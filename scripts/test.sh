@@ -48,7 +48,7 @@ rm -rf "$STATE/azurite-data"; mkdir -p "$STATE/azurite-data"
   --tableHost 127.0.0.1 --tablePort "$TABLE_PORT" >"$STATE/azurite.log" 2>&1 &
 PIDS+=($!)
 FF_PORT=$(free_port)
-"$VENV/bin/functions-framework" --source "$ROOT/conformance/gcp_main.py" --target http \
+"$VENV/bin/functions-framework" --source "$ROOT/conformance/fixtures/gcp/main.py" --target http \
   --signature-type http --host 127.0.0.1 --port "$FF_PORT" >"$STATE/functions-framework.log" 2>&1 &
 PIDS+=($!)
 wait_port "$MOTO_PORT"; wait_port "$BLOB_PORT"; wait_port "$QUEUE_PORT"; wait_port "$FF_PORT"
