@@ -374,6 +374,23 @@ class BlobTrigger(_StorageTarget):
         return _datum(content, "bytes"), blob_trigger_metadata(case)
 
 
+class BlobTriggerEventGridSource(BlobTrigger):
+    """The blob trigger with ``source="EventGrid"``: the host learns of new blobs from Event Grid
+    instead of scanning, then invokes the function exactly as the polling trigger does:
+    https://learn.microsoft.com/azure/azure-functions/functions-event-grid-blob-trigger"""
+
+    name = "azure-blob-eventgrid-source"
+    options = {"storage_trigger": "blob", "blob_source": "EventGrid"}
+
+    def run(self, case: StorageCase, app: App) -> Outcome:
+        for name in _storage_functions(app, case.bucket, "created"):
+            fn = _azure_function(app, name, self.trigger_types, self.options)
+            source = json.loads(fn.get_function_json())["bindings"][0].get("source")
+            if source != "EventGrid":
+                raise AssertionError(f"{name}: blob trigger source is {source!r}, not EventGrid")
+        return super().run(case, app)
+
+
 class EventGridBlob(_StorageTarget):
     """An Event Grid trigger subscribed to the storage account's blob events."""
 
@@ -468,6 +485,7 @@ class ServiceBusQueue(_QueueTarget):
 TARGETS: list[Any] = [
     Timer(),
     BlobTrigger(),
+    BlobTriggerEventGridSource(),
     EventGridBlob(),
     EventGridBlobCloudEvents(),
     StorageQueue(),
