@@ -70,8 +70,8 @@ class TimerCase:
         """What differs between `outcome` and this case's expectations ([] = pass)."""
         result = outcome.result if isinstance(outcome.result, dict) else {}
         scheduled = result.get("scheduled_time")
-        if scheduled is None:
-            return ["the driver did not report the tick's scheduled_time in Outcome.result"]
+        if not isinstance(scheduled, str) or not scheduled.endswith(":00.000+00:00"):
+            return [f"the driver reported no whole-minute scheduled_time: {scheduled!r}"]
         return differences("seen", self.expected_seen(scheduled), outcome.seen) + differences(
             "failed", [], outcome.failed
         )
