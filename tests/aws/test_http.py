@@ -14,7 +14,7 @@ from typing import Any
 
 import polyfn_aws
 import pytest
-from polyfn_aws._http import app_path, parse_query
+from polyfn_aws._http import app_path
 
 from polyfn import EventError
 
@@ -303,12 +303,3 @@ def test_local_call_without_a_context(app, seen):
 )
 def test_app_path_drops_stage_and_base_path(path, template, params, stage, expected):
     assert app_path(path, template, params, stage) == expected
-
-
-@pytest.mark.parametrize(
-    "raw", ["", "a=1", "a=1&a=2&b=", "a&b=2", "&&a=1&", "x=%20y&z=+", "k=v=w", "é=ü"]
-)
-def test_parse_query_matches_parse_qsl(raw):
-    from urllib.parse import parse_qsl
-
-    assert parse_query(raw).multi_items() == parse_qsl(raw, keep_blank_values=True)

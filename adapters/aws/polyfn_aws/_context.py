@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from os import environ
 from typing import TYPE_CHECKING, Any
 
 from polyfn._context import Context
@@ -16,14 +16,19 @@ if TYPE_CHECKING:
 TRACE_ENV = "_X_AMZN_TRACE_ID"
 
 
-def _remaining(get_millis: Callable[[], Any]) -> Callable[[], timedelta | None]:
-    def remaining() -> timedelta | None:
+class _Remaining:
+    """``remaining_time()`` of a Lambda context: the deadline minus now, as a timedelta."""
+
+    __slots__ = ("_get_millis",)
+
+    def __init__(self, get_millis: Callable[[], Any]) -> None:
+        self._get_millis = get_millis
+
+    def __call__(self) -> timedelta | None:
         from datetime import timedelta
 
-        millis = get_millis()
+        millis = self._get_millis()
         return timedelta(milliseconds=millis) if isinstance(millis, int | float) else None
-
-    return remaining
 
 
 def to_context(lambda_context: Any, function_name: str, fallback_id: str | None = None) -> Context:
@@ -33,13 +38,17 @@ def to_context(lambda_context: Any, function_name: str, fallback_id: str | None 
     Lambda's own name otherwise); `fallback_id` serves as invocation id when Lambda gave no
     context (a local call).
     """
+    if lambda_context is None:
+        return Context(
+            "aws", function_name, fallback_id or "local", trace_id=environ.get(TRACE_ENV)
+        )
     request_id = getattr(lambda_context, "aws_request_id", None)
     get_millis = getattr(lambda_context, "get_remaining_time_in_millis", None)
     return Context(
         "aws",
         function_name or getattr(lambda_context, "function_name", None) or "",
-        request_id if isinstance(request_id, str) else (fallback_id or "local"),
-        trace_id=os.environ.get(TRACE_ENV),
-        remaining=_remaining(get_millis) if callable(get_millis) else None,
+        request_id if type(request_id) is str else (fallback_id or "local"),
+        trace_id=environ.get(TRACE_ENV),
+        remaining=_Remaining(get_millis) if callable(get_millis) else None,
         raw=lambda_context,
     )

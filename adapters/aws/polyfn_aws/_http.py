@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 from polyfn._errors import EventError
 from polyfn._http import HttpRequest, is_text_content, reason_phrase
-from polyfn._multidict import Headers, QueryParams
+from polyfn._multidict import Headers
 from polyfn_aws._context import to_context
 from polyfn_aws._fields import check, list_map, str_map
 
@@ -196,15 +196,6 @@ def _unquote_plus(text: str) -> str:
     return unquote_plus(text, errors="strict")
 
 
-def parse_query(raw: str) -> QueryParams:
-    """A raw query string as `QueryParams`; what needs no decoding skips `parse_qsl`."""
-    if "%" in raw or "+" in raw:
-        return QueryParams.parse(raw)
-    # parse_qsl(raw, keep_blank_values=True) for text with nothing to decode: "&"-separated
-    # pairs, empty ones skipped, a pair without "=" has an empty value.
-    return QueryParams([part.partition("=")[::2] for part in raw.split("&") if part])
-
-
 def _drop_segments(path: str, drop: int) -> str:
     """`path` without its first `drop` non-empty segments."""
     i, n = 0, len(path)
@@ -255,10 +246,21 @@ def _source_ip_from_forwarded(headers: Headers) -> str | None:
     return values[-1].rsplit(",", 1)[-1].strip() or None
 
 
+def _headers(value: Any, kind: str) -> Headers:
+    """A single-valued header object as `Headers`; `EventError` names a value that is no string."""
+    if value is None:
+        return Headers()
+    try:
+        "".join(value.values())  # raises unless every value is a string, at C speed
+    except (TypeError, AttributeError):
+        str_map(value, "headers", kind)
+    return Headers(value)
+
+
 def _request_v2(event: dict[str, Any], kind: str) -> HttpRequest:
     rc = event["requestContext"]
     http = rc["http"]
-    headers = Headers(str_map(event.get("headers"), "headers", kind))
+    headers = _headers(event.get("headers"), kind)
     cookies = event.get("cookies")
     if cookies:
         if type(cookies) is not list or any(type(c) is not str for c in cookies):
@@ -283,7 +285,7 @@ def _request_v2(event: dict[str, Any], kind: str) -> HttpRequest:
     return HttpRequest(
         http["method"],
         path,
-        query=parse_query(raw_query),
+        query=raw_query,  # parsed by HttpRequest on first use
         headers=headers,
         body=_body(event, kind),
         source_ip=http.get("sourceIp"),
@@ -296,7 +298,7 @@ def _request_v1(event: dict[str, Any], kind: str) -> HttpRequest:
     if multi_headers:
         headers = Headers.from_multi(list_map(multi_headers, "multiValueHeaders", kind))
     else:
-        headers = Headers(str_map(event.get("headers"), "headers", kind))
+        headers = _headers(event.get("headers"), kind)
     multi_query = event.get("multiValueQueryStringParameters")
     if multi_query:
         query = [
@@ -336,7 +338,7 @@ def _request_alb(event: dict[str, Any], kind: str) -> HttpRequest:
         )
         query = [(_unquote_plus(k), _unquote_plus(v)) for k, vs in raw_query.items() for v in vs]
     else:
-        headers = Headers(str_map(event.get("headers"), "headers", kind))
+        headers = _headers(event.get("headers"), kind)
         single = str_map(event.get("queryStringParameters"), "queryStringParameters", kind)
         query = [(_unquote_plus(k), _unquote_plus(v)) for k, v in single.items()]
     path = event["path"]
@@ -404,10 +406,11 @@ def _multi_headers(resp: HttpResponse) -> dict[str, list[str]]:
 
 
 def _joined_headers(resp: HttpResponse) -> dict[str, str]:
-    return {
-        name: values[0] if len(values) == 1 else ", ".join(values)
-        for name, values in resp.headers.to_multi().items()
-    }
+    joined: dict[str, str] = {}
+    for name, value in resp.headers.multi_items():
+        previous = joined.get(name)
+        joined[name] = value if previous is None else f"{previous}, {value}"
+    return joined
 
 
 def to_response(resp: HttpResponse, kind: str, warn: Any = None) -> dict[str, Any]:
@@ -461,7 +464,12 @@ def handle(
     default_name: str,
 ) -> dict[str, Any]:
     """Serve one HTTP event: translate in, route and call (never raises), translate out."""
-    req = to_request(event, kind)
+    try:
+        req = _READERS[kind](event, kind)
+    except EventError:
+        raise
+    except _READ_ERRORS as exc:
+        raise check(event, FIELDS[kind], kind, exc) from None
     request_id = event["requestContext"].get("requestId")
     ctx = to_context(lambda_context, default_name, request_id if type(request_id) is str else None)
     resp = app.handle_http(req, ctx, function=function)
