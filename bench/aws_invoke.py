@@ -1,7 +1,8 @@
 """Warm invocations on AWS: one API Gateway HTTP API GET and one SQS batch of 10, through
 polyfn_aws.handler, a raw handler, aws-lambda-powertools (APIGatewayHttpResolver, BatchProcessor)
-and Mangum, on the same events in the same run. Medians of repeated timeit runs.
+and Mangum, on the same events in the same run (interleaved rounds, medians; see _common).
 
+Both events are checked once with Powertools' parser models, so they have the shape Lambda sends.
 Budgets (DESIGN.md): HTTP at most half of Powertools' time; SQS no more per record than
 Powertools' BatchProcessor.
 """
@@ -18,7 +19,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import polyfn_aws  # noqa: E402
-from _common import per_call_us, table  # noqa: E402
+from _common import compare, timing_table, verdict  # noqa: E402
 from awslambdaric.lambda_context import LambdaContext  # noqa: E402
 from cold_start import EVENT as HTTP_EVENT  # noqa: E402
 
@@ -26,8 +27,13 @@ import polyfn  # noqa: E402
 
 CONTEXT = LambdaContext("req-1", None, None, 4102444800000, "arn:aws:lambda:us-east-1:1:function:f")
 
+POWERTOOLS_HTTP = "Powertools APIGatewayHttpResolver"
+POWERTOOLS_SQS = "Powertools BatchProcessor"
+POLYFN = "polyfn_aws.handler"
+
 
 def sqs_event(n: int = 10) -> dict[str, Any]:
+    """A batch of `n` SQS records as the Lambda poller delivers it (one message attribute)."""
     records = []
     for i in range(n):
         records.append(
@@ -58,7 +64,11 @@ def sqs_event(n: int = 10) -> dict[str, Any]:
     return {"Records": records}
 
 
-def http_rows() -> tuple[list[list[str]], dict[str, float]]:
+def http_bench() -> str:
+    from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
+
+    APIGatewayProxyEventV2Model.model_validate(HTTP_EVENT)
+
     app = polyfn.App("shop")
 
     @app.http("/orders/{order_id}", methods=["GET"])
@@ -92,21 +102,42 @@ def http_rows() -> tuple[list[list[str]], dict[str, float]]:
     mangum = Mangum(asgi, lifespan="off")
     asyncio.set_event_loop(asyncio.new_event_loop())
 
-    # Each call gets its own copy of the event, as each Lambda invocation does.
+    # Each handler gets its own copy of the event, as each Lambda invocation does.
     events = [copy.deepcopy(HTTP_EVENT) for _ in range(4)]
-    assert polyfn_handler(events[0], CONTEXT)["statusCode"] == 200
-    results = {
-        "raw handler": per_call_us(lambda: raw_handler(events[0], CONTEXT)),
-        "polyfn_aws.handler": per_call_us(lambda: polyfn_handler(events[1], CONTEXT)),
-        "Powertools APIGatewayHttpResolver": per_call_us(lambda: pt.resolve(events[2], CONTEXT)),
-        "Mangum + minimal ASGI app": per_call_us(lambda: mangum(events[3], CONTEXT), number=500),
-    }
-    base = results["Powertools APIGatewayHttpResolver"]
-    rows = [[name, f"{us:.2f}", f"{us / base:.2f}"] for name, us in results.items()]
-    return rows, results
+    for out in (
+        raw_handler(events[0], CONTEXT),
+        polyfn_handler(events[1], CONTEXT),
+        pt.resolve(events[2], CONTEXT),
+        mangum(events[3], CONTEXT),
+    ):
+        assert out is not None and out["statusCode"] == 200, out
+        assert json.loads(out["body"]) == {"id": "42"}, out
+    t = compare(
+        {
+            "raw handler": lambda: raw_handler(events[0], CONTEXT),
+            POLYFN: lambda: polyfn_handler(events[1], CONTEXT),
+            POWERTOOLS_HTTP: lambda: pt.resolve(events[2], CONTEXT),
+            "Mangum + minimal ASGI app": lambda: mangum(events[3], CONTEXT),
+        }
+    )
+    ratio = t.ratio(POLYFN, POWERTOOLS_HTTP)
+    return "\n".join(
+        [
+            "### AWS: API Gateway HTTP API GET, warm, per invocation",
+            "",
+            timing_table(t, POWERTOOLS_HTTP, label="handler"),
+            "",
+            f"Budget: polyfn / Powertools = {ratio:.2f} (at most 0.50): {verdict(ratio <= 0.5)}",
+        ]
+    )
 
 
-def sqs_rows() -> tuple[list[list[str]], dict[str, float]]:
+def sqs_bench() -> str:
+    from aws_lambda_powertools.utilities.parser.models import SqsModel
+
+    event = sqs_event(10)
+    SqsModel.model_validate(event)
+
     app = polyfn.App("worker")
     seen: list[int] = []
 
@@ -115,7 +146,6 @@ def sqs_rows() -> tuple[list[list[str]], dict[str, float]]:
         seen.append(len(msg.body))
 
     polyfn_handler = polyfn_aws.handler(app)
-    event = sqs_event(10)
 
     def raw_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         failures = []
@@ -140,30 +170,34 @@ def sqs_rows() -> tuple[list[list[str]], dict[str, float]]:
     def pt_handler() -> Any:
         return process_partial_response(event, pt_record, processor, CONTEXT)
 
-    assert polyfn_handler(event, CONTEXT) == {"batchItemFailures": []}
-    results = {
-        "raw loop": per_call_us(lambda: raw_handler(event, CONTEXT), number=1000) / 10,
-        "polyfn_aws.handler": per_call_us(lambda: polyfn_handler(event, CONTEXT), number=500) / 10,
-        "Powertools BatchProcessor": per_call_us(pt_handler, number=500) / 10,
-    }
-    base = results["Powertools BatchProcessor"]
-    rows = [[name, f"{us:.2f}", f"{us / base:.2f}"] for name, us in results.items()]
-    return rows, results
+    for out in (raw_handler(event, CONTEXT), polyfn_handler(event, CONTEXT), pt_handler()):
+        assert out == {"batchItemFailures": []}, out
+    t = compare(
+        {
+            "raw loop": lambda: raw_handler(event, CONTEXT),
+            POLYFN: lambda: polyfn_handler(event, CONTEXT),
+            POWERTOOLS_SQS: pt_handler,
+        },
+        per_record=10,
+    )
+    seen.clear()
+    ratio = t.ratio(POLYFN, POWERTOOLS_SQS)
+    return "\n".join(
+        [
+            "### AWS: SQS batch of 10, warm, per record",
+            "",
+            timing_table(t, POWERTOOLS_SQS, unit="µs/record", label="handler"),
+            "",
+            f"Budget: polyfn / Powertools per record = {ratio:.2f} (at most 1.00): "
+            f"{verdict(ratio <= 1.0)}",
+        ]
+    )
 
 
 def main() -> int:
-    rows, http = http_rows()
-    print("API Gateway HTTP API GET, warm, per invocation")
-    print(table(["handler", "median us", "vs Powertools"], rows))
-    ratio = http["polyfn_aws.handler"] / http["Powertools APIGatewayHttpResolver"]
-    print(
-        f"polyfn / Powertools = {ratio:.2f} (budget <= 0.50: {'met' if ratio <= 0.5 else 'MISSED'})"
-    )
-    rows, sqs = sqs_rows()
-    print("\nSQS batch of 10, warm, per record")
-    print(table(["handler", "median us/record", "vs Powertools"], rows))
-    ok = sqs["polyfn_aws.handler"] <= sqs["Powertools BatchProcessor"]
-    print(f"polyfn per record <= Powertools per record: {'met' if ok else 'MISSED'}")
+    print(http_bench())
+    print()
+    print(sqs_bench())
     return 0
 
 
