@@ -79,11 +79,13 @@ def sam_event(service: str, name: str, **values: str) -> dict[str, Any]:
         if not matches:
             raise KeyError(f"SAM CLI has no {service} event {name!r}; it has {sorted(types)}")
         event_type = matches[0]
-    # `sam local generate-event` passes every option, defaults included; dict-typed options only
-    # render correctly when passed, so pass their defaults as the CLI does.
-    to_sub: dict[str, str] = dict(values)
+    # `sam local generate-event` is a click command with one `--<tag>` option per tag, each
+    # defaulting to the tag's default; click hands them over as keyword arguments named with
+    # underscores (`--account-id` -> `account_id`), which is how the templates spell them. Do
+    # the same, so every placeholder is filled exactly as the CLI fills it.
+    to_sub: dict[str, str] = {}
     for tag, spec in types[event_type]["tags"].items():
-        if spec.get("type") == "dict":
-            to_sub.setdefault(tag, spec.get("default", "{}"))
+        key = tag.replace("-", "_").lower()
+        to_sub[key] = values.get(key, values.get(tag, spec.get("default", "")))
     rendered = events.generate_event(service, event_type, to_sub)
     return dict(json.loads(rendered))
