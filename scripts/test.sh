@@ -60,10 +60,16 @@ export POLYFN_TEST_FF_URL="http://127.0.0.1:$FF_PORT"
 export POLYFN_AZURITE_BIN="$STATE/azurite/node_modules/.bin/azurite"
 export PATH="$VENV/bin:$PATH"
 
+# Lint and types run first; the suite runs whatever they say, and the script fails if any failed.
+status=0
 echo "== ruff"
-"$VENV/bin/ruff" check .
-"$VENV/bin/ruff" format --check .
+"$VENV/bin/ruff" check . || status=1
+"$VENV/bin/ruff" format --check . || status=1
 echo "== mypy (strict, the packages)"
-"$VENV/bin/mypy"
+"$VENV/bin/mypy" || status=1
 echo "== pytest"
-"$VENV/bin/pytest" -n 2 -p no:cacheprovider "$@"
+"$VENV/bin/pytest" -n 2 -p no:cacheprovider "$@" || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "== FAILED (exit $status)"
+fi
+exit "$status"
