@@ -51,3 +51,18 @@ def test_events_lists_each_clouds_triggers_and_their_keys(
     out = capsys.readouterr().out
     assert "queue: queue or topic name (default 'orders')" in out
     assert "attr.NAME:" in out
+
+
+def test_import_polyfn_loads_neither_the_cli_nor_the_local_runtime() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, polyfn\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('polyfn._cli', 'polyfn._local',"
+        " 'polyfn.testing', 'argparse', 'sqlite3', 'http.server'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"
