@@ -136,21 +136,3 @@ def iso_time(value: Any, path: str, source: str) -> datetime:
             f"expected an ISO 8601 time, got {value!r}", field=path, source=source
         ) from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def epoch_millis(value: Any, path: str, source: str) -> datetime:
-    """Milliseconds since the epoch (a string of digits, as SQS sends them) as UTC datetime."""
-    from datetime import UTC, datetime
-
-    if type(value) is not str or not value.isdigit():
-        raise EventError(
-            f"expected epoch milliseconds as a string of digits, got {value!r}",
-            field=path,
-            source=source,
-        )
-    try:
-        return datetime.fromtimestamp(int(value) / 1000, UTC)
-    except (OverflowError, OSError, ValueError):
-        raise EventError(
-            f"epoch milliseconds {value} are out of range", field=path, source=source
-        ) from None

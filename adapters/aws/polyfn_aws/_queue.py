@@ -30,13 +30,14 @@ functions of their bucket.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from polyfn._errors import EventError
 from polyfn._events import QueueMessage
 from polyfn_aws import _storage
 from polyfn_aws._context import to_context
-from polyfn_aws._fields import epoch_millis, get, iso_time
+from polyfn_aws._fields import get, iso_time
 
 if TYPE_CHECKING:
     from polyfn._app import App, Function
@@ -72,84 +73,134 @@ def queue_function(app: App, function: Function | None, name: str) -> Function |
     return fn
 
 
-def _message_attributes(raw: Any, at: str) -> dict[str, str]:
-    if raw is None:
-        return {}
+# The largest SentTimestamp a datetime can hold (9999-12-31T23:59:59.999Z), as SQS spells it.
+_MAX_MILLIS = "253402300799999"
+_ENQUEUED_SLOT: Any = QueueMessage.__dict__["enqueued_time"]
+
+
+class SqsMessage(QueueMessage):
+    """A `QueueMessage` read from an SQS record.
+
+    Built positionally from values `sqs_message` has already checked, and ``enqueued_time``
+    turned into a datetime only when a handler asks: a batch pays for neither keyword
+    arguments nor clock arithmetic it never uses.
+    """
+
+    __slots__ = ("_sent",)
+
+    def __init__(  # noqa: PLR0917 - positional on purpose: the per-record hot path
+        self,
+        message_id: str,
+        body: bytes,
+        queue: str,
+        attributes: dict[str, str],
+        delivery_count: int,
+        sent: str | None,
+        group: str | None,
+        raw: Any,
+    ) -> None:
+        self.id = message_id
+        self.body = body
+        self.queue = queue
+        self.attributes = attributes
+        self.delivery_count = delivery_count
+        self._sent = sent
+        self.group = group
+        self.raw = raw
+
+    @property
+    def enqueued_time(self) -> datetime | None:
+        try:
+            value: datetime | None = _ENQUEUED_SLOT.__get__(self, QueueMessage)
+        except AttributeError:  # not read yet
+            sent = self._sent
+            value = None if sent is None else datetime.fromtimestamp(int(sent) / 1000, UTC)
+            _ENQUEUED_SLOT.__set__(self, value)
+        return value
+
+    @enqueued_time.setter
+    def enqueued_time(self, value: datetime | None) -> None:
+        _ENQUEUED_SLOT.__set__(self, value)
+
+
+def _fits_datetime(millis: Any) -> bool:
+    """Whether a SentTimestamp of fifteen digits or more is still a date up to the year 9999."""
+    return (
+        type(millis) is str
+        and millis.isdigit()
+        and (len(millis), millis) <= (len(_MAX_MILLIS), _MAX_MILLIS)
+    )
+
+
+def _bad(i: int, field: str, message: str) -> EventError:
+    return EventError(message, field=f"Records[{i}].{field}", source=SQS)
+
+
+def _message_attributes(raw: Any, i: int) -> dict[str, str]:
     if type(raw) is not dict:
-        raise EventError("expected an object", field=at, source=SQS)
+        raise _bad(i, "messageAttributes", "expected an object")
     out: dict[str, str] = {}
     for name, attr in raw.items():
         if type(attr) is not dict:
-            raise EventError("expected an object", field=f"{at}.{name}", source=SQS)
+            raise _bad(i, f"messageAttributes.{name}", "expected an object")
         data_type = attr.get("dataType")
-        key = (
-            "binaryValue"
-            if type(data_type) is str and data_type.startswith("Binary")
-            else ("stringValue")
-        )
+        binary = type(data_type) is str and data_type.startswith("Binary")
+        key = "binaryValue" if binary else "stringValue"
         value = attr.get(key)
         if type(value) is not str:
-            raise EventError(
+            raise _bad(
+                i,
+                f"messageAttributes.{name}.{key}",
                 f"expected a string for a {data_type} attribute",
-                field=f"{at}.{name}.{key}",
-                source=SQS,
             )
         out[name] = value
     return out
 
 
-def sqs_message(record: dict[str, Any], queue: str, at: str) -> QueueMessage:
-    """The neutral message for one SQS record; `EventError` names what is unreadable."""
-    message_id = record["messageId"]
+def sqs_message(record: dict[str, Any], message_id: str, queue: str, i: int) -> SqsMessage:
+    """The neutral message for SQS record `i` of a batch; `EventError` names what is unreadable."""
     body = record.get("body")
     if type(body) is not str:
-        raise EventError("expected a string", field=f"{at}.body", source=SQS)
+        raise _bad(i, "body", "expected a string")
     attrs = record.get("attributes")
     if attrs is None:
         attrs = {}
     elif type(attrs) is not dict:
-        raise EventError("expected an object", field=f"{at}.attributes", source=SQS)
-    count = attrs.get(RECEIVE_COUNT)
-    if count is None:
+        raise _bad(i, "attributes", "expected an object")
+    count = attrs.get(RECEIVE_COUNT, "1")
+    if count == "1":  # a first delivery, the common case
         delivery_count = 1
     elif type(count) is str and count.isdigit():
         delivery_count = int(count)
     else:
-        raise EventError(
-            "expected a count as a string of digits",
-            field=f"{at}.attributes.{RECEIVE_COUNT}",
-            source=SQS,
-        )
+        raise _bad(i, f"attributes.{RECEIVE_COUNT}", "expected a count as a string of digits")
     sent = attrs.get(SENT_TIMESTAMP)
+    if (
+        sent is not None
+        and not (type(sent) is str and len(sent) < 15 and sent.isdigit())
+        and not _fits_datetime(sent)
+    ):
+        raise _bad(i, f"attributes.{SENT_TIMESTAMP}", "expected epoch milliseconds as digits")
+    try:
+        data = body.encode()
+    except UnicodeEncodeError:
+        raise _bad(i, "body", "the body is not valid Unicode text") from None
+    extra = record.get("messageAttributes")
     group = attrs.get(GROUP_ID)
-    return QueueMessage(
+    return SqsMessage(
         message_id,
-        body.encode("utf-8"),
-        queue=queue,
-        attributes=_message_attributes(record.get("messageAttributes"), f"{at}.messageAttributes"),
-        delivery_count=delivery_count,
-        enqueued_time=None
-        if sent is None
-        else epoch_millis(sent, f"{at}.attributes.{SENT_TIMESTAMP}", SQS),
-        group=group if type(group) is str else None,
-        raw=record,
+        data,
+        queue,
+        _message_attributes(extra, i) if extra else {},
+        delivery_count,
+        sent,
+        group if type(group) is str else None,
+        record,
     )
 
 
-def _message_id(record: Any, at: str) -> str:
-    message_id = record.get("messageId") if type(record) is dict else None
-    if type(message_id) is not str or not message_id:
-        # Without an id the record cannot be reported failed: fail the whole batch instead.
-        raise EventError(
-            "expected a message id (every record of the batch will be retried)",
-            field=f"{at}.messageId",
-            source=SQS,
-        )
-    return message_id
-
-
-def _group(record: Any) -> str | None:
-    attrs = record.get("attributes") if type(record) is dict else None
+def _group(record: dict[str, Any]) -> str | None:
+    attrs = record.get("attributes")
     group = attrs.get(GROUP_ID) if type(attrs) is dict else None
     return group if type(group) is str else None
 
@@ -158,57 +209,67 @@ def handle_sqs(
     app: App, function: Function | None, records: list[Any], lambda_context: Any
 ) -> dict[str, Any]:
     """Run one SQS batch; the answer lists every record that failed or was not run."""
-    ids = [_message_id(record, f"Records[{i}]") for i, record in enumerate(records)]
     name = queue_name(records[0].get("eventSourceARN"))
     fn = queue_function(app, function, name)
-    fifo = name.endswith(FIFO_SUFFIX) or any(_group(r) is not None for r in records)
+    ids: list[str] = []
+    groups: list[str | None] = []
     # Read and route everything before running anything: a batch that cannot be dispatched
     # fails as a whole with nothing half done.
-    work: list[QueueMessage | list[tuple[Function, StorageEvent]] | EventError]
-    if fn is not None:
-        queue = getattr(fn.trigger, "queue", name)
-        work = []
-        for i, record in enumerate(records):
+    work: list[SqsMessage | list[tuple[Function, StorageEvent]] | EventError] = []
+    queue = getattr(fn.trigger, "queue", name) if fn is not None else name
+    for i, record in enumerate(records):
+        message_id = record.get("messageId") if type(record) is dict else None
+        if type(message_id) is not str or not message_id:
+            # Without an id the record cannot be reported failed: fail the whole batch instead.
+            raise _bad(i, "messageId", "expected a message id (the whole batch will be retried)")
+        ids.append(message_id)
+        if fn is not None:
             try:
-                work.append(sqs_message(record, queue, f"Records[{i}]"))
+                message = sqs_message(record, message_id, queue, i)
             except EventError as exc:
                 work.append(exc)
-    else:
-        work = _storage_work(app, function, records, name)
+                groups.append(_group(record))
+            else:
+                work.append(message)
+                groups.append(message.group)
+        else:
+            groups.append(_group(record))
+    if fn is None:
+        work.extend(_storage_work(app, function, records, name))
+    fifo = name.endswith(FIFO_SUFFIX) or any(g is not None for g in groups)
     ctx = to_context(lambda_context, fn.name if fn is not None else "")
+    invoke = app.invoke
     failures: list[str] = []
-    failed_groups: set[str] = set()
+    failed_groups: set[str | None] = set()
     stop_all = False
-    for message_id, record, item in zip(ids, records, work, strict=True):
-        group = _group(record) if fifo else None
-        if stop_all or (group is not None and group in failed_groups):
+    for message_id, group, item in zip(ids, groups, work, strict=True):
+        if fifo and (stop_all or group in failed_groups):
             failures.append(message_id)
             continue
         try:
-            if isinstance(item, EventError):
+            if isinstance(item, SqsMessage):
+                invoke(fn, item, ctx)  # type: ignore[arg-type]
+            elif isinstance(item, EventError):
                 raise item
-            if isinstance(item, QueueMessage):
-                app.invoke(fn, item, ctx)  # type: ignore[arg-type]
             else:
                 for target, event in item:
-                    app.invoke(target, event, ctx)
+                    invoke(target, event, ctx)
         except Exception as exc:
             if isinstance(exc, EventError):
                 ctx.log.error("unreadable SQS record %s: %s", message_id, exc)
             failures.append(message_id)
             if fifo:
-                if group is None:
-                    stop_all = True
-                else:
-                    failed_groups.add(group)
+                # A failed record whose group is unknown holds back everything after it.
+                stop_all = stop_all or group is None
+                failed_groups.add(group)
     return {"batchItemFailures": [{"itemIdentifier": i} for i in failures]}
 
 
 def _storage_work(
     app: App, function: Function | None, records: list[Any], name: str
-) -> list[QueueMessage | list[tuple[Function, StorageEvent]] | EventError]:
+) -> list[SqsMessage | list[tuple[Function, StorageEvent]] | EventError]:
     """Each record of a queue no queue function is bound to, read as S3 notifications."""
-    work: list[QueueMessage | list[tuple[Function, StorageEvent]] | EventError] = []
+    work: list[SqsMessage | list[tuple[Function, StorageEvent]] | EventError] = []
     found_s3 = False
     for i, record in enumerate(records):
         at = f"Records[{i}]"
