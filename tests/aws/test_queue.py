@@ -149,3 +149,16 @@ def test_sns_topic_nobody_serves():
     ev["Records"][0]["Sns"]["TopicArn"] = "arn:aws:sns:us-east-1:123456789012:other"
     with pytest.raises(EventError, match="'other'"):
         run(ev)
+
+
+def test_enqueued_time_can_be_replaced_and_bad_timestamps_are_refused():
+    _, seen = run(event("sqs"))
+    message = seen[0][1]
+    message.enqueued_time = None
+    assert message.enqueued_time is None
+    ev = event("sqs")
+    ev["Records"][0]["attributes"]["SentTimestamp"] = "9" * 16  # past the year 9999
+    ev["Records"][1]["attributes"]["SentTimestamp"] = "253402300799999"  # the last ms of 9999
+    result, seen = run(ev)
+    assert failed(result) == SQS_IDS[:1]
+    assert seen[0][1].enqueued_time.year == 9999
