@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Run every benchmark and print its tables (Markdown), headed by the date and the machine.
+# A copy goes to bench/results/<UTC time>.md (git-ignored).
+#
+#   bash bench/run.sh            # full run (about 3-5 minutes on 2 idle cores)
+#   bash bench/run.sh --quick    # few rounds: a smoke test of the scripts, not numbers to quote
+#
+# PYTHON names the interpreter of the environment polyfn and the reference libraries are
+# installed in (default: python).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python}"
+if [[ "${1:-}" == "--quick" ]]; then
+    export BENCH_ROUNDS=5 BENCH_COLD_RUNS=5
+fi
+mkdir -p bench/results
+out="bench/results/$(date -u +%Y%m%dT%H%M%SZ).md"
+{
+    echo "## Benchmark run $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo
+    echo "- machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ //' || uname -m)), $(uname -sr)"
+    echo "- python: $("$PYTHON" -c 'import sys; print(sys.version.split()[0])')"
+    echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"
+    echo "- rounds per table: ${BENCH_ROUNDS:-41}; cold-start runs per variant: ${BENCH_COLD_RUNS:-40}"
+    echo
+    "$PYTHON" bench/cold_start.py
+    echo
+    "$PYTHON" bench/aws_invoke.py
+    echo
+    "$PYTHON" bench/azure_gcp.py
+    echo
+    "$PYTHON" bench/events.py
+    echo
+    echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"
+} | tee "$out"
