@@ -99,6 +99,10 @@ class LocalHttpServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # One buffered write per response (flushed by handle_one_request) and no Nagle delay:
+    # headers and body in separate small segments otherwise wait out the peer's delayed ACK.
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
     server: LocalHttpServer
     server_version = "polyfn-local"
 
