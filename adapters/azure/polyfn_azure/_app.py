@@ -23,8 +23,9 @@ trigger              a raise                                   then
 HTTP                 never reaches the host: the app answers   nothing is retried
                      500 {"error": "internal error",
                      "request_id": ...}; traceback in the log
-timer                the invocation fails and is logged        not retried; the next occurrence
-                                                               runs on schedule
+timer                the invocation fails and is logged        retried `retries` times a minute
+                                                               apart when declared, else not; the
+                                                               next occurrence runs on schedule
 Storage queue        the message turns visible again and is    after maxDequeueCount (5) dequeues
                      retried                                   it moves to <queue>-poison
 Service Bus queue    the message is abandoned and redelivered  after the queue's MaxDeliveryCount
@@ -74,6 +75,9 @@ from polyfn_azure._timer import timer_event
 # "context".
 HTTP_ARG = "req"
 TIMER_ARG = "timer"
+# A failed tick with `retries=N` is retried N times, a minute apart.
+TIMER_RETRY_STRATEGY = "fixed_delay"
+TIMER_RETRY_DELAY = "00:01:00"
 BLOB_ARG = "blob"
 EVENT_ARG = "event"
 MESSAGE_ARG = "msg"
@@ -97,9 +101,18 @@ def function_app(app: App, **options: Any) -> func.FunctionApp:
                 trigger_arg_name=HTTP_ARG,
             )(_named(_http_function(app, fn, opts), fn.name))
         elif isinstance(trigger, ScheduleTrigger):
-            builder = fa.timer_trigger(arg_name=TIMER_ARG, schedule=to_ncrontab(trigger.schedule))(
-                _named(_timer_function(app, fn), fn.name)
-            )
+            handler = _named(_timer_function(app, fn), fn.name)
+            if fn.settings.retries:
+                # Timers take a function-level retry policy (the "Retries" table of
+                # https://learn.microsoft.com/azure/azure-functions/functions-bindings-error-pages);
+                # without one a failed tick is not retried.
+                handler = fa.retry(
+                    strategy=TIMER_RETRY_STRATEGY,
+                    max_retry_count=str(fn.settings.retries),
+                    delay_interval=TIMER_RETRY_DELAY,
+                )(handler)
+            schedule = to_ncrontab(trigger.schedule)
+            builder = fa.timer_trigger(arg_name=TIMER_ARG, schedule=schedule)(handler)
         elif isinstance(trigger, StorageTrigger):
             builder = _register_storage(fa, app, fn, trigger, opts)
         else:

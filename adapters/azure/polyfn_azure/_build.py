@@ -49,8 +49,7 @@ BLOB_POISON_QUEUE = "webjobs-blobtrigger-poison"
 RETRY_WHERE = {
     "httpTrigger": "nowhere: an HTTP caller gets the error response and decides whether to retry",
     "timerTrigger": (
-        "a function-level retry policy, which polyfn's generated app does not set: a failed "
-        "tick is not retried and the next occurrence runs on schedule"
+        "a function-level retry policy, which polyfn_azure.function_app sets from retries"
     ),
     "eventGridTrigger": (
         "the Event Grid subscription (az eventgrid event-subscription create "
@@ -170,6 +169,11 @@ class _Plan:
             if kind in ("queueTrigger", "blobTrigger"):
                 dequeue[fn.name] = None if s.retries is None else s.retries + 1
                 self._poison(fn, binding)
+            elif kind == "timerTrigger":
+                # retries become the function's retry policy (polyfn_azure.function_app);
+                # a tick has nothing to dead-letter.
+                if s.dead_letter is not None:
+                    self.warn(fn, "dead_letter: a timer tick has nothing to dead-letter on Azure")
             elif s.retries is not None or s.dead_letter is not None:
                 self.warn(fn, f"retries/dead_letter are set in {RETRY_WHERE[kind]}")
         self._dequeue(dequeue)
