@@ -1,7 +1,8 @@
 """A timer declared with retries gets Azure's function-level retry policy; without, none."""
 
-import polyfn
 import polyfn_azure
+
+import polyfn
 
 
 def _functions(retries):
