@@ -11,29 +11,12 @@ import json
 from typing import Any
 
 import polyfn_gcp
-
-import polyfn
+from _apps import shop_app
 
 SEEN: list[Any] = []
 SCHEDULE_PREFIX = "/_polyfn/schedule/"
 
-app = polyfn.App("shop")
-
-
-@app.http("/orders/{order_id}", methods=["GET"])
-def get_order(req: polyfn.HttpRequest, ctx: polyfn.Context) -> dict[str, str]:
-    return {"id": req.path_params["order_id"]}
-
-
-@app.storage("uploads", on=("created",))
-def on_upload(event: polyfn.StorageEvent, ctx: polyfn.Context) -> None:
-    SEEN.append(event.size)
-
-
-@app.schedule("0 2 * * *")
-def nightly(event: polyfn.TimerEvent, ctx: polyfn.Context) -> None:
-    SEEN.append(event.scheduled_time)
-
+app = shop_app(SEEN)
 
 polyfn_http = polyfn_gcp.http(app)
 polyfn_event = polyfn_gcp.cloud_event(app)

@@ -30,10 +30,9 @@ from urllib.parse import unquote_plus
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from _apps import shop_app  # noqa: E402
 from _clouds import azure_call, environ, ff_app, load_gcp  # noqa: E402
 from _common import compare, fmt_us, load_event, table  # noqa: E402
-
-import polyfn  # noqa: E402
 
 CLOUD, RAW, POLYFN, REFERENCE = "cloud", "raw", "polyfn", "reference"
 HEADERS = [
@@ -75,17 +74,7 @@ def aws_bench() -> str:
 
     context = LambdaContext("req-1", None, None, 4102444800000, "arn:aws:lambda:us-east-1:1:f")
     seen: list[Any] = []
-    app = polyfn.App("shop")
-
-    @app.storage("uploads", on=("created",))
-    def on_upload(event: polyfn.StorageEvent, ctx: polyfn.Context) -> None:
-        seen.append(event.size)
-
-    @app.schedule("0 2 * * *")
-    def nightly(event: polyfn.TimerEvent, ctx: polyfn.Context) -> None:
-        seen.append(event.scheduled_time)
-
-    handler = polyfn_aws.handler(app)
+    handler = polyfn_aws.handler(shop_app(seen))
 
     s3 = load_event("aws", "s3_put.json")
     S3Model.model_validate(s3)
@@ -148,26 +137,12 @@ def azure_bench() -> str:
 
     logging.getLogger().setLevel(logging.ERROR)  # azure-functions' auth-level notice at build
     seen: list[Any] = []
-    app = polyfn.App("shop")
-
-    @app.storage("uploads", on=("created",))
-    def on_upload(event: polyfn.StorageEvent, ctx: polyfn.Context) -> None:
-        seen.append(event.size)
-
-    @app.schedule("0 2 * * *")
-    def nightly(event: polyfn.TimerEvent, ctx: polyfn.Context) -> None:
-        seen.append(event.scheduled_time)
-
-    grid_app = polyfn.App("shop")
-
-    @grid_app.storage("uploads", on=("created", "deleted"))  # deletes: bound to Event Grid
-    def on_change(event: polyfn.StorageEvent, ctx: polyfn.Context) -> None:
-        seen.append(event.size)
-
+    app = shop_app(seen)
+    grid_app = shop_app(seen, storage_on=("created", "deleted"))  # deletes: bound to Event Grid
     blob = azure_call(polyfn_azure.function_app(app), "on_upload", "blob_trigger.json")
     timer = azure_call(polyfn_azure.function_app(app), "nightly", "timer_request.json")
     grid = azure_call(
-        polyfn_azure.function_app(grid_app), "on_change", "eventgrid_blob_created.json"
+        polyfn_azure.function_app(grid_app), "on_upload", "eventgrid_blob_created.json"
     )
 
     def raw_blob(blob: func.InputStream, context: func.Context) -> None:
