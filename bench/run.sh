@@ -21,6 +21,7 @@ out="bench/results/$(date -u +%Y%m%dT%H%M%SZ).md"
     echo "- machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ //' || uname -m)), $(uname -sr)"
     echo "- python: $("$PYTHON" -c 'import sys; print(sys.version.split()[0])')"
     echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"
+    echo "- code: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- polyfn adapters 2>/dev/null || echo ' + uncommitted changes in polyfn/ or adapters/')"
     echo "- rounds per table: ${BENCH_ROUNDS:-41}; cold-start runs per variant: ${BENCH_COLD_RUNS:-40}"
     echo
     "$PYTHON" bench/cold_start.py
