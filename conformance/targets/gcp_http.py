@@ -69,6 +69,7 @@ def _free_port() -> int:
 # (http://127.0.0.1:PORT), started by scripts/test.sh; without it the target starts its own.
 SHARED_SERVER_ENV = "POLYFN_TEST_FF_URL"
 
+
 class GcpHttpTarget:
     name = "gcp-http"
     cloud = "gcp"
