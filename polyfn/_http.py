@@ -60,10 +60,11 @@ class HttpRequest:
 
     __slots__ = (
         "_cookies",
+        "_headers",
         "_query",
+        "_raw_headers",
         "_raw_query",
         "body",
-        "headers",
         "method",
         "model",
         "path",
@@ -97,7 +98,15 @@ class HttpRequest:
             self._raw_query = query
         else:
             self._query = QueryParams(query)
-        self.headers = headers if isinstance(headers, Headers) else Headers(headers)
+        # A plain dict of headers becomes `Headers` on first use, like the raw query string.
+        self._raw_headers: dict[str, str] | None = None
+        self._headers: Headers | None = None
+        if isinstance(headers, Headers):
+            self._headers = headers
+        elif type(headers) is dict:
+            self._raw_headers = headers
+        else:
+            self._headers = Headers(headers)
         if not isinstance(body, bytes):
             body = bytes(body)
         self.body = body
@@ -118,6 +127,17 @@ class HttpRequest:
     @query.setter
     def query(self, value: QueryParams) -> None:
         self._query = value
+
+    @property
+    def headers(self) -> Headers:
+        """The request headers: case-insensitive, every value of a repeated header kept."""
+        if self._headers is None:
+            self._headers = Headers(self._raw_headers)
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: Headers) -> None:
+        self._headers = value
 
     @property
     def cookies(self) -> dict[str, str]:
