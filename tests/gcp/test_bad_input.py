@@ -93,8 +93,10 @@ def test_mangled_scheduler_headers_are_4xx(http_target, job, when):
 
 @SETTINGS
 @given(
+    # One leading slash: werkzeug's test client reads "//x" as a host name (a client-side
+    # artefact, not a request a server could receive as a path).
     path=st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=20).map(
-        lambda s: "/" + s
+        lambda s: "/" + s.lstrip("/")
     ),
     method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]),
     body=st.binary(max_size=32),
