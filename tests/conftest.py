@@ -21,6 +21,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# CI runs the property tests with a fixed seed sequence, so a landing is repeatable; a
+# developer's run explores new examples each time. No deadline either way: two cores shared with
+# local servers make per-example timings meaningless.
+settings.register_profile(
+    "ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 # Never let a test reach a real cloud account: fake credentials, a fixed region.
 os.environ["AWS_ACCESS_KEY_ID"] = "testing"
