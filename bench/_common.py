@@ -1,10 +1,11 @@
 """Timing helpers shared by the benchmark scripts.
 
-The machine the numbers come from may be shared (other jobs, two cores), so one variant is never
-timed alone: `compare` runs every variant of a table once per round, in a rotating order, and
-reports per variant the median over rounds of the time of one call. Ratios between two variants
-are the median of the per-round ratios (`Timings.ratio`): a burst of load slows the variants of
-one round alike, so the paired ratio moves less than the ratio of two medians.
+The machine the numbers come from may be shared (other jobs, two cores), so batches are timed
+with the process's CPU time (`CLOCK`) rather than the wall clock, and no variant is timed alone:
+`compare` runs every variant of a table once per round, in a rotating order, and reports per
+variant the median over rounds of the time of one call. Ratios between two variants are the
+median of the per-round ratios (`Timings.ratio`): a burst of load slows the variants of one round
+alike, so the paired ratio moves less than the ratio of two medians.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import time
 import timeit
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +21,10 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 EVENTS = REPO / "tests" / "events"
+
+# The CPU time of this process, not wall time: on a shared machine the wall clock also counts the
+# time slices other processes get while a batch runs, the process's CPU time does not.
+CLOCK = time.process_time
 
 # Rounds per table (BENCH_ROUNDS overrides; `run.sh --quick` sets a small number).
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "41"))
@@ -36,7 +42,7 @@ def _calibrate(fn: Callable[[], object]) -> int:
     """How many calls of `fn` take about BATCH_SECONDS."""
     number = 1
     while True:
-        took = timeit.timeit(fn, number=number)
+        took = timeit.timeit(fn, number=number, timer=CLOCK)
         if took >= BATCH_SECONDS / 5:
             return max(1, round(number * BATCH_SECONDS / took))
         number *= 4
@@ -80,7 +86,7 @@ def compare(
         order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
             # timeit turns the garbage collector off while it times, as for every variant here.
-            took = timeit.timeit(variants[name], number=numbers[name])
+            took = timeit.timeit(variants[name], number=numbers[name], timer=CLOCK)
             samples[name].append(took / numbers[name] / per_record * 1e6)
     return Timings(samples)
 

@@ -11,9 +11,9 @@ import json
 from typing import Any
 
 import polyfn_gcp
-from _apps import shop_app
+from _apps import seen_box, shop_app
 
-SEEN: list[Any] = []
+SEEN = seen_box()
 SCHEDULE_PREFIX = "/_polyfn/schedule/"
 
 app = shop_app(SEEN)

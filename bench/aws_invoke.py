@@ -13,6 +13,7 @@ import asyncio
 import copy
 import json
 import sys
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +140,7 @@ def sqs_bench() -> str:
     SqsModel.model_validate(event)
 
     app = polyfn.App("worker")
-    seen: list[int] = []
+    seen: deque[int] = deque(maxlen=16)
 
     @app.queue("orders")
     def on_order(msg: polyfn.QueueMessage, ctx: polyfn.Context) -> None:

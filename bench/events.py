@@ -30,7 +30,7 @@ from urllib.parse import unquote_plus
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _apps import shop_app  # noqa: E402
+from _apps import Seen, seen_box, shop_app  # noqa: E402
 from _clouds import azure_call, environ, ff_app, load_gcp  # noqa: E402
 from _common import compare, fmt_us, load_event, table  # noqa: E402
 
@@ -73,7 +73,7 @@ def aws_bench() -> str:
     from awslambdaric.lambda_context import LambdaContext
 
     context = LambdaContext("req-1", None, None, 4102444800000, "arn:aws:lambda:us-east-1:1:f")
-    seen: list[Any] = []
+    seen = seen_box()
     handler = polyfn_aws.handler(shop_app(seen))
 
     s3 = load_event("aws", "s3_put.json")
@@ -136,7 +136,7 @@ def azure_bench() -> str:
     import polyfn_azure
 
     logging.getLogger().setLevel(logging.ERROR)  # azure-functions' auth-level notice at build
-    seen: list[Any] = []
+    seen = seen_box()
     app = shop_app(seen)
     grid_app = shop_app(seen, storage_on=("created", "deleted"))  # deletes: bound to Event Grid
     blob = azure_call(polyfn_azure.function_app(app), "on_upload", "blob_trigger.json")
@@ -192,7 +192,7 @@ def gcp_bench() -> str:
 
     ff_app("raw_event", "cloudevent")  # loads bench/_gcp_targets.py as module _gcp_targets
     targets = sys.modules["_gcp_targets"]
-    seen: list[Any] = targets.SEEN
+    seen: Seen = targets.SEEN
 
     storage = load_gcp("storage_cloudevent.json")
     # Binary content mode, as Eventarc delivers: attributes as ce-* headers, data as the body.

@@ -23,7 +23,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _apps import shop_app  # noqa: E402
+from _apps import seen_box, shop_app  # noqa: E402
 from _common import compare, load_event, table  # noqa: E402
 
 
@@ -55,7 +55,7 @@ def aws_sqs() -> Callable[[], object]:
     import polyfn
 
     app = polyfn.App("worker")
-    seen: list[int] = []
+    seen = seen_box()
 
     @app.queue("orders")
     def on_order(msg: polyfn.QueueMessage, ctx: polyfn.Context) -> None:
@@ -65,18 +65,20 @@ def aws_sqs() -> Callable[[], object]:
 
 
 def aws_s3() -> Callable[[], object]:
-    return _aws(load_event("aws", "s3_put.json"), shop_app([]))
+    return _aws(load_event("aws", "s3_put.json"), shop_app(seen_box()))
 
 
 def aws_schedule() -> Callable[[], object]:
-    return _aws(load_event("aws", "eventbridge_schedule.json"), shop_app([]))
+    return _aws(load_event("aws", "eventbridge_schedule.json"), shop_app(seen_box()))
 
 
 def azure_http() -> Callable[[], object]:
     import polyfn_azure
     from _clouds import azure_call
 
-    call = azure_call(polyfn_azure.function_app(shop_app([])), "get_order", "http_request.json")
+    call = azure_call(
+        polyfn_azure.function_app(shop_app(seen_box())), "get_order", "http_request.json"
+    )
     return partial(call.call, call.decode())
 
 
