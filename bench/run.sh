@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python}"
 if [[ "${1:-}" == "--quick" ]]; then
-    export BENCH_ROUNDS=5 BENCH_COLD_RUNS=5
+    export BENCH_ROUNDS=5 BENCH_COLD_RUNS=5 BENCH_BREAKDOWN_RUNS=3
 fi
 mkdir -p bench/results
 out="bench/results/$(date -u +%Y%m%dT%H%M%SZ).md"
@@ -25,6 +25,8 @@ out="bench/results/$(date -u +%Y%m%dT%H%M%SZ).md"
     echo "- rounds per table: ${BENCH_ROUNDS:-41}; cold-start runs per variant: ${BENCH_COLD_RUNS:-40}"
     echo
     "$PYTHON" bench/cold_start.py
+    echo
+    "$PYTHON" bench/cold_start.py --breakdown --runs "${BENCH_BREAKDOWN_RUNS:-15}"
     echo
     "$PYTHON" bench/aws_invoke.py
     echo
