@@ -11,16 +11,16 @@ import json
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.aws.test_moto import REGION, lambda_record
 from tests.conftest import free_port, running
+from tests.gcp.conftest import Server
 from tests.samples._native import SAMPLES, app_module, aws_invoke, aws_validate
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def orders_server() -> Iterator[str]:
+def orders_server() -> Iterator[Server]:
     port = free_port()
     cmd = [
         sys.executable, "-m", "functions_framework",
@@ -38,22 +38,16 @@ def orders_server() -> Iterator[str]:
         "--signature-type", "http", "--host", "127.0.0.1", "--port", str(port),
     ]  # fmt: skip
     with running(cmd, port, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}):
-        yield f"http://127.0.0.1:{port}"
+        yield Server(port, Path(os.devnull))  # a client only: the sample records nothing
 
 
-def send(base: str, method: str, path: str, body: Any = None) -> tuple[int, Any, bytes]:
-    data = json.dumps(body).encode() if body is not None else None
+def send(server: Server, method: str, path: str, body: Any = None) -> tuple[int, Any, bytes]:
+    data = json.dumps(body).encode() if body is not None else b""
     headers = {"Content-Type": "application/json"} if data else {}
-    req = urllib.request.Request(base + path, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, resp.headers, resp.read()
-    except urllib.error.HTTPError as err:
-        with err:
-            return err.code, err.headers, err.read()
+    return server.send(method, path, data, headers)
 
 
-def test_orders_over_the_wire(orders_server: str) -> None:
+def test_orders_over_the_wire(orders_server: Server) -> None:
     status, headers, body = send(orders_server, "POST", "/orders", {"sku": "fig", "quantity": 2})
     assert status == 201
     order = json.loads(body)
@@ -73,7 +67,7 @@ def test_orders_over_the_wire(orders_server: str) -> None:
 
 
 def _clients(moto_url: str) -> tuple[Any, Any]:
-    import boto3
+    import boto3  # type: ignore[import-untyped]
 
     s3 = boto3.client("s3", endpoint_url=moto_url, region_name=REGION)
     sqs = boto3.client("sqs", endpoint_url=moto_url, region_name=REGION)
