@@ -6,9 +6,15 @@
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
 cd "$ROOT"
 
-echo "== installing polyfn, its adapters and the clouds' libraries into $VENV (first run: a few minutes)"
+LOG="$VENV/polyfn-install.log"
+echo "== installing polyfn, its adapters and the clouds' libraries into $VENV"
+echo "   (the first run downloads them: a few minutes; pip's output goes to $LOG)"
 ensure_venv
-install_polyfn -r "$ROOT/requirements-dev.txt"
+if ! install_polyfn -r "$ROOT/requirements-dev.txt" >"$LOG" 2>&1; then
+  cat "$LOG" >&2
+  echo "demo: installing failed (above)" >&2
+  exit 1
+fi
 
 echo "== running the demo"
 exec "$PY" "$ROOT/scripts/demo.py" "$@"
