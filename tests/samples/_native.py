@@ -109,10 +109,11 @@ def aws_invoke(sample: str, event: dict[str, Any], request_id: str | None = None
 
 
 def aws_http(sample: str, case: HttpCase) -> Outcome:
-    """`case` as an API Gateway HTTP API (payload 2.0) event, which `polyfn build` deploys."""
+    """`case` as an API Gateway HTTP API event (payload 2.0: what `polyfn build` puts in front of
+    HTTP functions), and the answer as API Gateway reads it back."""
     event = aws_driver.render_http_api(case)
     aws_driver.validate("aws-http", event)
-    return aws_driver.read_v2(aws_invoke(sample, event, request_id=str(uuid.uuid4())))
+    return aws_driver.read_v2(aws_invoke(sample, event))
 
 
 # -- Azure --------------------------------------------------------------------------------------
