@@ -60,8 +60,9 @@ def _on_path(sample: str) -> Path:
         raise LookupError(f"no sample {sample!r} under {SAMPLES}")
     if str(directory) not in sys.path:
         # What each cloud does: the function's folder is on sys.path, so `from orders_app
-        # import app` in an entry file finds its neighbour.
-        sys.path.insert(0, str(directory))
+        # import app` in an entry file finds its neighbour. Appended, as functions-framework
+        # does, so it never shadows another test's module of the same name.
+        sys.path.append(str(directory))
     return directory
 
 
