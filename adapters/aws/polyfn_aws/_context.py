@@ -31,6 +31,42 @@ class _Remaining:
         return timedelta(milliseconds=millis) if isinstance(millis, int | float) else None
 
 
+_TRACE_SLOT: Any = Context.__dict__["trace_id"]
+
+
+class AwsContext(Context):
+    """A `Context` whose ``trace_id`` is read from the environment when first asked for.
+
+    Lambda sets ``_X_AMZN_TRACE_ID`` for each invocation; most invocations never log, so the
+    environment lookup waits until something (the logger) reads the trace id.
+    """
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        function_name: str,
+        invocation_id: str,
+        remaining: Callable[[], timedelta | None] | None,
+        raw: Any,
+    ) -> None:
+        super().__init__("aws", function_name, invocation_id, remaining=remaining, raw=raw)
+        _TRACE_SLOT.__delete__(self)
+
+    @property
+    def trace_id(self) -> str | None:
+        try:
+            value: str | None = _TRACE_SLOT.__get__(self, Context)
+        except AttributeError:  # not read yet
+            value = environ.get(TRACE_ENV)
+            _TRACE_SLOT.__set__(self, value)
+        return value
+
+    @trace_id.setter
+    def trace_id(self, value: str | None) -> None:
+        _TRACE_SLOT.__set__(self, value)
+
+
 def to_context(lambda_context: Any, function_name: str, fallback_id: str | None = None) -> Context:
     """A polyfn `Context` for one invocation.
 
@@ -39,16 +75,12 @@ def to_context(lambda_context: Any, function_name: str, fallback_id: str | None 
     context (a local call).
     """
     if lambda_context is None:
-        return Context(
-            "aws", function_name, fallback_id or "local", trace_id=environ.get(TRACE_ENV)
-        )
+        return AwsContext(function_name, fallback_id or "local", None, None)
     request_id = getattr(lambda_context, "aws_request_id", None)
     get_millis = getattr(lambda_context, "get_remaining_time_in_millis", None)
-    return Context(
-        "aws",
+    return AwsContext(
         function_name or getattr(lambda_context, "function_name", None) or "",
         request_id if type(request_id) is str else (fallback_id or "local"),
-        trace_id=environ.get(TRACE_ENV),
-        remaining=_Remaining(get_millis) if callable(get_millis) else None,
-        raw=lambda_context,
+        _Remaining(get_millis) if callable(get_millis) else None,
+        lambda_context,
     )

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     # (dotted path, accepted types, required)
     FieldSpec = tuple[str, type | tuple[type, ...], bool]
 
+# Objects whose every value must be a string (checked when a fast read failed).
+STRING_MAPS = frozenset(("headers", "queryStringParameters", "pathParameters"))
+
 _TYPE_NAMES = {
     dict: "an object",
     list: "an array",
@@ -85,7 +88,9 @@ def check(event: Any, specs: Iterable[FieldSpec], source: str, cause: BaseExcept
     """
     for path, kind, required in specs:
         try:
-            get(event, path, kind, source, required=required)
+            value = get(event, path, kind, source, required=required)
+            if kind is dict and path in STRING_MAPS:
+                str_map(value, path, source)
         except EventError as exc:
             return exc
     return EventError(f"cannot read the event: {cause}", source=source)

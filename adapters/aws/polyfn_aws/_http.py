@@ -215,7 +215,13 @@ def app_path(path: str, template: Any, params: Any, stage: Any = None) -> str:
     (the ``$default`` route), only a leading ``/{stage}`` of a named stage is removed.
     """
     if type(template) is str and template.startswith("/"):
-        if template == path:
+        if template == path or (
+            # As deep as a template without a greedy parameter: no prefix to drop.
+            "+}" not in template
+            and path.count("/") == template.count("/")
+            and path[-1] != "/"
+            and template[-1] != "/"
+        ):
             return path
         count = 0
         for seg in template.split("/"):
@@ -246,28 +252,37 @@ def _source_ip_from_forwarded(headers: Headers) -> str | None:
     return values[-1].rsplit(",", 1)[-1].strip() or None
 
 
-def _headers(value: Any, kind: str) -> Headers:
-    """A single-valued header object as `Headers`; `EventError` names a value that is no string."""
+def _headers(value: Any, kind: str) -> dict[str, str]:
+    """A single-valued header object, checked; `EventError` names a value that is no string.
+
+    The dict goes to `HttpRequest` as is: it becomes `Headers` when the handler first looks.
+    """
     if value is None:
-        return Headers()
+        return {}
     try:
         "".join(value.values())  # raises unless every value is a string, at C speed
     except (TypeError, AttributeError):
         str_map(value, "headers", kind)
-    return Headers(value)
+    return value  # type: ignore[no-any-return]
 
 
 def _request_v2(event: dict[str, Any], kind: str) -> HttpRequest:
     rc = event["requestContext"]
     http = rc["http"]
-    headers = _headers(event.get("headers"), kind)
+    headers = event.get("headers")
+    if headers is None:
+        headers = {}
+    else:
+        # Raises unless every value is a string, at C speed; `check` then names the field.
+        "".join(headers.values())
     cookies = event.get("cookies")
     if cookies:
         if type(cookies) is not list or any(type(c) is not str for c in cookies):
             raise EventError("expected an array of strings", field="cookies", source=kind)
-        # Function URLs send the Cookie header as well; HTTP APIs only the array.
+        # Function URLs send the Cookie header as well; HTTP APIs only the array. Payload 2.0
+        # header names are lower case.
         if "cookie" not in headers:
-            headers.add("cookie", "; ".join(cookies))
+            headers = {**headers, "cookie": "; ".join(cookies)}
     path = event["rawPath"]
     if type(path) is not str:
         raise TypeError("rawPath")
@@ -298,7 +313,7 @@ def _request_v1(event: dict[str, Any], kind: str) -> HttpRequest:
     if multi_headers:
         headers = Headers.from_multi(list_map(multi_headers, "multiValueHeaders", kind))
     else:
-        headers = _headers(event.get("headers"), kind)
+        headers = Headers(_headers(event.get("headers"), kind))
     multi_query = event.get("multiValueQueryStringParameters")
     if multi_query:
         query = [
@@ -338,7 +353,7 @@ def _request_alb(event: dict[str, Any], kind: str) -> HttpRequest:
         )
         query = [(_unquote_plus(k), _unquote_plus(v)) for k, vs in raw_query.items() for v in vs]
     else:
-        headers = _headers(event.get("headers"), kind)
+        headers = Headers(_headers(event.get("headers"), kind))
         single = str_map(event.get("queryStringParameters"), "queryStringParameters", kind)
         query = [(_unquote_plus(k), _unquote_plus(v)) for k, v in single.items()]
     path = event["path"]
@@ -377,6 +392,9 @@ def to_request(event: dict[str, Any], kind: str) -> HttpRequest:
 
 # -- out ---------------------------------------------------------------------------------------
 
+# What a handler's dict or list answer carries (`HttpResponse.json`): text, by far the most common.
+JSON = "application/json"
+
 
 def _body_out(resp: HttpResponse, out: dict[str, Any]) -> dict[str, Any]:
     body = resp.body
@@ -385,7 +403,10 @@ def _body_out(resp: HttpResponse, out: dict[str, Any]) -> dict[str, Any]:
         out["isBase64Encoded"] = False
         return out
     headers = resp.headers
-    if is_text_content(headers.get("content-type"), headers.get("content-encoding")):
+    content_type = headers.get("content-type")
+    if (content_type == JSON and "content-encoding" not in headers) or is_text_content(
+        content_type, headers.get("content-encoding")
+    ):
         # The same test as HttpResponse.is_text, decoding the body once.
         try:
             out["body"] = body.decode("utf-8")
@@ -406,10 +427,13 @@ def _multi_headers(resp: HttpResponse) -> dict[str, list[str]]:
 
 
 def _joined_headers(resp: HttpResponse) -> dict[str, str]:
-    joined: dict[str, str] = {}
-    for name, value in resp.headers.multi_items():
-        previous = joined.get(name)
-        joined[name] = value if previous is None else f"{previous}, {value}"
+    pairs = resp.headers.multi_items()
+    joined = dict(pairs)
+    if len(joined) < len(pairs):  # a repeated header: join its values in order
+        joined = {}
+        for name, value in pairs:
+            previous = joined.get(name)
+            joined[name] = value if previous is None else f"{previous}, {value}"
     return joined
 
 
