@@ -6,10 +6,14 @@
 #   bash bench/run.sh --quick    # few rounds: a smoke test of the scripts, not numbers to quote
 #
 # PYTHON names the interpreter of the environment polyfn and the reference libraries are
-# installed in (default: python).
+# installed in (default: .venv/bin/python, which scripts/test.sh and scripts/demo.sh set up,
+# else python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON="${PYTHON:-python}"
+if [[ -z "${PYTHON:-}" ]]; then
+    PYTHON=python
+    [[ -x .venv/bin/python ]] && PYTHON=.venv/bin/python
+fi
 if [[ "${1:-}" == "--quick" ]]; then
     export BENCH_ROUNDS=5 BENCH_COLD_RUNS=5 BENCH_BREAKDOWN_RUNS=3
 fi
