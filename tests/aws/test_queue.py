@@ -62,10 +62,30 @@ def test_exactly_the_failed_messages_are_reported():
 def test_an_unreadable_record_is_reported_not_lost():
     ev = event("sqs")
     ev["Records"][1]["attributes"]["SentTimestamp"] = "yesterday"
-    ev["Records"][2]["messageAttributes"] = {"x": {"dataType": "String"}}
+    ev["Records"][2]["body"] = None
     result, seen = run(ev)
     assert failed(result) == SQS_IDS[1:]
     assert [m.id for _, m, _ in seen] == SQS_IDS[:1]
+
+
+def test_unreadable_message_attributes_fail_the_record_that_reads_them():
+    ev = event("sqs")
+    ev["Records"][2]["messageAttributes"] = {"x": {"dataType": "String"}}
+    seen = Seen()
+    app = make_app(seen)
+
+    @app.queue("audit")
+    def audit(msg: Any, ctx: Any) -> None:
+        seen.append(("audit", msg.attributes, ctx))
+
+    for record in ev["Records"]:
+        record["eventSourceARN"] = "arn:aws:sqs:us-east-1:123456789012:audit"
+    result = polyfn_aws.handler(app)(ev, lambda_context())
+    assert failed(result) == SQS_IDS[2:]
+    assert [attrs for _, attrs, _ in seen] == [
+        {"tenant": "acme", "priority": "5", "blob": "AAEC/w=="},
+        {},
+    ]
 
 
 def test_a_record_without_a_message_id_fails_the_whole_batch():

@@ -15,8 +15,10 @@ group of a failed FIFO record cannot be read, every later record is reported fai
 
 `QueueMessage` fields: ``attributes`` are the message attributes (what the sender set; the SQS
 system attributes are in ``raw``): string and number values as sent, binary values as the base64
-text SQS delivers. ``delivery_count`` is ``ApproximateReceiveCount``, ``enqueued_time``
-``SentTimestamp``, ``group`` ``MessageGroupId``. ``queue`` is the name the app declared
+text SQS delivers. They are read when the handler first asks for them; a map that cannot be read
+raises `EventError` then, and the record is reported failed like any other raise.
+``delivery_count`` is ``ApproximateReceiveCount``, ``enqueued_time`` ``SentTimestamp``, ``group``
+``MessageGroupId``. ``queue`` is the name the app declared
 (``orders`` for the SQS queue ``orders.fifo`` of ``app.queue("orders", fifo=True)``).
 
 SNS (https://docs.aws.amazon.com/sns/latest/dg/sns-lambda-as-subscriber.html) invokes the
@@ -76,37 +78,55 @@ def queue_function(app: App, function: Function | None, name: str) -> Function |
 # The largest SentTimestamp a datetime can hold (9999-12-31T23:59:59.999Z), as SQS spells it.
 _MAX_MILLIS = "253402300799999"
 _ENQUEUED_SLOT: Any = QueueMessage.__dict__["enqueued_time"]
+_ATTRIBUTES_SLOT: Any = QueueMessage.__dict__["attributes"]
 
 
 class SqsMessage(QueueMessage):
     """A `QueueMessage` read from an SQS record.
 
-    Built positionally from values `sqs_message` has already checked, and ``enqueued_time``
-    turned into a datetime only when a handler asks: a batch pays for neither keyword
-    arguments nor clock arithmetic it never uses.
+    Built positionally from values `sqs_message` has already checked; ``attributes`` and
+    ``enqueued_time`` are read from the record when a handler first asks, so a batch pays
+    for neither keyword arguments, attribute maps nor clock arithmetic it never uses. (An
+    attribute map that cannot be read raises `EventError` then, which fails that record.)
     """
 
-    __slots__ = ("_sent",)
+    __slots__ = ("_at", "_extra", "_sent")
 
     def __init__(  # noqa: PLR0917 - positional on purpose: the per-record hot path
         self,
         message_id: str,
         body: bytes,
         queue: str,
-        attributes: dict[str, str],
         delivery_count: int,
-        sent: str | None,
         group: str | None,
         raw: Any,
+        at: int,
+        extra: Any,
+        sent: str | None,
     ) -> None:
         self.id = message_id
         self.body = body
         self.queue = queue
-        self.attributes = attributes
         self.delivery_count = delivery_count
-        self._sent = sent
         self.group = group
         self.raw = raw
+        self._at = at
+        self._extra = extra
+        self._sent = sent
+
+    @property
+    def attributes(self) -> dict[str, str]:
+        try:
+            value: dict[str, str] = _ATTRIBUTES_SLOT.__get__(self, QueueMessage)
+        except AttributeError:  # not read yet
+            extra = self._extra
+            value = _message_attributes(extra, self._at) if extra else {}
+            _ATTRIBUTES_SLOT.__set__(self, value)
+        return value
+
+    @attributes.setter
+    def attributes(self, value: dict[str, str]) -> None:
+        _ATTRIBUTES_SLOT.__set__(self, value)
 
     @property
     def enqueued_time(self) -> datetime | None:
@@ -137,6 +157,22 @@ def _bad(i: int, field: str, message: str) -> EventError:
 
 
 def _message_attributes(raw: Any, i: int) -> dict[str, str]:
+    """Message attribute values: string and number ones as sent, binary ones as base64 text."""
+    out: dict[str, str] = {}
+    try:
+        for name, attr in raw.items():
+            if attr["dataType"].startswith("Binary"):
+                out[name] = attr["binaryValue"]
+            else:
+                out[name] = attr["stringValue"]
+        "".join(out.values())  # raises unless every value is a string
+    except (KeyError, TypeError, AttributeError):
+        return _checked_attributes(raw, i)
+    return out
+
+
+def _checked_attributes(raw: Any, i: int) -> dict[str, str]:
+    """`_message_attributes` for attributes that failed the fast read: the error names the field."""
     if type(raw) is not dict:
         raise _bad(i, "messageAttributes", "expected an object")
     out: dict[str, str] = {}
@@ -144,8 +180,9 @@ def _message_attributes(raw: Any, i: int) -> dict[str, str]:
         if type(attr) is not dict:
             raise _bad(i, f"messageAttributes.{name}", "expected an object")
         data_type = attr.get("dataType")
-        binary = type(data_type) is str and data_type.startswith("Binary")
-        key = "binaryValue" if binary else "stringValue"
+        if type(data_type) is not str:
+            raise _bad(i, f"messageAttributes.{name}.dataType", "expected a string")
+        key = "binaryValue" if data_type.startswith("Binary") else "stringValue"
         value = attr.get(key)
         if type(value) is not str:
             raise _bad(
@@ -185,17 +222,17 @@ def sqs_message(record: dict[str, Any], message_id: str, queue: str, i: int) -> 
         data = body.encode()
     except UnicodeEncodeError:
         raise _bad(i, "body", "the body is not valid Unicode text") from None
-    extra = record.get("messageAttributes")
     group = attrs.get(GROUP_ID)
     return SqsMessage(
         message_id,
         data,
         queue,
-        _message_attributes(extra, i) if extra else {},
         delivery_count,
-        sent,
         group if type(group) is str else None,
         record,
+        i,
+        record.get("messageAttributes"),
+        sent,
     )
 
 
@@ -236,7 +273,7 @@ def handle_sqs(
             groups.append(_group(record))
     if fn is None:
         work.extend(_storage_work(app, function, records, name))
-    fifo = name.endswith(FIFO_SUFFIX) or any(g is not None for g in groups)
+    fifo = name.endswith(FIFO_SUFFIX) or groups.count(None) != len(groups)
     ctx = to_context(lambda_context, fn.name if fn is not None else "")
     invoke = app.invoke
     failures: list[str] = []
