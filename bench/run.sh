@@ -4,6 +4,7 @@
 #
 #   bash bench/run.sh            # full run (about 3-5 minutes on 2 idle cores)
 #   bash bench/run.sh --quick    # few rounds: a smoke test of the scripts, not numbers to quote
+#   bash bench/run.sh --profile  # full run, then where polyfn's time goes (bench/hotspots.py)
 #
 # PYTHON names the interpreter of the environment polyfn and the reference libraries are
 # installed in (default: .venv/bin/python, which scripts/test.sh and scripts/demo.sh set up,
@@ -14,9 +15,13 @@ if [[ -z "${PYTHON:-}" ]]; then
     PYTHON=python
     [[ -x .venv/bin/python ]] && PYTHON=.venv/bin/python
 fi
-if [[ "${1:-}" == "--quick" ]]; then
-    export BENCH_ROUNDS=5 BENCH_COLD_RUNS=5 BENCH_BREAKDOWN_RUNS=3
-fi
+profile=""
+case "${1:-}" in
+    --quick) export BENCH_ROUNDS=5 BENCH_COLD_RUNS=5 BENCH_BREAKDOWN_RUNS=3 ;;
+    --profile) profile=1 ;;
+    "") ;;
+    *) echo "usage: bash bench/run.sh [--quick|--profile]" >&2; exit 2 ;;
+esac
 mkdir -p bench/results
 out="bench/results/$(date -u +%Y%m%dT%H%M%SZ).md"
 {
@@ -38,5 +43,11 @@ out="bench/results/$(date -u +%Y%m%dT%H%M%SZ).md"
     echo
     "$PYTHON" bench/events.py
     echo
+    if [[ -n "$profile" ]]; then
+        echo "### Where polyfn's time goes (cProfile, bench/hotspots.py)"
+        echo
+        "$PYTHON" bench/hotspots.py aws-http aws-sqs aws-s3 aws-schedule azure-http gcp-http gcp-tick
+        echo
+    fi
     echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"
 } | tee "$out"
