@@ -15,6 +15,8 @@ NOT_ON_THE_HTTP_PATH = {
     "polyfn_aws._deploy",
     "polyfn_aws._samples",
     "polyfn_aws._schedule",
+    "polyfn_aws._names",
+    "binascii",
     "datetime",
     "logging",
     "dataclasses",

@@ -26,10 +26,10 @@ that says what arrived and what the app serves. See the modules for each source'
 from typing import TYPE_CHECKING, Any
 
 from polyfn_aws._handler import handler
-from polyfn_aws._names import rule_name, scheduler_input
 
 if TYPE_CHECKING:
     from polyfn_aws._build import build
+    from polyfn_aws._names import rule_name, scheduler_input
     from polyfn_aws._samples import sample_event
     from polyfn_aws._schedule import from_eventbridge, to_eventbridge
 
@@ -37,7 +37,9 @@ if TYPE_CHECKING:
 _LAZY = {
     "build": "polyfn_aws._build",
     "from_eventbridge": "polyfn_aws._schedule",
+    "rule_name": "polyfn_aws._names",
     "sample_event": "polyfn_aws._samples",
+    "scheduler_input": "polyfn_aws._names",
     "to_eventbridge": "polyfn_aws._schedule",
 }
 

@@ -50,7 +50,6 @@ Bodies: a body that is not text (`HttpResponse.is_text`) travels base64 with
 
 from __future__ import annotations
 
-from binascii import a2b_base64, b2a_base64
 from typing import TYPE_CHECKING, Any
 
 from polyfn._errors import EventError
@@ -162,6 +161,8 @@ def _body(event: dict[str, Any], kind: str) -> bytes:
         raise EventError("expected a string", field="body", source=kind)
     flag = event.get("isBase64Encoded")
     if flag is True:
+        from binascii import a2b_base64  # loaded on the first binary body
+
         try:
             return a2b_base64(body, strict_mode=True)
         except ValueError:
@@ -414,6 +415,8 @@ def _body_out(resp: HttpResponse, out: dict[str, Any]) -> dict[str, Any]:
             return out
         except UnicodeDecodeError:
             pass
+    from binascii import b2a_base64  # loaded on the first binary body
+
     out["body"] = b2a_base64(body, newline=False).decode("ascii")
     out["isBase64Encoded"] = True
     return out
