@@ -3,19 +3,25 @@
 One handler serves every trigger of the app; the event says where it came from. What a raise in
 a handler does, per source:
 
-- API Gateway REST / HTTP API, function URL, ALB (synchronous): a raise is answered 500
-  ``{"error": "internal error", "request_id": ...}``; the traceback goes to the log, never to the
-  client. An event polyfn cannot read is an `EventError`: Lambda reports an error and the client
-  gets the gateway's own 502.
-- SQS, standard queue (batches from the queue poller): the record is listed in
-  ``batchItemFailures``; SQS redelivers it after the visibility timeout and dead-letters it after
-  ``maxReceiveCount``. An unreadable record is listed the same way; if its ``messageId`` is
-  unreadable, the whole invocation fails and every record comes back.
-- SQS, FIFO queue: the record and every later record of its message group (not run) are listed.
-- SNS, S3 notifications, EventBridge (schedules, S3 events), EventBridge Scheduler (asynchronous):
-  the invocation fails; Lambda retries it twice, then hands it to the function's on-failure
-  destination or dead-letter queue (Scheduler applies its own retry policy too). An unreadable
-  event is an `EventError` and goes the same way.
+| source                                | a raise in the handler          | unreadable event     |
+|---------------------------------------|---------------------------------|----------------------|
+| API Gateway REST / HTTP API, URL, ALB | 500 with the request id (1)     | EventError: 502 (2)  |
+| SQS, standard queue                   | record in batchItemFailures (3) | record listed (4)    |
+| SQS, FIFO queue                       | record + rest of its group (5)  | record listed (4)    |
+| SNS, S3, EventBridge, Scheduler       | invocation fails, retried (6)   | EventError, same (6) |
+
+1. ``{"error": "internal error", "request_id": ...}``; the traceback goes to the log, never to the
+   client.
+2. Lambda reports an error; the client gets the gateway's own 502, no detail.
+3. SQS redelivers the record after its visibility timeout and dead-letters it after
+   ``maxReceiveCount``; the records that succeeded are deleted.
+4. Listed like a failed record; if its ``messageId`` is unreadable the whole invocation fails and
+   every record of the batch comes back.
+5. Every later record of the failed record's message group is listed without running, so the
+   group is retried in order; other groups carry on.
+6. These sources invoke asynchronously: Lambda retries twice, then hands the event to the
+   function's on-failure destination or dead-letter queue (EventBridge Scheduler applies its own
+   retry policy first).
 
 An event for a bucket, queue, topic or schedule that no function is bound to is an `EventError`
 that says what arrived and what the app serves. See the modules for each source's details:
