@@ -18,7 +18,7 @@ from polyfn_aws._http import app_path
 
 from polyfn import EventError
 
-from .conftest import event, lambda_context, validate
+from .conftest import MODELS, event, lambda_context, validate
 
 HTTP_FIXTURES = [
     "apigw_rest",
@@ -174,7 +174,7 @@ def _to(name: str, path: str) -> dict[str, Any]:
     else:
         ev["rawPath"] = ev["requestContext"]["http"]["path"] = path
         ev["requestContext"]["http"]["method"] = "GET"
-    return ev
+    return validate(MODELS[name], ev)
 
 
 def set_cookies_of(name: str, result: dict[str, Any]) -> list[str]:
