@@ -109,12 +109,17 @@ def aws_invoke(sample: str, event: dict[str, Any], request_id: str | None = None
     return json.loads(json.dumps(result))
 
 
-def aws_http(sample: str, case: HttpCase) -> Outcome:
-    """`case` as an API Gateway HTTP API event (payload 2.0: what `polyfn build` puts in front of
-    HTTP functions), and the answer as API Gateway reads it back."""
-    event = aws_driver.render_http_api(case)
-    aws_driver.validate("aws-http", event)
-    return aws_driver.read_v2(aws_invoke(sample, event))
+# The ways Lambda is put behind HTTP, by the conformance suite's target names.
+AWS_HTTP_SOURCES = ("aws-http", "aws-rest", "aws-url", "aws-alb", "aws-alb-multi")
+
+
+def aws_http(sample: str, case: HttpCase, source: str = "aws-http") -> Outcome:
+    """`case` as the event of `source` (by default an API Gateway HTTP API, payload 2.0: what
+    `polyfn build` puts in front of HTTP functions), and the answer as that service reads it."""
+    target = aws_driver.AwsHttpTarget(source)
+    event = target.render(case)
+    aws_driver.validate(source, event)
+    return target.read(aws_invoke(sample, event))
 
 
 # -- Azure --------------------------------------------------------------------------------------

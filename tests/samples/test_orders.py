@@ -8,7 +8,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.samples._native import CLOUDS, app_module, azure_host, azure_route, http, json_of
+from conformance import HttpCase
+from tests.samples._native import (
+    AWS_HTTP_SOURCES,
+    CLOUDS,
+    app_module,
+    aws_http,
+    azure_host,
+    azure_route,
+    http,
+    json_of,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -115,3 +125,27 @@ def test_azure_host_routes_each_method_to_the_function_that_declares_it() -> Non
         "create_order": [],
         "delete_order": [],
     }
+
+
+@pytest.mark.parametrize("source", AWS_HTTP_SOURCES)
+def test_one_lambda_handler_serves_every_aws_http_source(source: str) -> None:
+    # lambda_function.handler tells the sources apart from the event itself.
+    def send(method: str, path: str, body: bytes = b"") -> tuple[int | None, object]:
+        headers = (("Content-Type", "application/json"),) if body else ()
+        case = HttpCase(f"orders-{source}", method, path, headers=headers, body=body, status=None)
+        outcome = aws_http("orders", case, source)
+        return outcome.status, json_of(outcome) if outcome.body else None
+
+    assert send("POST", "/orders", b'{"sku": "kiwi", "quantity": 4}')[0] == 201
+    assert send("GET", "/orders/1") == (
+        200,
+        {"id": "1", "sku": "kiwi", "quantity": 4, "note": None},
+    )
+    status, answer = send("POST", "/orders", b'{"sku": "kiwi"}')
+    assert status == 400
+    assert answer == {
+        "error": "request body failed validation",
+        "fields": [{"loc": "quantity", "message": "Field required", "type": "missing"}],
+    }
+    assert send("DELETE", "/orders/1") == (204, None)
+    assert send("GET", "/orders/1")[0] == 404
