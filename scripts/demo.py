@@ -31,9 +31,12 @@ from conformance.targets import aws_events  # noqa: E402
 from tests.samples import _native  # noqa: E402
 
 ENTRIES = {
-    "aws": "AWS Lambda: samples/orders/lambda_function.py, handler (API Gateway HTTP API)",
-    "azure": "Azure Functions: samples/orders/function_app.py, app (HTTP triggers under /api)",
-    "gcp": "Google Cloud Functions: samples/orders/main.py, http (functions-framework)",
+    "aws": "AWS Lambda: samples/orders/lambda_function.py handler\n"
+    "   API Gateway HTTP API events, accepted by Powertools' parser; awslambdaric's context",
+    "azure": "Azure Functions: the functions samples/orders/function_app.py indexes\n"
+    "   host-shaped Datums through azure-functions' HttpRequestConverter, routes under /api",
+    "gcp": "Google Cloud Functions: samples/orders/main.py http\n"
+    "   requests through functions-framework's own app (create_app(...).test_client())",
 }
 # (method, path, query, JSON body, the status the sample promises)
 REQUESTS: list[tuple[str, str, str, Any, int]] = [
@@ -90,7 +93,7 @@ def orders_on(cloud: str) -> bool:
                 answer = f"{header.title()}: {outcome.headers[header][0]}  {answer}"
         mark = "" if outcome.status == expected else f"  <- {BAD}: expected {expected}"
         good = good and outcome.status == expected
-        print(f"  {sent}\n      -> {outcome.status} {_short(answer, 86)}{mark}".rstrip())
+        print(f"    {sent}\n      -> {outcome.status} {_short(answer, 86)}{mark}".rstrip())
     return good
 
 
@@ -110,7 +113,7 @@ def worker_on_sqs() -> bool:
     event = _native.aws_validate("SqsModel", {"Records": records})
     print("\n== AWS Lambda: samples/worker/lambda_function.py, handler (SQS; 3 pears in stock)")
     for record in records:
-        print(f"  {record['messageId']}: {record['body']}")
+        print(f"    {record['messageId']}: {record['body']}")
     result = _native.aws_invoke("worker", event)
     print(f"  -> {json.dumps(result)}")
     reserved = [r["id"] for r in worker.RESERVED]
