@@ -115,9 +115,9 @@ def worker_on_sqs() -> bool:
     for record in records:
         print(f"    {record['messageId']}: {record['body']}")
     result = _native.aws_invoke("worker", event)
-    print(f"  -> {json.dumps(result)}")
+    print(f"      -> {json.dumps(result)}")
     reserved = [r["id"] for r in worker.RESERVED]
-    print(f"  reserved: {reserved}; Lambda deletes those, SQS redelivers m-2 after the timeout")
+    print(f"    reserved: {reserved}; Lambda deletes those, SQS redelivers m-2 after the timeout")
     good = result == {"batchItemFailures": [{"itemIdentifier": "m-2"}]} and reserved == [
         "m-1",
         "m-3",
