@@ -8,49 +8,27 @@ from typing import TYPE_CHECKING, Any
 from polyfn._context import Context
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from datetime import timedelta
 
 # The Lambda runtime sets the X-Ray trace header of the current invocation in this variable.
 # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
 TRACE_ENV = "_X_AMZN_TRACE_ID"
 
-
-class _Remaining:
-    """``remaining_time()`` of a Lambda context: the deadline minus now, as a timedelta."""
-
-    __slots__ = ("_get_millis",)
-
-    def __init__(self, get_millis: Callable[[], Any]) -> None:
-        self._get_millis = get_millis
-
-    def __call__(self) -> timedelta | None:
-        from datetime import timedelta
-
-        millis = self._get_millis()
-        return timedelta(milliseconds=millis) if isinstance(millis, int | float) else None
-
-
 _TRACE_SLOT: Any = Context.__dict__["trace_id"]
 
 
 class AwsContext(Context):
-    """A `Context` whose ``trace_id`` is read from the environment when first asked for.
+    """A `Context` read from the Lambda context object when a handler asks.
 
-    Lambda sets ``_X_AMZN_TRACE_ID`` for each invocation; most invocations never log, so the
-    environment lookup waits until something (the logger) reads the trace id.
+    ``remaining_time()`` asks the Lambda context for the time to its deadline at each call;
+    ``trace_id`` is read from the environment (Lambda sets ``_X_AMZN_TRACE_ID`` for each
+    invocation) on first use: most invocations never log, and pay for neither.
     """
 
     __slots__ = ()
 
-    def __init__(
-        self,
-        function_name: str,
-        invocation_id: str,
-        remaining: Callable[[], timedelta | None] | None,
-        raw: Any,
-    ) -> None:
-        super().__init__("aws", function_name, invocation_id, remaining=remaining, raw=raw)
+    def __init__(self, function_name: str, invocation_id: str, raw: Any) -> None:
+        super().__init__("aws", function_name, invocation_id, raw=raw)
         _TRACE_SLOT.__delete__(self)
 
     @property
@@ -66,6 +44,18 @@ class AwsContext(Context):
     def trace_id(self, value: str | None) -> None:
         _TRACE_SLOT.__set__(self, value)
 
+    def remaining_time(self) -> timedelta | None:
+        get_millis = getattr(self.raw, "get_remaining_time_in_millis", None)
+        millis = get_millis() if callable(get_millis) else None
+        if not isinstance(millis, int | float):
+            return None
+        from datetime import timedelta
+
+        return timedelta(milliseconds=millis)
+
+    def with_function(self, function_name: str) -> Context:
+        return AwsContext(function_name, self.invocation_id, self.raw)
+
 
 def to_context(lambda_context: Any, function_name: str, fallback_id: str | None = None) -> Context:
     """A polyfn `Context` for one invocation.
@@ -75,12 +65,10 @@ def to_context(lambda_context: Any, function_name: str, fallback_id: str | None 
     context (a local call).
     """
     if lambda_context is None:
-        return AwsContext(function_name, fallback_id or "local", None, None)
+        return AwsContext(function_name, fallback_id or "local", None)
     request_id = getattr(lambda_context, "aws_request_id", None)
-    get_millis = getattr(lambda_context, "get_remaining_time_in_millis", None)
     return AwsContext(
         function_name or getattr(lambda_context, "function_name", None) or "",
         request_id if type(request_id) is str else (fallback_id or "local"),
-        _Remaining(get_millis) if callable(get_millis) else None,
         lambda_context,
     )
