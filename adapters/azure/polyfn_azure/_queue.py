@@ -43,8 +43,13 @@ def _body(msg: Any, source: str) -> bytes:
 
 
 def _count(value: Any, field: str, source: str) -> int:
+    """The delivery count; absent (metadata the host left out, as azure-functions' own
+    test_servicebus_non_existing_property does) it is the first delivery, so a message that is
+    otherwise readable is handled rather than failed until it is poisoned."""
     count = _values.optional_int(value, field, source)
-    if count is None or count < 1:
+    if count is None:
+        return 1
+    if count < 1:
         raise EventError(
             f"{field} must be a positive integer, got {value!r:.40}", field=field, source=source
         )
@@ -80,11 +85,11 @@ def _properties(value: Any, source: str) -> dict[str, str]:
 
 
 def _json_text(value: Any) -> str:
+    """A non-string property as the JSON the host sent it in (``5``, ``true``, ``null``,
+    ``{"a": 1}``), never a Python repr."""
     import json
 
-    if isinstance(value, bool | int | float) or value is None:
-        return json.dumps(value)
-    return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def service_bus_message(queue: str, msg: Any) -> QueueMessage:

@@ -25,6 +25,16 @@ STORAGE_TYPES: dict[str, str] = {
 }
 SOURCE = "Cloud Storage CloudEvent (google.cloud.storage.object.v1.*)"
 
+# The legacy "providers/cloud.storage/eventTypes/object.change" event, which functions-framework
+# also converts to ...finalized, fires for every change of an object; its data says which one:
+# resourceState "not_exists" for an object deleted (or moved away), "exists" with metageneration 1
+# for one created or overwritten, "exists" with a higher metageneration for a metadata update.
+# https://cloud.google.com/functions/1stgendocs/calling/storage#legacy_cloud_storage_triggers
+# (functions-framework-conformance events/generate/data/legacy_storage_change-legacy-input.json)
+LEGACY_CHANGE_STATE = "resourceState"
+LEGACY_CHANGE_DELETED = "not_exists"
+LEGACY_CHANGE_METAGENERATION = "metageneration"
+
 # source "//storage.googleapis.com/projects/_/buckets/BUCKET", subject "objects/NAME".
 # https://cloud.google.com/eventarc/docs/cloudevents#cloud-storage
 _BUCKET_SOURCE = re.compile(r"^//storage\.googleapis\.com/projects/[^/]+/buckets/([^/]+)$")
@@ -45,6 +55,8 @@ def storage_event(attributes: Mapping[str, Any], data: Any, raw: Any = None) -> 
             source=SOURCE,
         )
     obj = mapping(data, "data", SOURCE)
+    if kind == "created" and obj.get(LEGACY_CHANGE_STATE) is not None:
+        kind = _legacy_change_kind(obj)
     bucket = obj.get("bucket")
     if not bucket:
         m = _BUCKET_SOURCE.match(str(attributes.get("source", "")))
@@ -77,6 +89,16 @@ def storage_event(attributes: Mapping[str, Any], data: Any, raw: Any = None) -> 
         version=optional_str(obj, "generation", "data.generation", SOURCE),
         raw=raw if raw is not None else {"attributes": dict(attributes), "data": obj},
     )
+
+
+def _legacy_change_kind(obj: Mapping[str, Any]) -> str:
+    """The kind of change a legacy object.change event reports (see LEGACY_CHANGE_STATE)."""
+    if obj.get(LEGACY_CHANGE_STATE) == LEGACY_CHANGE_DELETED:
+        return "deleted"
+    metageneration = optional_int(
+        obj, LEGACY_CHANGE_METAGENERATION, f"data.{LEGACY_CHANGE_METAGENERATION}", SOURCE
+    )
+    return "metadata_updated" if metageneration is not None and metageneration > 1 else "created"
 
 
 def _event_time(attributes: Mapping[str, Any], obj: Mapping[str, Any]) -> datetime:
