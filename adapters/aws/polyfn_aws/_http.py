@@ -491,12 +491,7 @@ def handle(
     default_name: str,
 ) -> dict[str, Any]:
     """Serve one HTTP event: translate in, route and call (never raises), translate out."""
-    try:
-        req = _READERS[kind](event, kind)
-    except EventError:
-        raise
-    except _READ_ERRORS as exc:
-        raise check(event, FIELDS[kind], kind, exc) from None
+    req = to_request(event, kind)
     request_id = event["requestContext"].get("requestId")
     ctx = to_context(lambda_context, default_name, request_id if type(request_id) is str else None)
     resp = app.handle_http(req, ctx, function=function)
