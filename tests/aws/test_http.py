@@ -284,6 +284,8 @@ def test_local_call_without_a_context(app, seen):
         ("/shop/orders/1", "/orders/{id}", {"id": "1"}, None, "/orders/1"),
         ("/a/b/orders/1/", "/orders/{id}", {"id": "1"}, None, "/orders/1/"),
         ("/shop/files/a/b", "/files/{p+}", {"p": "a/b"}, None, "/files/a/b"),
+        # A nested proxy resource seen with the stage still in `path` (effect-aws#220).
+        ("/dev/user/session", "/user/{proxy+}", {"proxy": "session"}, None, "/user/session"),
         ("/shop/files/a//b", "/files/{p+}", {"p": "a//b"}, None, "/files/a//b"),
         ("/shop", "/", None, None, "/"),
         ("/prod/x", None, None, "prod", "/x"),
