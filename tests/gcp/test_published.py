@@ -355,6 +355,62 @@ def test_message_with_attributes_only(events: Target, send: Any) -> None:
     assert msg.group == "customer-7"
 
 
+@pytest.mark.parametrize("send", MODES)
+def test_unpadded_base64_data(events: Target, send: Any) -> None:
+    # Regression: message data is a protobuf bytes field, whose JSON form may drop the padding
+    # (functions-framework's own PUBSUB_CLOUD_EVENT sends "10"); it used to fail the delivery.
+    [(name, msg)] = delivered(events, send, published("ff_convert_pubsub_cloud_event.json"))
+    assert name == "gcf_test"
+    assert msg.body == b"\xd7"
+    assert msg.id == "1215011316659232"
+    assert msg.enqueued_time == datetime(2020, 5, 18, 12, 13, 19, tzinfo=UTC)
+
+
+def test_background_event_with_unpadded_data(events: Target) -> None:
+    resp = events.client.post("/", json=published("ff_convert_pubsub_background_event.json"))
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    [(_, msg)] = events.take()
+    assert (msg.queue, msg.body, msg.id) == ("gcf-test", b"\xd7", "1215011316659232")
+
+
+@pytest.mark.parametrize("send", MODES)
+def test_url_safe_base64_data(events: Target, send: Any) -> None:
+    data = published("message_published_data_binary.json")
+    data["message"]["data"] = "-_-_-w"  # URL-safe alphabet, no padding: the proto3 JSON mapping
+    event = cloud_event(
+        "google.cloud.pubsub.topic.v1.messagePublished", PUBSUB_SOURCE + "my-topic", data
+    )
+    [(_, msg)] = delivered(events, send, event)
+    assert msg.body == b"\xfb\xff\xbf\xfb"
+
+
+def test_raw_push_body_to_the_cloud_event_target(events: Target) -> None:
+    # functions-framework turns a push body posted to a path naming the topic into a CloudEvent.
+    resp = events.client.post(
+        "/x/projects/sample-project/topics/gcf-test?pubsub_trigger=true",
+        json=published("ff_convert_raw_pubsub_request.json"),
+    )
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    [(name, msg)] = events.take()
+    assert name == "gcf_test"
+    assert msg.json() == {"foo": "bar"}
+    assert msg.attributes == {"test": "123"}
+    assert msg.id == "1215011316659232"
+    assert msg.enqueued_time is not None and msg.enqueued_time.tzinfo is not None
+
+
+def test_raw_push_body_to_the_http_target(http: Target) -> None:
+    resp = http.client.post(
+        "/_polyfn/queue/gcf-test", json=published("ff_convert_raw_pubsub_request.json")
+    )
+    assert resp.status_code == 204, resp.get_data(as_text=True)
+    [(name, msg)] = http.take()
+    assert name == "gcf_test"
+    assert (msg.queue, msg.body) == ("gcf-test", b'{"foo":"bar"}')
+    assert msg.attributes == {"test": "123"}
+    assert msg.enqueued_time is None  # the emulator's body carries no publishTime
+
+
 # -- HTTP ---------------------------------------------------------------------------------------
 
 

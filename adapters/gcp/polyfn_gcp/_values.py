@@ -10,6 +10,12 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
 
+# Pub/Sub's message data is a protobuf `bytes` field, and its JSON form (push bodies, Eventarc's
+# MessagePublishedData) follows the proto3 JSON mapping: "standard base64 encoding with paddings.
+# Either standard or URL-safe base64 encoding with/without paddings are accepted."
+# https://protobuf.dev/programming-guides/json/ (functions-framework's own tests send "10").
+URL_SAFE_TO_STANDARD = str.maketrans("-_", "+/")
+
 
 def mapping(value: Any, field: str, source: str) -> Mapping[str, Any]:
     """`value` as a JSON object, or an EventError naming `field`."""
@@ -81,7 +87,8 @@ def optional_timestamp(
 
 
 def base64_bytes(value: Any, field: str, source: str) -> bytes:
-    """Decode standard base64 (Pub/Sub `data`); an absent field is an empty payload."""
+    """Decode base64 as the proto3 JSON mapping reads it (Pub/Sub `data`, see
+    URL_SAFE_TO_STANDARD); an absent field is an empty payload."""
     import base64
     import binascii
 
@@ -89,8 +96,9 @@ def base64_bytes(value: Any, field: str, source: str) -> bytes:
         return b""
     if not isinstance(value, str):
         raise EventError(f"expected a base64 string, got {value!r}", field=field, source=source)
+    digits = value.strip().translate(URL_SAFE_TO_STANDARD).rstrip("=")
     try:
-        return base64.b64decode(value, validate=True)
+        return base64.b64decode(digits + "=" * (-len(digits) % 4), validate=True)
     except (binascii.Error, ValueError):
         raise EventError("data is not valid base64", field=field, source=source) from None
 
