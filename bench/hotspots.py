@@ -89,12 +89,11 @@ def _gcp_http(method: str, path: str, headers: dict[str, str], body: bytes) -> C
     ff_app("polyfn_http", "http")
     targets = sys.modules["_gcp_targets"]
     env = environ(method, path, headers, body)
-    request = flask.Request(env())
 
     def call() -> object:
-        # A fresh request each time (werkzeug caches parsed parts on the request object).
-        request.__init__(env())  # type: ignore[misc]
-        return targets.polyfn_http(request)
+        # A fresh request each time: werkzeug caches parsed parts (headers, args) on the object.
+        # Building it shows up below as werkzeug's Request.__init__.
+        return targets.polyfn_http(flask.Request(env()))
 
     return call
 
