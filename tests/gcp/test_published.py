@@ -6,6 +6,7 @@ the handler saw."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import sys
@@ -409,6 +410,43 @@ def test_raw_push_body_to_the_http_target(http: Target) -> None:
     assert (msg.queue, msg.body) == ("gcf-test", b'{"foo":"bar"}')
     assert msg.attributes == {"test": "123"}
     assert msg.enqueued_time is None  # the emulator's body carries no publishTime
+
+
+def ce_headers(event_type: str, source: str, **overrides: str) -> dict[str, str]:
+    """functions-framework's create_ce_headers(event_type, source), binary content mode."""
+    headers: dict[str, str] = published("ff_convert_ce_headers.json")["create_ce_headers"]
+    return {**headers, "ce-type": event_type, "ce-source": source, **overrides}
+
+
+def test_storage_event_whose_time_has_no_offset(events: Target) -> None:
+    # Regression: a ce-time without an offset (as functions-framework's tests write it) failed
+    # the delivery; it is UTC.
+    headers = ce_headers(
+        "google.cloud.storage.object.v1.finalized",
+        STORAGE_SOURCE + "some-bucket",
+        **{"ce-subject": "objects/folder/Test.cs"},
+    )
+    data = published("ff_conformance_storage_cloudevent_input.json")["data"]
+    resp = events.client.post("/", headers=headers, json=data)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    [(name, storage)] = events.take()
+    assert (name, storage.key) == ("some_folder", "folder/Test.cs")
+    assert storage.time == datetime(2020, 8, 16, 13, 58, 54, 471765, tzinfo=UTC)
+
+
+def test_pubsub_message_with_functions_framework_headers(events: Target) -> None:
+    headers = ce_headers(
+        "google.cloud.pubsub.topic.v1.messagePublished",
+        "//pubsub.googleapis.com/projects/sample-project/topics/gcf-test",
+    )
+    data = published("ff_convert_ce_headers.json")["pubsub_message_payload"]
+    resp = events.client.post("/", headers=headers, json=data)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    [(name, msg)] = events.take()
+    assert name == "gcf_test"
+    assert msg.body == base64.b64decode("fizzbuzz")
+    assert msg.id == "aaaaaa-1111-bbbb-2222-cccccccccccc"
+    assert msg.enqueued_time == datetime(2020, 9, 29, 11, 32, tzinfo=UTC)
 
 
 # -- HTTP ---------------------------------------------------------------------------------------
