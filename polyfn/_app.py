@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from polyfn._errors import ConfigError, HTTPError
 from polyfn._events import STORAGE_KINDS
 from polyfn._http import HttpResponse, dump_json, to_response
 from polyfn._routing import HTTP_METHODS, MethodNotAllowed, NoRoute, Route, Router
 from polyfn._schedule import Schedule
 
+# `typing` costs milliseconds at import; only mypy needs it here.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
+    from typing import Any
 
     from polyfn._context import Context
     from polyfn._http import HttpRequest
@@ -147,7 +148,7 @@ class App:
             raise ConfigError(f"app name {name!r} must be letters, digits, '-' or '_'")
         self.name = name
         self._functions: dict[str, Function] = {}
-        self.router: Router[Function] = Router()
+        self.router = Router()
 
     # -- declaration -------------------------------------------------------------------------
 
@@ -365,7 +366,7 @@ class App:
 
     def _match_one(
         self, function: Function, req: HttpRequest
-    ) -> tuple[Route[Function], Function, dict[str, str]]:
+    ) -> tuple[Route, Function, dict[str, str]]:
         trigger = function.trigger
         if not isinstance(trigger, HttpTrigger):
             raise ConfigError(f"function {function.name!r} is not an HTTP function")

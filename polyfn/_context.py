@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+# `typing` costs milliseconds at import; only mypy needs it here.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import logging
     from collections.abc import Callable
     from datetime import timedelta
+    from typing import Any
 
 PROVIDERS = ("aws", "azure", "gcp", "local")
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+# `typing` costs milliseconds at import; only mypy needs it here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class PolyfnError(Exception):

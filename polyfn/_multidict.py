@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TypeVar, overload
 
-_Pairs = Iterable[tuple[str, str]]
-_T = TypeVar("_T")
+# `typing` costs milliseconds at import; only mypy needs it here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypeVar, overload
+
+    _T = TypeVar("_T")
+    _Pairs = Iterable[tuple[str, str]]
 
 
 class Headers(Mapping[str, str]):
@@ -68,12 +72,15 @@ class Headers(Mapping[str, str]):
     def __hash__(self) -> int:  # pragma: no cover - mutable, unhashable by design
         raise TypeError("Headers is unhashable")
 
-    @overload
-    def get(self, name: str, /) -> str | None: ...
-    @overload
-    def get(self, name: str, default: str, /) -> str: ...
-    @overload
-    def get(self, name: str, default: _T, /) -> str | _T: ...
+    if TYPE_CHECKING:
+
+        @overload
+        def get(self, name: str, /) -> str | None: ...
+        @overload
+        def get(self, name: str, default: str, /) -> str: ...
+        @overload
+        def get(self, name: str, default: _T, /) -> str | _T: ...
+
     def get(self, name: str, default: object = None, /) -> object:
         entry = self._store.get(name.lower())
         return entry[1][0] if entry is not None else default
@@ -168,12 +175,15 @@ class QueryParams(Mapping[str, str]):
     def __hash__(self) -> int:  # pragma: no cover
         raise TypeError("QueryParams is unhashable")
 
-    @overload
-    def get(self, key: str, /) -> str | None: ...
-    @overload
-    def get(self, key: str, default: str, /) -> str: ...
-    @overload
-    def get(self, key: str, default: _T, /) -> str | _T: ...
+    if TYPE_CHECKING:
+
+        @overload
+        def get(self, key: str, /) -> str | None: ...
+        @overload
+        def get(self, key: str, default: str, /) -> str: ...
+        @overload
+        def get(self, key: str, default: _T, /) -> str | _T: ...
+
     def get(self, key: str, default: object = None, /) -> object:
         values = self._index.get(key)
         return values[0] if values else default

@@ -8,11 +8,13 @@ means the same on every cloud.
 from __future__ import annotations
 
 import re
-from typing import Generic, TypeVar
 
 from polyfn._errors import ConfigError
 
-T = TypeVar("T")
+# `typing` costs milliseconds at import; only mypy needs it here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from polyfn._app import Function
 
 HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
@@ -73,7 +75,7 @@ def normalize_path(path: str) -> str:
     return path
 
 
-class Route(Generic[T]):
+class Route:
     """One path template with the targets (functions) bound to each of its methods."""
 
     __slots__ = ("_regex", "methods", "names", "segments", "shape", "specificity", "template")
@@ -81,7 +83,7 @@ class Route(Generic[T]):
     def __init__(self, template: str) -> None:
         self.template = template
         self.segments = parse_template(template)
-        self.methods: dict[str, T] = {}
+        self.methods: dict[str, Function] = {}
         self.names = [s.name for s in self.segments if s.name]
         pattern = "".join(
             "/" + ("(.+)" if s.greedy else "([^/]+)" if s.is_param else re.escape(s.text))
@@ -118,18 +120,18 @@ class MethodNotAllowed(Exception):  # noqa: N818
         self.allow = allow
 
 
-class Router(Generic[T]):
+class Router:
     """Finds the target bound to a method and path."""
 
     def __init__(self) -> None:
-        self._routes: dict[str, Route[T]] = {}
-        self._static: dict[str, Route[T]] = {}
-        self._dynamic: list[Route[T]] = []
+        self._routes: dict[str, Route] = {}
+        self._static: dict[str, Route] = {}
+        self._dynamic: list[Route] = []
 
-    def add(self, template: str, methods: list[str], target: T) -> Route[T]:
+    def add(self, template: str, methods: list[str], target: Function) -> Route:
         route = self._routes.get(template)
         if route is None:
-            route = Route[T](template)
+            route = Route(template)
             for other in self._routes.values():
                 if (
                     other.specificity == route.specificity
@@ -157,10 +159,10 @@ class Router(Generic[T]):
         return route
 
     @property
-    def routes(self) -> list[Route[T]]:
+    def routes(self) -> list[Route]:
         return list(self._routes.values())
 
-    def match(self, method: str, path: str) -> tuple[Route[T], T, dict[str, str]]:
+    def match(self, method: str, path: str) -> tuple[Route, Function, dict[str, str]]:
         """The route, target and path parameters for a request; raises NoRoute/MethodNotAllowed."""
         path = normalize_path(path)
         allowed: set[str] = set()

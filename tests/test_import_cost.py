@@ -5,7 +5,8 @@ import subprocess
 import sys
 
 FORBIDDEN = ("pydantic", "boto3", "botocore", "azure", "flask", "functions_framework",
-             "cloudevents", "werkzeug", "dataclasses", "inspect", "logging", "asyncio")  # fmt: skip
+             "cloudevents", "werkzeug", "dataclasses", "inspect", "logging", "asyncio",
+             "typing")  # fmt: skip
 
 
 def loaded_after(code: str) -> set[str]:

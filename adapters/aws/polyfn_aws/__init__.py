@@ -29,11 +29,15 @@ that says what arrived and what the app serves. See the modules for each source'
 `_storage` (S3 keys and event kinds), `_timer` (rules and schedules).
 """
 
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
 
 from polyfn_aws._handler import handler
 
+# `typing` costs milliseconds at import; only mypy needs it here.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from polyfn_aws._build import build
     from polyfn_aws._names import rule_name, scheduler_input
     from polyfn_aws._samples import sample_event

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from os import environ
-from typing import TYPE_CHECKING, Any
 
 from polyfn._context import Context
 
+# `typing` costs milliseconds at import; only mypy needs it here.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from datetime import timedelta
+    from typing import Any
 
 # The Lambda runtime sets the X-Ray trace header of the current invocation in this variable.
 # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime

@@ -8,14 +8,15 @@ cold start pays for nothing else.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from polyfn._errors import EventError
 from polyfn_aws._http import handle as handle_http
 from polyfn_aws._http import http_kind
 
+# `typing` costs milliseconds at import; only mypy needs it here.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
     from polyfn._app import App, Function
 

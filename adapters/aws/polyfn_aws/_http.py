@@ -50,15 +50,17 @@ Bodies: a body that is not text (`HttpResponse.is_text`) travels base64 with
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from polyfn._errors import EventError
 from polyfn._http import HttpRequest, is_text_content, reason_phrase
 from polyfn._multidict import Headers
 from polyfn_aws._context import to_context
 from polyfn_aws._fields import check, list_map, str_map
 
+# `typing` costs milliseconds at import; only mypy needs it here.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from polyfn._app import App, Function
     from polyfn._http import HttpResponse
     from polyfn_aws._fields import FieldSpec

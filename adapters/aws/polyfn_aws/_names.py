@@ -7,9 +7,12 @@ the handler reads the same name back from the event to find the function that sh
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
 
+# `typing` costs milliseconds at import; only mypy needs it here.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from polyfn._app import App, Function
 
 # EventBridge rule names: 1-64 characters of [.\-_A-Za-z0-9].
