@@ -59,6 +59,10 @@ def make_app(seen: Seen) -> App:
         resp.headers.add("X-Multi", "two")
         return resp
 
+    @app.http("/bad-expires", methods=["GET"])
+    def bad_expires(req: HttpRequest, ctx: Any) -> HttpResponse:
+        return HttpResponse.text("x").set_cookie("a", "1", expires="someday")
+
     @app.storage("samples-workitems", on=["created"])
     def workitems(event: StorageEvent, ctx: Any) -> None:
         seen.events.append(("workitems", event))
@@ -221,6 +225,18 @@ def test_several_set_cookies_and_a_binary_body(host: Host) -> None:
     assert "HttpOnly" in by_name["session"] and "SameSite=Lax" in by_name["session"]
     assert "expires=Thu, 01 Jan 2026 00:00:00 GMT" in by_name["theme"]
     assert "Max-Age=0" in by_name["gone"]
+
+
+def test_set_cookie_expires_the_worker_cannot_read_is_a_500(host: Host) -> None:
+    # Regression: the worker parses Expires with dateutil and fails the invocation after the
+    # handler returned (a bare host error, no request id); the adapter now answers polyfn's 500.
+    status, _, cookies, body = encoded_response(
+        host.http("bad_expires", http_fixture("https://h/api/bad-expires"))
+    )
+    assert status == 500
+    assert json.loads(body)["error"] == "internal error"
+    assert json.loads(body)["request_id"]
+    assert cookies == []
 
 
 def test_large_binary_request_body(host: Host, seen: Seen) -> None:

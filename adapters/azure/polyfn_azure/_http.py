@@ -146,6 +146,31 @@ def check_cookie(set_cookie: str) -> None:
                 f"Set-Cookie {name!r}: attribute {key!r} is not carried by the Azure Functions "
                 f"Python worker (it carries {sorted(CARRIED_COOKIE_ATTRIBUTES)})"
             )
+    expires = morsels[0]["expires"]
+    if expires and not _readable_expires(expires):
+        raise UndeliverableCookieError(
+            f"Set-Cookie {name!r}: Expires={expires!r} is not a date the Azure Functions Python "
+            "worker can read; write it as an HTTP date ('Thu, 01 Jan 2026 00:00:00 GMT')"
+        )
+
+
+def _readable_expires(value: str) -> bool:
+    """Whether the worker can turn Expires into its RpcHttpCookie timestamp: it reads it with
+    dateutil.parser.parse and fails the whole invocation when it cannot (azure-functions-python-
+    worker bindings/datumdef.py parse_cookie_attr_expires). dateutil ships with the worker; where
+    it is absent, the HTTP date parser of the standard library stands in."""
+    import importlib
+
+    try:
+        # By name: python-dateutil is the worker's dependency, not the adapter's (and has no stubs).
+        parse = importlib.import_module("dateutil.parser").parse
+    except ImportError:
+        from email.utils import parsedate_to_datetime as parse
+    try:
+        parse(value)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
 
 
 def response_to_azure(resp: HttpResponse) -> func.HttpResponse:
