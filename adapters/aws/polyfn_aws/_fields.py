@@ -7,12 +7,12 @@ do they walk the source's field table here to say which field was missing or of 
 from __future__ import annotations
 
 from polyfn._errors import EventError
+from polyfn._values import arrived, kind_name, string_map, type_name
 
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from datetime import datetime
     from typing import Any
 
     # (dotted path, accepted types, required)
@@ -21,23 +21,10 @@ if TYPE_CHECKING:
 # Objects whose every value must be a string (checked when a fast read failed).
 STRING_MAPS = frozenset(("headers", "queryStringParameters", "pathParameters"))
 
-_TYPE_NAMES = {
-    dict: "an object",
-    list: "an array",
-    str: "a string",
-    bool: "a boolean",
-    int: "a number",
-    float: "a number",
-}
-
 
 def _describe(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
-
-
-def _type_name(value: Any) -> str:
-    return "null" if value is None else _TYPE_NAMES.get(type(value), type(value).__name__)
+    return " or ".join(kind_name(k) for k in kinds)
 
 
 def get(
@@ -60,7 +47,7 @@ def get(
         if not isinstance(cur, dict):
             where = ".".join(walked) or "the event"
             raise EventError(
-                f"expected {where} to be an object, got {_type_name(cur)}",
+                f"expected {where} to be an object, got {type_name(cur)}",
                 field=".".join(walked) or None,
                 source=source,
             )
@@ -74,7 +61,7 @@ def get(
         kind = (int, float)
     if not isinstance(cur, kind) or (isinstance(cur, bool) and kind in (int, (int, float))):
         raise EventError(
-            f"expected {_describe(kind)}, got {_type_name(cur)}",
+            f"expected {_describe(kind)}, got {arrived(cur)}",
             field=".".join(walked),
             source=source,
         )
@@ -91,54 +78,7 @@ def check(event: Any, specs: Iterable[FieldSpec], source: str, cause: BaseExcept
         try:
             value = get(event, path, kind, source, required=required)
             if kind is dict and path in STRING_MAPS:
-                str_map(value, path, source)
+                string_map(value, path, source)
         except EventError as exc:
             return exc
     return EventError(f"cannot read the event: {cause}", source=source)
-
-
-def str_map(value: Any, path: str, source: str) -> dict[str, str]:
-    """An object of string values (headers, query parameters, attributes), or `EventError`."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise EventError(f"expected an object, got {_type_name(value)}", field=path, source=source)
-    for k, v in value.items():
-        if type(v) is not str:
-            raise EventError(
-                f"expected a string, got {_type_name(v)}", field=f"{path}.{k}", source=source
-            )
-    return value
-
-
-def list_map(value: Any, path: str, source: str) -> dict[str, list[str]]:
-    """An object of string arrays (multiValueHeaders), or `EventError`."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise EventError(f"expected an object, got {_type_name(value)}", field=path, source=source)
-    for k, vs in value.items():
-        if type(vs) is not list or any(type(v) is not str for v in vs):
-            raise EventError(
-                f"expected an array of strings, got {_type_name(vs)}",
-                field=f"{path}.{k}",
-                source=source,
-            )
-    return value
-
-
-def iso_time(value: Any, path: str, source: str) -> datetime:
-    """An ISO 8601 timestamp (``2024-01-02T03:04:05.678Z``) as an aware UTC datetime."""
-    from datetime import UTC, datetime
-
-    if type(value) is not str:
-        raise EventError(
-            f"expected an ISO 8601 time string, got {_type_name(value)}", field=path, source=source
-        )
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise EventError(
-            f"expected an ISO 8601 time, got {value!r}", field=path, source=source
-        ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

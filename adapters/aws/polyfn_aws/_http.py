@@ -53,8 +53,9 @@ from __future__ import annotations
 from polyfn._errors import EventError
 from polyfn._http import HttpRequest, is_text_content, reason_phrase
 from polyfn._multidict import Headers
+from polyfn._values import base64_bytes, string_lists, string_map
 from polyfn_aws._context import to_context
-from polyfn_aws._fields import check, list_map, str_map
+from polyfn_aws._fields import check
 
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
@@ -163,16 +164,7 @@ def _body(event: dict[str, Any], kind: str) -> bytes:
         raise EventError("expected a string", field="body", source=kind)
     flag = event.get("isBase64Encoded")
     if flag is True:
-        from binascii import a2b_base64  # loaded on the first binary body
-
-        try:
-            return a2b_base64(body, strict_mode=True)
-        except ValueError:
-            raise EventError(
-                "isBase64Encoded is true but the body is not valid base64",
-                field="body",
-                source=kind,
-            ) from None
+        return base64_bytes(body, "body", kind)
     if flag is None or flag is False:
         try:
             return body.encode("utf-8")
@@ -265,7 +257,7 @@ def _headers(value: Any, kind: str) -> dict[str, str]:
     try:
         "".join(value.values())  # raises unless every value is a string, at C speed
     except (TypeError, AttributeError):
-        str_map(value, "headers", kind)
+        string_map(value, "headers", kind)
     return value  # type: ignore[no-any-return]
 
 
@@ -314,18 +306,18 @@ def _request_v2(event: dict[str, Any], kind: str) -> HttpRequest:
 def _request_v1(event: dict[str, Any], kind: str) -> HttpRequest:
     multi_headers = event.get("multiValueHeaders")
     if multi_headers:
-        headers = Headers.from_multi(list_map(multi_headers, "multiValueHeaders", kind))
+        headers = Headers.from_multi(string_lists(multi_headers, "multiValueHeaders", kind))
     else:
         headers = Headers(_headers(event.get("headers"), kind))
     multi_query = event.get("multiValueQueryStringParameters")
     if multi_query:
         query = [
             (k, v)
-            for k, vs in list_map(multi_query, "multiValueQueryStringParameters", kind).items()
+            for k, vs in string_lists(multi_query, "multiValueQueryStringParameters", kind).items()
             for v in vs
         ]
     else:
-        single = str_map(event.get("queryStringParameters"), "queryStringParameters", kind)
+        single = string_map(event.get("queryStringParameters"), "queryStringParameters", kind)
         query = list(single.items())
     rc = event["requestContext"]
     path = event["path"]
@@ -349,15 +341,15 @@ def _request_v1(event: dict[str, Any], kind: str) -> HttpRequest:
 
 def _request_alb(event: dict[str, Any], kind: str) -> HttpRequest:
     if kind == ALB_MULTI:
-        multi = list_map(event.get("multiValueHeaders"), "multiValueHeaders", kind)
+        multi = string_lists(event.get("multiValueHeaders"), "multiValueHeaders", kind)
         headers = Headers.from_multi(multi)
-        raw_query = list_map(
+        raw_query = string_lists(
             event.get("multiValueQueryStringParameters"), "multiValueQueryStringParameters", kind
         )
         query = [(_unquote_plus(k), _unquote_plus(v)) for k, vs in raw_query.items() for v in vs]
     else:
         headers = Headers(_headers(event.get("headers"), kind))
-        single = str_map(event.get("queryStringParameters"), "queryStringParameters", kind)
+        single = string_map(event.get("queryStringParameters"), "queryStringParameters", kind)
         query = [(_unquote_plus(k), _unquote_plus(v)) for k, v in single.items()]
     path = event["path"]
     if type(path) is not str:

@@ -32,17 +32,17 @@ functions of their bucket.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from polyfn._errors import EventError
 from polyfn._events import QueueMessage
+from polyfn._values import epoch_millis, from_epoch_millis, optional_timestamp
 from polyfn_aws import _storage
 from polyfn_aws._context import to_context
-from polyfn_aws._fields import get, iso_time
+from polyfn_aws._fields import get
 
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from datetime import datetime
     from typing import Any
 
     from polyfn._app import App, Function
@@ -78,8 +78,6 @@ def queue_function(app: App, function: Function | None, name: str) -> Function |
     return fn
 
 
-# The largest SentTimestamp a datetime can hold (9999-12-31T23:59:59.999Z), as SQS spells it.
-_MAX_MILLIS = "253402300799999"
 _ENQUEUED_SLOT: Any = QueueMessage.__dict__["enqueued_time"]
 _ATTRIBUTES_SLOT: Any = QueueMessage.__dict__["attributes"]
 
@@ -105,7 +103,7 @@ class SqsMessage(QueueMessage):
         raw: Any,
         at: int,
         extra: Any,
-        sent: str | None,
+        sent: str | int | None,
     ) -> None:
         self.id = message_id
         self.body = body
@@ -137,22 +135,14 @@ class SqsMessage(QueueMessage):
             value: datetime | None = _ENQUEUED_SLOT.__get__(self, QueueMessage)
         except AttributeError:  # not read yet
             sent = self._sent
-            value = None if sent is None else datetime.fromtimestamp(int(sent) / 1000, UTC)
+            # `sqs_message` has checked it: a string of digits or what `epoch_millis` read.
+            value = None if sent is None else from_epoch_millis(int(sent))
             _ENQUEUED_SLOT.__set__(self, value)
         return value
 
     @enqueued_time.setter
     def enqueued_time(self, value: datetime | None) -> None:
         _ENQUEUED_SLOT.__set__(self, value)
-
-
-def _fits_datetime(millis: Any) -> bool:
-    """Whether a SentTimestamp of fifteen digits or more is still a date up to the year 9999."""
-    return (
-        type(millis) is str
-        and millis.isdigit()
-        and (len(millis), millis) <= (len(_MAX_MILLIS), _MAX_MILLIS)
-    )
 
 
 def _bad(i: int, field: str, message: str) -> EventError:
@@ -215,12 +205,9 @@ def sqs_message(record: dict[str, Any], message_id: str, queue: str, i: int) -> 
     else:
         raise _bad(i, f"attributes.{RECEIVE_COUNT}", "expected a count as a string of digits")
     sent = attrs.get(SENT_TIMESTAMP)
-    if (
-        sent is not None
-        and not (type(sent) is str and len(sent) < 15 and sent.isdigit())
-        and not _fits_datetime(sent)
-    ):
-        raise _bad(i, f"attributes.{SENT_TIMESTAMP}", "expected epoch milliseconds as digits")
+    if sent is not None and not (type(sent) is str and len(sent) < 15 and sent.isdecimal()):
+        # Not the common shape: read it now, so a record whose time cannot be read fails here.
+        epoch_millis(sent, f"Records[{i}].attributes.{SENT_TIMESTAMP}", SQS)
     try:
         data = body.encode()
     except UnicodeEncodeError:
@@ -354,15 +341,12 @@ def sns_message(record: Any, topic: str, at: str) -> QueueMessage:
             raise EventError("expected an object", field=f"{at}.Sns.MessageAttributes", source=SNS)
         for key, attr in raw_attrs.items():
             attrs[key] = get(attr, "Value", str, SNS, at=f"{at}.Sns.MessageAttributes.{key}")
-    timestamp = sns.get("Timestamp")
     return QueueMessage(
         get(sns, "MessageId", str, SNS, at=f"{at}.Sns"),
         message.encode("utf-8"),
         queue=topic,
         attributes=attrs,
-        enqueued_time=None
-        if timestamp is None
-        else iso_time(timestamp, f"{at}.Sns.Timestamp", SNS),
+        enqueued_time=optional_timestamp(sns.get("Timestamp"), f"{at}.Sns.Timestamp", SNS),
         raw=record,
     )
 

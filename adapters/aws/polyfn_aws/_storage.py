@@ -19,8 +19,9 @@ import json
 
 from polyfn._errors import EventError
 from polyfn._events import StorageEvent
+from polyfn._values import timestamp
 from polyfn_aws._context import to_context
-from polyfn_aws._fields import get, iso_time
+from polyfn_aws._fields import get
 
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
@@ -101,7 +102,7 @@ def from_record(record: Any, at: str = "Records[0]") -> StorageEvent | None:
         kind,
         get(record, "s3.bucket.name", str, NOTIFICATION, at=at),
         unquote_plus(get(obj, "key", str, NOTIFICATION, at=where)),
-        time=iso_time(record.get("eventTime"), f"{at}.eventTime", NOTIFICATION),
+        time=timestamp(record.get("eventTime"), f"{at}.eventTime", NOTIFICATION),
         size=get(obj, "size", int, NOTIFICATION, required=False, at=where),
         etag=get(obj, "eTag", str, NOTIFICATION, required=False, at=where),
         version=get(obj, "versionId", str, NOTIFICATION, required=False, at=where),
@@ -124,7 +125,7 @@ def from_eventbridge(event: dict[str, Any]) -> StorageEvent | None:
         kind,
         get(event, "detail.bucket.name", str, EVENTBRIDGE),
         get(event, "detail.object.key", str, EVENTBRIDGE),
-        time=iso_time(event.get("time"), "time", EVENTBRIDGE),
+        time=timestamp(event.get("time"), "time", EVENTBRIDGE),
         size=get(event, "detail.object.size", int, EVENTBRIDGE, required=False),
         etag=get(event, "detail.object.etag", str, EVENTBRIDGE, required=False),
         version=get(event, "detail.object.version-id", str, EVENTBRIDGE, required=False),

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from polyfn._errors import EventError
 from polyfn._events import TimerEvent
+from polyfn._values import optional_timestamp, timestamp
 from polyfn_aws._context import to_context
-from polyfn_aws._fields import get, iso_time
+from polyfn_aws._fields import get
 from polyfn_aws._names import SCHEDULER_TIME, rule_name
 
 # `typing` costs milliseconds at import; only mypy needs it here.
@@ -103,7 +104,7 @@ def handle_scheduled(
     now: datetime | None = None,
 ) -> None:
     fn = schedule_function(app, function, _rule_of(event))
-    when = iso_time(event.get("time"), "time", SCHEDULED)
+    when = timestamp(event.get("time"), "time", SCHEDULED)
     trigger: Any = fn.trigger
     tick = TimerEvent(fn.name, trigger.schedule, when, _past_due(when, now), raw=event)
     event_id = event.get("id")
@@ -144,7 +145,7 @@ def handle_scheduler(
         fn = found[0]
     raw_time = event.get("time")
     # An Input sent by hand (or a test invoke) carries the placeholder unsubstituted.
-    when = None if raw_time in (None, "", SCHEDULER_TIME) else iso_time(raw_time, "time", SCHEDULER)
+    when = None if raw_time == SCHEDULER_TIME else optional_timestamp(raw_time, "time", SCHEDULER)
     trigger: Any = fn.trigger
     tick = TimerEvent(fn.name, trigger.schedule, when, _past_due(when, now), raw=event)
     app.invoke(fn, tick, to_context(lambda_context, fn.name))

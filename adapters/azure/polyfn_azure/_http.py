@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 import azure.functions as func
 
 from polyfn import EventError, Headers, HttpRequest, PolyfnError, QueryParams
-from polyfn_azure import _values
+from polyfn._values import required_str
+from polyfn_azure._values import attribute
 
 if TYPE_CHECKING:
     from polyfn import HttpResponse
@@ -77,13 +78,13 @@ def client_ip(forwarded_for: str | None) -> str | None:
 
 def request_from_azure(req: Any, route_prefix: str) -> HttpRequest:
     """A polyfn HttpRequest from what azure-functions' HttpRequestConverter built."""
-    method = _values.string(_values.attribute(req, "method", "method", SOURCE), "method", SOURCE)
-    url = _values.string(_values.attribute(req, "url", "url", SOURCE), "url", SOURCE)
+    method = required_str(attribute(req, "method", "method", SOURCE), "method", SOURCE)
+    url = required_str(attribute(req, "url", "url", SOURCE), "url", SOURCE)
     try:
         parts = urllib.parse.urlsplit(url)
     except ValueError as exc:
         raise EventError(f"url is not a URL: {exc}", field="url", source=SOURCE) from None
-    raw_headers = _values.attribute(req, "headers", "headers", SOURCE)
+    raw_headers = attribute(req, "headers", "headers", SOURCE)
     pairs: list[tuple[str, str]] = []
     try:
         items = list(raw_headers.items())
@@ -100,9 +101,9 @@ def request_from_azure(req: Any, route_prefix: str) -> HttpRequest:
         query = QueryParams.parse(parts.query)
     else:
         # A url without a query string: the single-valued params are all there is.
-        params = _values.attribute(req, "params", "params", SOURCE)
+        params = attribute(req, "params", "params", SOURCE)
         query = QueryParams([(str(k), str(v)) for k, v in dict(params).items()])
-    body = _values.attribute(req, "get_body", "body", SOURCE)()
+    body = attribute(req, "get_body", "body", SOURCE)()
     if not isinstance(body, bytes):
         raise EventError(f"body is {type(body).__name__}, not bytes", field="body", source=SOURCE)
     path = strip_prefix(urllib.parse.unquote(parts.path) or "/", route_prefix)
@@ -139,8 +140,8 @@ def check_cookie(set_cookie: str) -> None:
             f"{[m.key for m in morsels] or 'nothing'}; quote a value holding spaces, commas or "
             f"semicolons and use only the attributes {sorted(CARRIED_COOKIE_ATTRIBUTES)}"
         )
-    for attribute in rest.split(";")[1:]:
-        key = attribute.split("=", 1)[0].strip().lower()
+    for part in rest.split(";")[1:]:
+        key = part.split("=", 1)[0].strip().lower()
         if key and key not in CARRIED_COOKIE_ATTRIBUTES:
             raise UndeliverableCookieError(
                 f"Set-Cookie {name!r}: attribute {key!r} is not carried by the Azure Functions "

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from polyfn import EventError, QueueMessage
-from polyfn_azure import _values
+from polyfn._values import mapping, optional_int, optional_str, optional_timestamp, required_str
+from polyfn_azure._values import attribute
 
 STORAGE_SOURCE = "azure storage queue trigger"
 SERVICE_BUS_SOURCE = "azure service bus queue trigger"
@@ -34,7 +35,7 @@ SB_PROPERTIES = "ApplicationProperties"
 
 
 def _body(msg: Any, source: str) -> bytes:
-    body = _values.attribute(msg, "get_body", "body", source)()
+    body = attribute(msg, "get_body", "body", source)()
     if isinstance(body, str):
         return body.encode()
     if not isinstance(body, bytes | bytearray):
@@ -46,29 +47,23 @@ def _count(value: Any, field: str, source: str) -> int:
     """The delivery count; absent (metadata the host left out, as azure-functions' own
     test_servicebus_non_existing_property does) it is the first delivery, so a message that is
     otherwise readable is handled rather than failed until it is poisoned."""
-    count = _values.optional_int(value, field, source)
-    if count is None:
-        return 1
-    if count < 1:
-        raise EventError(
-            f"{field} must be a positive integer, got {value!r:.40}", field=field, source=source
-        )
-    return count
+    count = optional_int(value, field, source, minimum=1)
+    return 1 if count is None else count
 
 
 def storage_message(queue: str, msg: Any) -> QueueMessage:
     source = STORAGE_SOURCE
     return QueueMessage(
-        _values.string(_values.attribute(msg, "id", STORAGE_ID, source), STORAGE_ID, source),
+        required_str(attribute(msg, "id", STORAGE_ID, source), STORAGE_ID, source),
         _body(msg, source),
         queue=queue,
         delivery_count=_count(
-            _values.attribute(msg, "dequeue_count", STORAGE_DEQUEUE_COUNT, source),
+            attribute(msg, "dequeue_count", STORAGE_DEQUEUE_COUNT, source),
             STORAGE_DEQUEUE_COUNT,
             source,
         ),
-        enqueued_time=_values.utc(
-            _values.attribute(msg, "insertion_time", STORAGE_INSERTION_TIME, source),
+        enqueued_time=optional_timestamp(
+            attribute(msg, "insertion_time", STORAGE_INSERTION_TIME, source),
             STORAGE_INSERTION_TIME,
             source,
         ),
@@ -80,7 +75,7 @@ def _properties(value: Any, source: str) -> dict[str, str]:
     """Application properties as strings (Service Bus allows numbers, booleans, times...)."""
     if not value:
         return {}
-    props = _values.mapping(value, SB_PROPERTIES, source)
+    props = mapping(value, SB_PROPERTIES, source)
     return {str(k): v if isinstance(v, str) else _json_text(v) for k, v in props.items()}
 
 
@@ -94,24 +89,22 @@ def _json_text(value: Any) -> str:
 
 def service_bus_message(queue: str, msg: Any) -> QueueMessage:
     source = SERVICE_BUS_SOURCE
-    props = _values.attribute(msg, "application_properties", SB_PROPERTIES, source)
+    props = attribute(msg, "application_properties", SB_PROPERTIES, source)
     if not props:
-        props = _values.attribute(msg, "user_properties", "UserProperties", source)
+        props = attribute(msg, "user_properties", "UserProperties", source)
     return QueueMessage(
-        _values.string(_values.attribute(msg, "message_id", SB_ID, source), SB_ID, source),
+        required_str(attribute(msg, "message_id", SB_ID, source), SB_ID, source),
         _body(msg, source),
         queue=queue,
         attributes=_properties(props, source),
         delivery_count=_count(
-            _values.attribute(msg, "delivery_count", SB_DELIVERY_COUNT, source),
+            attribute(msg, "delivery_count", SB_DELIVERY_COUNT, source),
             SB_DELIVERY_COUNT,
             source,
         ),
-        enqueued_time=_values.utc(
-            _values.attribute(msg, "enqueued_time_utc", SB_ENQUEUED, source), SB_ENQUEUED, source
+        enqueued_time=optional_timestamp(
+            attribute(msg, "enqueued_time_utc", SB_ENQUEUED, source), SB_ENQUEUED, source
         ),
-        group=_values.optional_string(
-            _values.attribute(msg, "session_id", SB_SESSION, source), SB_SESSION, source
-        ),
+        group=optional_str(attribute(msg, "session_id", SB_SESSION, source), SB_SESSION, source),
         raw=msg,
     )

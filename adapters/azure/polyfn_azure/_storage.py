@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from polyfn import EventError, StorageEvent
-from polyfn_azure import _values
+from polyfn._values import mapping, optional_int, optional_str, optional_timestamp, required_str
+from polyfn_azure._values import attribute
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -51,9 +52,7 @@ SUBJECT_BLOBS = "/blobs/"
 
 def blob_event(container: str, stream: Any) -> StorageEvent:
     """A "created" StorageEvent from the blob trigger (it fires for new and updated blobs)."""
-    path = _values.string(
-        _values.attribute(stream, "name", BLOB_PATH, BLOB_SOURCE), BLOB_PATH, BLOB_SOURCE
-    )
+    path = required_str(attribute(stream, "name", BLOB_PATH, BLOB_SOURCE), BLOB_PATH, BLOB_SOURCE)
     head, sep, key = path.partition("/")
     if not sep or not key:
         raise EventError(
@@ -67,21 +66,21 @@ def blob_event(container: str, stream: Any) -> StorageEvent:
             field=BLOB_PATH,
             source=BLOB_SOURCE,
         )
-    props = _values.attribute(stream, "blob_properties", "Properties", BLOB_SOURCE) or {}
+    props = attribute(stream, "blob_properties", "Properties", BLOB_SOURCE) or {}
     if not isinstance(props, dict):
         props = {}
     # InputStream.length reads ``ContentLength or Length`` and so turns a zero-byte blob's 0 into
     # None (azure-functions blob.py); the properties themselves say 0.
     length = next((props[k] for k in BLOB_LENGTH if props.get(k) is not None), None)
     if length is None:
-        length = _values.attribute(stream, "length", "Properties.ContentLength", BLOB_SOURCE)
-    size = _values.optional_int(length, "Properties.ContentLength", BLOB_SOURCE)
+        length = attribute(stream, "length", "Properties.ContentLength", BLOB_SOURCE)
+    size = optional_int(length, "Properties.ContentLength", BLOB_SOURCE, minimum=0)
     found = {name: _loose_string(props.get(key_)) for name, key_ in BLOB_PROPERTIES.items()}
     time = None
     if found["time"]:
         # Optional metadata: a value of another shape is left out rather than failing the blob.
         with contextlib.suppress(EventError):
-            time = _values.utc(found["time"], "Properties.LastModified", BLOB_SOURCE)
+            time = optional_timestamp(found["time"], "Properties.LastModified", BLOB_SOURCE)
     return StorageEvent(
         "created",
         container,
@@ -136,22 +135,22 @@ def event_grid_fields(event: Any) -> tuple[str, str, Any, datetime | None, tuple
     """(event type, subject, data, time, (type field, time field)) of an EventGridEvent (Event
     Grid schema) or a CloudEvent (CloudEvents schema)."""
     if hasattr(event, "event_type"):  # Event Grid schema
-        kind = _values.attribute(event, "event_type", "eventType", EVENT_GRID_SOURCE)
-        time = _values.attribute(event, "event_time", "eventTime", EVENT_GRID_SOURCE)
+        kind = attribute(event, "event_type", "eventType", EVENT_GRID_SOURCE)
+        time = attribute(event, "event_time", "eventTime", EVENT_GRID_SOURCE)
         type_field, time_field = "eventType", "eventTime"
     else:  # CloudEvents schema
-        kind = _values.attribute(event, "type", "type", EVENT_GRID_SOURCE)
-        time = _values.attribute(event, "time", "time", EVENT_GRID_SOURCE)
+        kind = attribute(event, "type", "type", EVENT_GRID_SOURCE)
+        time = attribute(event, "time", "time", EVENT_GRID_SOURCE)
         type_field, time_field = "type", "time"
-    kind = _values.string(kind, type_field, EVENT_GRID_SOURCE)
-    subject = _values.string(
-        _values.attribute(event, "subject", "subject", EVENT_GRID_SOURCE),
+    kind = required_str(kind, type_field, EVENT_GRID_SOURCE)
+    subject = required_str(
+        attribute(event, "subject", "subject", EVENT_GRID_SOURCE),
         "subject",
         EVENT_GRID_SOURCE,
     )
-    data = _values.attribute(event, "get_json", "data", EVENT_GRID_SOURCE)()
+    data = attribute(event, "get_json", "data", EVENT_GRID_SOURCE)()
     fields = (type_field, time_field)
-    return kind, subject, data, _values.utc(time, time_field, EVENT_GRID_SOURCE), fields
+    return kind, subject, data, optional_timestamp(time, time_field, EVENT_GRID_SOURCE), fields
 
 
 def event_grid_event(event: Any) -> StorageEvent:
@@ -168,21 +167,19 @@ def event_grid_event(event: Any) -> StorageEvent:
     if time is None:
         raise EventError("the event has no time", field=time_field, source=EVENT_GRID_SOURCE)
     container, subject_name = split_subject(subject)
-    fields: Mapping[str, Any] = _values.mapping(data, "data", EVENT_GRID_SOURCE)
-    url = _values.optional_string(fields.get(DATA_URL), f"data.{DATA_URL}", EVENT_GRID_SOURCE)
+    fields: Mapping[str, Any] = mapping(data, "data", EVENT_GRID_SOURCE)
+    url = optional_str(fields.get(DATA_URL), f"data.{DATA_URL}", EVENT_GRID_SOURCE)
     name = (name_from_url(url, container) if url else None) or subject_name
     return StorageEvent(
         kind,
         container,
         name,
         time=time,
-        size=_values.optional_int(fields.get(DATA_SIZE), f"data.{DATA_SIZE}", EVENT_GRID_SOURCE),
-        etag=_values.optional_string(fields.get(DATA_ETAG), f"data.{DATA_ETAG}", EVENT_GRID_SOURCE),
-        content_type=_values.optional_string(
+        size=optional_int(fields.get(DATA_SIZE), f"data.{DATA_SIZE}", EVENT_GRID_SOURCE, minimum=0),
+        etag=optional_str(fields.get(DATA_ETAG), f"data.{DATA_ETAG}", EVENT_GRID_SOURCE),
+        content_type=optional_str(
             fields.get(DATA_CONTENT_TYPE), f"data.{DATA_CONTENT_TYPE}", EVENT_GRID_SOURCE
         ),
-        version=_values.optional_string(
-            fields.get(DATA_VERSION), f"data.{DATA_VERSION}", EVENT_GRID_SOURCE
-        ),
+        version=optional_str(fields.get(DATA_VERSION), f"data.{DATA_VERSION}", EVENT_GRID_SOURCE),
         raw=event,
     )

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from polyfn import EventError, TimerEvent
 from polyfn._app import ScheduleTrigger
-from polyfn_azure import _values
+from polyfn._values import mapping, optional_timestamp
+from polyfn_azure._values import attribute
 
 if TYPE_CHECKING:
     from polyfn import Function
@@ -27,16 +28,16 @@ DUE_OCCURRENCE = "Next"
 
 
 def timer_event(fn: Function, timer: Any) -> TimerEvent:
-    past_due = _values.attribute(timer, "past_due", PAST_DUE, SOURCE)
+    past_due = attribute(timer, "past_due", PAST_DUE, SOURCE)
     if not isinstance(past_due, bool):
         raise EventError(
             f"{PAST_DUE} must be true or false, got {past_due!r:.40}", field=PAST_DUE, source=SOURCE
         )
-    status = _values.attribute(timer, "schedule_status", SCHEDULE_STATUS, SOURCE)
+    status = attribute(timer, "schedule_status", SCHEDULE_STATUS, SOURCE)
     scheduled = None
     if status:
-        status = _values.mapping(status, SCHEDULE_STATUS, SOURCE)
-        scheduled = _values.utc(
+        status = mapping(status, SCHEDULE_STATUS, SOURCE)
+        scheduled = optional_timestamp(
             status.get(DUE_OCCURRENCE), f"{SCHEDULE_STATUS}.{DUE_OCCURRENCE}", SOURCE
         )
     trigger = fn.trigger

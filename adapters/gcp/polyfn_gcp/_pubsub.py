@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from polyfn import EventError, QueueMessage
-from polyfn_gcp._values import (
+from polyfn._values import (
     base64_bytes,
     mapping,
     optional_int,
@@ -61,6 +61,21 @@ def _canonical(message: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _data(value: Any, field: str, source: str) -> bytes:
+    """The message data; an absent field is an empty payload.
+
+    Pub/Sub's message data is a protobuf `bytes` field, and its JSON form (push bodies, Eventarc's
+    MessagePublishedData) follows the proto3 JSON mapping: "standard base64 encoding with paddings.
+    Either standard or URL-safe base64 encoding with/without paddings are accepted."
+    https://protobuf.dev/programming-guides/json/ (functions-framework's own tests send "10").
+    """
+    if value is None:
+        return b""
+    if isinstance(value, str):
+        value = value.strip()
+    return base64_bytes(value, field, source, url_safe=True, padded=False)
+
+
 def read_message(
     envelope: Any,
     *,
@@ -73,8 +88,8 @@ def read_message(
     body = mapping(envelope, prefix.rstrip(".") or "body", source)
     message = mapping(body.get("message"), f"{prefix}message", source)
     field = f"{prefix}message"
-    data = base64_bytes(message.get("data"), f"{field}.data", source)
-    attributes = string_map(message.get("attributes"), f"{field}.attributes", source)
+    data = _data(message.get("data"), f"{field}.data", source)
+    attributes = dict(string_map(message.get("attributes"), f"{field}.attributes", source))
     fields = _canonical(message)
     message_id = fields.get("messageId", fallback_id)
     if not isinstance(message_id, str):
@@ -83,18 +98,14 @@ def read_message(
             field=f"{field}.messageId",
             source=source,
         )
-    published = optional_timestamp(fields, "publishTime", f"{field}.publishTime", source)
-    group = optional_str(fields, "orderingKey", f"{field}.orderingKey", source)
+    published = optional_timestamp(fields.get("publishTime"), f"{field}.publishTime", source)
+    group = optional_str(fields.get("orderingKey"), f"{field}.orderingKey", source)
     # deliveryAttempt is present only when the subscription has a dead-letter policy; without it
     # Pub/Sub does not count, and the first delivery is the honest default.
     # https://cloud.google.com/pubsub/docs/handling-failures#track-delivery-attempts
-    attempt = optional_int(body, "deliveryAttempt", f"{prefix}deliveryAttempt", source)
-    if attempt is not None and attempt < 1:
-        raise EventError(
-            f"deliveryAttempt must be >= 1, got {attempt}",
-            field=f"{prefix}deliveryAttempt",
-            source=source,
-        )
+    attempt = optional_int(
+        body.get("deliveryAttempt"), f"{prefix}deliveryAttempt", source, minimum=1
+    )
     return QueueMessage(
         message_id,
         data,

@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from polyfn import EventError, StorageEvent
-from polyfn_gcp._values import mapping, optional_int, optional_str, optional_timestamp, timestamp
+from polyfn._values import mapping, optional_int, optional_str, optional_timestamp, timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -83,10 +83,10 @@ def storage_event(attributes: Mapping[str, Any], data: Any, raw: Any = None) -> 
         bucket,
         key,
         time=_event_time(attributes, obj),
-        size=optional_int(obj, "size", "data.size", SOURCE),
-        etag=optional_str(obj, "etag", "data.etag", SOURCE),
-        content_type=optional_str(obj, "contentType", "data.contentType", SOURCE),
-        version=optional_str(obj, "generation", "data.generation", SOURCE),
+        size=optional_int(obj.get("size"), "data.size", SOURCE),
+        etag=optional_str(obj.get("etag"), "data.etag", SOURCE),
+        content_type=optional_str(obj.get("contentType"), "data.contentType", SOURCE),
+        version=optional_str(obj.get("generation"), "data.generation", SOURCE),
         raw=raw if raw is not None else {"attributes": dict(attributes), "data": obj},
     )
 
@@ -96,7 +96,7 @@ def _legacy_change_kind(obj: Mapping[str, Any]) -> str:
     if obj.get(LEGACY_CHANGE_STATE) == LEGACY_CHANGE_DELETED:
         return "deleted"
     metageneration = optional_int(
-        obj, LEGACY_CHANGE_METAGENERATION, f"data.{LEGACY_CHANGE_METAGENERATION}", SOURCE
+        obj.get(LEGACY_CHANGE_METAGENERATION), f"data.{LEGACY_CHANGE_METAGENERATION}", SOURCE
     )
     return "metadata_updated" if metageneration is not None and metageneration > 1 else "created"
 
@@ -106,7 +106,7 @@ def _event_time(attributes: Mapping[str, Any], obj: Mapping[str, Any]) -> dateti
     if attributes.get("time"):
         return timestamp(attributes["time"], "time", SOURCE)
     for key in ("timeDeleted", "updated", "timeCreated"):
-        value = optional_timestamp(obj, key, f"data.{key}", SOURCE)
+        value = optional_timestamp(obj.get(key), f"data.{key}", SOURCE)
         if value is not None:
             return value
     raise EventError(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from polyfn import EventError, TimerEvent
 from polyfn._app import ScheduleTrigger
-from polyfn_gcp._values import timestamp
+from polyfn._values import timestamp
 
 if TYPE_CHECKING:
     from polyfn import Function, Headers, QueueMessage
