@@ -97,8 +97,9 @@ def request_from_azure(req: Any, route_prefix: str) -> HttpRequest:
             )
         pairs.append((name, value))
     headers = Headers(pairs)
+    query: QueryParams | str
     if parts.query:
-        query = QueryParams.parse(parts.query)
+        query = parts.query  # parsed by HttpRequest when the handler first reads it
     else:
         # A url without a query string: the single-valued params are all there is.
         params = attribute(req, "params", "params", SOURCE)

@@ -15,7 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from polyfn import ConfigError, EventError, Headers, HttpRequest, HttpResponse, QueryParams
+from polyfn import ConfigError, EventError, Headers, HttpRequest, HttpResponse
 from polyfn_gcp._context import (
     EXECUTION_ID_HEADER,
     TRACE_HEADER,
@@ -79,7 +79,8 @@ def to_request(request: flask.Request) -> HttpRequest:
     return HttpRequest(
         request.method,
         request.path,
-        query=QueryParams.parse(request.query_string.decode("utf-8", "replace")),
+        # Raw: HttpRequest parses it when the handler first reads req.query.
+        query=request.query_string.decode("utf-8", "replace"),
         headers=headers,
         body=request.get_data(cache=True),
         source_ip=forwarded or request.remote_addr,
