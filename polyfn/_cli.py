@@ -8,7 +8,7 @@ helpers in a trimmed install) is skipped.
 
 Errors: a `UsageError` or any `PolyfnError` prints one paragraph (what is wrong, what to do) and
 exits 2; anything else is a bug in polyfn or the app and exits 1 with a one-line summary.
-``--debug`` (anywhere on the line) shows the traceback instead.
+``--debug`` (anywhere on the line) shows the traceback instead, with the same exit status.
 """
 
 from __future__ import annotations
@@ -87,6 +87,12 @@ def _paragraph(message: str) -> str:
     return textwrap.fill(f"polyfn: error: {text}", width=100, subsequent_indent="  ")
 
 
+def _print_traceback() -> None:
+    import traceback
+
+    traceback.print_exc(file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse `argv` (default: sys.argv[1:]), run the chosen command, return its exit status."""
     from polyfn._errors import PolyfnError
@@ -115,16 +121,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         if debug:
-            raise
+            _print_traceback()
         return EXIT_INTERRUPTED
     except PolyfnError as exc:
+        # --debug shows the traceback instead of the paragraph; the exit status stays the same,
+        # so a script that checks for 2 behaves the same with and without it.
         if debug:
-            raise
-        print(_paragraph(str(exc)), file=sys.stderr)
+            _print_traceback()
+        else:
+            print(_paragraph(str(exc)), file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
         if debug:
-            raise
+            _print_traceback()
+            return EXIT_FAILURE
         print(
             _paragraph(
                 f"unexpected {type(exc).__name__}: {exc}. Run the same command with --debug to "

@@ -251,7 +251,9 @@ def run_build(args: argparse.Namespace) -> int:
     for p in written:
         print(f"{'updated' if p in before else 'wrote'} {p}")
     _warn(warnings)
-    print(f"{args.provider}: {len(app.functions)} functions of app {app.name!r} built into {out}")
+    n = len(app.functions)
+    fns = f"{n} function{'' if n == 1 else 's'}"
+    print(f"{args.provider}: {fns} of app {app.name!r} built into {out}")
     return 0
 
 

@@ -110,11 +110,11 @@ class LocalRuntime:
             )
         if self.run_schedules and self.app.functions_of("schedule"):
             self._spawn("scheduler", self._schedule_loop)
-        buckets = [
-            f.trigger.bucket for f in self.app.functions if isinstance(f.trigger, StorageTrigger)
-        ]
-        if buckets:
-            self._watcher = FolderWatcher(self.storage_dir, buckets)
+        storage = [f.trigger for f in self.app.functions if isinstance(f.trigger, StorageTrigger)]
+        if storage:
+            buckets = [t.bucket for t in storage]
+            prefixes = [(t.bucket, t.prefix) for t in storage]
+            self._watcher = FolderWatcher(self.storage_dir, buckets, prefixes)
             self._spawn("storage", self._watch_loop)
         for function in self.app.functions_of("queue"):
             self._spawn(f"queue-{function.name}", self._queue_loop, function)

@@ -74,11 +74,20 @@ def object_event(kind: str, bucket: str, key: str, path: Path) -> StorageEvent:
 class FolderWatcher:
     """Polls the folders of `buckets` under `root`; `poll()` returns the events since last time."""
 
-    def __init__(self, root: Path, buckets: Iterable[str]) -> None:
+    def __init__(
+        self, root: Path, buckets: Iterable[str], prefixes: Iterable[tuple[str, str]] = ()
+    ) -> None:
         self.root = root
         self.buckets = sorted(set(buckets))
         for bucket in self.buckets:
             (root / bucket).mkdir(parents=True, exist_ok=True)
+        # A function's prefix "incoming/" is the folder users copy into (`cp report.csv
+        # .polyfn/storage/uploads/incoming/`): make it exist. An empty folder is no object.
+        for bucket, prefix in prefixes:
+            folder = prefix.rpartition("/")[0]
+            parts = folder.split("/")
+            if folder and ".." not in parts and "" not in parts:
+                (root / bucket / folder).mkdir(parents=True, exist_ok=True)
         self._known: dict[str, dict[str, Stat]] = {b: _scan(root / b) for b in self.buckets}
         self._pending: dict[str, dict[str, Stat]] = {b: {} for b in self.buckets}
 

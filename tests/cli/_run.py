@@ -22,7 +22,7 @@ def seen() -> list[tuple[object, ...]]:
     return sys.modules["cli_shop"].SEEN  # type: ignore[no-any-return]
 
 
-def write_event(tmp_path: Path, event: dict[str, Any]) -> str:
+def write_event(tmp_path: Path, event: object) -> str:
     path = tmp_path / "event.json"
     path.write_text(json.dumps(event))
     return str(path)

@@ -161,7 +161,7 @@ def test_the_console_entry_prints_one_paragraph_and_debug_shows_the_traceback(
     debug = subprocess.run(
         [*cmd, "--debug"], check=False, capture_output=True, text=True, timeout=60, cwd=tmp_path
     )
-    assert debug.returncode == 1
+    assert debug.returncode == 2  # the same status as without --debug
     assert "Traceback (most recent call last)" in debug.stderr
     assert "ModuleNotFoundError" in debug.stderr
 

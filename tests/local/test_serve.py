@@ -15,7 +15,7 @@ import pytest
 from tests.local._serve import Served, cli
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
     from pathlib import Path
 
 pytestmark = pytest.mark.e2e
@@ -35,11 +35,11 @@ def request(
     method: str,
     path: str,
     *,
-    headers: list[tuple[str, str]] = (),
+    headers: Sequence[tuple[str, str]] = (),
     body: bytes | None = None,
 ) -> http.client.HTTPResponse:
     parts = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
     conn.putrequest(method, path)
     for name, value in headers:
         conn.putheader(name, value)
@@ -87,7 +87,7 @@ def test_http_binary_body_round_trips_and_errors_stay_generic(served: Served) ->
 
     # A chunked request body is read as the client sent it.
     parts = urllib.parse.urlsplit(served.url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
     conn.request(
         "POST",
         "/bytes",
@@ -119,7 +119,8 @@ def test_schedule_fires_on_demand_and_sigint_stops_cleanly(served: Served) -> No
 
 def test_storage_folder_fires_created_changed_and_deleted(served: Served) -> None:
     folder = served.state / "storage" / "uploads"
-    (folder / "in" / "deep").mkdir(parents=True)
+    assert (folder / "in").is_dir()  # the prefix's folder is there to copy into (docs/local.md)
+    (folder / "in" / "deep").mkdir()
     (folder / "in" / "deep" / "a b+c.txt").write_bytes(b"hello")
     (folder / "elsewhere.txt").write_bytes(b"not under the prefix")
     served.wait_records(lambda r: len(r) >= 1)

@@ -51,3 +51,18 @@ def test_create_change_delete_and_ignored_files(tmp_path: Path) -> None:
         ("deleted", "uploads", "sub dir/ünï+code.csv", None),
     ]
     assert settle(watcher) == []
+
+
+def test_prefix_folders_are_made_to_copy_into_and_are_not_objects(tmp_path: Path) -> None:
+    watcher = FolderWatcher(
+        tmp_path,
+        ["uploads"],
+        [("uploads", "incoming/"), ("uploads", "a/b/r-"), ("uploads", "x"), ("uploads", "../")],
+    )
+    assert (tmp_path / "uploads" / "incoming").is_dir()
+    assert (tmp_path / "uploads" / "a" / "b").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["uploads"]  # nothing outside the bucket
+    assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == ["a", "incoming"]
+    assert settle(watcher) == []  # empty folders are no objects
+    (tmp_path / "uploads" / "incoming" / "r.csv").write_bytes(b"x")
+    assert settle(watcher) == [("created", "uploads", "incoming/r.csv", 1)]
