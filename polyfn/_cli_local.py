@@ -340,7 +340,17 @@ def run_messages(args: argparse.Namespace) -> int:
         print(json.dumps(queue.queues(), indent=2))
         return 0
     now = time.time()
-    for m in queue.messages(args.queue):
+    messages = queue.messages(args.queue)
+    if not messages:
+        # Nothing on stdout (a script reads no lines), but a mistyped name should not look like
+        # an empty queue without a word: say which queues hold messages.
+        held = ", ".join(f"{name} ({n})" for name, n in sorted(queue.queues().items()))
+        print(
+            f"polyfn: queue {args.queue!r} holds no messages; "
+            + (f"queues with messages: {held}." if held else "no queue holds any."),
+            file=sys.stderr,
+        )
+    for m in messages:
         entry: dict[str, Any] = {
             "id": m.id,
             "body": m.body.decode("utf-8", errors="replace"),

@@ -148,6 +148,18 @@ def test_bad_sample_requests(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     assert exc.value.code == 2
 
 
+def test_an_empty_or_mistyped_queue_says_which_queues_hold_messages(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    state = ["--state-dir", str(tmp_path)]
+    assert run(capsys, "send", "orders", "one", *state)[0] == 0
+    code, out, err = run(capsys, "messages", "order", *state)
+    assert (code, out) == (0, "")  # an empty queue is no error, and prints no message line
+    assert err == "polyfn: queue 'order' holds no messages; queues with messages: orders (1).\n"
+    code, out, err = run(capsys, "messages", "orders", *state)
+    assert (code, err) == (0, "") and json.loads(out)["body"] == "one"
+
+
 def test_the_console_entry_prints_one_paragraph_and_debug_shows_the_traceback(
     tmp_path: Path,
 ) -> None:
