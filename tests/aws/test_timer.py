@@ -61,7 +61,8 @@ def test_an_unknown_rule_is_an_event_error_naming_the_expected_rules():
     assert "'shop-weekly'" in text and "shop-nightly" in text and "shop-hourly" in text
 
 
-def test_an_app_with_one_schedule_takes_any_rule():
+def test_an_app_with_one_schedule_runs_it_for_its_rule_only():
+    # Another rule firing the same Lambda (a keep-warm ping) must not run the job.
     seen: list[Any] = []
     app = App("solo")
 
@@ -69,8 +70,19 @@ def test_an_app_with_one_schedule_takes_any_rule():
     def tick(event: Any, ctx: Any) -> None:
         seen.append(event)
 
-    polyfn_aws.handler(app)(with_rule("renamed-by-hand"), lambda_context())
-    assert [t.name for t in seen] == ["tick"]
+    with pytest.raises(EventError) as info:
+        polyfn_aws.handler(app)(with_rule("keep-warm"), lambda_context())
+    assert "'keep-warm'" in str(info.value) and "solo-tick" in str(info.value)
+    assert seen == []
+    polyfn_aws.handler(app)(with_rule("solo-tick"), lambda_context())
+    # An event that names no rule at all can only be for the one schedule.
+    no_rule = with_rule("solo-tick")
+    no_rule["resources"] = []
+    polyfn_aws.handler(app)(no_rule, lambda_context())
+    assert [t.name for t in seen] == ["tick", "tick"]
+    # Built for the function, the Lambda serves any rule (one deployed by hand).
+    polyfn_aws.handler(app, function="tick")(with_rule("renamed-by-hand"), lambda_context())
+    assert len(seen) == 3
 
 
 def test_a_lambda_for_one_function_runs_it_for_any_rule():

@@ -36,6 +36,9 @@ S3_SOURCE = "aws:s3"
 # EventBridge "source" and "detail-type" of the events polyfn serves.
 # https://docs.aws.amazon.com/eventbridge/latest/ref/events-structure.html
 SCHEDULE_EVENT = ("aws.events", "Scheduled Event")
+# The same tick with EventBridge Scheduler as its source (the resource is the schedule's ARN), as
+# in aws-lambda-powertools' tests/events/eventBridgeSchedulerEvent.json.
+SCHEDULER_EVENT = ("aws.scheduler", "Scheduled Event")
 S3_EVENT_SOURCE = "aws.s3"
 S3_TEST_EVENT = "s3:TestEvent"
 # The key `_names.scheduler_input` puts in the Input of an EventBridge Scheduler schedule.
@@ -79,7 +82,7 @@ def _records(
 
 def _eventbridge(app: App, function: Function | None, event: dict[str, Any], context: Any) -> None:
     source, detail_type = event.get("source"), event.get("detail-type")
-    if (source, detail_type) == SCHEDULE_EVENT:
+    if (source, detail_type) == SCHEDULE_EVENT or (source, detail_type) == SCHEDULER_EVENT:
         from polyfn_aws._timer import handle_scheduled
 
         handle_scheduled(app, function, event, context)

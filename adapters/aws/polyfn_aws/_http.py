@@ -287,15 +287,20 @@ def _request_v2(event: dict[str, Any], kind: str) -> HttpRequest:
         route_key = event.get("routeKey")
         template = route_key.partition(" ")[2] if type(route_key) is str else None
         path = app_path(path, template, event.get("pathParameters"), rc.get("stage"))
-    raw_query = event.get("rawQueryString")
-    if type(raw_query) is not str:
-        if raw_query is not None:
+    query: Any = event.get("rawQueryString")  # a string is parsed by HttpRequest on first use
+    if not query:
+        if query is not None and query != "":
             raise EventError("expected a string", field="rawQueryString", source=kind)
-        raw_query = ""
+        # Only the parsed map (events written by hand, or Powertools' own
+        # lambdaFunctionUrlEventWithHeaders.json): its values are as AWS joined them.
+        single = event.get("queryStringParameters")
+        query = list(string_map(single, "queryStringParameters", kind).items()) if single else ""
+    elif type(query) is not str:
+        raise EventError("expected a string", field="rawQueryString", source=kind)
     return HttpRequest(
         http["method"],
         path,
-        query=raw_query,  # parsed by HttpRequest on first use
+        query=query,
         headers=headers,
         body=_body(event, kind),
         source_ip=http.get("sourceIp"),

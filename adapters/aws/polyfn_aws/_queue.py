@@ -236,7 +236,52 @@ def handle_sqs(
     app: App, function: Function | None, records: list[Any], lambda_context: Any
 ) -> dict[str, Any]:
     """Run one SQS batch; the answer lists every record that failed or was not run."""
-    name = queue_name(records[0].get("eventSourceARN"))
+    arn = records[0].get("eventSourceARN")
+    for record in records:
+        if type(record) is dict and record.get("eventSourceARN") != arn:
+            return _by_queue(app, function, records, lambda_context)
+    return _one_queue(app, function, records, lambda_context, queue_name(arn))
+
+
+def _by_queue(
+    app: App, function: Function | None, records: list[Any], lambda_context: Any
+) -> dict[str, Any]:
+    """A batch whose records come from several queues, each part dispatched by its own queue.
+
+    An event source mapping reads one queue, so Lambda never sends such a batch; one put
+    together by hand must still not hand a message to the function of another queue. A part
+    that cannot be dispatched (a queue no function serves) is reported failed, record by
+    record, and the other parts run.
+    """
+    parts: dict[str, list[Any]] = {}
+    for record in records:
+        arn = record.get("eventSourceARN") if type(record) is dict else None
+        parts.setdefault(arn if type(arn) is str else "", []).append(record)
+    failed: set[str] = set()
+    for arn, part in parts.items():
+        name = queue_name(arn)
+        try:
+            answer = _one_queue(app, function, part, lambda_context, name)
+        except EventError as exc:
+            ids = [r.get("messageId") if type(r) is dict else None for r in part]
+            if any(type(i) is not str or not i for i in ids):
+                raise
+            to_context(lambda_context, "").log.error(
+                "SQS records of queue %r not served: %s", name, exc
+            )
+            failed.update(ids)  # type: ignore[arg-type]
+        else:
+            failed.update(f["itemIdentifier"] for f in answer["batchItemFailures"])
+    return {
+        "batchItemFailures": [
+            {"itemIdentifier": r["messageId"]} for r in records if r["messageId"] in failed
+        ]
+    }
+
+
+def _one_queue(
+    app: App, function: Function | None, records: list[Any], lambda_context: Any, name: str
+) -> dict[str, Any]:
     fn = queue_function(app, function, name)
     ids: list[str] = []
     groups: list[str | None] = []
@@ -292,6 +337,25 @@ def handle_sqs(
     return {"batchItemFailures": [{"itemIdentifier": i} for i in failures]}
 
 
+def _unserved(
+    app: App, function: Function | None, what: str, *, s3: str, field: str, source: str
+) -> EventError:
+    """The error for messages that neither a queue function nor a storage function takes."""
+    if function is not None:
+        return EventError(
+            f"this Lambda serves {function.name!r} ({function.kind}) of app {app.name!r}, but "
+            f"{what} arrived (and it holds no {s3}); the app serves: {app.describe()}",
+            field=field,
+            source=source,
+        )
+    return EventError(
+        f"{what} arrived, but no queue function of app {app.name!r} is bound to it (and it "
+        f"holds no {s3}); the app serves: {app.describe()}",
+        field=field,
+        source=source,
+    )
+
+
 def _storage_work(
     app: App, function: Function | None, records: list[Any], name: str
 ) -> list[SqsMessage | list[tuple[Function, StorageEvent]] | EventError]:
@@ -321,10 +385,11 @@ def _storage_work(
         except EventError as exc:
             work.append(exc)
     if not found_s3:
-        raise EventError(
-            f"an SQS batch from queue {name!r} arrived, but no queue function of app "
-            f"{app.name!r} is bound to it (and it holds no S3 notifications); "
-            f"the app serves: {app.describe()}",
+        raise _unserved(
+            app,
+            function,
+            f"an SQS batch from queue {name!r}",
+            s3="S3 notifications",
             field="Records[0].eventSourceARN",
             source=SQS,
         )
@@ -365,10 +430,11 @@ def handle_sns(
             continue
         s3_records = _storage.parse_notification(record["Sns"].get("Message"))
         if s3_records is None:
-            raise EventError(
-                f"a message from SNS topic {topic!r} arrived, but no queue function of app "
-                f"{app.name!r} is bound to it (and it is no S3 notification); "
-                f"the app serves: {app.describe()}",
+            raise _unserved(
+                app,
+                function,
+                f"a message from SNS topic {topic!r}",
+                s3="an S3 notification",
                 field=f"{at}.Sns.TopicArn",
                 source=SNS,
             )

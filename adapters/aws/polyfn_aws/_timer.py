@@ -43,7 +43,9 @@ SCHEDULER = "EventBridge Scheduler"
 
 # arn:aws:events:<region>:<account>:rule/[<event-bus>/]<rule-name>
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html#amazoneventbridge-resources-for-iam-policies
-RULE_ARN_MARK = ":rule/"
+# arn:aws:scheduler:<region>:<account>:schedule/<group>/<schedule-name>
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridgescheduler.html#amazoneventbridgescheduler-resources-for-iam-policies
+RULE_ARN_MARKS = (":rule/", ":schedule/")
 
 
 def _past_due(scheduled: datetime | None, now: datetime | None) -> bool:
@@ -66,7 +68,7 @@ def _serving(app: App, function: Function, what: str, source: str, field: str) -
 
 def _rule_of(event: dict[str, Any]) -> str | None:
     for arn in get(event, "resources", list, SCHEDULED):
-        if type(arn) is str and RULE_ARN_MARK in arn:
+        if type(arn) is str and any(mark in arn for mark in RULE_ARN_MARKS):
             return arn.rsplit("/", 1)[-1]
     return None
 
@@ -75,7 +77,9 @@ def schedule_function(app: App, function: Function | None, rule: str | None) -> 
     """The schedule function that the EventBridge rule named `rule` fires.
 
     The function the Lambda was built for if one was given; else the one whose `rule_name` is
-    `rule`; else the app's only schedule function.
+    `rule`. A rule that names no function is an `EventError`, even in an app with one schedule:
+    a Lambda also fired by another rule (a keep-warm ping) must not run the job on each ping.
+    Only an event that names no rule at all goes to an app's only schedule function.
     """
     what = f"a tick of rule {rule!r}" if rule else "a scheduled event without a rule ARN"
     if function is not None:
@@ -86,7 +90,7 @@ def schedule_function(app: App, function: Function | None, rule: str | None) -> 
     for fn in schedules:
         if rule is not None and rule_name(app, fn) == rule:
             return fn
-    if len(schedules) == 1:
+    if rule is None and len(schedules) == 1:
         return schedules[0]
     raise EventError(
         f"{what} matches no schedule function of app {app.name!r} (expected rule names "
