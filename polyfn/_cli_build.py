@@ -118,7 +118,8 @@ def register(subparsers: Any) -> None:
         epilog=_DEPLOY_EPILOG,
         formatter_class=raw,
     )
-    _common(deploy, DEPLOY_PROVIDERS)
+    # azure is accepted here only to say how to deploy there (see run_deploy).
+    _common(deploy, PROVIDERS)
     _package_options(deploy)
     deploy.add_argument("--stack", help="aws: CloudFormation stack name (default: app name)")
     deploy.add_argument(
@@ -322,6 +323,15 @@ def run_deploy(args: argparse.Namespace) -> int:
     import importlib
     import tempfile
 
+    if args.provider not in DEPLOY_PROVIDERS:
+        raise UsageError(
+            f"polyfn deploys to {' and '.join(DEPLOY_PROVIDERS)} itself; on {args.provider}, "
+            f"write the zip with `polyfn package {args.app} --provider {args.provider}` and "
+            "publish it with the Azure CLI (`az functionapp deployment source config-zip "
+            "--resource-group RG --name APP --src dist/APPNAME-azure.zip`) or Core Tools "
+            "(`func azure functionapp publish APP` in a folder written by `polyfn build`). "
+            "See docs/deploy.md."
+        )
     app, source = load(args.app)
     deployer = importlib.import_module(f"polyfn_{args.provider}._deploy")
     session = deployer.connect(args)  # fails with a UsageError before any work without credentials

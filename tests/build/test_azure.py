@@ -154,3 +154,12 @@ def test_azure_options_from_the_command_line(
     assert b["job"]["type"] == "serviceBusTrigger"
     assert main([*argv, "--azure-option", "nope=1"]) == 2
     assert "expected NAME=VALUE with NAME one of auth_level" in capsys.readouterr().err
+
+
+def test_deploy_to_azure_says_how_instead_of_failing(capsys) -> None:
+    from polyfn._cli import main
+
+    assert main(["deploy", "tests.build.richapp:app", "--provider", "azure"]) == 2
+    err = capsys.readouterr().err
+    assert "polyfn package tests.build.richapp:app --provider azure" in err
+    assert "config-zip" in err and "Traceback" not in err
