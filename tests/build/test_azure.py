@@ -160,6 +160,6 @@ def test_deploy_to_azure_says_how_instead_of_failing(capsys) -> None:
     from polyfn._cli import main
 
     assert main(["deploy", "tests.build.richapp:app", "--provider", "azure"]) == 2
-    err = capsys.readouterr().err
+    err = " ".join(capsys.readouterr().err.split())  # the message is wrapped to the terminal
     assert "polyfn package tests.build.richapp:app --provider azure" in err
     assert "config-zip" in err and "Traceback" not in err
