@@ -345,6 +345,34 @@ def test_http_api_named_stage_is_dropped(raw_path, route_key, params):
     assert json.loads(result["body"]) == {"path": "/items/42", "id": "42"}
 
 
+@pytest.mark.parametrize(
+    ("resource", "params"),
+    [("$default", None), ("/{proxy+}", {"proxy": "items/42"}), ("/items/{id}", {"id": "42"})],
+)
+def test_http_api_payload_1_0_named_stage_is_dropped(resource, params):
+    ev = published("apiGatewayProxyEvent")
+    ev.update(path="/prod/items/42", resource=resource, pathParameters=params)
+    ev["requestContext"].update(stage="prod", resourcePath=resource, path="/prod/items/42")
+    result, _ = call(validate("APIGatewayProxyEventModel", ev))
+    assert result["statusCode"] == 200
+    assert json.loads(result["body"]) == {"path": "/items/42", "id": "42"}
+
+
+def test_a_gzip_request_body_reaches_the_handler_as_sent():
+    # Content-Encoding is the client's: the bytes are handed over compressed, as they came.
+    import gzip
+
+    data = gzip.compress(b'{"a": 1}')
+    ev = published("apiGatewayProxyV2Event")
+    ev.update(body=base64.b64encode(data).decode(), isBase64Encoded=True, rawPath="/bin")
+    ev["headers"]["content-encoding"] = "gzip"
+    ev["requestContext"]["http"]["path"] = "/bin"
+    result, seen = call(validate("APIGatewayProxyEventV2Model", ev))
+    assert only(seen).body == data
+    assert only(seen).headers.get("Content-Encoding") == "gzip"
+    assert (result["isBase64Encoded"], base64.b64decode(result["body"])) == (True, data)
+
+
 def test_function_url_cookies_and_binary_body():
     ev = published("lambdaFunctionUrlEvent")
     data = bytes(range(256))
@@ -527,6 +555,9 @@ S3_TYPES = [
     ("ObjectRestore:Delete", None),
     ("ReducedRedundancyLostObject", None),
     ("Replication:OperationFailedReplication", None),
+    ("Replication:OperationMissedThreshold", None),
+    ("ObjectAnnotation:Put", None),
+    ("ObjectAnnotation:Delete", None),
 ]
 
 
@@ -535,6 +566,13 @@ def test_s3_event_types_map_to_neutral_kinds(event_name, kind):
     ev = {"Records": [s3_record(event_name, "k")]}
     _, seen = call(validate("S3Model", ev))
     assert [e.kind for _, e, _ in seen] == ([kind] if kind else [])
+
+
+def test_an_s3_event_type_polyfn_does_not_know_is_an_event_error():
+    ev = {"Records": [s3_record("ObjectTeleported:Put", "k")]}
+    with pytest.raises(EventError) as info:
+        call(ev)
+    assert info.value.field == "Records[0].eventName"
 
 
 KEYS = ["a b+c.txt", "dir/ünï cødé €.png", "100% sure?.txt", "plus+and%2B.txt", " lead", "x=1&y"]

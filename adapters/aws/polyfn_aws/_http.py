@@ -328,7 +328,10 @@ def _request_v1(event: dict[str, Any], kind: str) -> HttpRequest:
     path = event["path"]
     if type(path) is not str:
         raise TypeError("path")
-    path = app_path(path, event.get("resource"), event.get("pathParameters"))
+    # An HTTP API's named stage leads its 1.0 `path` (a REST API's `path` has no stage); with the
+    # `$default` route (`resource` "$default") only the stage says what to drop.
+    stage = rc.get("stage") if kind == HTTP_V1 else None
+    path = app_path(path, event.get("resource"), event.get("pathParameters"), stage)
     if kind == REST:
         path = _unquote(path)
     identity = rc.get("identity")

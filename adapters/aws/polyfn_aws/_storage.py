@@ -36,8 +36,11 @@ EVENTBRIDGE = "S3 event on EventBridge"
 # Notification eventName (before the ':') -> neutral kind; None: no neutral kind, skipped.
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html
 # A lifecycle transition or an Intelligent-Tiering move to an archive tier is "archived"; tag and
-# ACL changes are "metadata_updated"; restores (a temporary copy out of an archive) and
-# replication events have no neutral meaning.
+# ACL changes are "metadata_updated"; restores (a temporary copy out of an archive, which leaves
+# the object archived), replication events and object annotations (named payloads kept beside
+# an object, https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectAnnotation.html) have
+# no neutral meaning: the builder subscribes to none of them, and one configured by hand is
+# skipped rather than failed.
 NOTIFICATION_KINDS: dict[str, str | None] = {
     "ObjectCreated": "created",
     "ObjectRemoved": "deleted",
@@ -49,6 +52,7 @@ NOTIFICATION_KINDS: dict[str, str | None] = {
     "ObjectRestore": None,
     "Replication": None,
     "ReducedRedundancyLostObject": None,
+    "ObjectAnnotation": None,
 }
 
 # EventBridge detail-type -> neutral kind, the same mapping as above.

@@ -5,6 +5,10 @@ An EventBridge rule sends ``{"source": "aws.events", "detail-type": "Scheduled E
 builder names each rule with `rule_name` and dispatch reads the name back.
 https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html
 
+The same tick may come with ``"source": "aws.scheduler"`` and the schedule's ARN as resource
+(aws-lambda-powertools' tests/events/eventBridgeSchedulerEvent.json); the schedule name is read
+as a rule name.
+
 An EventBridge Scheduler schedule sends whatever Input it was given; the builder gives it
 `scheduler_input` (the app, the function, and the scheduled time that Scheduler substitutes).
 https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html
