@@ -117,6 +117,55 @@ def select(items: Sequence[Any], pattern: str | None) -> list[Any]:
     return [item for item in items if any(fnmatch.fnmatchcase(item.name, g) for g in globs)]
 
 
+def _by_trigger(items: Iterable[Any]) -> str:
+    """Names grouped by trigger: "http: get, post-json; queue: json-1"."""
+    groups: dict[str, list[str]] = {}
+    for item in items:
+        groups.setdefault(item.trigger, []).append(item.name)
+    return "; ".join(f"{trigger}: {', '.join(names)}" for trigger, names in groups.items())
+
+
+def nothing_to_run(
+    every_case: Sequence[Any],
+    every_target: Sequence[Any],
+    cases: Sequence[Any],
+    targets: Sequence[Any],
+    case_glob: str | None,
+    target_glob: str | None,
+) -> str:
+    """Why the selection is empty, with the names that exist, so the user can fix the glob.
+
+    `cases` and `targets` are what the globs selected (targets before pairing by trigger)."""
+    if not every_case:
+        return "the case modules define no cases (their CASES lists are empty)."
+    if not every_target:
+        return "no conformance targets are installed (conformance/targets/*.py define none)."
+    problems = []
+    if not targets:
+        problems.append(
+            f"--target {target_glob!r} matches no target; the targets are "
+            f"{_by_trigger(every_target)}."
+        )
+    if not cases:
+        problems.append(
+            f"--case {case_glob!r} matches no case; the cases are {_by_trigger(every_case)}."
+        )
+    if problems:
+        return " ".join([*problems, "A glob may list several patterns: 'aws-*,gcp-http'."])
+    # Both globs matched, but no selected target serves a trigger of the selected cases.
+    wanted = sorted({c.trigger for c in cases})
+    fitting = [t for t in every_target if t.trigger in wanted]
+    return (
+        f"the targets --target {target_glob!r} selects ({_by_trigger(targets)}) run none of "
+        f"the selected cases, which are {' and '.join(wanted)} cases; "
+        + (
+            f"the targets for those are {_by_trigger(fitting)}."
+            if fitting
+            else "no target runs that trigger."
+        )
+    )
+
+
 # -- running ---------------------------------------------------------------------------------
 
 
@@ -313,7 +362,8 @@ def main(
     out: Any = None,
     load: Any = None,
 ) -> int:
-    """Load, run and print; 0 when nothing failed, 1 otherwise (2 when nothing matched).
+    """Load, run and print; 0 when nothing failed, 1 otherwise. Globs that leave no case x
+    target pair raise `UsageError` (exit status 2 on the command line) naming what exists.
 
     `load` turns `app_ref` into the App (the CLI passes polyfn's own APP loader, which also
     takes a path to a .py file); by default ``module:attr``.
@@ -324,16 +374,18 @@ def main(
 
     out = out or sys.stdout
     app = (load or load_app)(app_ref or DEFAULT_APP)
-    cases = select(load_cases(case_modules), case_glob)
-    targets = select(load_targets(), target_glob)
+    every_case = load_cases(case_modules)
+    every_target = load_targets()
+    cases = select(every_case, case_glob)
+    selected = select(every_target, target_glob)
     triggers = {c.trigger for c in cases}
-    targets = [t for t in targets if t.trigger in triggers]
+    targets = [t for t in selected if t.trigger in triggers]
     if not cases or not targets:
-        print(
-            f"no case x target to run: {len(cases)} case(s), {len(targets)} target(s) selected",
-            file=out,
+        from polyfn._cli_errors import UsageError
+
+        raise UsageError(
+            nothing_to_run(every_case, every_target, cases, selected, case_glob, target_glob)
         )
-        return 2
     report = run(app, cases, targets)
     print(format_json(report) if as_json else format_matrix(report), file=out)
     return 0 if report.ok else 1

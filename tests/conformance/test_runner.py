@@ -141,9 +141,53 @@ def test_main_json_output() -> None:
     assert "1 MB" in doc["results"][0]["reason"]
 
 
-def test_nothing_selected_is_a_usage_problem() -> None:
+def _polyfn_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """Run `polyfn conformance ARGV`: exit 2, nothing on stdout, one `polyfn: error:` paragraph
+    on stderr (returned unwrapped)."""
+    from polyfn._cli import main
+
+    assert main(["conformance", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("polyfn: error: ") and err.count("polyfn: error:") == 1
+    # One paragraph; textwrap may break a name after a hyphen, so join those back.
+    return " ".join(err.replace("-\n  ", "-").split())
+
+
+def test_a_target_glob_matching_nothing_names_the_targets(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    err = _polyfn_error(capsys, "--target", "aws-http-api")
+    assert err.startswith("polyfn: error: --target 'aws-http-api' matches no target;")
+    assert "http: aws-rest, aws-http, aws-url, aws-alb, aws-alb-multi, azure-http, gcp-http" in err
+    assert "queue: aws-sqs, aws-sqs-fifo," in err
+    assert "matches no case" not in err  # every case was selected: only the target is wrong
+
+
+def test_a_case_glob_matching_nothing_names_the_cases(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    err = _polyfn_error(capsys, "--case", "cookie-*", "--target", "nope")
+    assert "--target 'nope' matches no target; the targets are timer: aws-eventbridge," in err
+    assert "--case 'cookie-*' matches no case; the cases are http: get, post-json," in err
+    assert "cookies-in, cookies-out-several" in err and "timer: cron-tick," in err
+
+
+def test_globs_whose_triggers_do_not_meet_say_which_targets_fit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    err = _polyfn_error(capsys, "--case", "get", "--target", "aws-sqs")
+    assert "--target 'aws-sqs' selects (queue: aws-sqs) run none of the selected cases" in err
+    assert "which are http cases; the targets for those are http: aws-rest," in err
+
+
+def test_nothing_selected_raises_usage_error_from_main() -> None:
+    from polyfn._cli_errors import UsageError
+
     out = io.StringIO()
-    assert _runner.main(case_glob="no-such-case", out=out) == 2
+    with pytest.raises(UsageError, match="matches no case"):
+        _runner.main(case_glob="no-such-case", out=out)
+    assert out.getvalue() == ""
 
 
 USER_MODULE = """
