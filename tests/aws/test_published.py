@@ -410,6 +410,36 @@ def test_alb_query_values_are_decoded_once():
     ]
 
 
+def _with_path(name: str, path: str) -> dict[str, Any]:
+    ev = published(name)
+    if "rawPath" in ev:
+        ev["rawPath"] = path
+        ev["requestContext"]["http"].update(method="GET", path=path)
+    else:
+        ev.update(path=path, httpMethod="GET")
+        if "resource" in ev:
+            del ev["version"]  # a REST API event: its path comes percent-encoded
+            ev.update(resource="/items/{item_id}", pathParameters={"item_id": "\ufffd"})
+    return ev
+
+
+@pytest.mark.parametrize(
+    "name", ["lambdaFunctionUrlEvent", "albEventPathTrailingSlash", "apiGatewayProxyOtherEvent"]
+)
+def test_a_percent_escape_that_is_no_utf8_is_a_request_not_a_failed_invocation(name):
+    # "%FF" came from the client; it reads as U+FFFD, as werkzeug (GCP) and urllib read it.
+    result, seen = call(_with_path(name, "/items/%FF"))
+    assert result["statusCode"] == 200
+    assert only(seen).path_params == {"item_id": "\ufffd"}
+
+
+def test_alb_query_escape_that_is_no_utf8():
+    ev = published("albEventPathTrailingSlash")
+    ev["queryStringParameters"] = {"q": "%FF", "ok": "%C3%BC"}
+    _, seen = call(ev)
+    assert only(seen).query.multi_items() == [("q", "\ufffd"), ("ok", "ü")]
+
+
 def test_single_value_alb_sends_the_last_set_cookie():
     # One value per header name in this mode: the last cookie goes (the warning naming the
     # dropped ones is checked in test_http).

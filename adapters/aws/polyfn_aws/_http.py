@@ -175,12 +175,18 @@ def _body(event: dict[str, Any], kind: str) -> bytes:
     raise EventError("expected a boolean", field="isBase64Encoded", source=kind)
 
 
+# A percent-escape that is no UTF-8 ("/a%FF") is the client's doing and becomes U+FFFD, as
+# urllib's own default, the Azure adapter and werkzeug (GCP) decode it: a request, not a failed
+# invocation.
+_UNQUOTE_ERRORS = "replace"
+
+
 def _unquote(text: str) -> str:
     if "%" not in text:
         return text
     from urllib.parse import unquote
 
-    return unquote(text, errors="strict")
+    return unquote(text, errors=_UNQUOTE_ERRORS)
 
 
 def _unquote_plus(text: str) -> str:
@@ -188,7 +194,7 @@ def _unquote_plus(text: str) -> str:
         return text
     from urllib.parse import unquote_plus
 
-    return unquote_plus(text, errors="strict")
+    return unquote_plus(text, errors=_UNQUOTE_ERRORS)
 
 
 def _drop_segments(path: str, drop: int) -> str:
