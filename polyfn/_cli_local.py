@@ -129,8 +129,8 @@ def register(subparsers: Any) -> None:
         "messages",
         "list the messages on a local queue (or every queue)",
         "Show what a local queue holds: waiting and in-flight messages with their delivery "
-        "counts, or a dead-letter queue's messages with the last error. Without QUEUE, list "
-        "the queues and their sizes.",
+        "counts, or a dead-letter queue's messages with the number of deliveries that failed "
+        "(failed_deliveries) and the last error. Without QUEUE, list the queues and their sizes.",
         "  polyfn messages orders-dead",
     )
     p.add_argument("queue", metavar="QUEUE", nargs="?", help="queue name")
@@ -356,8 +356,12 @@ def run_messages(args: argparse.Namespace) -> int:
             "body": m.body.decode("utf-8", errors="replace"),
             "attributes": m.attributes,
             "deliveries": m.delivery_count,
-            "state": "in flight" if m.receipt and m.visible_at > now else "waiting",
         }
+        if m.failed_deliveries is not None:
+            # A dead letter's own count starts again at 0; this says how many deliveries failed
+            # before it was moved.
+            entry["failed_deliveries"] = m.failed_deliveries
+        entry["state"] = "in flight" if m.receipt and m.visible_at > now else "waiting"
         if m.group is not None:
             entry["group"] = m.group
         if m.last_error:

@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS messages (
     delivery_count INTEGER NOT NULL DEFAULT 0,
     receipt TEXT,
     owner INTEGER,
-    last_error TEXT
+    last_error TEXT,
+    failed_deliveries INTEGER
 );
 CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at, seq);
 """
@@ -51,6 +52,7 @@ class StoredMessage:
         "body",
         "delivery_count",
         "enqueued",
+        "failed_deliveries",
         "group",
         "id",
         "last_error",
@@ -70,6 +72,9 @@ class StoredMessage:
         self.delivery_count: int = row["delivery_count"]
         self.receipt: str | None = row["receipt"]
         self.last_error: str | None = row["last_error"]
+        # On a dead-letter queue: how many deliveries failed on the queue it came from (its
+        # delivery count starts again at 0 here); None for a message never dead-lettered.
+        self.failed_deliveries: int | None = row["failed_deliveries"]
 
     def __repr__(self) -> str:
         return f"StoredMessage({self.queue}/{self.id}, deliveries={self.delivery_count})"
@@ -96,6 +101,10 @@ class LocalQueue:
         self._clock = clock
         with self._connect() as db:
             db.executescript(_SCHEMA)
+        with self._transaction() as db:  # the writer lock: two processes starting add it once
+            columns = {r["name"] for r in db.execute("PRAGMA table_info(messages)")}
+            if "failed_deliveries" not in columns:  # a state dir from before the column
+                db.execute("ALTER TABLE messages ADD COLUMN failed_deliveries INTEGER")
 
     def _connect(self) -> sqlite3.Connection:
         # One short-lived connection per operation: safe across threads and processes, and cheap
@@ -210,13 +219,22 @@ class LocalQueue:
                 return "lost-receipt"
             if row["delivery_count"] >= max_deliveries:
                 # A new message on the dead-letter queue, as SQS moves it: body and attributes
-                # kept, delivery count reset; the source queue is recorded for whoever reads it.
+                # kept, delivery count reset; the source queue is recorded for whoever reads it,
+                # and how many deliveries failed there for whoever inspects it.
                 attributes = dict(message.attributes)
                 attributes.setdefault("polyfn-dead-letter-source", message.queue)
                 db.execute(
                     "UPDATE messages SET queue = ?, visible_at = ?, delivery_count = 0,"
-                    " receipt = NULL, owner = NULL, last_error = ?, attributes = ? WHERE id = ?",
-                    (target, now, error[:2000], json.dumps(attributes), message.id),
+                    " failed_deliveries = ?, receipt = NULL, owner = NULL, last_error = ?,"
+                    " attributes = ? WHERE id = ?",
+                    (
+                        target,
+                        now,
+                        row["delivery_count"],
+                        error[:2000],
+                        json.dumps(attributes),
+                        message.id,
+                    ),
                 )
                 return "dead-lettered"
             db.execute(

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import subprocess
 import sys
 import threading
 from typing import TYPE_CHECKING
 
+from polyfn._cli import main
 from polyfn._local._queue import LocalQueue
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    import pytest
 
 
 class Clock:
@@ -55,6 +60,7 @@ def test_failures_retry_then_dead_letter_with_the_error(tmp_path: Path) -> None:
     assert queue.receive("orders", 1, 30) == []
     [dead] = queue.messages("orders-dead")
     assert dead.body == b"bad" and dead.delivery_count == 0
+    assert dead.failed_deliveries == 3  # what its count was when it moved
     assert dead.attributes == {"source": "test", "polyfn-dead-letter-source": "orders"}
     assert dead.last_error == "ValueError('bad')"
     queue.send("jobs", b"x")
@@ -119,3 +125,50 @@ def test_concurrent_receivers_never_share_a_message(tmp_path: Path) -> None:
     for t in threads:
         t.join(60)
     assert sorted(taken, key=int) == [str(i).encode() for i in range(60)]
+
+
+def test_polyfn_messages_lists_how_many_deliveries_a_dead_letter_failed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    queue = LocalQueue(tmp_path / "queues.db")
+    queue.send("orders", b"poison")
+    queue.send("orders", b"fine")
+    outcomes = []
+    for _ in range(5):  # Azure's default: dead-lettered after the fifth failed delivery
+        [m] = queue.receive("orders", 1, 30)
+        outcomes.append(queue.fail(m, max_deliveries=5, error="ValueError('poison')"))
+    assert outcomes[-1] == "dead-lettered"
+    assert main(["messages", "orders-dead", "--state-dir", str(tmp_path)]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    entry = json.loads(line)
+    assert (entry["body"], entry["deliveries"], entry["failed_deliveries"]) == ("poison", 0, 5)
+    assert entry["last_error"] == "ValueError('poison')"
+    # A message that was never dead-lettered has no such count.
+    assert main(["messages", "orders", "--state-dir", str(tmp_path)]) == 0
+    entry = json.loads(capsys.readouterr().out)
+    assert entry["body"] == "fine" and "failed_deliveries" not in entry
+
+
+OLD_SCHEMA = """
+CREATE TABLE messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, queue TEXT NOT NULL,
+    body BLOB NOT NULL, attributes TEXT NOT NULL, grp TEXT, enqueued REAL NOT NULL,
+    visible_at REAL NOT NULL, delivery_count INTEGER NOT NULL DEFAULT 0, receipt TEXT,
+    owner INTEGER, last_error TEXT
+);
+INSERT INTO messages (id, queue, body, attributes, enqueued, visible_at, delivery_count)
+VALUES ('m1', 'orders-dead', x'6f6c64', '{}', 1.0, 1.0, 0);
+"""
+
+
+def test_a_state_dir_from_before_failed_deliveries_still_opens(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "q.db")
+    db.executescript(OLD_SCHEMA)
+    db.close()
+    queue, _ = make(tmp_path)
+    [old] = queue.messages("orders-dead")
+    assert (old.body, old.failed_deliveries) == (b"old", None)
+    queue.send("jobs", b"x")
+    [m] = queue.receive("jobs", 1, 30)
+    assert queue.fail(m, max_deliveries=1) == "dead-lettered"
+    assert [x.failed_deliveries for x in queue.messages("jobs-dead")] == [1]

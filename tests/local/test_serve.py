@@ -161,6 +161,7 @@ def test_queue_delivers_sent_messages_and_dead_letters_after_retries(served: Ser
         time.sleep(0.1)
     entry = json.loads(dead.stdout.splitlines()[0])
     assert entry["body"] == "poison" and "cannot handle poison" in entry["last_error"]
+    assert (entry["deliveries"], entry["failed_deliveries"]) == (0, 3)
     time.sleep(0.3)
     assert sum(e["body"] == "poison" for e in served.records()) == 3  # not delivered again
     warning = [e for e in served.log_lines() if e.get("message") == "message dead-lettered"]
