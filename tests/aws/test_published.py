@@ -22,6 +22,7 @@ import pytest
 from polyfn_aws import rule_name
 
 from polyfn import App, EventError, HttpRequest, HttpResponse, QueueMessage, StorageEvent
+from tests._sam import sam_event
 
 from .conftest import Seen, lambda_context, validate
 
@@ -480,6 +481,16 @@ def test_options_on_a_route_is_405_with_allow(name):
         assert result["statusDescription"] == "405 Method Not Allowed"
 
 
+def test_a_lambda_authorizer_event_is_no_request():
+    # It wants a policy back; answering it with a 404 would only confuse API Gateway. (Powertools'
+    # ApiGatewayAuthorizerRequest model rejects SAM CLI's template: it lacks multiValueHeaders,
+    # requestContext.protocol and requestContext.identity.sourceIp.)
+    ev = sam_event("apigateway", "request-authorizer")
+    assert ev["type"] == "REQUEST" and "httpMethod" in ev
+    with pytest.raises(EventError, match="methodArn"):
+        call(ev)
+
+
 # -- S3 ----------------------------------------------------------------------------------------
 
 
@@ -677,6 +688,21 @@ def test_sqs_batch():
     # A raise lists that record alone.
     result, _ = call(published("sqsEvent"), fail=frozenset({"Test message."}))
     assert result == {"batchItemFailures": [{"itemIdentifier": first.id}]}
+
+
+def test_sqs_redelivery_counts_and_typed_attributes():
+    ev = published("sqsEvent")
+    record = ev["Records"][1]
+    record["attributes"]["ApproximateReceiveCount"] = "3"
+    record["messageAttributes"] = {
+        "price": {"stringValue": "9.5", "dataType": "Number.float"},
+        "kind": {"stringValue": "gift", "dataType": "String.label"},
+    }
+    _, seen = call(validate("SqsModel", ev))
+    message = seen[1][1]
+    assert message.delivery_count == 3
+    assert message.attributes == {"price": "9.5", "kind": "gift"}
+    assert message.enqueued_time == datetime(2018, 12, 17, 21, 37, 30, 636000, tzinfo=UTC)
 
 
 def test_sqs_binary_attribute_is_the_base64_sqs_delivers():

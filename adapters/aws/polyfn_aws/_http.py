@@ -77,6 +77,11 @@ ALB_MULTI = "Application Load Balancer (multi-value headers)"
 # https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html
 FUNCTION_URL_DOMAIN = ".lambda-url."
 
+# A Lambda authorizer's REQUEST event looks like a REST request but carries the ARN of the method
+# it guards, and wants a policy back, not a response: polyfn serves no authorizers.
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html
+AUTHORIZER_MARK = "methodArn"
+
 # Fields each source must or may carry, checked to name the culprit when a read fails.
 V1_FIELDS: tuple[FieldSpec, ...] = (
     ("httpMethod", str, True),
@@ -148,7 +153,7 @@ def http_kind(event: dict[str, Any], request_context: Any) -> str | None:
         if type(domain) is str and FUNCTION_URL_DOMAIN in domain:
             return URL
         return HTTP_V2
-    if "httpMethod" in event:
+    if "httpMethod" in event and AUTHORIZER_MARK not in event:
         return HTTP_V1 if version == "1.0" else REST
     return None
 
