@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from polyfn_azure._build import build, plan
+from polyfn_azure._build import build, function_app_source, plan
 
 from polyfn import App, ConfigError
 from polyfn._cli import main
 from tests.build import richapp
+from tests.build._ruff import assert_ruff_formatted
 
 
 def _import(path: Path) -> Any:
@@ -154,9 +156,97 @@ def test_azure_options_from_the_command_line(
     assert b["job"]["type"] == "serviceBusTrigger"
     assert main([*argv, "--azure-option", "nope=1"]) == 2
     assert "expected NAME=VALUE with NAME one of auth_level" in capsys.readouterr().err
+    # The options are written in the formatter's style (double quotes, one per line).
+    assert_ruff_formatted(out / "function_app.py", 79, 120)
+    assert "auth_level='ANONYMOUS'" not in (out / "function_app.py").read_text()
 
 
-def test_deploy_to_azure_says_how_instead_of_failing(capsys) -> None:
+def test_generated_function_app_passes_ruff_format(built: tuple[Path, list[str]]) -> None:
+    out, _ = built
+    assert_ruff_formatted(out / "function_app.py", 79, 120)
+
+
+def test_long_references_and_option_values_stay_formatted(tmp_path: Path) -> None:
+    options = {
+        "route_prefix": 'say "hi", it\'s',
+        "service_bus_queues": tuple(f"queue-number-{i}" for i in range(8)),
+        "storage_connection": "Conn'A",
+    }
+    module = "company.platform.services.orders.fulfilment.handlers.entrypoints"
+    source = function_app_source(richapp.app, f"{module}:application", options)
+    path = tmp_path / "function_app.py"
+    path.write_text(source)
+    assert_ruff_formatted(path, 79, 120)
+    namespace: dict[str, Any] = {}
+    body = source.split(f"from {module}", 1)[1].split("\n\n", 1)[1]  # the call, without imports
+    exec(body, {"polyfn_azure": _Record(), "_polyfn_app": "APP"}, namespace)
+    assert namespace["app"] == (("APP",), options)
+
+
+class _Record:
+    """Stands in for polyfn_azure to read back what the generated call passes."""
+
+    @staticmethod
+    def function_app(*args: Any, **kwargs: Any) -> Any:
+        return args, kwargs
+
+
+NO_HTTP_APP = """
+from polyfn import App
+
+app = App("worker")
+
+
+@app.queue("jobs")
+def job(msg, ctx):
+    pass
+"""
+
+
+@pytest.mark.parametrize("command", ["build", "package"])
+def test_an_app_without_http_builds_without_azure_functions_auth_level_notice(
+    tmp_path: Path, command: str
+) -> None:
+    """azure-functions logs "Auth level is not applied to non http function app" from
+    FunctionApp.get_functions(); polyfn's own calls of it keep that off the user's terminal."""
+    src = tmp_path / "worker.py"
+    src.write_text(NO_HTTP_APP)
+    out = tmp_path / ("o" if command == "build" else "o.zip")
+    argv = [command, str(src), "--provider", "azure", "--out", str(out)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "polyfn._cli", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Auth level" not in proc.stderr and "WARNING:root" not in proc.stderr, proc.stderr
+    assert out.exists()
+
+
+def test_the_auth_level_filter_drops_only_that_notice(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from polyfn_azure._build import _functions
+
+    class Noisy:
+        def get_functions(self) -> list[str]:
+            logging.warning("Auth level is not applied to non http function app. Ref: ...")
+            logging.warning("something else")
+            return ["f"]
+
+    with caplog.at_level(logging.WARNING):
+        assert _functions(Noisy()) == ["f"]  # type: ignore[arg-type]
+        logging.warning("Auth level is not applied to non http function app, later")
+    assert [r.getMessage() for r in caplog.records] == [
+        "something else",
+        "Auth level is not applied to non http function app, later",
+    ]
+
+
+def test_deploy_to_azure_says_how_instead_of_failing(capsys: pytest.CaptureFixture[str]) -> None:
     from polyfn._cli import main
 
     assert main(["deploy", "tests.build.richapp:app", "--provider", "azure"]) == 2

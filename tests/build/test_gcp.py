@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 from google.cloud import functions_v2, scheduler_v1
-from polyfn_gcp._build import build, function_id, spec
+from polyfn_gcp._build import build, function_id, main_source, spec
 from polyfn_gcp._names import schedule_path, scheduler_job_name
 
 from polyfn import App, ConfigError
 from tests.build import richapp
+from tests.build._ruff import assert_ruff_formatted
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,6 +74,29 @@ def test_main_py_names_each_entry_point(out: Path) -> None:
         assert f"\n{req.function.build_config.entry_point} = polyfn_gcp." in main_py
     assert 'polyfn_on_order = polyfn_gcp.cloud_event(_app, function="on_order")' in main_py
     assert 'polyfn_nightly = polyfn_gcp.http(_app, function="nightly")' in main_py
+    assert_ruff_formatted(out / "main.py", 79, 120)
+
+
+def test_main_py_with_long_names_passes_ruff_format(tmp_path: Path) -> None:
+    app = App("long")
+    # Entry lines longer than 79 columns, and one whose `name = polyfn_gcp.x(` alone is over 88.
+    names = ["process_uploaded_invoice_documents", "a" * 60]
+    for name in names:
+        app.queue(f"q-{len(name)}", function_name=name)(lambda msg, ctx: None)
+    module = "company.platform.services.orders.fulfilment.handlers.entrypoints"
+    path = tmp_path / "main.py"
+    path.write_text(main_source(app, f"{module}:application"))
+    assert_ruff_formatted(path)
+    namespace: dict[str, Any] = {}
+    calls = path.read_text().split("\n\n")[-1]  # the entry points, without the imports
+
+    class Record:
+        @staticmethod
+        def cloud_event(*args: Any, **kwargs: Any) -> Any:
+            return args, kwargs
+
+    exec(calls, {"polyfn_gcp": Record, "_app": "APP"}, namespace)
+    assert namespace == {f"polyfn_{n}": (("APP",), {"function": n}) for n in names}
 
 
 def test_scheduler_jobs_target_the_schedule_path(out: Path) -> None:
