@@ -345,7 +345,11 @@ class App:
                 result = fn.handler(req, ctx, model)
             else:
                 result = fn.handler(req, ctx)
-            return to_response(result).normalized()
+            resp = to_response(result).normalized()
+            if req.method == "HEAD":
+                # The same status and headers as GET, no body (RFC 9110 section 9.3.2).
+                resp.body = b""
+            return resp
         except HTTPError as exc:
             resp = HttpResponse(
                 dump_json({"error": exc.detail if exc.detail is not None else _reason(exc.status)}),

@@ -84,7 +84,13 @@ def _paragraph(message: str) -> str:
     import textwrap
 
     text = " ".join(str(message).split())
-    return textwrap.fill(f"polyfn: error: {text}", width=100, subsequent_indent="  ")
+    return textwrap.fill(
+        f"polyfn: error: {text}",
+        width=100,
+        subsequent_indent="  ",
+        break_on_hyphens=False,  # keep names like gcp-pubsub-legacy whole, to copy
+        break_long_words=False,
+    )
 
 
 def _print_traceback() -> None:

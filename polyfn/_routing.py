@@ -168,18 +168,33 @@ class Router:
         allowed: set[str] = set()
         static = self._static.get(path)
         if static is not None:
-            target = static.methods.get(method)
+            target = _target(static, method)
             if target is not None:
                 return static, target, {}
-            allowed.update(static.methods)
+            allowed.update(_allowed(static))
         for route in self._dynamic:
             params = route.match(path)
             if params is None:
                 continue
-            target = route.methods.get(method)
+            target = _target(route, method)
             if target is not None:
                 return route, target, params
-            allowed.update(route.methods)
+            allowed.update(_allowed(route))
         if allowed:
             raise MethodNotAllowed(sorted(allowed))
         raise NoRoute(path)
+
+
+def _target(route: Route, method: str) -> Function | None:
+    """The function bound to `method`; HEAD falls back to GET (RFC 9110 section 9.3.2: a server
+    that answers GET must answer HEAD, with the same headers and no body)."""
+    target = route.methods.get(method)
+    if target is None and method == "HEAD":
+        target = route.methods.get("GET")
+    return target
+
+
+def _allowed(route: Route) -> list[str]:
+    # Allow advertises the methods declared (RFC 9110 section 10.2.1 lets it be a subset); the
+    # implicit HEAD of a GET route is served but not listed, so Allow reads as the app says.
+    return list(route.methods)

@@ -69,6 +69,15 @@ CASES: list[HttpCase] = [
     HttpCase("delete", "DELETE", "/echo", seen={"method": "DELETE", "body_len": 0}),
     HttpCase("options", "OPTIONS", "/echo", seen={"method": "OPTIONS"}),
     HttpCase(
+        "head-on-a-get-route",
+        "HEAD",
+        "/items/42",
+        status=200,
+        response_body=b"",
+        seen={"method": "HEAD", "path_params": {"item_id": "42"}},
+        description="HEAD is answered by the GET function, with no body (RFC 9110 9.3.2)",
+    ),
+    HttpCase(
         "delete-none-is-204",
         "DELETE",
         "/items/42",

@@ -206,3 +206,11 @@ def test_invoke_reraises_after_logging(log_lines):
     with pytest.raises(ValueError, match="bad m1"):
         app.invoke(app.function("worker"), msg, Context("aws", "x", "inv"))
     assert log_lines()[-1]["function_name"] == "worker"
+
+
+def test_head_on_a_get_route_has_the_get_headers_and_no_body():
+    app = make_app()
+    get = call(app, "GET", "/orders/7")
+    head = call(app, "HEAD", "/orders/7")
+    assert (head.status, head.body) == (200, b"")
+    assert head.headers.multi_items() == get.headers.multi_items()

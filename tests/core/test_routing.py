@@ -5,7 +5,7 @@ from polyfn._routing import MethodNotAllowed, NoRoute, Router
 
 
 def make_router():
-    r: Router[str] = Router()
+    r = Router()
     r.add("/orders", ["GET", "POST"], "list")
     r.add("/orders/{order_id}", ["GET", "DELETE"], "one")
     r.add("/orders/new", ["GET"], "new")
@@ -53,9 +53,23 @@ def test_unportable_templates_are_config_errors(template):
 
 
 def test_same_shape_with_other_names_and_duplicate_methods_are_rejected():
-    r: Router[str] = Router()
+    r = Router()
     r.add("/a/{x}", ["GET"], "t")
     with pytest.raises(ConfigError, match="same path"):
         r.add("/a/{y}", ["POST"], "u")
     with pytest.raises(ConfigError, match="twice"):
         r.add("/a/{x}", ["GET"], "u")
+
+
+def test_head_falls_back_to_get_but_is_not_advertised():
+    r = make_router()
+    _, target, params = r.match("HEAD", "/orders/42")
+    assert (target, params) == ("one", {"order_id": "42"})
+    post_only = Router()
+    post_only.add("/hooks", ["POST"], "hook")
+    with pytest.raises(MethodNotAllowed) as exc:
+        post_only.match("HEAD", "/hooks")
+    assert exc.value.allow == ["POST"]
+    with pytest.raises(MethodNotAllowed) as exc:
+        r.match("PATCH", "/orders")
+    assert exc.value.allow == ["GET", "POST"]
