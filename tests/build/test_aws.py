@@ -404,3 +404,22 @@ def test_every_storage_kind_passes_cfn_lint(tmp_path: Path) -> None:
         app.storage("kinds-bucket", on=[kind], function_name=f"f{i}")(lambda e, c: None)
     build(app, tmp_path, app_ref="kinds:app")
     assert _cfn_lint_errors(tmp_path / "template.json") == []
+
+
+def test_entry_modules_are_left_unchanged_by_ruff_format(tmp_path: Path) -> None:
+    from polyfn_aws._build import entry_files
+
+    from polyfn import App
+    from tests.build._ruff import assert_ruff_formatted
+
+    app = App("shop")
+    long_name = "a_function_name_long_enough_to_push_the_handler_line_past_79"
+    for name in ("short", long_name):
+        app.http(f"/{name}", function_name=name)(lambda req, ctx: None)
+    for ref in ("shop.api:app", "a.deep.package.path.that.goes.on.and_on.api_module:application"):
+        for file_name, source in entry_files(app, ref).items():
+            path = tmp_path / ref.replace(":", "_") / file_name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(source)
+            compile(source, str(path), "exec")
+            assert_ruff_formatted(path, 79, 120)
