@@ -36,6 +36,9 @@ sys.exit(f"nothing listens on 127.0.0.1:{port}")
 PYEOF
 }
 
+echo "== fetching aws-sam-cli's sample events (the pinned wheel, no dependencies)"
+"$PY" -c "import sys; sys.path.insert(0, '$ROOT'); from tests._sam import sam_services; sam_services()"
+
 echo "== starting moto_server, Azurite and a functions-framework server on 127.0.0.1"
 MOTO_PORT=$(free_port)
 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/moto.log" 2>&1 &

@@ -37,6 +37,11 @@ def _extracted() -> Path:
             check=True,
         )  # fmt: skip
         wheels = list(_CACHE.glob(f"aws_sam_cli-{SAM_CLI_VERSION}-*.whl"))
+    # Extract beside the final folder, then rename: two test workers may get here at once, and
+    # neither must read a half-written tree.
+    import tempfile
+
+    staging = Path(tempfile.mkdtemp(dir=_CACHE, prefix="extracting-"))
     with zipfile.ZipFile(wheels[0]) as wheel:
         members = [
             name
@@ -45,7 +50,13 @@ def _extracted() -> Path:
             or name in ("samcli/__init__.py", "samcli/lib/__init__.py",
                         "samcli/lib/utils/__init__.py", "samcli/lib/utils/hash.py")
         ]  # fmt: skip
-        wheel.extractall(root, members)
+        wheel.extractall(staging, members)
+    try:
+        staging.rename(root)
+    except OSError:  # another worker finished first: use its tree
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
     return root
 
 
