@@ -11,6 +11,15 @@ ensure_venv
 install_polyfn -r "$ROOT/requirements-dev.txt"
 
 echo "== installing Azurite (npm)"
+if ! command -v npm >/dev/null 2>&1; then
+  # Azurite is an npm package; a machine without Node.js gets it from Debian's packages.
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "npm is needed for Azurite (the Azure Storage emulator): install Node.js and npm" >&2
+    exit 1
+  fi
+fi
 if [ ! -x "$STATE/azurite/node_modules/.bin/azurite" ]; then
   npm install --prefix "$STATE/azurite" --no-audit --no-fund --silent azurite@3.37.0
 fi
