@@ -76,18 +76,36 @@ def test_aws_alb_multi_value_sample_reads_with_powertools_event_class() -> None:
 
 
 def test_aws_scheduler_sample_is_the_input_the_builder_configures() -> None:
-    from polyfn_aws._names import SCHEDULER_TIME, scheduler_input
+    """The Input the cross-adapter convention fixes (app, function, and the scheduled time that
+    EventBridge Scheduler substitutes), and the handler runs that function at that time."""
+    from datetime import UTC, datetime
 
-    from polyfn import App
+    import polyfn_aws
+
+    from polyfn import App, TimerEvent
+    from tests.aws.conftest import lambda_context
+
+    sample = aws.sample_event("scheduler")
+    assert sample == {
+        "polyfn": {"app": "shop", "function": "nightly"},
+        "time": "2026-01-15T02:00:00Z",
+    }
 
     app = App("shop")
+    ticks: list[tuple[str, TimerEvent]] = []
+
+    @app.schedule("0 3 * * *")
+    def early(event: TimerEvent, ctx: Any) -> None:
+        ticks.append(("early", event))
 
     @app.schedule("0 2 * * *")
-    def nightly(event: Any, ctx: Any) -> None: ...
+    def nightly(event: TimerEvent, ctx: Any) -> None:
+        ticks.append(("nightly", event))
 
-    expected = scheduler_input(app, app.function("nightly"))
-    expected["time"] = expected["time"].replace(SCHEDULER_TIME, "2026-01-15T02:00:00Z")
-    assert aws.sample_event("scheduler") == expected
+    polyfn_aws.handler(app)(sample, lambda_context())
+    [(name, tick)] = ticks
+    assert name == "nightly"
+    assert tick.scheduled_time == datetime(2026, 1, 15, 2, 0, tzinfo=UTC)
 
 
 # Maps whose keys are the request's or message's own (headers, parameters, attributes): their
