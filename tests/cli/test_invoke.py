@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
@@ -179,7 +180,8 @@ def test_every_sample_runs_through_the_real_adapter(
     got = seen()[-1]
     assert got[: len(expected)] == expected
     if got[0] == "schedule":
-        assert got[3] is not None  # the scheduled time travelled
+        # the scheduled time travelled: every cloud's sample is due at 2026-01-15T02:00:00Z
+        assert got[3] == datetime(2026, 1, 15, 2, 0, tzinfo=UTC), got[3]
     if expected[0] == "http":
         _assert_http_result(provider, trigger, result)
 
