@@ -198,40 +198,9 @@ def load(ref: str) -> tuple[App, AppSource]:
 
 
 def _provider_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """The builder's keyword options for `args.provider` from the command line."""
-    if args.provider == "gcp":
-        return _gcp_kwargs(args)
-    if args.provider == "azure":
-        return _azure_kwargs(getattr(args, "azure_option", []))
-    return {}
-
-
-def _azure_kwargs(pairs: list[str]) -> dict[str, Any]:
-    known: tuple[str, ...] = builder("azure").OPTION_NAMES
-    options: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        name = name.strip()
-        if not sep or name not in known:
-            raise UsageError(
-                f"--azure-option {pair!r}: expected NAME=VALUE with NAME one of {', '.join(known)}"
-            )
-        options[name] = (
-            tuple(v for v in value.split(",") if v) if name == "service_bus_queues" else value
-        )
-    return options
-
-
-def _gcp_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    import os
-
-    kwargs: dict[str, Any] = {}
-    project = getattr(args, "project", None) or os.environ.get("GOOGLE_CLOUD_PROJECT")
-    if project:
-        kwargs["project"] = project
-    if getattr(args, "region", None):
-        kwargs["region"] = args.region
-    return kwargs
+    """The builder's keyword options from the command line: each adapter reads its own flags
+    (``cli_options`` in its ``_build`` module), so what they mean stays in the adapter."""
+    return dict(builder(args.provider).cli_options(args))
 
 
 def _warn(warnings: list[str]) -> None:

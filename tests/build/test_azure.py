@@ -253,3 +253,21 @@ def test_deploy_to_azure_says_how_instead_of_failing(capsys: pytest.CaptureFixtu
     err = " ".join(capsys.readouterr().err.split())  # the message is wrapped to the terminal
     assert "polyfn package tests.build.richapp:app --provider azure" in err
     assert "config-zip" in err and "Traceback" not in err
+
+
+def test_cli_options_split_list_options_and_refuse_unknown_names() -> None:
+    import argparse
+
+    import pytest
+    from polyfn_azure._build import cli_options
+
+    from polyfn import ConfigError
+
+    pairs = ["service_bus_queues=a,b,", "route_prefix=", "auth_level=ANONYMOUS"]
+    assert cli_options(argparse.Namespace(azure_option=pairs)) == {
+        "service_bus_queues": ("a", "b"),
+        "route_prefix": "",
+        "auth_level": "ANONYMOUS",
+    }
+    with pytest.raises(ConfigError, match="NAME one of"):
+        cli_options(argparse.Namespace(azure_option=["nope=1"]))

@@ -189,3 +189,16 @@ def test_deploy_without_credentials_is_a_clear_message(tmp_path: Path) -> None:
     assert "no Google Cloud credentials found" in done.stderr
     assert "application-default login" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_cli_options_read_the_project_flag_then_the_environment(monkeypatch) -> None:
+    import argparse
+
+    from polyfn_gcp._build import cli_options
+
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "from-env")
+    assert cli_options(argparse.Namespace(project=None, region=None)) == {"project": "from-env"}
+    flags = argparse.Namespace(project="from-flag", region="europe-west1")
+    assert cli_options(flags) == {"project": "from-flag", "region": "europe-west1"}
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT")
+    assert cli_options(argparse.Namespace(project=None, region=None)) == {}

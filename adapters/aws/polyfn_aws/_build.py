@@ -728,3 +728,8 @@ def package_files(app: App, app_ref: str) -> tuple[dict[str, str], list[str]]:
     """The generated files a Lambda zip of `app` holds, and the settings warnings."""
     _, warnings = template(app)
     return entry_files(app, app_ref), warnings
+
+
+def cli_options(args: Any) -> dict[str, Any]:
+    """`build`'s keyword options from `polyfn build/package` flags: the AWS builder takes none."""
+    return {}

@@ -386,3 +386,22 @@ DEFAULT_DEPS = "remote"
 DEPS_MODES = ("remote", "vendor")
 DEPS_MODES_WHY = ""
 SITE_PACKAGES = ".python_packages/lib/site-packages"
+
+
+# Options that take several values on the command line, comma-separated.
+_LIST_OPTIONS = ("service_bus_queues",)
+
+
+def cli_options(args: Any) -> dict[str, Any]:
+    """`build`'s keyword options from the repeatable ``--azure-option NAME=VALUE`` flag."""
+    options: dict[str, Any] = {}
+    for pair in getattr(args, "azure_option", None) or []:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or name not in OPTION_NAMES:
+            raise ConfigError(
+                f"--azure-option {pair!r}: expected NAME=VALUE with NAME one of "
+                f"{', '.join(OPTION_NAMES)}"
+            )
+        options[name] = tuple(v for v in value.split(",") if v) if name in _LIST_OPTIONS else value
+    return options

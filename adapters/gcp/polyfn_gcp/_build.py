@@ -542,3 +542,21 @@ def build(
             "GOOGLE_CLOUD_PROJECT) to build for your project"
         )
     return warnings
+
+
+# The environment variable Google's tools read the default project from.
+# https://cloud.google.com/docs/authentication/application-default-credentials
+PROJECT_ENV = "GOOGLE_CLOUD_PROJECT"
+
+
+def cli_options(args: Any) -> dict[str, Any]:
+    """`build`'s keyword options from --project (else $GOOGLE_CLOUD_PROJECT) and --region."""
+    import os
+
+    options: dict[str, Any] = {}
+    project = getattr(args, "project", None) or os.environ.get(PROJECT_ENV)
+    if project:
+        options["project"] = project
+    if getattr(args, "region", None):
+        options["region"] = args.region
+    return options
