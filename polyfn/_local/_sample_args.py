@@ -125,18 +125,53 @@ def overrides_help(defaults: Mapping[str, str], prefixes: tuple[str, ...]) -> di
     return entries
 
 
+# The ``--set PREFIX.NAME=VALUE`` families each trigger kind takes (headers, message attributes).
+PREFIXES: dict[str, tuple[str, ...]] = {"http": ("header",), "queue": ("attr",)}
+
+
+class Catalog:
+    """One cloud's sample triggers: each trigger's kind, its defaults (the kind's COMMON values,
+    plus the trigger's `extra`, less what `drop` names) and its override prefixes (the kind's,
+    less what `drop` names)."""
+
+    def __init__(
+        self,
+        kinds: Mapping[str, str],
+        *,
+        extra: Mapping[str, Mapping[str, str]] | None = None,
+        drop: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        self.kinds = dict(kinds)
+        self._extra = dict(extra or {})
+        self._drop = dict(drop or {})
+
+    def defaults(self, trigger: str) -> dict[str, str]:
+        values = {**COMMON[self.kinds[trigger]], **self._extra.get(trigger, {})}
+        for key in self._drop.get(trigger, ()):
+            values.pop(key, None)
+        return values
+
+    def prefixes(self, trigger: str) -> tuple[str, ...]:
+        dropped = self._drop.get(trigger, ())
+        return tuple(p for p in PREFIXES.get(self.kinds[trigger], ()) if p not in dropped)
+
+    def overrides(self) -> dict[str, dict[str, str]]:
+        """Trigger -> key -> help text, for ``polyfn events PROVIDER TRIGGER --set help``."""
+        return {t: overrides_help(self.defaults(t), self.prefixes(t)) for t in self.kinds}
+
+
 def render(
     cloud: str,
     trigger: str,
     overrides: Mapping[str, object],
     *,
     builders: Mapping[str, Callable[[SampleValues], dict[str, Any]]],
-    defaults: Callable[[str], dict[str, str]],
-    prefixes: Callable[[str], tuple[str, ...]],
+    catalog: Catalog,
 ) -> dict[str, Any]:
     """Build `cloud`'s sample for `trigger` from its defaults and the user's overrides."""
     if trigger not in builders:
         raise ConfigError(
             f"{cloud} has no sample trigger {trigger!r}; choose one of: {', '.join(builders)}"
         )
-    return builders[trigger](SampleValues(trigger, defaults(trigger), overrides, prefixes(trigger)))
+    values = SampleValues(trigger, catalog.defaults(trigger), overrides, catalog.prefixes(trigger))
+    return builders[trigger](values)

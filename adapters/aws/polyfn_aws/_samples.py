@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, quote_plus
 
 from polyfn._local._sample_args import (
-    COMMON,
     SAMPLE_EPOCH_MS,
+    Catalog,
     SampleValues,
-    overrides_help,
     render,
 )
 
@@ -51,7 +50,6 @@ KINDS: dict[str, str] = {
     **dict.fromkeys(("s3", "s3-sqs", "s3-sns", "s3-eventbridge"), "storage"),
     **dict.fromkeys(("sqs", "sqs-fifo", "sns"), "queue"),
 }
-_PREFIXES = {"http": ("header",), "queue": ("attr",)}
 _EXTRA: dict[str, dict[str, str]] = {
     "http-rest": {"stage": "prod"},
     "schedule": {"rule": ""},
@@ -60,17 +58,8 @@ _EXTRA: dict[str, dict[str, str]] = {
 }
 
 
-def _defaults(trigger: str) -> dict[str, str]:
-    return {**COMMON[KINDS[trigger]], **_EXTRA.get(trigger, {})}
-
-
-def _prefixes(trigger: str) -> tuple[str, ...]:
-    return _PREFIXES.get(KINDS[trigger], ())
-
-
-OVERRIDES: dict[str, dict[str, str]] = {
-    t: overrides_help(_defaults(t), _prefixes(t)) for t in TRIGGERS
-}
+_CATALOG = Catalog(KINDS, extra=_EXTRA)
+OVERRIDES: dict[str, dict[str, str]] = _CATALOG.overrides()
 
 
 def _request_id(seed: str) -> str:
@@ -432,9 +421,7 @@ _BUILDERS: dict[str, Callable[[SampleValues], dict[str, Any]]] = {
 
 def sample_event(trigger: str, **overrides: Any) -> dict[str, Any]:
     """A native AWS event for `trigger` (a key of `TRIGGERS`), with `overrides` applied."""
-    return render(
-        "aws", trigger, overrides, builders=_BUILDERS, defaults=_defaults, prefixes=_prefixes
-    )
+    return render("aws", trigger, overrides, builders=_BUILDERS, catalog=_CATALOG)
 
 
 def _is_s3_json(text: Any) -> bool:

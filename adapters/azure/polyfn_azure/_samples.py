@@ -18,7 +18,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote
 
-from polyfn._local._sample_args import COMMON, SampleValues, overrides_help, render
+from polyfn._local._sample_args import Catalog, SampleValues, render
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -56,31 +56,18 @@ BINDINGS: dict[str, str] = {
     "queue": "queueTrigger",
     "servicebus": "serviceBusTrigger",
 }
-_PREFIXES = {"http": ("header",), "queue": ("attr",)}
 _EXTRA: dict[str, dict[str, str]] = {
     "timer": {"past_due": "false"},
     "blob": {"content": "order_id,total\n42,9.99\n"},
     "servicebus": {"group": ""},
 }
+# A blob trigger's sample carries content, not a size or kind; Storage queue messages carry no
+# attributes (Service Bus messages carry application properties, so "servicebus" keeps attr.*).
 _DROP: dict[str, tuple[str, ...]] = {"blob": ("size", "kind"), "queue": ("attr",)}
 
 
-def _defaults(trigger: str) -> dict[str, str]:
-    values = {**COMMON[KINDS[trigger]], **_EXTRA.get(trigger, {})}
-    for key in _DROP.get(trigger, ()):
-        values.pop(key, None)
-    return values
-
-
-def _prefixes(trigger: str) -> tuple[str, ...]:
-    # Storage queue messages carry no attributes; Service Bus messages carry application
-    # properties.
-    return () if trigger == "queue" else _PREFIXES.get(KINDS[trigger], ())
-
-
-OVERRIDES: dict[str, dict[str, str]] = {
-    t: overrides_help(_defaults(t), _prefixes(t)) for t in TRIGGERS
-}
+_CATALOG = Catalog(KINDS, extra=_EXTRA, drop=_DROP)
+OVERRIDES: dict[str, dict[str, str]] = _CATALOG.overrides()
 
 
 def _json(value: Any) -> dict[str, str]:
@@ -274,9 +261,7 @@ _BUILDERS: dict[str, Callable[[SampleValues], dict[str, Any]]] = {
 
 def sample_event(trigger: str, **overrides: Any) -> dict[str, Any]:
     """A host-shaped Azure invocation for `trigger` (a key of `TRIGGERS`), with `overrides`."""
-    return render(
-        "azure", trigger, overrides, builders=_BUILDERS, defaults=_defaults, prefixes=_prefixes
-    )
+    return render("azure", trigger, overrides, builders=_BUILDERS, catalog=_CATALOG)
 
 
 def trigger_of(event: dict[str, Any]) -> str | None:

@@ -16,7 +16,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from polyfn._local._sample_args import COMMON, SampleValues, overrides_help, render
+from polyfn._local._sample_args import Catalog, SampleValues, render
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,7 +40,6 @@ KINDS: dict[str, str] = {
     "pubsub": "queue",
     "scheduler-http": "schedule",
 }
-_PREFIXES = {"http": ("header",), "queue": ("attr",)}
 _EXTRA: dict[str, dict[str, str]] = {"pubsub": {"group": ""}}
 
 # Cloud Storage event types, CloudEvents and legacy:
@@ -52,17 +51,8 @@ _STORAGE_TYPES = {
 _PUBSUB_TYPE = "google.cloud.pubsub.topic.v1.messagePublished"
 
 
-def _defaults(trigger: str) -> dict[str, str]:
-    return {**COMMON[KINDS[trigger]], **_EXTRA.get(trigger, {})}
-
-
-def _prefixes(trigger: str) -> tuple[str, ...]:
-    return _PREFIXES.get(KINDS[trigger], ())
-
-
-OVERRIDES: dict[str, dict[str, str]] = {
-    t: overrides_help(_defaults(t), _prefixes(t)) for t in TRIGGERS
-}
+_CATALOG = Catalog(KINDS, extra=_EXTRA)
+OVERRIDES: dict[str, dict[str, str]] = _CATALOG.overrides()
 
 
 def _id(seed: str) -> str:
@@ -221,9 +211,7 @@ _BUILDERS: dict[str, Callable[[SampleValues], dict[str, Any]]] = {
 
 def sample_event(trigger: str, **overrides: Any) -> dict[str, Any]:
     """A native GCP event for `trigger` (a key of `TRIGGERS`), with `overrides` applied."""
-    return render(
-        "gcp", trigger, overrides, builders=_BUILDERS, defaults=_defaults, prefixes=_prefixes
-    )
+    return render("gcp", trigger, overrides, builders=_BUILDERS, catalog=_CATALOG)
 
 
 def trigger_of(event: dict[str, Any]) -> str | None:
