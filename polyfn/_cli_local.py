@@ -142,17 +142,13 @@ def register(subparsers: Any) -> None:
         "events",
         "print a sample native event of a cloud trigger",
         "Print a sample native event, as PROVIDER delivers it to a function, for TRIGGER. "
-        "Without TRIGGER, list the triggers. --set KEY=VALUE changes a field (run with a "
-        "TRIGGER and --set help to list its keys).\n\n"
-        "aws:   http-rest http-api function-url alb alb-multi schedule scheduler s3 s3-sqs "
-        "s3-sns s3-eventbridge sqs sqs-fifo sns\n"
-        "azure: http timer blob eventgrid-blob queue servicebus\n"
-        "gcp:   http storage storage-legacy pubsub scheduler-http",
+        "Without TRIGGER, list PROVIDER's triggers (each adapter names its own). --set "
+        "KEY=VALUE changes a field (run with a TRIGGER and --set help to list its keys).",
         "  polyfn events aws sqs --set body='{\"id\": 42}' --set attr.source=cli > sqs.json\n"
         "  polyfn events gcp storage --set bucket=uploads --set key='incoming/a b.csv'",
     )
     p.add_argument("provider", metavar="PROVIDER", choices=PROVIDERS, help="aws, azure or gcp")
-    p.add_argument("trigger", metavar="TRIGGER", nargs="?", help="trigger name (see above)")
+    p.add_argument("trigger", metavar="TRIGGER", nargs="?", help="trigger name (`polyfn events PROVIDER` lists them)")
     p.add_argument(
         "--set",
         action="append",
