@@ -148,7 +148,12 @@ def register(subparsers: Any) -> None:
         "  polyfn events gcp storage --set bucket=uploads --set key='incoming/a b.csv'",
     )
     p.add_argument("provider", metavar="PROVIDER", choices=PROVIDERS, help="aws, azure or gcp")
-    p.add_argument("trigger", metavar="TRIGGER", nargs="?", help="trigger name (`polyfn events PROVIDER` lists them)")
+    p.add_argument(
+        "trigger",
+        metavar="TRIGGER",
+        nargs="?",
+        help="trigger name (`polyfn events PROVIDER` lists them)",
+    )
     p.add_argument(
         "--set",
         action="append",
