@@ -228,6 +228,8 @@ def is_text_content(content_type: str | None, content_encoding: str | None = Non
         return False
     if not content_type:
         return False
+    if content_type == "application/json":  # what HttpResponse.json sets: the common case
+        return True
     ctype = content_type.split(";", 1)[0].strip().lower()
     return (
         ctype.startswith("text/")
@@ -344,19 +346,23 @@ class HttpResponse:
     def text_body(self) -> str:
         return self.body.decode("utf-8", errors="replace")
 
+    def text_or_none(self) -> str | None:
+        """The body as text if it may travel as text (a text type, no Content-Encoding, valid
+        UTF-8), else None. Adapters whose cloud wants the rest base64 ask this, decoding once."""
+        body = self.body
+        if not body:
+            return ""
+        headers = self.headers
+        if not is_text_content(headers.get("content-type"), headers.get("content-encoding")):
+            return None
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
     def is_text(self) -> bool:
         """Whether the body may travel as text (a text type, no Content-Encoding, valid UTF-8)."""
-        if not self.body:
-            return True
-        if not is_text_content(
-            self.headers.get("content-type"), self.headers.get("content-encoding")
-        ):
-            return False
-        try:
-            self.body.decode("utf-8")
-        except UnicodeDecodeError:
-            return False
-        return True
+        return self.text_or_none() is not None
 
     def normalized(self) -> HttpResponse:
         """Move any Set-Cookie headers into `cookies`, so adapters have one place to read them."""

@@ -122,3 +122,12 @@ def test_is_text_requires_valid_utf8():
     assert HttpResponse(b"\xff\xfe", content_type="text/plain").is_text() is False
     assert HttpResponse(b"ok", content_type="text/plain").is_text() is True
     assert HttpResponse(b"", content_type="image/png").is_text() is True
+
+
+def test_text_or_none_decodes_text_once_and_refuses_binary():
+    assert HttpResponse.json({"a": "é"}).text_or_none() == '{"a":"é"}'
+    assert HttpResponse(b"", content_type="image/png").text_or_none() == ""
+    assert HttpResponse(b"\x89PNG", content_type="image/png").text_or_none() is None
+    assert HttpResponse(b"\xff", content_type="text/plain").text_or_none() is None
+    gz = HttpResponse(b"x", headers={"Content-Encoding": "gzip"}, content_type="application/json")
+    assert gz.text_or_none() is None

@@ -51,7 +51,7 @@ Bodies: a body that is not text (`HttpResponse.is_text`) travels base64 with
 from __future__ import annotations
 
 from polyfn._errors import EventError
-from polyfn._http import HttpRequest, is_text_content, reason_phrase
+from polyfn._http import HttpRequest, reason_phrase
 from polyfn._multidict import Headers
 from polyfn._values import base64_bytes, string_lists, string_map
 from polyfn_aws._context import to_context
@@ -406,31 +406,16 @@ def to_request(event: dict[str, Any], kind: str) -> HttpRequest:
 
 # -- out ---------------------------------------------------------------------------------------
 
-# What a handler's dict or list answer carries (`HttpResponse.json`): text, by far the most common.
-JSON = "application/json"
-
 
 def _body_out(resp: HttpResponse, out: dict[str, Any]) -> dict[str, Any]:
-    body = resp.body
-    if not body:
-        out["body"] = ""
+    text = resp.text_or_none()
+    if text is not None:
+        out["body"] = text
         out["isBase64Encoded"] = False
         return out
-    headers = resp.headers
-    content_type = headers.get("content-type")
-    if (content_type == JSON and "content-encoding" not in headers) or is_text_content(
-        content_type, headers.get("content-encoding")
-    ):
-        # The same test as HttpResponse.is_text, decoding the body once.
-        try:
-            out["body"] = body.decode("utf-8")
-            out["isBase64Encoded"] = False
-            return out
-        except UnicodeDecodeError:
-            pass
     from binascii import b2a_base64  # loaded on the first binary body
 
-    out["body"] = b2a_base64(body, newline=False).decode("ascii")
+    out["body"] = b2a_base64(resp.body, newline=False).decode("ascii")
     out["isBase64Encoded"] = True
     return out
 
