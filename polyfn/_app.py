@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 
 TRIGGER_KINDS = ("http", "schedule", "storage", "queue")
 
+# One default for every cloud and `polyfn serve`, so a function that declares no timeout behaves
+# the same everywhere: Lambda's own default (3 s) is too short for most work, Cloud Functions'
+# is 60 s and Azure's Consumption plan 5 min. The builders write it out explicitly.
+DEFAULT_TIMEOUT_SECONDS = 60
+
 
 class Settings:
     """Per-function deployment settings, declared once and mapped to each cloud's terms.
@@ -55,6 +60,11 @@ class Settings:
         self.max_concurrency = max_concurrency
         self.retries = retries
         self.dead_letter = dead_letter
+
+    @property
+    def effective_timeout(self) -> float:
+        """The declared timeout, or polyfn's documented default (`DEFAULT_TIMEOUT_SECONDS`)."""
+        return self.timeout if self.timeout is not None else DEFAULT_TIMEOUT_SECONDS
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
