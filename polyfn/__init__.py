@@ -9,26 +9,52 @@ from polyfn._errors import ConfigError, EventError, HTTPError, PolyfnError, Sche
 from polyfn._events import QueueMessage, StorageEvent, TimerEvent
 from polyfn._http import HttpRequest, HttpResponse
 from polyfn._multidict import Headers, QueryParams
+from polyfn._resources import (
+    AccessDenied,
+    Bucket,
+    Conflict,
+    Document,
+    NotFound,
+    ObjectInfo,
+    Queue,
+    ResourceError,
+    Secret,
+    SendResult,
+    Table,
+    Topic,
+)
 from polyfn._schedule import Schedule
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccessDenied",
     "App",
+    "Bucket",
     "ConfigError",
+    "Conflict",
     "Context",
+    "Document",
     "EventError",
     "Function",
     "HTTPError",
     "Headers",
     "HttpRequest",
     "HttpResponse",
+    "NotFound",
+    "ObjectInfo",
     "PolyfnError",
     "QueryParams",
+    "Queue",
     "QueueMessage",
+    "ResourceError",
     "Schedule",
     "ScheduleError",
+    "Secret",
+    "SendResult",
     "Settings",
     "StorageEvent",
+    "Table",
     "TimerEvent",
+    "Topic",
 ]

@@ -5,6 +5,14 @@ from __future__ import annotations
 from polyfn._errors import ConfigError, HTTPError
 from polyfn._events import STORAGE_KINDS
 from polyfn._http import HttpResponse, dump_json, to_response
+from polyfn._resources import (
+    Bucket,
+    Operation,
+    Queue,
+    enter_invocation,
+    exit_invocation,
+    operations_of,
+)
 from polyfn._routing import HTTP_METHODS, MethodNotAllowed, NoRoute, Route, Router
 from polyfn._schedule import Schedule
 
@@ -125,15 +133,26 @@ Trigger = HttpTrigger | ScheduleTrigger | StorageTrigger | QueueTrigger
 
 
 class Function:
-    """One function of the app: its name, its trigger, its handler and its settings."""
+    """One function of the app: its name, its trigger, its handler, its settings and the resource
+    operations it declared in ``uses=`` (`allowed` holds them as (kind, name, operation) keys for
+    the check each call makes)."""
 
-    __slots__ = ("handler", "name", "settings", "trigger")
+    __slots__ = ("allowed", "handler", "name", "settings", "trigger", "uses")
 
-    def __init__(self, name: str, trigger: Trigger, handler: Handler, settings: Settings) -> None:
+    def __init__(
+        self,
+        name: str,
+        trigger: Trigger,
+        handler: Handler,
+        settings: Settings,
+        uses: tuple[Operation, ...] = (),
+    ) -> None:
         self.name = name
         self.trigger = trigger
         self.handler = handler
         self.settings = settings
+        self.uses = uses
+        self.allowed = frozenset(op.key for op in uses)
 
     @property
     def kind(self) -> str:
@@ -167,8 +186,10 @@ class App:
         trigger: Trigger,
         function_name: str | None,
         settings: dict[str, Any],
+        uses: Iterable[Any] = (),
     ) -> Callable[[Handler], Handler]:
         built = Settings(**settings)
+        declared = operations_of(uses, f"{trigger.kind} function")
 
         def decorator(handler: Handler) -> Handler:
             name = function_name or getattr(handler, "__name__", None)
@@ -176,7 +197,10 @@ class App:
                 raise ConfigError(f"function name {name!r} must be letters, digits, '-' or '_'")
             if name in self._functions:
                 raise ConfigError(f"app {self.name!r} already has a function named {name!r}")
-            fn = Function(name, trigger, handler, built)
+            # A wrapper such as `idempotent` declares the operations it calls itself.
+            implied = operations_of(getattr(handler, "__polyfn_uses__", ()), f"function {name!r}")
+            ops = tuple(dict.fromkeys((*declared, *implied)))
+            fn = Function(name, trigger, handler, built, ops)
             if isinstance(trigger, HttpTrigger):
                 self.router.add(trigger.path, list(trigger.methods), fn)
             self._functions[name] = fn
@@ -191,6 +215,7 @@ class App:
         *,
         body: type[Any] | None = None,
         function_name: str | None = None,
+        uses: Iterable[Any] = (),
         **settings: Any,
     ) -> Callable[[Handler], Handler]:
         """Bind a handler ``(req, ctx) -> response`` to `path` and `methods` (default GET).
@@ -205,7 +230,7 @@ class App:
         if body is not None and not hasattr(body, "model_validate_json"):
             raise ConfigError(f"route {path!r}: body= must be a pydantic model class, got {body!r}")
         Route(path)  # validate the template now, so the error points at the decorator
-        return self._register(HttpTrigger(path, wanted, body), function_name, settings)
+        return self._register(HttpTrigger(path, wanted, body), function_name, settings, uses)
 
     def schedule(
         self,
@@ -213,25 +238,30 @@ class App:
         *,
         tz: str | None = None,
         function_name: str | None = None,
+        uses: Iterable[Any] = (),
         **settings: Any,
     ) -> Callable[[Handler], Handler]:
         """Run a handler ``(event: TimerEvent, ctx)`` on a unix cron schedule (UTC unless `tz`)
         or a `Schedule.rate(...)`."""
         return self._register(
-            ScheduleTrigger(Schedule.parse(schedule, tz)), function_name, settings
+            ScheduleTrigger(Schedule.parse(schedule, tz)), function_name, settings, uses
         )
 
     def storage(
         self,
-        bucket: str,
+        bucket: str | Bucket,
         on: Iterable[str] = ("created",),
         *,
         prefix: str = "",
         suffix: str = "",
         function_name: str | None = None,
+        uses: Iterable[Any] = (),
         **settings: Any,
     ) -> Callable[[Handler], Handler]:
-        """Run a handler ``(event: StorageEvent, ctx)`` when objects in `bucket` change."""
+        """Run a handler ``(event: StorageEvent, ctx)`` when objects in `bucket` (a name or a
+        `Bucket` handle) change."""
+        if isinstance(bucket, Bucket):
+            bucket = bucket.name
         if isinstance(on, str):
             on = (on,)
         kinds = tuple(on)
@@ -245,26 +275,33 @@ class App:
         if not kinds:
             raise ConfigError("storage on= must name at least one event kind")
         trigger = StorageTrigger(bucket, kinds, prefix, suffix)
-        return self._register(trigger, function_name, settings)
+        return self._register(trigger, function_name, settings, uses)
 
     def queue(
         self,
-        queue: str,
+        queue: str | Queue,
         *,
         batch_size: int = 10,
-        fifo: bool = False,
+        fifo: bool | None = None,
         function_name: str | None = None,
+        uses: Iterable[Any] = (),
         **settings: Any,
     ) -> Callable[[Handler], Handler]:
-        """Run a handler ``(msg: QueueMessage, ctx)`` for each message on `queue`.
+        """Run a handler ``(msg: QueueMessage, ctx)`` for each message on `queue` (a name or a
+        `Queue` handle, whose `fifo` is the default).
 
         A raise fails that message: it is retried or dead-lettered, never acknowledged.
         """
+        if isinstance(queue, Queue):
+            if fifo is None:
+                fifo = queue.fifo
+            queue = queue.name
+        fifo = bool(fifo)
         if not queue:
             raise ConfigError("queue name must not be empty")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
-        return self._register(QueueTrigger(queue, batch_size, fifo), function_name, settings)
+        return self._register(QueueTrigger(queue, batch_size, fifo), function_name, settings, uses)
 
     # -- lookup ------------------------------------------------------------------------------
 
@@ -346,6 +383,7 @@ class App:
         if ctx.function_name != fn.name:
             ctx = ctx.with_function(fn.name)
         trigger = fn.trigger
+        token = enter_invocation(ctx.provider, fn)
         try:
             if isinstance(trigger, HttpTrigger) and trigger.body is not None:
                 model = _validate_body(trigger.body, req.body)
@@ -377,6 +415,8 @@ class App:
                 500,
                 content_type="application/json",
             )
+        finally:
+            exit_invocation(token)
 
     def _match_one(
         self, function: Function, req: HttpRequest
@@ -395,11 +435,14 @@ class App:
         so the adapter can fail the message or invocation as its cloud requires."""
         if ctx.function_name != function.name:
             ctx = ctx.with_function(function.name)
+        token = enter_invocation(ctx.provider, function)
         try:
             return function.handler(event, ctx)
         except Exception:
             ctx.log.exception("%s failed", function.name)
             raise
+        finally:
+            exit_invocation(token)
 
 
 def _reason(status: int) -> str:
