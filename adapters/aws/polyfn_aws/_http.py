@@ -77,10 +77,20 @@ ALB_MULTI = "Application Load Balancer (multi-value headers)"
 # https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html
 FUNCTION_URL_DOMAIN = ".lambda-url."
 
-# A Lambda authorizer's REQUEST event looks like a REST request but carries the ARN of the method
-# it guards, and wants a policy back, not a response: polyfn serves no authorizers.
+# A Lambda authorizer's REQUEST event looks like a request but carries the ARN of the method or
+# route it guards, and wants a policy (or {"isAuthorized": ...}) back, not a response: polyfn
+# serves no authorizers. REST APIs and HTTP APIs with payload 1.0 send ``methodArn``
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html
-AUTHORIZER_MARK = "methodArn"
+# and HTTP APIs with payload 2.0 send ``"type": "REQUEST"`` and ``routeArn``
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html
+AUTHORIZER_MARKS = ("methodArn", "routeArn")
+AUTHORIZER = "API Gateway Lambda authorizer"
+# A WebSocket API's events ($connect with REST-like httpMethod and headers, then messages and
+# $disconnect) carry the connection in ``requestContext``: ``eventType`` (CONNECT, MESSAGE,
+# DISCONNECT) and ``connectionId``. Its routes are no HTTP routes: polyfn serves no WebSocket APIs.
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-mapping-template-reference.html
+WEBSOCKET_MARKS = ("eventType", "connectionId")
+WEBSOCKET = "API Gateway WebSocket API"
 
 # Fields each source must or may carry, checked to name the culprit when a read fails.
 V1_FIELDS: tuple[FieldSpec, ...] = (
@@ -142,18 +152,40 @@ _READ_ERRORS = (KeyError, TypeError, AttributeError, ValueError, IndexError)
 
 
 def http_kind(event: dict[str, Any], request_context: Any) -> str | None:
-    """Which HTTP source sent `event` (one with a ``requestContext``), or None if none did."""
+    """Which HTTP source sent `event` (one with a ``requestContext``), or None if none did.
+
+    An authorizer or WebSocket event, which looks like a request but is none, is an `EventError`
+    that says what it is.
+    """
     if type(request_context) is not dict:
         return None
     if "elb" in request_context:
         return ALB_MULTI if "multiValueHeaders" in event else ALB
+    for mark in AUTHORIZER_MARKS:
+        if mark in event:
+            raise EventError(
+                f"a Lambda authorizer event (it has {mark}) is no request: API Gateway wants an "
+                "IAM policy or isAuthorized back, and polyfn serves no authorizers; integrate "
+                "this Lambda with the route instead of attaching it as the route's authorizer",
+                field=mark,
+                source=AUTHORIZER,
+            )
+    for mark in WEBSOCKET_MARKS:
+        if mark in request_context:
+            raise EventError(
+                f"a WebSocket API event (route {request_context.get('routeKey')!r}) is no HTTP "
+                "request, and polyfn serves no WebSocket APIs; integrate this Lambda with an "
+                "HTTP API, a REST API, a function URL or an ALB",
+                field=f"requestContext.{mark}",
+                source=WEBSOCKET,
+            )
     version = event.get("version")
     if version == "2.0" or "http" in request_context:
         domain = request_context.get("domainName")
         if type(domain) is str and FUNCTION_URL_DOMAIN in domain:
             return URL
         return HTTP_V2
-    if "httpMethod" in event and AUTHORIZER_MARK not in event:
+    if "httpMethod" in event:
         return HTTP_V1 if version == "1.0" else REST
     return None
 
