@@ -30,6 +30,13 @@ CASES = [
         ["method=POST", "body={}"],
         ("http", "aws", "POST", "42", [], b"{}"),
     ),
+    (
+        "aws",
+        "http-api-v1",
+        "get_order",
+        ["query=tag=a&tag=b"],
+        ("http", "aws", "GET", "42", ["a", "b"], b""),
+    ),
     ("aws", "function-url", "get_order", [], ("http", "aws", "GET", "42", [], b"")),
     ("aws", "alb", "get_order", ["query=tag=x%20y"], ("http", "aws", "GET", "42", ["x y"], b"")),
     (
@@ -199,7 +206,7 @@ def _assert_http_result(provider: str, trigger: str, result: dict[str, object]) 
         assert result["statusCode"] == 200
     elif provider == "azure":
         http = result["returnValue"]["http"]  # type: ignore[index]
-        body = base64.b64decode(http["body"]["bytes"]).decode()
+        body = http["body"]["string"]  # a text body reads as text, not base64
         cookies = http["cookies"]
         assert result["result"] == {"status": "Success"}
     else:
@@ -245,3 +252,22 @@ def test_an_sqs_batch_failure_is_reported_per_message(
     )
     assert code == 0, err  # the invocation succeeded; the one message is reported failed
     assert json.loads(out) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+
+
+def test_azure_prints_a_text_body_as_text_and_a_binary_one_as_base64(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from .test_sample_paths import PATHS_APP
+
+    bodies = {}
+    for path in ("/p/ünï", "/bytes"):
+        code, out, _ = run(capsys, "events", "azure", "http", "--set", f"path={path}")
+        event_file = write_event(tmp_path, json.loads(out))
+        function = "bytes_out" if path == "/bytes" else "show_path"
+        code, out, err = run(
+            capsys, "invoke", PATHS_APP, function, "--provider", "azure", "--event", event_file
+        )
+        assert code == 0, err
+        bodies[path] = json.loads(out)["returnValue"]["http"]["body"]
+    assert bodies["/p/ünï"] == {"string": '{"path":"/p/ünï"}'}
+    assert base64.b64decode(bodies["/bytes"]["bytes"]) == bytes(range(256))

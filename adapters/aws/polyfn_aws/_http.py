@@ -51,7 +51,7 @@ Bodies: a body that is not text (`HttpResponse.is_text`) travels base64 with
 from __future__ import annotations
 
 from polyfn._errors import EventError
-from polyfn._http import HttpRequest, reason_phrase
+from polyfn._http import HttpRequest, internal_error, reason_phrase
 from polyfn._multidict import Headers
 from polyfn._values import base64_bytes, string_lists, string_map
 from polyfn_aws._context import to_context
@@ -91,6 +91,21 @@ AUTHORIZER = "API Gateway Lambda authorizer"
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-mapping-template-reference.html
 WEBSOCKET_MARKS = ("eventType", "connectionId")
 WEBSOCKET = "API Gateway WebSocket API"
+
+# The most a source carries back, counted on the JSON the runtime sends: Lambda's synchronous
+# invocation payload, "6 MB" each way (the service refuses a response over 6 MiB and 100 bytes
+# with "Response payload size exceeded maximum allowed payload size"), and ALB's "maximum size of
+# the response JSON that the Lambda function can send is 1 MB". A binary body counts after base64,
+# and awslambdaric on polyfn's runtime (python3.11) writes non-ASCII text as \uXXXX escapes.
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html
+LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024
+ALB_RESPONSE_LIMIT = 1024 * 1024
+# JSON escapes at most 12 bytes per character of the body (an astral character becomes two
+# \uXXXX escapes); the head of a response (status, headers, cookies) is allowed this much. A body
+# that cannot reach the limit by that measure is not serialised to be counted.
+_MAX_BYTES_PER_CHAR = 12
+_HEAD_ALLOWANCE = 64 * 1024
 
 # Fields each source must or may carry, checked to name the culprit when a read fails.
 V1_FIELDS: tuple[FieldSpec, ...] = (
@@ -144,6 +159,14 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     URL: V2_FIELDS,
     ALB: ALB_FIELDS,
     ALB_MULTI: ALB_FIELDS,
+}
+RESPONSE_LIMITS: dict[str, int] = {
+    REST: LAMBDA_RESPONSE_LIMIT,
+    HTTP_V1: LAMBDA_RESPONSE_LIMIT,
+    HTTP_V2: LAMBDA_RESPONSE_LIMIT,
+    URL: LAMBDA_RESPONSE_LIMIT,
+    ALB: ALB_RESPONSE_LIMIT,
+    ALB_MULTI: ALB_RESPONSE_LIMIT,
 }
 
 # What reading a malformed event can raise on the fast path (UnicodeError and binascii.Error
@@ -508,6 +531,18 @@ def to_response(resp: HttpResponse, kind: str, warn: Any = None) -> dict[str, An
     )
 
 
+def oversize(out: dict[str, Any], kind: str) -> int | None:
+    """The size of the answer `out` in bytes when it is over what `kind` carries back, else None."""
+    limit = RESPONSE_LIMITS[kind]
+    body = out.get("body")
+    if type(body) is str and len(body) * _MAX_BYTES_PER_CHAR + _HEAD_ALLOWANCE < limit:
+        return None
+    import json
+
+    size = len(json.dumps(out).encode())
+    return size if size > limit else None
+
+
 # -- the invocation ----------------------------------------------------------------------------
 
 
@@ -525,4 +560,19 @@ def handle(
     request_id = event["requestContext"].get("requestId")
     ctx = to_context(lambda_context, default_name, request_id if type(request_id) is str else None)
     resp = app.handle_http(req, ctx, function=function)
-    return to_response(resp, kind, ctx.log if kind == ALB and len(resp.cookies) > 1 else None)
+    out = to_response(resp, kind, ctx.log if kind == ALB and len(resp.cookies) > 1 else None)
+    size = oversize(out, kind)
+    if size is not None:
+        ctx.log.error(
+            "the response (status %s, %d bytes of JSON with the body%s) is over the %d bytes %s "
+            "carries back; answered 500 instead. Serve large content from object storage (a "
+            "presigned URL) rather than through the function",
+            resp.status,
+            size,
+            " in base64" if out.get("isBase64Encoded") else "",
+            RESPONSE_LIMITS[kind],
+            "an ALB" if kind in (ALB, ALB_MULTI) else "a synchronous Lambda invocation",
+            extra={"method": req.method, "path": req.path},
+        )
+        out = to_response(internal_error(ctx.invocation_id), kind)
+    return out
