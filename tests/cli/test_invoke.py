@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.cli._run import SHOP, run, seen, write_event
+from tests.cli._run import SHOP, invoke_sample, run, seen, write_event
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -173,14 +173,8 @@ def test_every_sample_runs_through_the_real_adapter(
     overrides: list[str],
     expected: tuple[object, ...],
 ) -> None:
-    args = [a for o in overrides for a in ("--set", o)]
-    code, out, err = run(capsys, "events", provider, trigger, *args)
-    assert code == 0, err
-    event_file = write_event(tmp_path, json.loads(out))
     seen_before = len(seen()) if "cli_shop" in __import__("sys").modules else 0
-    code, out, err = run(
-        capsys, "invoke", SHOP, function, "--provider", provider, "--event", event_file
-    )
+    code, out, err = invoke_sample(capsys, tmp_path, SHOP, function, provider, trigger, overrides)
     assert code == 0, err
     result = json.loads(out)
     assert len(seen()) == seen_before + 1
@@ -261,11 +255,9 @@ def test_azure_prints_a_text_body_as_text_and_a_binary_one_as_base64(
 
     bodies = {}
     for path in ("/p/ünï", "/bytes"):
-        code, out, _ = run(capsys, "events", "azure", "http", "--set", f"path={path}")
-        event_file = write_event(tmp_path, json.loads(out))
         function = "bytes_out" if path == "/bytes" else "show_path"
-        code, out, err = run(
-            capsys, "invoke", PATHS_APP, function, "--provider", "azure", "--event", event_file
+        code, out, err = invoke_sample(
+            capsys, tmp_path, PATHS_APP, function, "azure", "http", [f"path={path}"]
         )
         assert code == 0, err
         bodies[path] = json.loads(out)["returnValue"]["http"]["body"]

@@ -10,23 +10,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from polyfn._cli_local import invoke_exit_status
-from tests.cli._run import run, write_event
+from tests.cli._run import invoke_sample, run, write_event
 
 from .test_sample_paths import PATHS_APP
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-HTTP_SAMPLES = [
-    ("aws", "http-rest"),
-    ("aws", "http-api"),
-    ("aws", "http-api-v1"),
-    ("aws", "function-url"),
-    ("aws", "alb"),
-    ("aws", "alb-multi"),
-    ("azure", "http"),
-    ("gcp", "http"),
-]
 
 # (function, --set overrides, exit status, the HTTP status in the printed answer)
 OUTCOMES = [
@@ -52,25 +41,18 @@ def _status(provider: str, result: dict[str, object]) -> int:
     OUTCOMES,
     ids=[f"{o[3]}" for o in OUTCOMES],
 )
-@pytest.mark.parametrize(
-    ("provider", "trigger"), HTTP_SAMPLES, ids=[f"{p}-{t}" for p, t in HTTP_SAMPLES]
-)
 def test_the_exit_status_of_an_http_invocation_is_the_same_on_every_cloud(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
-    provider: str,
-    trigger: str,
+    http_source: tuple[str, str],
     function: str,
     overrides: list[str],
     exit_status: int,
     http_status: int,
 ) -> None:
-    args = [a for o in overrides for a in ("--set", o)]
-    code, out, err = run(capsys, "events", provider, trigger, *args)
-    assert code == 0, err
-    event_file = write_event(tmp_path, json.loads(out))
-    code, out, err = run(
-        capsys, "invoke", PATHS_APP, function, "--provider", provider, "--event", event_file
+    provider, trigger = http_source
+    code, out, err = invoke_sample(
+        capsys, tmp_path, PATHS_APP, function, provider, trigger, overrides
     )
     assert _status(provider, json.loads(out)) == http_status
     assert code == exit_status, (out, err)

@@ -11,21 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli._run import run, write_event
+from tests.cli._run import invoke_sample, run
 
 PATHS_APP = str(Path(__file__).parent / "apps" / "cli_paths.py")
-
-# Every source with a path option: (provider, trigger).
-SOURCES = [
-    ("aws", "http-rest"),
-    ("aws", "http-api"),
-    ("aws", "http-api-v1"),
-    ("aws", "function-url"),
-    ("aws", "alb"),
-    ("aws", "alb-multi"),
-    ("azure", "http"),
-    ("gcp", "http"),
-]
 
 # (path as the client writes it, what the handler sees)
 PATHS = [
@@ -39,20 +27,16 @@ PATHS = [
 
 
 @pytest.mark.parametrize(("sent", "expected"), PATHS, ids=[p[0] for p in PATHS])
-@pytest.mark.parametrize(("provider", "trigger"), SOURCES, ids=[f"{p}-{t}" for p, t in SOURCES])
 def test_the_handler_sees_the_path_the_client_sent(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
-    provider: str,
-    trigger: str,
+    http_source: tuple[str, str],
     sent: str,
     expected: str,
 ) -> None:
-    code, out, err = run(capsys, "events", provider, trigger, "--set", f"path={sent}")
-    assert code == 0, err
-    event_file = write_event(tmp_path, json.loads(out))
-    code, out, err = run(
-        capsys, "invoke", PATHS_APP, "show_path", "--provider", provider, "--event", event_file
+    provider, trigger = http_source
+    code, out, err = invoke_sample(
+        capsys, tmp_path, PATHS_APP, "show_path", provider, trigger, [f"path={sent}"]
     )
     assert code == 0, (out, err)
     seen = sys.modules["cli_paths"].SEEN

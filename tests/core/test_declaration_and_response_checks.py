@@ -1,36 +1,23 @@
 """Declaration mistakes named at the decorator, and responses polyfn refuses to send.
 
 Each response check runs in `App.handle_http`, so every adapter and `polyfn serve` inherit it;
-tests/aws, tests/azure, tests/gcp and tests/local check that the refusal reaches their clients.
+tests/aws, tests/local and the conformance cases injected-header-is-500 and
+injected-cookie-is-500 (on all seven HTTP targets) check that the refusal reaches the client.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 
 import pydantic
 import pytest
 
 from polyfn import App, ConfigError, Context, HTTPError, HttpRequest, HttpResponse
-from polyfn._context import JsonFormatter
 
 
 @pytest.fixture
-def errors():
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("polyfn")
-    Context("local", "f", "i").log  # noqa: B018 - installs polyfn's own handler first
-    logger.addHandler(handler)
-    yield lambda: [
-        entry
-        for entry in map(json.loads, stream.getvalue().splitlines())
-        if entry["level"] == "ERROR"
-    ]
-    logger.removeHandler(handler)
+def errors(log_lines):
+    return lambda: [entry for entry in log_lines() if entry["level"] == "ERROR"]
 
 
 # -- declaration -------------------------------------------------------------------------------
