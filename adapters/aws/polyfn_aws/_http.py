@@ -45,7 +45,12 @@ dropped cookies is logged. Enable the target group's ``lambda.multi_value_header
 keep them all.
 
 Bodies: a body that is not text (`HttpResponse.is_text`) travels base64 with
-``isBase64Encoded: true``; text travels as is.
+``isBase64Encoded: true``; text travels as is. An answer larger than the source carries back
+(`RESPONSE_LIMITS`) becomes a logged 500.
+
+Not requests: Lambda authorizer events (``methodArn``; ``routeArn`` for HTTP APIs) and WebSocket
+API events (``requestContext.eventType``, ``connectionId``) look like requests but want something
+else back; `http_kind` refuses them with an `EventError` that says what they are.
 """
 
 from __future__ import annotations
