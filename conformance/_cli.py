@@ -30,14 +30,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="APP",
         help=(
             "the polyfn App to run: module:attr, a module, or a path to a .py file "
-            "(default: the conformance app, conformance.app:app)"
+            "(default: the conformance app, conformance.app:app); needs --cases, since the "
+            "built-in cases are written for the conformance app"
         ),
     )
     parser.add_argument(
         "--cases",
         metavar="MODULE",
         action="append",
-        help="a module whose CASES list the cases to run (repeatable; default: the built-in ones)",
+        help=(
+            "a module whose CASES list the cases to run (repeatable; default: the built-in ones, "
+            "which only the conformance app passes)"
+        ),
     )
     parser.add_argument(
         "--target", metavar="GLOB", help="only targets matching this glob (e.g. 'aws-*,gcp-http')"

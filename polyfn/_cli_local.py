@@ -172,8 +172,11 @@ def register(subparsers: Any) -> None:
         "in FILE (- for standard input), and print the native result as JSON: what the Lambda "
         "returns (polyfn_aws.handler), what the Azure worker would send the host "
         "(polyfn_azure.function_app with azure-functions' own converters), or the HTTP response "
-        "functions-framework gives (polyfn_gcp). `polyfn events` writes such files. Exit status "
-        "1 if the function failed the invocation, 2 if the event cannot be read.",
+        "functions-framework gives (polyfn_gcp). `polyfn events` writes such files. Exit status, "
+        "the same on every cloud: 0 when the invocation succeeded (an HTTP answer 1xx-3xx); 1 "
+        "when the function failed it (a raise, or an HTTP answer 5xx such as polyfn's 500); 2 "
+        "when the event cannot be read (or another usage error); 3 when an HTTP answer is 4xx "
+        "(no route for the path, method not allowed, a body or delivery refused).",
         "  polyfn events aws sqs > sqs.json\n"
         "  polyfn invoke shop.api:app on_order --provider aws --event sqs.json",
     )
@@ -427,4 +430,19 @@ def run_invoke(args: argparse.Namespace) -> int:
         )
     result, ok = samples.invoke(app, function.name, event)
     print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
-    return 0 if ok else 1
+    return invoke_exit_status(ok, samples.http_status(result))
+
+
+# `polyfn invoke`'s exit status when the event was read: the same rule on every cloud.
+EXIT_INVOKE_OK = 0
+EXIT_INVOKE_FAILED = 1
+EXIT_INVOKE_REFUSED = 3
+
+
+def invoke_exit_status(ok: bool, status: int | None) -> int:
+    """0 for a success, 1 for a failed invocation or an HTTP 5xx answer, 3 for an HTTP 4xx."""
+    if not ok or (status is not None and status >= 500):
+        return EXIT_INVOKE_FAILED
+    if status is not None and status >= 400:
+        return EXIT_INVOKE_REFUSED
+    return EXIT_INVOKE_OK
