@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import re
 import socketserver
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -48,10 +49,12 @@ CONTROL_PREFIX = "/_polyfn"
 _HOP_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
 
 # Lambda's quota for a synchronous invocation's request payload, the smallest of the three
-# clouds' request limits (Azure Functions: 100 MB, Cloud Functions / Cloud Run: 32 MiB), so a
+# clouds' request limits (Azure Functions: 100 MB, Cloud Functions 2nd gen: 32 MB), so a
 # body `serve` accepts is one every cloud accepts (the event's JSON and base64 make the real
 # AWS limit a little smaller still).
 # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+# https://cloud.google.com/functions/quotas (2nd gen: 32 MB; 1st gen: 10 MB)
+# https://learn.microsoft.com/azure/azure-functions/functions-bindings-http-webhook#limits
 DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024
 DEFAULT_IDLE_TIMEOUT = 30.0
 # As many connections as waitress serves at once by default (its connection_limit).
@@ -70,6 +73,8 @@ _DIGITS = re.compile(rb"[0-9]{1,18}")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,15}")
 # A field value: visible characters, spaces, tabs and obs-text; never NUL, CR or LF.
 _FIELD_VALUE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
+# RFC 3986 3.2.2-3.2.3: host (a bracketed IPv6 literal or a name) and an optional port.
+_AUTHORITY = re.compile(r"(\[[0-9a-f:.]+\]|[^:\[\]]+)(?::([0-9]{1,5}))?")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 _logger = logging.getLogger(LOGGER_NAME)
@@ -158,16 +163,11 @@ class HostPolicy:
 
 def _split_authority(authority: str) -> tuple[str, int | None]:
     """``name:port`` or ``[v6]:port`` -> (name, port); port None when absent, -1 when bad."""
-    if authority.startswith("["):
-        end = authority.find("]")
-        name, rest = authority[: end + 1], authority[end + 1 :]
-    else:
-        name, _, port_text = authority.partition(":")
-        rest = ":" + port_text if _ else ""
-    if not rest:
-        return name, None
-    port_text = rest[1:]
-    return name, int(port_text) if rest[0] == ":" and port_text.isdigit() else -1
+    match = _AUTHORITY.fullmatch(authority)
+    if match is None:
+        return authority, -1
+    name, port = match.groups()
+    return name, int(port) if port else None
 
 
 class RequestHead:
@@ -250,6 +250,18 @@ def _read_rest_of_head(rfile: Any, line: bytes, deadline: float) -> RequestHead:
             raise HttpError(400, f"a control character in the value of header {name.decode()!r}.")
         fields.append((name.decode("ascii"), value.decode("latin-1")))
     return RequestHead(method, target, version, fields)
+
+
+def split_target(target: str) -> tuple[str, str, str | None]:
+    """RFC 9112 3.2: (path, query, authority) of an origin-form (``/p?q``), absolute-form
+    (``http://host/p?q``, whose authority is checked like a Host) or asterisk-form target."""
+    if target.startswith("/") or target == "*":
+        path, _, query = target.partition("?")
+        return unquote(path), query, None
+    parts = urlsplit(target)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise HttpError(400, f"request target {target[:100]!r} is neither a path nor a URL.")
+    return unquote(parts.path) or "/", parts.query, parts.netloc
 
 
 @dataclass(frozen=True)
@@ -355,10 +367,13 @@ def is_control_path(path: str) -> bool:
     return path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
 
 
-class LocalHttpServer(ThreadingHTTPServer):
-    """Serves `app_handler` for the app's routes and `control` for ``/_polyfn/...``."""
+class LocalHttpServer(HTTPServer):
+    """Serves `app_handler` for the app's routes and `control` for ``/_polyfn/...``.
 
-    daemon_threads = True
+    Each connection is served by a thread of a pool that grows to `max_connections` threads and
+    keeps them: starting a thread per connection cost more than the rest of a small request.
+    """
+
     request_queue_size = LISTEN_BACKLOG
 
     def __init__(
@@ -374,6 +389,10 @@ class LocalHttpServer(ThreadingHTTPServer):
         self.limits = limits or HttpLimits()
         self._slots = threading.BoundedSemaphore(self.limits.max_connections)
         self._stopping = threading.Event()
+        self._accepted: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
+        self._pool_lock = threading.Lock()
+        self._idle_workers = 0  # workers waiting on `_accepted` and not promised a connection
+        self._workers: list[threading.Thread] = []
         super().__init__(address, _Handler)
         self.hosts = HostPolicy(address[0], self.server_address[1], allow_hosts)
 
@@ -390,21 +409,39 @@ class LocalHttpServer(ThreadingHTTPServer):
             if self._stopping.is_set():
                 self.shutdown_request(request)
                 return
-        try:
-            super().process_request(request, client_address)
-        except BaseException:
-            self._slots.release()
-            raise
+        with self._pool_lock:
+            if self._idle_workers:
+                self._idle_workers -= 1  # that worker takes this connection
+            else:
+                worker = threading.Thread(
+                    target=self._serve_connections, name="polyfn-http", daemon=True
+                )
+                worker.start()
+                self._workers.append(worker)
+        self._accepted.put((request, client_address))
 
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._slots.release()
+    def _serve_connections(self) -> None:
+        while (item := self._accepted.get()) is not None:
+            request, client_address = item
+            try:
+                self.finish_request(request, client_address)
+            except Exception:
+                self.handle_error(request, client_address)
+            finally:
+                self.shutdown_request(request)
+                self._slots.release()
+            with self._pool_lock:
+                self._idle_workers += 1
 
     def shutdown(self) -> None:
         self._stopping.set()
         super().shutdown()
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._pool_lock:
+            for _ in self._workers:
+                self._accepted.put(None)  # each worker ends after its current connection
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -454,8 +491,10 @@ class _Handler(BaseHTTPRequestHandler):
         if host is None and head.version == "HTTP/1.1":
             raise HttpError(400, "an HTTP/1.1 request without a Host header (RFC 9112 3.2).")
         framing = body_framing(head, limits.max_body_bytes)
-        path = unquote(urlsplit(head.target).path) or "/"
+        path, query, authority = split_target(head.target)
         self.server.hosts.check_host(host)
+        if authority is not None:
+            self.server.hosts.check_host(authority)
         if is_control_path(path):
             self.server.hosts.check_control(head.one("origin"), head.one("sec-fetch-site"))
         expect = head.one("expect")
@@ -471,20 +510,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = "close" in options or (
             head.version == "HTTP/1.0" and "keep-alive" not in options
         )
-        req = self._to_request(head, path, body)
-        resp = self.server.control(req) if is_control_path(path) else self.server.app_handler(req)
-        write_response(self, resp)
-
-    def _to_request(self, head: RequestHead, path: str, body: bytes) -> HttpRequest:
-        return HttpRequest(
+        req = HttpRequest(
             head.method,
             path,
-            query=urlsplit(head.target).query,
+            query=query,
             headers=head.fields,
             body=body,
             source_ip=self.client_address[0],
             raw={"path": head.target, "client": self.client_address[0]},
         )
+        resp = self.server.control(req) if is_control_path(path) else self.server.app_handler(req)
+        write_response(self, resp)
 
     def _refuse(self, exc: HttpError) -> None:
         """Answer a refused request and close: its body (if any) was not read."""

@@ -135,6 +135,11 @@ def test_control_endpoints_refuse_cross_site_requests(tight: Served) -> None:
 def test_app_routes_get_the_host_check_but_not_the_origin_check(tight: Served) -> None:
     answer = exchange(tight, head(tight, "GET", "/size", host="rebound.example"))
     assert statuses(answer) == [403] and "DNS rebinding" in body_of(answer)["error"]
+    # An absolute-form target names its host too.
+    proxied = head(tight, "GET", "http://rebound.example/size")
+    assert statuses(exchange(tight, proxied)) == [403]
+    own = head(tight, "GET", f"http://127.0.0.1:{port_of(tight)}/size?x=1")
+    assert statuses(exchange(tight, own)) == [200]
     # Cross-origin calls to the app are the app's business (CORS), as in the cloud.
     answer = exchange(tight, head(tight, "GET", "/size", "Origin: http://localhost:3000"))
     assert statuses(answer) == [200]
@@ -259,7 +264,14 @@ def test_ambiguous_framing_is_refused_and_the_connection_closed(
 
 def test_malformed_request_lines_are_refused(tight: Served) -> None:
     host = f"Host: {tight.url[len('http://') :]}\r\n"
-    lines = (b"GET  /size HTTP/1.1", b"GET /size HTTP/2.0", b"GET /size", b"G(T /size HTTP/1.1")
+    lines = (
+        b"GET  /size HTTP/1.1",
+        b"GET /size HTTP/2.0",
+        b"GET /size",
+        b"G(T /size HTTP/1.1",
+        b"GET size HTTP/1.1",
+        b"GET /si\xc3\xa9 HTTP/1.1",
+    )
     for line in lines:
         answer = exchange(tight, line + b"\r\n" + host.encode() + b"\r\n")
         assert statuses(answer) in ([400], [505]), (line, answer)
