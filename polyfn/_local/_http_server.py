@@ -103,8 +103,8 @@ class HostPolicy:
 
     A page on another site can make a browser send requests to 127.0.0.1, and with DNS
     rebinding read the answers, but its requests then carry that site's name as Host. So only
-    loopback names with the serving port are answered (and the listening address itself, when
-    it is a literal one), plus the names given with ``--allow-host`` (``*``: any). The control
+    loopback names with the serving port are answered (and the listening address itself), plus
+    the names given with ``--allow-host`` (``*``: any). The control
     endpoints change state with simple POSTs a cross-site form can send without a preflight, so
     there a foreign ``Origin`` or ``Sec-Fetch-Site: cross-site`` is refused as well.
     """
@@ -112,7 +112,7 @@ class HostPolicy:
     def __init__(self, bound_host: str, port: int, allow_hosts: Sequence[str] = ()) -> None:
         self.port = port
         names = {*LOOPBACK_HOSTS}
-        if bound_host not in ("", "0.0.0.0", "::"):
+        if bound_host:  # the address in serve's banner URL, even 0.0.0.0: no DNS name
             names.add(f"[{bound_host}]" if ":" in bound_host else bound_host.lower())
         self.loopback = frozenset(names)
         self.any_host = "*" in allow_hosts

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from polyfn._local._http_server import DEFAULT_MAX_BODY_BYTES
+from polyfn._local._http_server import DEFAULT_MAX_BODY_BYTES, HostPolicy, HttpError
 from tests.local._serve import Served
 
 if TYPE_CHECKING:
@@ -153,6 +153,18 @@ def test_allow_host_serves_more_names(tmp_path: Path) -> None:
         assert statuses(exchange(served, head(served, "GET", "/size", host="x.example"))) == [403]
     finally:
         served.kill()
+
+
+def test_host_policy_answers_the_listening_address_and_allowed_names() -> None:
+    everywhere = HostPolicy("0.0.0.0", 8000, ["dev.example", "box.lan:8000"])
+    for host in ("0.0.0.0:8000", "localhost:8000", "dev.example", "dev.example:9", "box.lan:8000"):
+        everywhere.check_host(host)
+    for host in ("192.168.1.5:8000", "box.lan:9000", "0.0.0.0:8001", "localhost:¹", "[::1"):
+        with pytest.raises(HttpError) as refused:
+            everywhere.check_host(host)
+        assert refused.value.status == 403
+    HostPolicy("::1", 80).check_host("[::1]")  # port 80 may be left out
+    HostPolicy("127.0.0.1", 8000, ["*"]).check_host("anything.example")
 
 
 def test_an_http_11_request_needs_one_host(tight: Served) -> None:
