@@ -280,8 +280,8 @@ def run_serve(args: argparse.Namespace) -> int:
         "max_connections": ("--max-connections", args.max_connections),
     }
     for option, value in limits.values():
-        if value is not None and not value > 0:
-            raise UsageError(f"{option} {value} must be greater than 0.")
+        if value is not None and not 0 < value < 1e9:
+            raise UsageError(f"{option} {value} must be a number greater than 0.")
     runtime = LocalRuntime(
         app,
         host=args.host,

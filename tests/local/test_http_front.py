@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from polyfn._local._http_server import DEFAULT_MAX_BODY_BYTES, HostPolicy, HttpError
-from tests.local._serve import Served
+from tests.local._serve import APPS, Served, cli
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -351,3 +351,12 @@ def test_a_burst_of_new_connections_is_served_promptly() -> None:
     # A SYN dropped by a full accept queue costs a 1 s retransmit; under that is the machine's
     # load. (The kernel's overflow count is machine-wide, so it is reported, not asserted.)
     assert result["p99_ms"] < 900, result
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--max-body-size", "0"), ("--idle-timeout", "inf"), ("--max-connections", "-1")],
+)
+def test_limits_must_be_positive(option: str, value: str) -> None:
+    out = cli("serve", str(APPS / "front.py"), option, value, "--port", "0")
+    assert out.returncode == 2 and f"{option} " in out.stderr and "greater than 0" in out.stderr
