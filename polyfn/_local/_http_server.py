@@ -525,6 +525,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _refuse(self, exc: HttpError) -> None:
         """Answer a refused request and close: its body (if any) was not read."""
         self.close_connection = True
+        self._headers_buffer: list[bytes] = []  # drop the head of an answer that failed midway
         payload = {"error": str(exc), **exc.details}
         with contextlib.suppress(OSError):  # the client may be gone
             write_response(

@@ -173,6 +173,12 @@ def test_an_http_11_request_needs_one_host(tight: Served) -> None:
     assert statuses(exchange(tight, two)) == [400]
 
 
+def test_an_unsendable_answer_becomes_one_clean_500(tight: Served) -> None:
+    answer = exchange(tight, head(tight, "GET", "/euro"))
+    assert statuses(answer) == [500], answer
+    assert "error" in body_of(answer) and b"X-Price" not in answer
+
+
 # -- item 19: a failed tick keeps its detail in the log ----------------------------------------
 
 
