@@ -86,6 +86,32 @@ def register(subparsers: Any) -> None:
         help="seconds a message stays hidden while its handler runs before it is "
         "redelivered (default: the function's timeout setting, else 30)",
     )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host is NAME (repeatable; * for any). By default only "
+        "127.0.0.1, localhost and [::1] with the port are answered, against DNS rebinding",
+    )
+    p.add_argument(
+        "--max-body-size",
+        type=int,
+        metavar="BYTES",
+        help="largest request body; larger ones get 413 (default 6291456, Lambda's 6 MB)",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="close a connection that sends nothing for this long (default 30)",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        metavar="N",
+        help="connections served at once; more wait to be accepted (default 100)",
+    )
     p.set_defaults(run=run_serve)
 
     p = _parser(
@@ -243,6 +269,7 @@ def _samples(provider: str) -> ModuleType:
 def run_serve(args: argparse.Namespace) -> int:
     import signal
 
+    from polyfn._local._http_server import HttpLimits
     from polyfn._local._runtime import LocalRuntime
 
     app = _load(args.app)
@@ -250,6 +277,14 @@ def run_serve(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--port {args.port} is not a TCP port; use 1-65535, or 0 for any free one."
         )
+    limits = {
+        "max_body_bytes": ("--max-body-size", args.max_body_size),
+        "idle_timeout": ("--idle-timeout", args.idle_timeout),
+        "max_connections": ("--max-connections", args.max_connections),
+    }
+    for option, value in limits.values():
+        if value is not None and not 0 < value < 1e9:
+            raise UsageError(f"{option} {value} must be a number greater than 0.")
     runtime = LocalRuntime(
         app,
         host=args.host,
@@ -259,6 +294,10 @@ def run_serve(args: argparse.Namespace) -> int:
         poll_interval=args.poll_interval,
         visibility_timeout=args.visibility_timeout,
         run_schedules=not args.no_schedules,
+        http_limits=HttpLimits(
+            **{field: value for field, (_, value) in limits.items() if value is not None}
+        ),
+        allow_hosts=args.allow_host,
     )
     try:
         runtime.start()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from polyfn._app import QueueTrigger, ScheduleTrigger, StorageTrigger
 from polyfn._http import HttpResponse
 from polyfn._local._cron import next_fire
-from polyfn._local._http_server import CONTROL_PREFIX, LocalHttpServer
+from polyfn._local._http_server import CONTROL_PREFIX, HttpLimits, LocalHttpServer
 from polyfn._local._invoke import (
     LOGGER_NAME,
     deliver_message,
@@ -33,6 +33,8 @@ from polyfn._local._queue import DEAD_LETTER_SUFFIX, LocalQueue
 from polyfn._local._storage import FolderWatcher
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from polyfn._app import App, Function
     from polyfn._events import StorageEvent
     from polyfn._http import HttpRequest
@@ -73,6 +75,8 @@ class LocalRuntime:
         poll_interval: float = 0.2,
         visibility_timeout: float | None = None,
         run_schedules: bool = True,
+        http_limits: HttpLimits | None = None,
+        allow_hosts: Sequence[str] = (),
     ) -> None:
         self.app = app
         self.host = host
@@ -82,6 +86,8 @@ class LocalRuntime:
         self.poll_interval = poll_interval
         self.visibility_timeout = visibility_timeout
         self.run_schedules = run_schedules
+        self.http_limits = http_limits
+        self.allow_hosts = tuple(allow_hosts)
         self.queue = LocalQueue(state_dir / "queues.db")
         self.started_at = datetime.now(UTC)
         self._stop = threading.Event()
@@ -99,7 +105,9 @@ class LocalRuntime:
 
     def start(self) -> None:
         """Bind the port and start every trigger's thread; returns at once."""
-        self._server = LocalHttpServer((self.host, self.port), self._http, self._control)
+        self._server = LocalHttpServer(
+            (self.host, self.port), self._http, self._control, self.http_limits, self.allow_hosts
+        )
         self.port = self._server.server_address[1]
         self._spawn("http", self._server.serve_forever, 0.2)
         released = self.queue.release_orphans()
@@ -182,9 +190,16 @@ class LocalRuntime:
             )
         try:
             fire_timer(self.app, function)
-        except Exception as exc:
+        except Exception:
+            # The exception is in the invocation's log line (stderr); an HTTP client
+            # (any page that can reach the port) gets no detail of it.
             return HttpResponse.json(
-                {"function": name, "outcome": "error", "error": repr(exc)}, 500
+                {
+                    "function": name,
+                    "outcome": "error",
+                    "error": "the schedule function raised; the error is in serve's log",
+                },
+                500,
             )
         return HttpResponse.json({"function": name, "outcome": "ok"})
 
