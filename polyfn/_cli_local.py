@@ -381,10 +381,11 @@ def run_send(args: argparse.Namespace) -> int:
             "folder (or pass --state-dir), or name the app with --app APP before serve has "
             "ever run there."
         )
-    queue = LocalQueue(db)
-    if not existed:
-        print(f"polyfn: created {db} (no `polyfn serve` has run here yet)", file=sys.stderr)
-    known = known_queues(roles if roles is not None else queue.registered(), queue.queues())
+    queue = LocalQueue(db) if existed else None  # a refused name creates no file
+    if roles is None:
+        assert queue is not None
+        roles = queue.registered()
+    known = known_queues(roles, queue.queues() if queue is not None else {})
     if args.queue not in known:
         listed = "; ".join(f"{name} ({role})" for name, role in known.items())
         raise UsageError(
@@ -394,6 +395,9 @@ def run_send(args: argparse.Namespace) -> int:
             "Queues are known from the app (--app APP, or the last `polyfn serve` here) and "
             "from the messages they hold."
         )
+    if queue is None:
+        queue = LocalQueue(db)
+        print(f"polyfn: created {db} (no `polyfn serve` has run here yet)", file=sys.stderr)
     print(queue.send(args.queue, body, attributes=attributes, group=args.group))
     return 0
 

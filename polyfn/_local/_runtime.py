@@ -379,6 +379,8 @@ class LocalRuntime:
         """Consume `function`'s queue until stopped. A database locked past the busy timeout, or
         any other failure but a corrupt file, is logged and retried with growing pauses: this
         loop only ends when the runtime stops (or, for a corrupt file, stops the runtime)."""
+        trigger = function.trigger
+        assert isinstance(trigger, QueueTrigger)
         pause = 0.0
         while not self._stop.is_set():
             try:
@@ -387,10 +389,7 @@ class LocalRuntime:
                 raise  # _guarded stops the runtime with it
             except QueueBusyError as exc:
                 if not pause:
-                    self.log.warning(
-                        "queue database locked; retrying until it is free",
-                        extra={"function": function.name, "error": str(exc)},
-                    )
+                    self._locked(trigger.queue, exc)
                 pause = min(max(pause * 2, self.poll_interval), MAX_CONSUMER_PAUSE)
                 self._stop.wait(pause)
                 continue
@@ -402,10 +401,19 @@ class LocalRuntime:
                 self._stop.wait(pause)
                 continue
             if pause:
-                self.log.info("queue consumer running again", extra={"function": function.name})
+                self._unlocked(trigger.queue)
                 pause = 0.0
             if not handled:
                 self._stop.wait(self.poll_interval)
+
+    def _locked(self, queue: str, exc: Exception) -> None:
+        self.log.warning(
+            "queue database locked; retrying until it is free",
+            extra={"queue": queue, "error": str(exc)},
+        )
+
+    def _unlocked(self, queue: str) -> None:
+        self.log.info("queue consumer running again", extra={"queue": queue})
 
     def _consume(self, function: Function) -> bool:
         """Receive one batch and run each message; False when the queue had none."""
@@ -473,11 +481,14 @@ class LocalRuntime:
         message must not come back only because the lock was held when it finished. Gives up
         (None) only when the runtime stops; the message, still in flight, then comes back at
         the next start."""
-        pause = self.poll_interval
+        pause = 0.0
         while True:
             try:
-                return operation()
-            except QueueBusyError:
+                outcome = operation()
+            except QueueBusyError as exc:
+                if not pause:
+                    self._locked(stored.queue, exc)
+                pause = min(max(pause * 2, self.poll_interval), MAX_CONSUMER_PAUSE)
                 if self._stop.wait(pause):
                     self.log.warning(
                         "runtime stopped before a message could be settled; it will be "
@@ -485,7 +496,10 @@ class LocalRuntime:
                         extra={"queue": stored.queue, "message_id": stored.id},
                     )
                     return None
-                pause = min(pause * 2, MAX_CONSUMER_PAUSE)
+                continue
+            if pause:
+                self._unlocked(stored.queue)
+            return outcome
 
 
 def known_queues(roles: dict[str, str], held: dict[str, int]) -> dict[str, str]:

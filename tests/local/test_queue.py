@@ -313,3 +313,37 @@ def test_redrive_moves_dead_letters_back_as_new_messages_and_purge_deletes(
     assert queue.queues() == {}
     assert main(["messages", "--purge", *state]) == 2
     assert "--purge needs a QUEUE" in capsys.readouterr().err
+
+
+def said(capsys: pytest.CaptureFixture[str]) -> str:
+    """What the command wrote to stderr, its paragraph unwrapped."""
+    return " ".join(capsys.readouterr().err.split())
+
+
+SHOP = "from polyfn import App\napp = App('shop')\n@app.queue('orders')\ndef on_order(m, c): ...\n"
+
+
+def test_send_refuses_unknown_queues_and_a_folder_without_queues(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = tmp_path / "shop_send_app.py"
+    app.write_text(SHOP)
+    state = tmp_path / "state"
+    # The wrong folder (nothing ever ran here): refused, and nothing is created.
+    assert main(["send", "orders", "x", "--state-dir", str(state)]) == 2
+    assert "no local queues" in said(capsys) and not state.exists()
+    # Before serve ever ran, the app names its queues.
+    assert main(["send", "ordres", "x", "--app", str(app), "--state-dir", str(state)]) == 2
+    err = said(capsys)
+    assert "no queue 'ordres'" in err and "orders (consumed by on_order)" in err
+    assert "orders-dead (dead letters of orders)" in err and not state.exists()
+    assert main(["send", "orders", "x", "--app", str(app), "--state-dir", str(state)]) == 0
+    assert "created" in said(capsys)
+    # Afterwards the names serve registered (here: as serve does) are the known ones.
+    queue = LocalQueue(state / "queues.db")
+    queue.register("shop", {"orders": "consumed by on_order"})
+    assert main(["send", "orders", "y", "--state-dir", str(state)]) == 0
+    assert main(["send", "invoices", "y", "--state-dir", str(state)]) == 2
+    assert "the known queues are: orders (consumed by on_order)" in said(capsys)
+    assert [m.body for m in queue.messages("orders")] == [b"x", b"y"]
+    assert "invoices" not in queue.queues()
