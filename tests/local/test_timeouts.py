@@ -171,3 +171,28 @@ def test_polyfn_tick_exits_1_at_the_timeout(tmp_path: Path) -> None:
         module = sys.modules.get("stuck_tick_app")
         if module is not None:
             module.release.set()
+
+
+@pytest.mark.parametrize(("provider", "trigger"), [("aws", "sqs"), ("gcp", "pubsub")])
+def test_polyfn_invoke_gives_the_cloud_deadline_of_the_declared_or_default_timeout(
+    provider: str, trigger: str
+) -> None:
+    import importlib
+
+    samples = importlib.import_module(f"polyfn_{provider}._samples")
+    app = App("deadlines")
+    seen: dict[str, Any] = {}
+
+    @app.queue("orders", timeout=7)
+    def declared(msg, ctx):
+        seen["declared"] = ctx.remaining_time()
+
+    @app.queue("invoices")
+    def default(msg, ctx):
+        seen["default"] = ctx.remaining_time()
+
+    assert samples.invoke(app, "declared", samples.sample_event(trigger, queue="orders"))[1]
+    assert samples.invoke(app, "default", samples.sample_event(trigger, queue="invoices"))[1]
+    assert timedelta(seconds=6) < seen["declared"] <= timedelta(seconds=7)
+    low = timedelta(seconds=DEFAULT_TIMEOUT_SECONDS - 1)
+    assert low < seen["default"] <= timedelta(seconds=DEFAULT_TIMEOUT_SECONDS)
