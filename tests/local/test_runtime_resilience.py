@@ -22,21 +22,8 @@ from polyfn._local._runtime import LocalRuntime, retry_delay
 from polyfn._local._statelock import StateDirInUseError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
     from pathlib import Path
-
-
-@pytest.fixture
-def local_log() -> Iterator[list[logging.LogRecord]]:
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
-    logger = logging.getLogger("polyfn.local")
-    logger.addHandler(handler)
-    try:
-        yield records
-    finally:
-        logger.removeHandler(handler)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 15) -> None:
@@ -87,17 +74,23 @@ def test_a_queue_consumer_outlives_a_lock_held_past_the_busy_timeout(
     assert runtime.fatal is None
 
 
-def test_a_queue_file_corrupted_under_a_running_runtime_stops_it_with_the_reason(
-    tmp_path: Path, local_log: list[logging.LogRecord]
-) -> None:
-    app = App("corrupt")
+def orders_runtime(state_dir: Path) -> LocalRuntime:
+    """A started runtime of an app whose one function consumes queue "orders"."""
+    app = App("shop")
 
     @app.queue("orders")
     def on_order(msg, ctx):
         pass
 
-    runtime = LocalRuntime(app, port=0, state_dir=tmp_path, poll_interval=0.02)
+    runtime = LocalRuntime(app, port=0, state_dir=state_dir, poll_interval=0.02)
     runtime.start()
+    return runtime
+
+
+def test_a_queue_file_corrupted_under_a_running_runtime_stops_it_with_the_reason(
+    tmp_path: Path, local_log: list[logging.LogRecord]
+) -> None:
+    runtime = orders_runtime(tmp_path)
     try:
         with (tmp_path / "queues.db").open("r+b") as fh:
             fh.write(b"scribbled over by something else" * 4)
@@ -158,14 +151,7 @@ def post(url: str, body: bytes = b"") -> tuple[int, Any]:
 
 
 def test_the_send_endpoint_refuses_a_queue_the_app_does_not_know(tmp_path: Path) -> None:
-    app = App("shop")
-
-    @app.queue("orders")
-    def on_order(msg, ctx):
-        pass
-
-    runtime = LocalRuntime(app, port=0, state_dir=tmp_path, poll_interval=0.02)
-    runtime.start()
+    runtime = orders_runtime(tmp_path)
     try:
         status, body = post(runtime.url + "/_polyfn/send/ordres", b"x")
         assert status == 404
