@@ -93,13 +93,14 @@ def retry_delay(retry: int, first: float = DEFAULT_RETRY_DELAY) -> float:
 def queue_roles(app: App) -> dict[str, str]:
     """Every queue `app` uses: name -> what it is to the app ("consumed by on_order", "dead
     letters of orders"). The queues `polyfn send` accepts."""
-    roles: dict[str, str] = {}
+    consumed: dict[str, str] = {}
+    dead_letters: dict[str, str] = {}
     for function in app.functions_of("queue"):
-        dead = dead_letter_queue(function)
-        roles.setdefault(dead, f"dead letters of {getattr(function.trigger, 'queue', '')}")
-    for function in app.functions_of("queue"):
-        roles[getattr(function.trigger, "queue", "")] = f"consumed by {function.name}"
-    return roles
+        trigger = function.trigger
+        assert isinstance(trigger, QueueTrigger)
+        consumed[trigger.queue] = f"consumed by {function.name}"
+        dead_letters.setdefault(dead_letter_queue(function), f"dead letters of {trigger.queue}")
+    return {**dead_letters, **consumed}  # a dead-letter queue a function reads is consumed
 
 
 class RuntimeFailure(PolyfnError):  # noqa: N818 - reads as what stopped the runtime

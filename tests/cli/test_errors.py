@@ -152,7 +152,7 @@ def test_an_empty_or_mistyped_queue_says_which_queues_hold_messages(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     state = ["--state-dir", str(tmp_path)]
-    app = tmp_path / "orders_app.py"
+    app = tmp_path / "mistyped_queue_app.py"
     app.write_text(
         "from polyfn import App\napp = App('a')\n@app.queue('orders')\ndef f(m, c): ...\n"
     )
