@@ -157,7 +157,7 @@ def register(subparsers: Any) -> None:
         "  polyfn messages orders-dead\n"
         "  polyfn messages orders-dead --redrive             # back to orders, deliveries from 1\n"
         "  polyfn messages orders-dead --purge\n"
-        "  polyfn messages --reset                           # after a 'not readable' error",
+        "  polyfn messages --reset                           # when queues.db is reported broken",
     )
     p.add_argument("queue", metavar="QUEUE", nargs="?", help="queue name")
     action = p.add_mutually_exclusive_group()

@@ -56,7 +56,8 @@ class InvocationTimeout(TimeoutError):  # noqa: N818 - reads as what happened, l
         super().__init__(f"function {function!r} timed out after {timeout:g} s")
 
 
-def _logger() -> logging.Logger:
+def local_logger() -> logging.Logger:
+    """The local runtime's logger, writing JSON lines."""
     _ensure_logging()  # the JSON-lines handler on "polyfn", which this child propagates to
     return logging.getLogger(LOGGER_NAME)
 
@@ -138,7 +139,7 @@ class _OwnThread:
             self._done.set()
             abandoned = self._abandoned
         if abandoned:
-            _logger().warning(
+            local_logger().warning(
                 "handler finished after its invocation timed out; its outcome is discarded",
                 extra={
                     "function": self._function,
@@ -165,7 +166,7 @@ def log_invocation(
     function: str, trigger: str, started: float, outcome: str, ctx: Context, **extra: Any
 ) -> None:
     """The one line each invocation writes."""
-    _logger().info(
+    local_logger().info(
         "invocation",
         extra={
             "function": function,

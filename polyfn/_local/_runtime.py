@@ -15,7 +15,6 @@ crashed) is logged, stops the runtime, and is kept in `fatal` for `polyfn serve`
 from __future__ import annotations
 
 import contextlib
-import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,10 +29,10 @@ from polyfn._http import HttpResponse
 from polyfn._local._cron import next_fire
 from polyfn._local._http_server import CONTROL_PREFIX, LocalHttpServer
 from polyfn._local._invoke import (
-    LOGGER_NAME,
     deliver_message,
     fire_timer,
     handle_request,
+    local_logger,
     queue_message,
     run_storage_function,
 )
@@ -141,7 +140,8 @@ class LocalRuntime:
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="polyfn-local")
         self._server: LocalHttpServer | None = None
         self._watcher: FolderWatcher | None = None
-        self.log = logging.getLogger(LOGGER_NAME)
+        # JSON lines from the first one: a warning before any invocation must not be plain text.
+        self.log = local_logger()
 
     # -- lifecycle ---------------------------------------------------------------------------
 

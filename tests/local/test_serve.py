@@ -238,3 +238,6 @@ def test_serve_exits_non_zero_naming_the_file_when_its_queue_file_is_corrupted(
     assert served.proc.wait(15) == 2
     said = " ".join(served.stderr().split())
     assert "queues.db" in said and "polyfn messages --reset" in said
+    # Logged as a JSON line like every other, though no invocation has run yet.
+    [stopping] = [e for e in served.log_lines() if e["level"] == "CRITICAL"]
+    assert stopping["message"].startswith("the local runtime is stopping")
