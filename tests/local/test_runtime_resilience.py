@@ -168,3 +168,26 @@ def test_the_send_endpoint_refuses_a_queue_the_app_does_not_know(tmp_path: Path)
         "orders": "consumed by on_order",
         "orders-dead": "dead letters of orders",
     }
+
+
+def test_failed_storage_events_back_off_the_same_way(tmp_path: Path) -> None:
+    app = App("uploads")
+    seen: list[float] = []
+
+    @app.storage("uploads", on=["created"], retries=2)
+    def on_upload(event, ctx):
+        seen.append(time.monotonic())
+        raise RuntimeError("always")
+
+    runtime = LocalRuntime(app, port=0, state_dir=tmp_path, poll_interval=0.02, retry_delay=0.2)
+    runtime.start()
+    try:
+        (tmp_path / "storage" / "uploads" / "a.txt").write_bytes(b"x")
+        wait_until(lambda: len(seen) == 3)
+        time.sleep(0.5)
+    finally:
+        runtime.stop()
+    assert len(seen) == 3  # the first attempt and two retries, then dropped
+    gaps = [b - a for a, b in itertools.pairwise(seen)]
+    for gap, delay in zip(gaps, (0.2, 0.4), strict=True):
+        assert delay <= gap < delay + 1.0
