@@ -20,3 +20,9 @@ def broken(event, ctx):
 def euro(req, ctx):
     # A header value HTTP/1.1 cannot carry (not Latin-1): the answer must still be a clean 500.
     return HttpResponse("price", headers={"X-Price": "5 €"})
+
+
+@app.queue("q")
+def consume(msg, ctx):
+    # The queue the control-endpoint tests send to (send refuses queues no function consumes).
+    return None
