@@ -169,6 +169,14 @@ def _package_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="your app's own third-party requirements (a pip requirements file)",
     )
+    parser.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="a data file (or folder) of your app to ship, relative to the app's root, like a "
+        ".polyfninclude line (templates/**, config/*.toml); repeatable",
+    )
 
 
 def builder(provider: str) -> ModuleType:
@@ -255,7 +263,7 @@ def make_package(
     args: argparse.Namespace, app: App, source: AppSource, out: Path
 ) -> tuple[Any, list[str]]:
     """Write the zip for `args.provider`; returns (PackageReport, warnings)."""
-    from polyfn._package import write_zip
+    from polyfn._package import bytecode_problem, write_zip
 
     module = builder(args.provider)
     deps = args.deps or module.DEFAULT_DEPS
@@ -267,6 +275,7 @@ def make_package(
     kwargs = _provider_kwargs(args)
     files, warnings = module.package_files(app, source.app_ref, **kwargs)
     requirements = module.requirements(app) + read_requirements(args.requirements)
+    no_bytecode = bytecode_problem()
     report = write_zip(
         out,
         source=source,
@@ -275,8 +284,17 @@ def make_package(
         requirements=requirements,
         vendor=deps == "vendor",
         site_packages=module.SITE_PACKAGES,
+        includes=args.include,
+        bytecode=no_bytecode is None,
     )
-    return report, warnings
+    return report, [*warnings, *([no_bytecode] if no_bytecode else [])]
+
+
+def _report(report: Any) -> None:
+    """What `package` wrote, and what of the app's folder it left out and why."""
+    for line in report.left_out_lines():
+        print(line)
+    print(report.summary())
 
 
 def run_package(args: argparse.Namespace) -> int:
@@ -284,7 +302,7 @@ def run_package(args: argparse.Namespace) -> int:
     out: Path = args.out or Path("dist") / f"{app.name}-{args.provider}.zip"
     report, warnings = make_package(args, app, source, out)
     _warn(warnings)
-    print(report.summary())
+    _report(report)
     return 0
 
 
@@ -307,7 +325,7 @@ def run_deploy(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="polyfn-deploy-") as tmp:
         report, warnings = make_package(args, app, source, Path(tmp) / f"{app.name}.zip")
         _warn(warnings)
-        print(report.summary())
+        _report(report)
         outputs: dict[str, str] = deployer.deploy(
             session, app, report.path, args, app_ref=source.app_ref, log=print
         )
