@@ -96,11 +96,13 @@ def _path_app(tmp_path: Path) -> tuple[Path, str]:
 
 
 def _module_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
-    """An app given as a module: the package shop/, with secrets inside the package."""
+    """An app given as a module: a package with secrets inside it. Its name is new in each
+    test, so no other test's module of that name is in sys.modules."""
+    name = f"shop_{tmp_path.name.replace('-', '_')}"
     proj = tmp_path / "proj"
-    pkg = proj / "shop"
+    pkg = proj / name
     pkg.mkdir(parents=True)
-    (pkg / "__init__.py").write_text(APP_SOURCE.format(helpers="shop.helpers"))
+    (pkg / "__init__.py").write_text(APP_SOURCE.format(helpers=f"{name}.helpers"))
     (pkg / "helpers.py").write_text("def greeting():\n    return 'hi'\n")
     _secrets(pkg)
     _secrets(proj)  # beside the package: never looked at
@@ -109,9 +111,7 @@ def _module_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, 
     _link(pkg / "stolen.py", outside / "stolen.py")
     monkeypatch.chdir(proj)
     monkeypatch.syspath_prepend(str(proj))
-    for mod in [m for m in sys.modules if m == "shop" or m.startswith("shop.")]:
-        monkeypatch.delitem(sys.modules, mod)
-    return pkg, "shop"
+    return pkg, name
 
 
 @pytest.mark.parametrize("form", ["path", "path:attr", "module", "module:attr"])
@@ -128,7 +128,7 @@ def test_package_never_ships_secrets_or_links_out_of_the_app(
         expected = {"main.py", "helpers.py", "lib/__init__.py"}
     else:
         folder, ref = _module_app(tmp_path, monkeypatch)
-        expected = {"shop/__init__.py", "shop/helpers.py"}
+        expected = {f"{ref}/__init__.py", f"{ref}/helpers.py"}
     if form.endswith(":attr"):
         ref += ":app"
     out = tmp_path / "dist" / "app.zip"
@@ -143,7 +143,7 @@ def test_package_never_ships_secrets_or_links_out_of_the_app(
 
     stdout = capsys.readouterr().out
     secret_line = next(line for line in stdout.splitlines() if "secret-bearing" in line)
-    prefix = "" if form.startswith("path") else "shop/"
+    prefix = "" if form.startswith("path") else f"{folder.name}/"
     for shown in (".env", ".aws/", ".ssh/", ".netrc", "local.settings.json", "server.pem"):
         assert f"{prefix}{shown}" in secret_line, shown
     assert "symbolic link to outside the app folder" in stdout
