@@ -204,9 +204,17 @@ def _writable(folder: Path) -> None:
         path.chmod(0o755 if path.is_dir() else 0o644)
 
 
-def lambda_tasks(tmp: Path) -> tuple[Path, Path, str]:
-    """Two read-only task folders, as Lambda unzips a package: `polyfn package --provider aws` of
-    the 4-function app, and a zip of the raw handler. Returns (polyfn task, raw task, handler)."""
+# The task folders: the polyfn package as written, and two variants of it for comparison.
+POLYFN_TASK, RAW_TASK = "task-polyfn", "task-raw"
+NO_PYC_TASK, UNCHECKED_TASK = "task-polyfn-no-pyc", "task-polyfn-unchecked"
+POLYFN_NO_PYC = "polyfn, the same zip without its .pyc"
+POLYFN_UNCHECKED = "polyfn, the same zip with unchecked-hash .pyc"
+
+
+def lambda_tasks(tmp: Path) -> tuple[dict[str, Path], str]:
+    """Read-only task folders, as Lambda unzips a package: `polyfn package --provider aws` of the
+    4-function app (as written; without its .pyc; with its .pyc marked unchecked-hash), and a zip
+    of the raw handler. Returns the folders by name and the handler (``module.attribute``)."""
     src = tmp / "src"
     src.mkdir()
     (src / "shop_app.py").write_text(POLYFN_APP)
@@ -218,34 +226,47 @@ def lambda_tasks(tmp: Path) -> tuple[Path, Path, str]:
     raw_zip = tmp / "raw.zip"
     with zipfile.ZipFile(raw_zip, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("lambda_function.py", RAW_HANDLER)
-    tasks = []
-    for name, package in (("task-polyfn", polyfn_zip), ("task-raw", raw_zip)):
+    tasks = {}
+    for name, package in (
+        (POLYFN_TASK, polyfn_zip),
+        (NO_PYC_TASK, polyfn_zip),
+        (UNCHECKED_TASK, polyfn_zip),
+        (RAW_TASK, raw_zip),
+    ):
         with zipfile.ZipFile(package) as zf:
             zf.extractall(tmp / name)
-        _read_only(tmp / name)
-        tasks.append(tmp / name)
-    return tasks[0], tasks[1], handler
+        tasks[name] = tmp / name
+    for pyc in tasks[NO_PYC_TASK].rglob("*.pyc"):
+        pyc.unlink()
+    for pyc in tasks[UNCHECKED_TASK].rglob("*.pyc"):
+        data = pyc.read_bytes()  # PEP 552 flags, bytes 4-8: 0b01 hash-based, 0b10 check source
+        pyc.write_bytes(data[:4] + (0b01).to_bytes(4, "little") + data[8:])
+    for folder in tasks.values():
+        _read_only(folder)
+    return tasks, handler
 
 
 def _bytecode_files(folder: Path) -> int:
     return sum(1 for _ in folder.rglob("*.pyc"))
 
 
-def variants(polyfn_task: Path, raw_task: Path, handler: str) -> dict[str, str]:
+def variants(tasks: dict[str, Path], handler: str) -> dict[str, str]:
     """Each variant's script: its task folder first on sys.path, then the runtime's packages."""
     module, _, attr = handler.rpartition(".")
+    serve = PRELUDE + f"from {module} import {attr} as handler\n" + SERVE
 
-    def on_path(task: Path) -> str:
-        return f"import sys\nsys.path[:0] = {[str(task), RUNTIME_PATH]!r}\n"
+    def on_path(task: str) -> str:
+        return f"import sys\nsys.path[:0] = {[str(tasks[task]), RUNTIME_PATH]!r}\n"
 
     out = {
         BARE: "pass\n",
-        RAW: on_path(raw_task) + PRELUDE + "from lambda_function import handler\n" + SERVE,
-        POLYFN: on_path(polyfn_task) + PRELUDE + f"from {module} import {attr} as handler\n"
-        + SERVE,
-    }  # fmt: skip
+        RAW: on_path(RAW_TASK) + PRELUDE + "from lambda_function import handler\n" + SERVE,
+        POLYFN: on_path(POLYFN_TASK) + serve,
+        POLYFN_UNCHECKED: on_path(UNCHECKED_TASK) + serve,
+        POLYFN_NO_PYC: on_path(NO_PYC_TASK) + serve,
+    }
     for name, code in REFERENCES.items():
-        out[name] = on_path(polyfn_task) + (PRELUDE + code if "event" in code else code)
+        out[name] = on_path(POLYFN_TASK) + (PRELUDE + code if "event" in code else code)
     return out
 
 
@@ -266,14 +287,14 @@ def bench(runs: int) -> str:
     env = _env()
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        polyfn_task, raw_task, handler = lambda_tasks(tmp)
+        tasks, handler = lambda_tasks(tmp)
         try:
-            shipped = _bytecode_files(polyfn_task)
-            check_loads_from_task(polyfn_task, env)
+            shipped = {task: _bytecode_files(folder) for task, folder in tasks.items()}
+            check_loads_from_task(tasks[POLYFN_TASK], env)
             event_file = tmp / "event.json"
             event_file.write_text(json.dumps(EVENT))
             scripts: dict[str, Path] = {}
-            for label, code in variants(polyfn_task, raw_task, handler).items():
+            for label, code in variants(tasks, handler).items():
                 path = tmp / f"v{len(scripts)}.py"
                 path.write_text(code)
                 scripts[label] = path
@@ -287,12 +308,12 @@ def bench(runs: int) -> str:
                     c, w = run_once(scripts[label], event_file, env)
                     cpu[label].append(c)
                     wall[label].append(w)
-            written = _bytecode_files(polyfn_task) + _bytecode_files(raw_task) - shipped
+            written = [t for t, folder in tasks.items() if _bytecode_files(folder) != shipped[t]]
             if written:
-                raise SystemExit(f"{written} bytecode files were written into the task folders")
+                raise SystemExit(f"bytecode files were written into {written}")
         finally:
-            _writable(polyfn_task)
-            _writable(raw_task)
+            for folder in tasks.values():
+                _writable(folder)
     t, tw = Timings(cpu), Timings(wall)
     rows = [
         [
@@ -321,7 +342,8 @@ def bench(runs: int) -> str:
             f"### AWS cold start as deployed: a fresh `python -S` process, {runs} interleaved runs "
             "each",
             "",
-            f"The `polyfn package --provider aws` zip ({shipped} .pyc files inside) and a zip of "
+            f"The `polyfn package --provider aws` zip ({shipped[POLYFN_TASK]} .pyc files inside) "
+            "and a zip of "
             "the raw handler, each unzipped read-only, PYTHONDONTWRITEBYTECODE=1. Medians of the "
             "process's CPU time (user + system; the wall time beside it also counts waiting for a "
             "CPU on a shared machine).",
@@ -368,7 +390,8 @@ def breakdown(runs: int) -> str:
     modules: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        polyfn_task, raw_task, handler = lambda_tasks(tmp)
+        tasks, handler = lambda_tasks(tmp)
+        polyfn_task = tasks[POLYFN_TASK]
         module, _, attr = handler.rpartition(".")
         code = (
             f"import sys\nsys.path[:0] = {[str(polyfn_task), RUNTIME_PATH]!r}\n"
@@ -398,8 +421,8 @@ def breakdown(runs: int) -> str:
                     if mod in loaded:
                         modules.setdefault(mod, []).append(int(head.split(":")[1]) / 1000)
         finally:
-            _writable(polyfn_task)
-            _writable(raw_task)
+            for folder in tasks.values():
+                _writable(folder)
     t = Timings({k: v[1:] for k, v in phases.items()})
     m = Timings({k: v[1:] for k, v in modules.items() if len(v) > runs // 2})
     by_cost = sorted(m.samples, key=m.median, reverse=True)
