@@ -221,7 +221,7 @@ def _pyc_flags(data: bytes) -> int:
 def test_every_module_in_the_zip_has_hash_based_bytecode_that_python_uses(
     tmp_path: Path,
 ) -> None:
-    app_dir, ref = _path_app(tmp_path)
+    _, ref = _path_app(tmp_path)
     out = tmp_path / "aws.zip"
     assert main(["package", ref, "--provider", "aws", "--out", str(out)]) == 0
     files = _zip(out)
@@ -265,14 +265,15 @@ def test_every_module_in_the_zip_has_hash_based_bytecode_that_python_uses(
 
 def test_edited_source_wins_over_its_bytecode(tmp_path: Path) -> None:
     """Checked hashes: a module edited after packaging (Lambda's console editor) runs as edited."""
-    app_dir, ref = _path_app(tmp_path)
+    _, ref = _path_app(tmp_path)
     out = tmp_path / "aws.zip"
     assert main(["package", ref, "--provider", "aws", "--out", str(out)]) == 0
     root = tmp_path / "task"
     with zipfile.ZipFile(out) as zf:
         zf.extractall(root)
     (root / "helpers.py").write_text("def greeting():\n    return 'edited'\n")
-    code = f"import sys\nsys.path.insert(0, {str(root)!r})\nimport helpers\nprint(helpers.greeting())"
+    code = f"import sys\nsys.path.insert(0, {str(root)!r})\n"
+    code += "import helpers\nprint(helpers.greeting())\n"
     done = subprocess.run(
         [sys.executable, "-S", "-B", "-c", code], capture_output=True, text=True, check=True
     )
@@ -283,7 +284,7 @@ def test_another_python_gets_a_warning_and_no_bytecode(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr("polyfn._package.WHEEL_PYTHON", "3.99")
-    app_dir, ref = _path_app(tmp_path)
+    _, ref = _path_app(tmp_path)
     out = tmp_path / "aws.zip"
     assert main(["package", ref, "--provider", "aws", "--out", str(out)]) == 0
     assert not any(n.endswith(".pyc") for n in _zip(out))
