@@ -195,6 +195,17 @@ def builder(provider: str) -> ModuleType:
         raise
 
 
+def require_command_extra(provider: str, command: str) -> None:
+    """Stop with the pip command to run when `polyfn COMMAND --provider P` needs an extra of the
+    adapter's distribution that is not installed (the adapter's ``COMMAND_EXTRAS``)."""
+    from polyfn._cli_errors import require_extra
+
+    module = builder(provider)
+    modules = module.COMMAND_EXTRAS.get(command, ())
+    line = f"polyfn {command} --provider {provider}"
+    require_extra(module.ADAPTER_DISTRIBUTION, command, line, modules)
+
+
 def load(ref: str) -> tuple[App, AppSource]:
     from polyfn._local._loader import load_app
     from polyfn._package import locate_app
@@ -225,6 +236,7 @@ def run_build(args: argparse.Namespace) -> int:
     import shutil
     import tempfile
 
+    require_command_extra(args.provider, "build")
     app, source = load(args.app)
     module = builder(args.provider)
     out: Path = args.out
@@ -404,6 +416,7 @@ def run_deploy(args: argparse.Namespace) -> int:
             "(`func azure functionapp publish APP` in a folder written by `polyfn build`). "
             "See docs/deploy.md."
         )
+    require_command_extra(args.provider, "deploy")
     app, source = load(args.app)
     deployer = importlib.import_module(f"polyfn_{args.provider}._deploy")
     session = deployer.connect(args)  # fails with a UsageError before any work without credentials

@@ -24,6 +24,13 @@ if TYPE_CHECKING:
 
 ADAPTER_PACKAGE = "polyfn_gcp"
 ADAPTER_DISTRIBUTION = "polyfn-gcp"
+# What polyfn's commands need on GCP beyond polyfn-gcp itself: command -> the modules that prove
+# its extra (adapters/gcp/pyproject.toml, same name as the command) is installed. build writes
+# the specs with google-cloud-functions' and google-cloud-scheduler's own types.
+COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
+    "build": ("google.cloud.functions_v2", "google.cloud.scheduler_v1"),
+    "deploy": ("google.auth", "google.cloud.functions_v2", "google.cloud.scheduler_v1"),
+}
 RUNTIME = "python311"
 DEFAULT_PROJECT = "PROJECT_ID"
 DEFAULT_REGION = "us-central1"
