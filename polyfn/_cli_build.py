@@ -201,9 +201,10 @@ def require_command_extra(provider: str, command: str) -> None:
     from polyfn._cli_errors import require_extra
 
     module = builder(provider)
-    modules = module.COMMAND_EXTRAS.get(command, ())
-    line = f"polyfn {command} --provider {provider}"
-    require_extra(module.ADAPTER_DISTRIBUTION, command, line, modules)
+    if command in module.COMMAND_EXTRAS:
+        extra, modules = module.COMMAND_EXTRAS[command]
+        line = f"polyfn {command} --provider {provider}"
+        require_extra(module.ADAPTER_DISTRIBUTION, extra, line, modules)
 
 
 def load(ref: str) -> tuple[App, AppSource]:
@@ -395,6 +396,7 @@ def _report(report: Any) -> None:
 
 
 def run_package(args: argparse.Namespace) -> int:
+    require_command_extra(args.provider, "package")
     app, source = load(args.app)
     out: Path = args.out or Path("dist") / f"{app.name}-{args.provider}.zip"
     report, warnings = make_package(args, app, source, out)

@@ -63,6 +63,13 @@ def _polyfn_without(blocked: str, *argv: str, cwd: Path) -> subprocess.Completed
         ),
         (
             "google",
+            ["package", APP, "--provider", "gcp", "--out", "out"],
+            "polyfn-gcp[build]",
+            "./adapters/gcp[build]",
+            ["google-cloud-functions", "google-cloud-scheduler"],
+        ),
+        (
+            "google",
             ["deploy", APP, "--provider", "gcp", "--project", "p"],
             "polyfn-gcp[deploy]",
             "./adapters/gcp[deploy]",

@@ -24,12 +24,14 @@ if TYPE_CHECKING:
 
 ADAPTER_PACKAGE = "polyfn_gcp"
 ADAPTER_DISTRIBUTION = "polyfn-gcp"
-# What polyfn's commands need on GCP beyond polyfn-gcp itself: command -> the modules that prove
-# its extra (adapters/gcp/pyproject.toml, same name as the command) is installed. build writes
-# the specs with google-cloud-functions' and google-cloud-scheduler's own types.
-COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
-    "build": ("google.cloud.functions_v2", "google.cloud.scheduler_v1"),
-    "deploy": ("google.auth", "google.cloud.functions_v2", "google.cloud.scheduler_v1"),
+# What polyfn's commands need on GCP beyond polyfn-gcp itself: command -> (its extra in
+# adapters/gcp/pyproject.toml, the modules that prove the extra is installed). build, and package
+# for its warnings, make the specs with google-cloud-functions' and -scheduler's own types.
+_SPEC_TYPES = ("google.cloud.functions_v2", "google.cloud.scheduler_v1")
+COMMAND_EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "build": ("build", _SPEC_TYPES),
+    "package": ("build", _SPEC_TYPES),
+    "deploy": ("deploy", ("google.auth", *_SPEC_TYPES)),
 }
 RUNTIME = "python311"
 DEFAULT_PROJECT = "PROJECT_ID"
