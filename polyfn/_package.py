@@ -96,9 +96,10 @@ WHEEL_PYTHON = "3.11"
 # stale or fresh. CHECKED: the importer hashes the .py before using its .pyc, so a file edited
 # after packaging (Lambda's console editor edits the deployed files) is compiled afresh, never
 # run from an out-of-date .pyc. The price, measured: hashing all 358 KB of source of an AWS zip
-# takes 0.2 ms, and bench/cold_start.py's paired rows put CHECKED and UNCHECKED (no hash at
-# import) within noise of each other (+4.7 and +5.1 ms over the raw handler, same run), against
-# +34 ms for the same zip without .pyc (docs/performance.md).
+# takes 0.2 ms, plus reading each imported module's source; bench/cold_start.py's paired rows
+# put CHECKED at -0.4 and +1.6 ms from UNCHECKED (no check at import) in two runs, within the
+# shared machine's noise, against +29 to +34 ms for the same zip without .pyc
+# (docs/performance.md, "Cold start as deployed").
 # https://peps.python.org/pep-0552/
 BYTECODE_CHECKED = True
 
