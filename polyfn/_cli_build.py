@@ -361,7 +361,7 @@ def make_package(
     args: argparse.Namespace, app: App, source: AppSource, out: Path
 ) -> tuple[Any, list[str]]:
     """Write the zip for `args.provider`; returns (PackageReport, warnings)."""
-    from polyfn._package import bytecode_problem, write_zip
+    from polyfn._package import bytecode_problem, imported_but_left_out, write_zip
 
     module = builder(args.provider)
     deps = args.deps or module.DEFAULT_DEPS
@@ -385,7 +385,8 @@ def make_package(
         includes=args.include,
         bytecode=no_bytecode is None,
     )
-    return report, [*warnings, *([no_bytecode] if no_bytecode else [])]
+    missing = imported_but_left_out(source, report)
+    return report, [*warnings, *missing, *([no_bytecode] if no_bytecode else [])]
 
 
 def _report(report: Any) -> None:

@@ -435,6 +435,31 @@ def install_wheels(requirements: list[str], target: Path) -> None:
         )
 
 
+def imported_but_left_out(source: AppSource, report: PackageReport) -> list[str]:
+    """Warnings for the app's own modules this process imported (from the app's root) that the
+    zip does not hold, so they would fail to import in the cloud (a .polyfnignore too broad)."""
+    root = source.root
+    inside = set(report.files)
+    out = []
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if not file or not file.endswith(".py"):
+            continue
+        path = Path(file).resolve()
+        if root not in path.parents:
+            continue
+        rel = path.relative_to(root)
+        if any(p in EXCLUDED_DIRS or p == "site-packages" for p in rel.parts):
+            continue  # an installed dependency, not the app's own code
+        if rel.as_posix() not in inside:
+            out.append(
+                f"the app imported {rel.as_posix()} (module {module.__name__}), but the zip does "
+                "not hold it, so that import fails in the cloud: take it out of "
+                f"{IGNORE_FILE}, or rename it if its name is on the deny-list"
+            )
+    return sorted(out)
+
+
 class PackageReport:
     """What `write_zip` wrote: the file, its size in bytes, the entries' names, how many .pyc
     files it compiled, and what of the app it left out, by reason."""

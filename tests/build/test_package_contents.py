@@ -92,6 +92,8 @@ def _path_app(tmp_path: Path) -> tuple[Path, str]:
     _link(app_dir / "aws_creds", outside / ".aws" / "credentials")
     _link(app_dir / "stolen.py", outside / "stolen.py")
     _link(app_dir / "linked", outside / "folder")
+    for name in ("main", "helpers", "lib"):  # an earlier test's, from another folder
+        sys.modules.pop(name, None)
     return app_dir, str(app_dir / "main.py")
 
 
@@ -170,16 +172,19 @@ def test_polyfnignore_and_declared_data_files(
     (app_dir / ".polyfninclude").write_text("templates/\n.env\n")
     out = tmp_path / "app.zip"
     argv = ["package", ref, "--provider", "aws", "--out", str(out), "--include", "data/*.json"]
-    # helpers.py is ignored, but the app imports it: packaging still works (the app was loaded
-    # from the folder); the zip simply does not hold it.
+    # helpers.py is ignored, but the app imports it: the zip does not hold it, and a warning
+    # says the import would fail in the cloud.
     assert main(argv) == 0
     names = set(_zip(out))
     assert {"templates/mail/order.html", "data/rates.json", "keep_test.py", "main.py"} <= names
     assert not names & {"data/notes.txt", "tests/test_main.py", "scratch_test.py", "helpers.py"}
     assert not any(n.endswith(".env") for n in names)  # declared, but on the deny-list
-    stdout = capsys.readouterr().out
+    captured = capsys.readouterr()
+    stdout = captured.out
     assert "left out (matches .polyfnignore): helpers.py, scratch_test.py, tests/" in stdout
     assert "templates/mail/.env" in stdout
+    err = " ".join(captured.err.split())
+    assert "warning: the app imported helpers.py (module helpers), but the zip does not" in err
 
 
 @pytest.mark.parametrize(
