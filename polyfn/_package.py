@@ -89,9 +89,9 @@ LEFT_OUT_TOOLING = "cache, virtual environment or build output"
 WHEEL_PLATFORM = "manylinux2014_x86_64"
 WHEEL_PYTHON = "3.11"
 
-# Bytecode in the zip: Lambda's /var/task is read-only (Azure's and Cloud Functions' deployed
-# source is not written to either), so without .pyc every cold start compiles polyfn, the adapter,
-# the app and its dependencies from source (+25 ms for an AWS package: docs/performance.md).
+# Bytecode in the zip: Lambda's /var/task is read-only, so without .pyc every cold start compiles
+# polyfn, the adapter, the app and its dependencies from source (+29 to +38 ms for an AWS package
+# of a 4-function app: docs/performance.md). Azure run-from-package mounts the zip read-only too.
 # The .pyc files are hash-based (PEP 552), so the zip's fixed timestamps cannot make them look
 # stale or fresh. CHECKED: the importer hashes the .py before using its .pyc, so a file edited
 # after packaging (Lambda's console editor edits the deployed files) is compiled afresh, never
