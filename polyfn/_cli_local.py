@@ -578,6 +578,9 @@ def run_events(args: argparse.Namespace) -> int:
 def run_invoke(args: argparse.Namespace) -> int:
     import json
 
+    from polyfn._cli_build import require_command_extra
+
+    require_command_extra(args.provider, "invoke")
     app = _load(args.app)
     function = app.function(args.function)
     raw = _read_input(args.event if args.event == "-" else "@" + args.event, "event")
