@@ -63,6 +63,10 @@ if TYPE_CHECKING:
 
     from polyfn._resources import OutgoingMessage
 
+    # A value's place in a document as a chain (parent chain, key), made into a list only when
+    # an error or a float marker needs it: most documents never pay for their paths.
+    Chain = tuple[Any, Any] | None
+
 # -- names ---------------------------------------------------------------------------------------
 # Each cloud name rule as (what the rule says, a test the name passes). The builder reuses them.
 
@@ -332,6 +336,7 @@ class AwsBackend:
 
     def __init__(self) -> None:
         self._clients: dict[str, Any] = {}
+        self._session: Any = None
         self._lock = threading.Lock()
         self._account: tuple[str, str] | None = None  # (partition, account id)
 
@@ -342,7 +347,10 @@ class AwsBackend:
         with self._lock:  # boto3's session is not thread-safe; its clients are
             found = self._clients.get(service)
             if found is None:
-                found = self._clients[service] = _new_client(service)
+                if self._session is None:
+                    self._session = _new_session()
+                # One session for every service: it loads the endpoint and partition data once.
+                found = self._clients[service] = _new_client(self._session, service)
         return found
 
     def account(self) -> tuple[str, str]:
@@ -399,23 +407,24 @@ def _variable(kind: str, name: str) -> str:
     return env_name(kind, name)
 
 
-def _new_client(service: str) -> Any:
+def _new_session() -> Any:
     try:
         import boto3  # type: ignore[import-untyped]
-        from botocore.config import Config  # type: ignore[import-untyped]
     except ImportError as exc:
         raise ResourceError("boto3 is not installed: pip install 'polyfn-aws[resources]'") from exc
+    return boto3.session.Session()
+
+
+def _new_client(session: Any, service: str) -> Any:
+    from botocore.config import Config  # type: ignore[import-untyped]
+
     options: dict[str, Any] = {}
     if not (os.environ.get("AWS_RETRY_MODE") or os.environ.get("AWS_MAX_ATTEMPTS")):
         options["retries"] = {"mode": "standard", "max_attempts": MAX_ATTEMPTS}
     if service == "s3":
         options["signature_version"] = "s3v4"  # presigned URLs: SigV4 in every region
     try:
-        return boto3.session.Session().client(
-            service,
-            region_name=_region(),
-            config=Config(**options),
-        )
+        return session.client(service, region_name=_region(), config=Config(**options))
     except Exception as exc:
         raise ResourceError(
             f"cannot create the boto3 {service} client: {exc} (set AWS_REGION, and "
@@ -984,44 +993,61 @@ def to_item(fields: dict[str, Any], table: str) -> dict[str, Any]:
                 operation="put",
             )
     floats: list[str] = []
-    item = {name: _to_value(value, [name], floats, table) for name, value in fields.items()}
+    item = {name: _to_value(value, (None, name), floats, table) for name, value in fields.items()}
     if floats:
         item[FLOATS_ATTRIBUTE] = {"L": [{"S": path} for path in floats]}
     return item
 
 
-def _to_value(value: Any, path: list[Any], floats: list[str], table: str) -> dict[str, Any]:
+def _path(chain: Chain) -> list[Any]:
+    path: list[Any] = []
+    while chain is not None:
+        chain, key = chain
+        path.append(key)
+    return path[::-1]
+
+
+def _to_value(value: Any, chain: Chain, floats: list[str], table: str) -> dict[str, Any]:
+    kind = type(value)
+    if kind is str:
+        return {"S": value}
+    if kind is int:
+        if -_INT_LIMIT < value < _INT_LIMIT or _fits(value):
+            return {"N": str(value)}
+        raise _bad_number(value, chain, table)
+    if kind is bool:
+        return {"BOOL": value}
     if value is None:
         return {"NULL": True}
-    if value is True or value is False:
-        return {"BOOL": value}
-    if isinstance(value, str):
-        return {"S": value}
-    if isinstance(value, int):
-        if len(str(abs(value)).rstrip("0")) > _NUMBER_DIGITS or abs(value) >= _MAX_NUMBER:
-            raise _bad_number(value, path, table)
-        return {"N": str(value)}
-    if isinstance(value, float):
+    if kind is float:
         if math.isnan(value) or abs(value) >= _MAX_NUMBER or (value and abs(value) < _MIN_NUMBER):
-            raise _bad_number(value, path, table)
+            raise _bad_number(value, chain, table)
         if value.is_integer():
-            floats.append(json.dumps(path))
+            floats.append(json.dumps(_path(chain)))
         return {"N": repr(value)}
-    if isinstance(value, list):
-        return {"L": [_to_value(v, [*path, i], floats, table) for i, v in enumerate(value)]}
-    if isinstance(value, dict):
-        return {"M": {k: _to_value(v, [*path, k], floats, table) for k, v in value.items()}}
+    if kind is list:
+        return {"L": [_to_value(v, (chain, i), floats, table) for i, v in enumerate(value)]}
+    if kind is dict:
+        return {"M": {k: _to_value(v, (chain, k), floats, table) for k, v in value.items()}}
     raise ResourceError(  # the core hands over JSON values only
-        f"{_describe('table', table)}: put: {type(value).__name__} at {path} is no JSON value",
+        f"{_describe('table', table)}: put: {kind.__name__} at {_path(chain)} is no JSON value",
         resource=f"table:{table}",
         operation="put",
     )
 
 
-def _bad_number(value: Any, path: list[Any], table: str) -> ResourceError:
+# Integers below this magnitude always fit DynamoDB's 38 digits.
+_INT_LIMIT = 10**_NUMBER_DIGITS
+
+
+def _fits(value: int) -> bool:
+    return len(str(abs(value)).rstrip("0")) <= _NUMBER_DIGITS and abs(value) < _MAX_NUMBER
+
+
+def _bad_number(value: Any, chain: Chain, table: str) -> ResourceError:
     return ResourceError(
-        f"{_describe('table', table)}: put: the number {value!r} at {path} does not fit "
-        f"DynamoDB's numbers ({_NUMBER_DIGITS} significant digits, magnitude 1E-130 to "
+        f"{_describe('table', table)}: put: the number {value!r} at {_path(chain)} does not "
+        f"fit DynamoDB's numbers ({_NUMBER_DIGITS} significant digits, magnitude 1E-130 to "
         "1E+126): store it as a string",
         resource=f"table:{table}",
         operation="put",
@@ -1030,39 +1056,62 @@ def _bad_number(value: Any, path: list[Any], table: str) -> ResourceError:
 
 def from_item(item: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """(document fields, version) of a DynamoDB item `to_item` wrote (or any item)."""
-    floats = {tuple(json.loads(p["S"])) for p in item.get(FLOATS_ATTRIBUTE, {}).get("L", ())}
-    fields = {
-        name: _from_value(value, (name,), floats)
-        for name, value in item.items()
-        if name not in RESERVED_FIELDS
-    }
-    return fields, item.get(VERSION_ATTRIBUTE, {}).get("N", "0")
+    version = item.get(VERSION_ATTRIBUTE)
+    marked = item.get(FLOATS_ATTRIBUTE)
+    if marked is None:
+        fields = {n: _plain(value) for n, value in item.items() if n not in RESERVED_FIELDS}
+    else:
+        floats = {tuple(json.loads(p["S"])) for p in marked.get("L", ())}
+        fields = {
+            name: _tracked(value, (name,), floats)
+            for name, value in item.items()
+            if name not in RESERVED_FIELDS
+        }
+    return fields, version.get("N", "0") if version else "0"
 
 
-def _from_value(value: dict[str, Any], path: tuple[Any, ...], floats: set[tuple[Any, ...]]) -> Any:
+def _plain(value: dict[str, Any]) -> Any:
+    """A DynamoDB value as JSON, in a document without float markers."""
+    for tag, inner in value.items():
+        if tag in {"S", "BOOL"}:
+            return inner
+        if tag == "N":
+            return _number(inner)
+        if tag == "M":
+            return {k: _plain(v) for k, v in inner.items()}
+        if tag == "L":
+            return [_plain(v) for v in inner]
+        return _other(tag, inner, ())
+    raise ResourceError("an empty DynamoDB attribute value has no JSON form")
+
+
+def _tracked(value: dict[str, Any], path: tuple[Any, ...], floats: set[tuple[Any, ...]]) -> Any:
+    """`_plain` for a document whose integral floats are listed in `floats` (their paths)."""
     ((tag, inner),) = value.items()
-    if tag == "S":
-        return inner
     if tag == "N":
-        if path in floats:
-            return float(inner)
-        if "." in inner or "e" in inner or "E" in inner:
-            from decimal import Decimal
+        return float(inner) if path in floats else _number(inner)
+    if tag == "M":
+        return {k: _tracked(v, (*path, k), floats) for k, v in inner.items()}
+    if tag == "L":
+        return [_tracked(v, (*path, i), floats) for i, v in enumerate(inner)]
+    return _plain(value)
 
-            number = Decimal(inner)
-            # An integral value polyfn did not mark as a float was an int ("1E+2" is 100).
-            return int(number) if number == number.to_integral_value() else float(number)
-        return int(inner)
-    if tag == "BOOL":
-        return inner
+
+def _number(text: str) -> int | float:
+    if "." in text or "e" in text or "E" in text:
+        from decimal import Decimal
+
+        number = Decimal(text)
+        # An integral value polyfn did not mark as a float was an int ("1E+2" is 100).
+        return int(number) if number == number.to_integral_value() else float(number)
+    return int(text)
+
+
+def _other(tag: str, inner: Any, path: tuple[Any, ...]) -> Any:
     if tag == "NULL":
         return None
-    if tag == "M":
-        return {k: _from_value(v, (*path, k), floats) for k, v in inner.items()}
-    if tag == "L":
-        return [_from_value(v, (*path, i), floats) for i, v in enumerate(inner)]
     if tag in ("SS", "NS", "BS"):  # sets written by other tools: JSON has only lists
-        return [_from_value({tag[0]: v}, (*path, i), floats) for i, v in enumerate(inner)]
+        return [_plain({tag[0]: v}) for v in inner]
     if tag == "B":
         return base64.b64encode(inner).decode("ascii")
     raise ResourceError(f"DynamoDB attribute type {tag!r} at {list(path)} has no JSON form")
