@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -32,11 +31,11 @@ from polyfn import (
 )
 from polyfn._resources import backend_for, reset_backends
 
+from ._aws_resources import REGION, consume, new_queue, new_table, sns_event, sqs_records
 from .conftest import lambda_context, load, validate
 
 pytestmark = pytest.mark.e2e
 
-REGION = "us-east-1"
 ODD_KEYS = [
     "plain.txt",
     "a b+c (1).txt",
@@ -90,53 +89,6 @@ def in_lambda(uses: list[Any], action: Callable[[], Any]) -> Any:
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
-
-
-def sqs_records(sqs: Any, url: str, arn: str, count: int) -> list[dict[str, Any]]:
-    """`count` messages received from `url`, as the records Lambda's SQS poller delivers."""
-    records: list[dict[str, Any]] = []
-    deadline = time.monotonic() + 20
-    while len(records) < count and time.monotonic() < deadline:
-        for m in sqs.receive_message(
-            QueueUrl=url,
-            MaxNumberOfMessages=10,
-            WaitTimeSeconds=1,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", []):
-            records.append(
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": m.get("Attributes", {}),
-                    # Lambda's shape of message attributes (lower camel case).
-                    "messageAttributes": {
-                        name: {
-                            "stringValue": a["StringValue"],
-                            "stringListValues": [],
-                            "binaryListValues": [],
-                            "dataType": a["DataType"],
-                        }
-                        for name, a in m.get("MessageAttributes", {}).items()
-                    },
-                    "md5OfBody": m["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": arn,
-                    "awsRegion": REGION,
-                }
-            )
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-    assert len(records) == count, records
-    return records
-
-
-def new_queue(sqs: Any, name: str, **attributes: str) -> tuple[str, str]:
-    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    return url, arn
 
 
 # -- buckets -------------------------------------------------------------------------------------
@@ -264,21 +216,6 @@ def test_key_written_through_the_handle_is_the_key_of_its_notification(aws):
 
 
 # -- queues --------------------------------------------------------------------------------------
-
-
-def consume(sqs: Any, url: str, arn: str, queue: Queue, count: int) -> list[QueueMessage]:
-    """Receive `count` messages and run them through the adapter into a queue function."""
-    app = App("consumer")
-    got: list[QueueMessage] = []
-
-    @app.queue(queue, fifo=queue.fifo)
-    def on_message(msg: QueueMessage, ctx: Any) -> None:
-        got.append(msg)
-
-    records = sqs_records(sqs, url, arn, count)
-    ev = validate("SqsModel", {"Records": records})
-    assert polyfn_aws.handler(app)(ev, lambda_context()) == {"batchItemFailures": []}
-    return got
 
 
 BODIES: list[tuple[Any, bytes]] = [
@@ -432,32 +369,8 @@ def test_publish_reaches_the_sns_subscriber_with_identical_body_and_attributes(a
 
     handler = polyfn_aws.handler(app)
     for record in sqs_records(sqs, url, arn, len(BODIES)):
-        envelope = json.loads(record["body"])
-        # What SNS hands a subscribed Lambda, built from the envelope it sent to SQS.
-        # https://docs.aws.amazon.com/sns/latest/dg/sns-lambda-as-subscriber.html
-        ev = {
-            "Records": [
-                {
-                    "EventVersion": "1.0",
-                    "EventSubscriptionArn": f"{topic_arn}:sub",
-                    "EventSource": "aws:sns",
-                    "Sns": {
-                        "SignatureVersion": "1",
-                        "Timestamp": envelope["Timestamp"],
-                        "Signature": "EXAMPLE",
-                        "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/cert.pem",
-                        "MessageId": envelope["MessageId"],
-                        "Message": envelope["Message"],
-                        "MessageAttributes": envelope.get("MessageAttributes", {}),
-                        "Type": "Notification",
-                        "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?unsubscribe",
-                        "TopicArn": topic_arn,
-                        "Subject": None,
-                    },
-                }
-            ]
-        }
-        handler(validate("SnsModel", ev), lambda_context())
+        ev = sns_event(json.loads(record["body"]), topic_arn)
+        handler(ev, lambda_context())
     assert sorted(m.id for m in got) == sorted(ids)
     for message in got:
         n = int(message.attributes["n"])
@@ -473,15 +386,6 @@ def test_fifo_topic_publishes_with_a_group(aws):
 
 
 # -- tables --------------------------------------------------------------------------------------
-
-
-def new_table(ddb: Any, name: str) -> None:
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
 
 
 DOCUMENT = {
