@@ -539,3 +539,28 @@ def test_one_client_per_service_is_reused_across_invocations(aws):
 
     clients = [in_lambda([bucket.write], act) for _ in range(3)]
     assert clients[0] is clients[1] is clients[2]
+
+
+def test_standard_queue_carries_group_and_delay(aws):
+    sqs = aws("sqs")
+    name = unique("fair")
+    url, arn = new_queue(sqs, name)
+    queue = Queue(name)
+    in_lambda([queue.send], lambda: queue.send("tenant message", group="tenant-1"))
+    (message,) = consume(sqs, url, arn, queue, 1)
+    assert (message.body, message.group) == (b"tenant message", "tenant-1")
+    with pytest.raises(ResourceError, match="at most 900 s"):
+        in_lambda([queue.send], lambda: queue.send("later", delay=901))
+    with pytest.raises(ResourceError, match="at least one byte"):
+        in_lambda([queue.send], lambda: queue.send(b""))
+
+
+def test_oversize_publish_is_refused_naming_topic_and_limit(aws):
+    sns = aws("sns")
+    name = unique("big-events")
+    sns.create_topic(Name=name)
+    topic = Topic(name)
+    with pytest.raises(ResourceError) as caught:
+        in_lambda([topic.publish], lambda: topic.publish("x" * 262_144, attributes={"a": "b"}))
+    assert name in str(caught.value) and "262144" in str(caught.value)
+    assert in_lambda([topic.publish], lambda: topic.publish("x" * 262_000))

@@ -18,7 +18,7 @@ https://boto3.amazonaws.com/v1/documentation/api/latest/guide/retries.html
 SendMessageBatch reports throttled entries inside a successful answer, which botocore cannot
 retry: `SqsQueue.send_batch` retries those itself.
 
-What goes on the wire (documented in docs/resources.md):
+What goes on the wire (docs/resources-aws.md has the details and the permissions):
 
 - S3 keys are sent as they are: a key with spaces, ``+``, ``%``, unicode or ``/`` is the same key
   in S3 and in the ``StorageEvent.key`` of its notification (which `_storage` decodes).
