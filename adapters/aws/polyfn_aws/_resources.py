@@ -435,15 +435,26 @@ def _new_client(session: Any, service: str) -> Any:
 # -- S3 ------------------------------------------------------------------------------------------
 
 
-class S3Bucket:
+class _OnService:
+    """One resource on one AWS service: the backend's client for `SERVICE` and the AWS name."""
+
+    SERVICE = ""
     __slots__ = ("_backend", "name")
 
     def __init__(self, backend: AwsBackend, name: str) -> None:
         self._backend = backend
         self.name = name
 
+    def _service(self) -> Any:
+        return self._backend.client(self.SERVICE)
+
+
+class S3Bucket(_OnService):
+    SERVICE = "s3"
+    __slots__ = ()
+
     def _s3(self) -> Any:
-        return self._backend.client("s3")
+        return self._service()
 
     def read(self, key: str) -> bytes:
         try:
@@ -855,15 +866,12 @@ class SnsTopic:
 # -- DynamoDB ------------------------------------------------------------------------------------
 
 
-class DynamoTable:
-    __slots__ = ("_backend", "name")
-
-    def __init__(self, backend: AwsBackend, name: str) -> None:
-        self._backend = backend
-        self.name = name
+class DynamoTable(_OnService):
+    SERVICE = "dynamodb"
+    __slots__ = ()
 
     def _ddb(self) -> Any:
-        return self._backend.client("dynamodb")
+        return self._service()
 
     def get(self, key: str) -> tuple[dict[str, Any], str] | None:
         try:
@@ -1120,16 +1128,13 @@ def _other(tag: str, inner: Any, path: tuple[Any, ...]) -> Any:
 # -- Secrets Manager -----------------------------------------------------------------------------
 
 
-class AwsSecret:
-    __slots__ = ("_backend", "name")
-
-    def __init__(self, backend: AwsBackend, name: str) -> None:
-        self._backend = backend
-        self.name = name
+class AwsSecret(_OnService):
+    SERVICE = "secretsmanager"
+    __slots__ = ()
 
     def value(self) -> str:
         try:
-            answer = self._backend.client("secretsmanager").get_secret_value(SecretId=self.name)
+            answer = self._service().get_secret_value(SecretId=self.name)
         except Exception as exc:
             raise to_resource_error(exc, "secret", self.name, "value") from exc
         text = answer.get("SecretString")
