@@ -564,3 +564,14 @@ def test_oversize_publish_is_refused_naming_topic_and_limit(aws):
         in_lambda([topic.publish], lambda: topic.publish("x" * 262_144, attributes={"a": "b"}))
     assert name in str(caught.value) and "262144" in str(caught.value)
     assert in_lambda([topic.publish], lambda: topic.publish("x" * 262_000))
+
+
+def test_a_missing_mapped_queue_names_handle_aws_name_and_variable(aws):
+    queue = Queue("orders")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("POLYFN_QUEUE_ORDERS", "prod-orders-missing")
+        with pytest.raises(NotFound) as caught:
+            in_lambda([queue.send], lambda: queue.send("x"))
+    message = str(caught.value)
+    assert "queue 'orders' (AWS name 'prod-orders-missing', from POLYFN_QUEUE_ORDERS)" in message
+    assert "check that POLYFN_QUEUE_ORDERS names an existing queue" in message

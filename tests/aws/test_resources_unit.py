@@ -320,7 +320,7 @@ def test_a_missing_resource_error_says_which_variable_to_set(monkeypatch):
     assert "POLYFN_QUEUE_AUDIT_LOG is not set" in str(error)
     monkeypatch.setenv("POLYFN_QUEUE_AUDIT_LOG", "prod-audit")
     error = aws.to_resource_error(client_error("QueueDoesNotExist"), "queue", "prod-audit", "send")
-    assert "queue 'audit-log' (AWS name 'prod-audit', from POLYFN_QUEUE_AUDIT_LOG)" in str(error)
+    assert "queue (AWS name 'prod-audit', from POLYFN_QUEUE_AUDIT_LOG)" in str(error)
     assert "check that POLYFN_QUEUE_AUDIT_LOG names an existing queue" in str(error)
 
 

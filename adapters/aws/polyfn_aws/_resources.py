@@ -244,37 +244,46 @@ THROTTLED_CODES = frozenset(
 # -- errors --------------------------------------------------------------------------------------
 
 
+def _mapping(kind: str, name: str) -> tuple[str, bool]:
+    """The ``POLYFN_<KIND>_<NAME>`` variable that gave the AWS name `name`, and whether it is
+    set. Unset, the name is the handle's logical name, so the variable is the one named after
+    it. (Error paths only: this reads the whole environment.)"""
+    prefix = f"POLYFN_{kind.upper()}_"
+    bare = name[: -len(".fifo")] if kind == "queue" and name.endswith(".fifo") else name
+    for variable, value in os.environ.items():
+        if variable.startswith(prefix) and value in (name, bare):
+            return variable, True
+    return env_name(kind, bare), False
+
+
+def _logical(kind: str, variable: str) -> str | None:
+    """The logical name of the running function's declared handle behind `variable`, if any."""
+    from polyfn import _resources
+
+    current = getattr(_resources, "_CURRENT", None)
+    running = current.get() if current is not None else None
+    function = running[1] if running else None
+    for key in getattr(function, "allowed", ()):
+        if key[0] == kind and env_name(kind, key[1]) == variable:
+            return str(key[1])
+    return None
+
+
 def _describe(kind: str, name: str) -> str:
-    """How an error names a resource: its logical name, its AWS name and where that came from."""
-    from polyfn._resources import _HANDLES
-
-    for handle in _HANDLES:
-        if handle.kind == kind and _aws_name(handle) == name:
-            variable = handle.env_var
-            if os.environ.get(variable):
-                return f"{kind} {handle.name!r} (AWS name {name!r}, from {variable})"
-            return f"{kind} {handle.name!r} (AWS name {name!r}: {variable} is not set)"
-    return f"{kind} {name!r}"
-
-
-def _aws_name(handle: Any) -> str:
-    name: str = handle.physical_name
-    if handle.kind == "queue" and handle.fifo and not name.endswith(".fifo"):
-        name += ".fifo"
-    return name
+    """How an error names a resource: its logical name where known, its AWS name and the
+    variable that gave it."""
+    variable, is_set = _mapping(kind, name)
+    if not is_set:
+        return f"{kind} {name!r}"
+    logical = _logical(kind, variable)
+    handle = f"{kind} {logical!r}" if logical else kind
+    return f"{handle} (AWS name {name!r}, from {variable})"
 
 
 def _advice(kind: str, name: str) -> str:
     """What to do about a resource AWS says does not exist."""
-    from polyfn._resources import _HANDLES
-
-    for handle in _HANDLES:
-        if handle.kind == kind and _aws_name(handle) == name:
-            variable = handle.env_var
-            break
-    else:
-        variable = env_name(kind, name)
-    if os.environ.get(variable):
+    variable, is_set = _mapping(kind, name)
+    if is_set:
         return (
             f"check that {variable} names an existing {kind} in this account and region "
             f"({_region() or 'no region set'})"
@@ -307,7 +316,7 @@ def to_resource_error(exc: Exception, kind: str, name: str, operation: str) -> E
     error = response.get("Error") or {}
     code = str(error.get("Code") or response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
     message = error.get("Message") or code
-    if code in MISSING_RESOURCE_CODES or (kind == "bucket" and code == "NoSuchBucket"):
+    if code in MISSING_RESOURCE_CODES:
         return NotFound(
             f"{what}: the {kind} does not exist ({code}: {message}); {_advice(kind, name)}",
             resource=resource,
@@ -392,19 +401,10 @@ def _checked(kind: str, name: str) -> str:
     if rule is not None:
         raise ResourceError(
             f"{_describe(kind, name)}: {name!r} is not a valid AWS name: {rule}; "
-            f"set {_variable(kind, name)} to a valid name",
+            f"set {_mapping(kind, name)[0]} to a valid name",
             resource=f"{kind}:{name}",
         )
     return name
-
-
-def _variable(kind: str, name: str) -> str:
-    from polyfn._resources import _HANDLES
-
-    for handle in _HANDLES:
-        if handle.kind == kind and _aws_name(handle) == name:
-            return handle.env_var
-    return env_name(kind, name)
 
 
 def _new_session() -> Any:
