@@ -126,9 +126,7 @@ def _consume(queue_name: str, body: dict[str, Any]) -> QueueMessage:
     module = types.ModuleType("consumer_main")
     module.http = entry  # type: ignore[attr-defined]
     flask_app = _flask_app(create_app, module)
-    response = flask_app.test_client().post(
-        polyfn_gcp.queue_push_path(queue_name), json=body
-    )
+    response = flask_app.test_client().post(polyfn_gcp.queue_push_path(queue_name), json=body)
     assert response.status_code in (200, 204), response.get_data(as_text=True)
     assert len(seen) == 1
     return seen[0]

@@ -66,6 +66,14 @@ GCS_NAME_MAX = 1024
 PUBLISH_TIMEOUT_S = 60.0
 
 
+def _sdk(module: str) -> Any:
+    """A Google client library module, imported on first use (`from google.cloud import x` would
+    do the same; this form keeps mypy from needing the libraries' stubs)."""
+    import importlib
+
+    return importlib.import_module(module)
+
+
 def _project() -> str:
     project = os.environ.get(PROJECT_ENV)
     if project:
@@ -140,7 +148,7 @@ def _missing_hint(kind: str, name: str, physical: str) -> str:
 
 
 def _storage_client() -> Any:
-    import google.cloud.storage as storage
+    storage = _sdk("google.cloud.storage")
 
     if os.environ.get("STORAGE_EMULATOR_HOST"):
         from google.auth.credentials import AnonymousCredentials
@@ -267,7 +275,7 @@ def _object_info(blob: Any) -> ObjectInfo:
 
 
 def _publisher() -> Any:
-    import google.cloud.pubsub_v1 as pubsub_v1
+    pubsub_v1 = _sdk("google.cloud.pubsub_v1")
 
     # Send at once rather than wait for a batch to fill (the library's default waits 10 ms);
     # ordering keys need message ordering enabled on the publisher.
@@ -396,7 +404,7 @@ class PubSubTopic:
 
 
 def _firestore_client() -> Any:
-    import google.cloud.firestore as firestore
+    firestore = _sdk("google.cloud.firestore")
 
     return firestore.Client(project=_project())
 
@@ -439,7 +447,7 @@ class FirestoreTable:
         return _stored(snapshot.to_dict(), self.name, key)
 
     def put(self, key: str, fields: dict[str, Any], if_absent: bool, if_version: str | None) -> str:
-        import google.cloud.firestore as firestore
+        firestore = _sdk("google.cloud.firestore")
 
         text = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
         if len(text.encode()) > FIRESTORE_DOCUMENT_MAX - 2048:
@@ -452,7 +460,7 @@ class FirestoreTable:
         client = self._clients.get()
         ref = self._ref(key)
 
-        @firestore.transactional
+        @firestore.transactional  # type: ignore[untyped-decorator]
         def write(transaction: Any) -> str:
             snapshot = ref.get(transaction=transaction)
             current = int(snapshot.get("version")) if snapshot.exists else 0
@@ -479,7 +487,7 @@ class FirestoreTable:
         return result
 
     def delete(self, key: str, if_version: str | None) -> None:
-        import google.cloud.firestore as firestore
+        firestore = _sdk("google.cloud.firestore")
 
         client = self._clients.get()
         ref = self._ref(key)
@@ -490,7 +498,7 @@ class FirestoreTable:
                 raise self._fail(exc, "delete", key) from exc
             return
 
-        @firestore.transactional
+        @firestore.transactional  # type: ignore[untyped-decorator]
         def remove(transaction: Any) -> None:
             snapshot = ref.get(transaction=transaction)
             if not snapshot.exists or str(snapshot.get("version")) != if_version:
@@ -531,7 +539,7 @@ def _stored(data: dict[str, Any] | None, table: str, key: str) -> tuple[dict[str
 
 
 def _secrets_client() -> Any:
-    import google.cloud.secretmanager as secretmanager
+    secretmanager = _sdk("google.cloud.secretmanager")
 
     endpoint = os.environ.get("POLYFN_SECRETMANAGER_ENDPOINT")
     if endpoint:
