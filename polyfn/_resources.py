@@ -267,9 +267,9 @@ class Resource:
             provider, function = current
             if (self.kind, self.name, operation) not in function.allowed:
                 raise AccessDenied(
-                    f"function {function.name!r} called {self.variable_hint}.{operation} on "
-                    f"{self.label} without declaring it: add {self.variable_hint}.{operation} to "
-                    f"uses= of its decorator",
+                    f"function {function.name!r} called {operation} on {self.label} without "
+                    f"declaring it: add the handle's bound operation to its decorator, as in "
+                    f"uses=[{self.variable_hint}.{operation}] ({self!r}.{operation})",
                     resource=f"{self.kind}:{self.name}",
                     operation=operation,
                 )
@@ -529,34 +529,37 @@ class Queue(Resource):
         An entry is a body, or a mapping ``{"body": ..., "attributes": ..., "group": ...,
         "delay": ...}``. Backends send in the cloud's batch size and retry what is throttled.
         """
-        messages: list[OutgoingMessage] = []
+        client = self._client("send_batch")
+        # Each entry is checked on its own: one malformed entry is reported failed, the others
+        # are still sent.
+        outcomes: list[str | ResourceError | OutgoingMessage] = []
         for entry in entries:
-            if isinstance(entry, dict) and "body" in entry:
-                extra = set(entry) - {"body", "attributes", "group", "delay"}
-                if extra:
-                    raise ResourceError(
-                        f"{self.label} send_batch: unknown entry keys {sorted(extra)}"
-                    )
-                messages.append(
-                    self._message(
-                        entry["body"], entry.get("attributes"), entry.get("group"),
-                        entry.get("delay"),
-                    )
-                )  # fmt: skip
-            else:
-                messages.append(self._message(entry, None, None, None))  # type: ignore[arg-type]
-        if not messages:
-            return SendResult([], [])
-        outcomes = self._client("send_batch").send_batch(messages)
+            try:
+                outcomes.append(self._entry(entry))
+            except ResourceError as exc:
+                outcomes.append(exc)
+        messages = [o for o in outcomes if isinstance(o, OutgoingMessage)]
+        sent = iter(client.send_batch(messages) if messages else ())
         ids: list[str | None] = []
         failed: list[tuple[int, ResourceError]] = []
         for index, outcome in enumerate(outcomes):
-            if isinstance(outcome, ResourceError):
+            result = next(sent) if isinstance(outcome, OutgoingMessage) else outcome
+            if isinstance(result, ResourceError):
                 ids.append(None)
-                failed.append((index, outcome))
+                failed.append((index, result))
             else:
-                ids.append(outcome)
+                ids.append(result)
         return SendResult(ids, failed)
+
+    def _entry(self, entry: Body | Mapping[str, Any]) -> OutgoingMessage:
+        if isinstance(entry, dict) and "body" in entry:
+            extra = set(entry) - {"body", "attributes", "group", "delay"}
+            if extra:
+                raise ResourceError(f"{self.label} send_batch: unknown entry keys {sorted(extra)}")
+            return self._message(
+                entry["body"], entry.get("attributes"), entry.get("group"), entry.get("delay")
+            )
+        return self._message(entry, None, None, None)  # type: ignore[arg-type]
 
 
 class Topic(Resource):
