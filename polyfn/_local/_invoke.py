@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from polyfn._context import Context, _ensure_logging
 from polyfn._events import QueueMessage, TimerEvent
+from polyfn._local._resources import bound_state, using_state
 
 if TYPE_CHECKING:
     from polyfn._app import App, Function
@@ -69,7 +70,8 @@ def handle_request(app: App, req: HttpRequest) -> HttpResponse:
     """One HTTP request through the app's router; never raises (the app answers 404/405/500)."""
     started = time.perf_counter()
     ctx = local_context(None, raw=req.raw)
-    resp = app.handle_http(req, ctx)
+    with using_state(bound_state(app)):  # the handler's resources live in the app's state folder
+        resp = app.handle_http(req, ctx)
     matched = _route_function(app, req) if req.route is not None else ""
     log_invocation(
         matched,
@@ -95,7 +97,8 @@ def _call(function: Function, trigger: str, event: Any, app: App, **extra: Any) 
     started = time.perf_counter()
     ctx = local_context(function, raw=getattr(event, "raw", None))
     try:
-        result = app.invoke(function, event, ctx)
+        with using_state(bound_state(app)):
+            result = app.invoke(function, event, ctx)
     except Exception as exc:
         log_invocation(function.name, trigger, started, "error", ctx, error=repr(exc), **extra)
         raise

@@ -244,6 +244,26 @@ def _etag(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
+def _read_sidecar(meta_path: Path, path: Path) -> dict[str, Any]:
+    """The sidecar at `meta_path` if it still describes the file at `path` (a copy made by hand
+    over the object makes it stale: then the object has no stored content type or metadata)."""
+    try:
+        st = path.stat()
+        meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(meta, dict) or meta.get("stat") != [st.st_mtime_ns, st.st_size]:
+        return {}
+    return meta
+
+
+def stored_content_type(path: Path, key: str) -> str | None:
+    """The content type a bucket write gave the object at `path` (`key` in its bucket), if any."""
+    folder = path.parents[key.count("/")]
+    found = _read_sidecar(folder / RESERVED / "meta" / (key + ".json"), path).get("content_type")
+    return found if isinstance(found, str) else None
+
+
 class LocalBucket:
     """A bucket as the folder ``<storage>/<name>``."""
 
@@ -279,15 +299,7 @@ class LocalBucket:
         return self.folder() / RESERVED / "meta" / (key + ".json")
 
     def _sidecar(self, key: str, path: Path) -> dict[str, Any]:
-        """The sidecar of `key` if it still describes the file (a copy by hand makes it stale)."""
-        try:
-            st = path.stat()
-            meta: dict[str, Any] = json.loads(self._meta_path(key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        if meta.get("stat") != [st.st_mtime_ns, st.st_size]:
-            return {}
-        return meta
+        return _read_sidecar(self._meta_path(key), path)
 
     def read(self, key: str) -> bytes:
         path = self._path(key, "read")
@@ -301,6 +313,14 @@ class LocalBucket:
     def write(
         self, key: str, data: bytes, content_type: str | None, metadata: dict[str, str]
     ) -> None:
+        path = self.store(key, data, content_type, metadata)
+        self._notify("created", key, path)
+
+    def store(
+        self, key: str, data: bytes, content_type: str | None, metadata: dict[str, str]
+    ) -> Path:
+        """Write the object's file and sidecar (atomically, each by a rename); returns the file.
+        Tells no one: `write` does, and `polyfn serve`'s watcher sees the file itself."""
         path = self._path(key, "write")
         folder = self.folder()
         tmp_dir = folder / RESERVED / "tmp"
@@ -343,7 +363,7 @@ class LocalBucket:
         finally:
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
-        self._notify("created", key, path)
+        return path
 
     def _notify(self, kind: str, key: str, path: Path) -> None:
         state = current_state()
@@ -354,16 +374,22 @@ class LocalBucket:
 
     def delete(self, key: str) -> None:
         path = self._path(key, "delete")
+        if self.remove(key):
+            self._notify("deleted", key, path)
+
+    def remove(self, key: str) -> bool:
+        """Delete the object's file and sidecar; False when there was none (not an error)."""
+        path = self._path(key, "delete")
         try:
             path.unlink()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            return  # deleting a missing object is not an error
+            return False
         except OSError as exc:
             raise self._error(f"cannot delete {key!r}: {exc}", "delete") from exc
         with contextlib.suppress(OSError):
             self._meta_path(key).unlink(missing_ok=True)
         self._prune(path.parent)
-        self._notify("deleted", key, path)
+        return True
 
     def _prune(self, folder: Path) -> None:
         """Remove folders a delete left empty (a prefix with no objects does not exist)."""

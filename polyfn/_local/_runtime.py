@@ -30,6 +30,7 @@ from polyfn._local._invoke import (
     run_storage_function,
 )
 from polyfn._local._queue import DEAD_LETTER_SUFFIX, LocalQueue
+from polyfn._local._resources import LocalState, bind_state
 from polyfn._local._storage import FolderWatcher
 
 if TYPE_CHECKING:
@@ -83,6 +84,9 @@ class LocalRuntime:
         self.visibility_timeout = visibility_timeout
         self.run_schedules = run_schedules
         self.queue = LocalQueue(state_dir / "queues.db")
+        # The app's handles use the twins in these folders: a bucket write lands where the
+        # watcher looks, a send in the queue file the consumers read.
+        bind_state(app, LocalState(state_dir, self.storage_dir))
         self.started_at = datetime.now(UTC)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
