@@ -72,8 +72,8 @@ def idempotent(
     - ``"attributes.<name>"``: a queue message attribute;
     - ``"id"``: the queue message's id (a redelivery of the same message is the repeat).
 
-    A missing key raises `EventError` (HTTP: 400), so an event without one is never run twice by
-    accident.
+    A missing key answers HTTP 400 (`HTTPError`) or fails the message (`EventError`), so an event
+    without a key never runs unguarded.
     """
     if not isinstance(table, Table):
         raise ConfigError(f"idempotent needs a Table handle, got {table!r}")
@@ -125,12 +125,17 @@ def _key_function(key: str | KeyFunction) -> KeyFunction:
 
 
 def _missing(form: str, event: Any) -> Exception:
-    from polyfn._errors import EventError
+    """No key in the event: HTTP answers 400; a message fails (and ends dead-lettered)."""
+    from polyfn._errors import EventError, HTTPError
+    from polyfn._http import HttpRequest
 
-    return EventError(
+    message = (
         f"idempotency key {form!r} is missing from the {type(event).__name__}; the event cannot "
         "be deduplicated (send the key, or choose another key= form)"
     )
+    if isinstance(event, HttpRequest):
+        return HTTPError(400, message)
+    return EventError(message, field=form)
 
 
 def _whole_body(event: Any) -> str:
