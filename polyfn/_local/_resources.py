@@ -336,20 +336,23 @@ class LocalBucket:
                     "write",
                 )
             tmp.write_bytes(data)
-            meta_path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, path)
-            st = path.stat()
-            sidecar = {
-                "content_type": content_type
-                or mimetypes.guess_type(key)[0]
-                or "application/octet-stream",
-                "metadata": metadata,
-                "etag": _etag(data),
-                "stat": [st.st_mtime_ns, st.st_size],
-            }
-            meta_tmp = tmp_dir / (uuid.uuid4().hex + ".json")
-            meta_tmp.write_text(json.dumps(sidecar), encoding="utf-8")
-            os.replace(meta_tmp, meta_path)
+            if content_type is None and not metadata:
+                # Nothing to keep beyond the bytes (type guessed, etag computed on demand): one
+                # file per object keeps writing a thousand of them quick.
+                meta_path.unlink(missing_ok=True)
+            else:
+                st = path.stat()
+                meta_path.parent.mkdir(parents=True, exist_ok=True)
+                sidecar = {
+                    "content_type": content_type,
+                    "metadata": metadata,
+                    "etag": _etag(data),
+                    "stat": [st.st_mtime_ns, st.st_size],
+                }
+                meta_tmp = tmp_dir / (uuid.uuid4().hex + ".json")
+                meta_tmp.write_text(json.dumps(sidecar), encoding="utf-8")
+                os.replace(meta_tmp, meta_path)
         except ResourceError:
             raise
         except (NotADirectoryError, FileExistsError) as exc:
