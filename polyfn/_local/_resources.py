@@ -651,6 +651,12 @@ class LocalSecret:
     def __init__(self, name: str) -> None:
         self.name = name
 
+    @property
+    def cache_scope(self) -> str:
+        """`Secret` caches a value per scope: per secrets file here, so a test's own folder
+        never sees the value cached from another's."""
+        return str(current_state().secrets_file)
+
     def value(self) -> str:
         path = current_state().secrets_file
         how = f'add it as {{"{self.name}": "..."}} to {path}'
