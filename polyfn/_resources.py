@@ -73,11 +73,15 @@ class Conflict(ResourceError):  # noqa: N818 - DESIGN.md pins the name
 
 # (provider, function) of the invocation running on this thread or task, set by `App` around each
 # handler call. A handle reads it to pick its cloud's backend and to check the function's `uses=`.
-_CURRENT: ContextVar[tuple[str, Function] | None] = ContextVar("polyfn_invocation", default=None)
+# A None function pins the provider with no check (a test's own calls inside `with Client(app):`).
+_CURRENT: ContextVar[tuple[str, Function | None] | None] = ContextVar(
+    "polyfn_invocation", default=None
+)
 
 
-def enter_invocation(provider: str, function: Function) -> object:
-    """Mark `function` as running on `provider` in this context; returns the reset token."""
+def enter_invocation(provider: str, function: Function | None) -> object:
+    """Mark `function` as running on `provider` in this context (None: code outside any function
+    that must still use `provider`); returns the reset token."""
     return _CURRENT.set((provider, function))
 
 
@@ -265,7 +269,7 @@ class Resource:
         current = _CURRENT.get()
         if current is not None:
             provider, function = current
-            if (self.kind, self.name, operation) not in function.allowed:
+            if function is not None and (self.kind, self.name, operation) not in function.allowed:
                 raise AccessDenied(
                     f"function {function.name!r} called {self.variable_hint}.{operation} on "
                     f"{self.label} without declaring it: add {self.variable_hint}.{operation} to "

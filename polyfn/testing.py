@@ -42,6 +42,7 @@ from polyfn._local._invoke import (
     fire_timer,
     handle_request,
     queue_message,
+    stored_queue_message,
 )
 from polyfn._local._resources import LocalBucket, LocalState, bind_state, using_state
 from polyfn._local._storage import object_event
@@ -81,7 +82,7 @@ class Client:
         self._events: list[StorageEvent] = []
         self.state = LocalState(state_dir, on_write=self._events.append)
         bind_state(app, self.state)
-        self._tokens: list[Token[LocalState | None]] = []
+        self._tokens: list[tuple[Token[LocalState | None], object]] = []
 
     @property
     def state_dir(self) -> Path:
@@ -89,15 +90,21 @@ class Client:
         return self.state.state_dir
 
     def __enter__(self) -> Client:
+        """Inside ``with client:``, the test's own handle calls use the local twins in this
+        client's state folder (whatever cloud the environment suggests)."""
         from polyfn._local._resources import _CURRENT_STATE
+        from polyfn._resources import enter_invocation
 
-        self._tokens.append(_CURRENT_STATE.set(self.state))
+        self._tokens.append((_CURRENT_STATE.set(self.state), enter_invocation("local", None)))
         return self
 
     def __exit__(self, *exc: object) -> None:
         from polyfn._local._resources import _CURRENT_STATE
+        from polyfn._resources import exit_invocation
 
-        _CURRENT_STATE.reset(self._tokens.pop())
+        state, provider = self._tokens.pop()
+        exit_invocation(provider)
+        _CURRENT_STATE.reset(state)
 
     def _then_deliver(self, result: _T) -> _T:
         if self.deliver:
@@ -142,16 +149,7 @@ class Client:
     def _deliver_stored(self, function: Function, stored: StoredMessage) -> None:
         from polyfn._local._runtime import dead_letter_queue, max_deliveries
 
-        message = queue_message(
-            stored.id,
-            stored.body,
-            stored.queue,
-            attributes=stored.attributes,
-            delivery_count=stored.delivery_count,
-            enqueued=stored.enqueued,
-            group=stored.group,
-            raw={"receipt": stored.receipt},
-        )
+        message = stored_queue_message(stored)
         try:
             deliver_message(self.app, function, message)
         except Exception as exc:

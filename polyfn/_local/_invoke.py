@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from polyfn._app import App, Function
     from polyfn._events import StorageEvent
     from polyfn._http import HttpRequest, HttpResponse
+    from polyfn._local._queue import StoredMessage
 
 LOGGER_NAME = "polyfn.local"
 
@@ -181,4 +182,18 @@ def queue_message(
         enqueued_time=datetime.fromtimestamp(enqueued, UTC) if enqueued is not None else None,
         group=group,
         raw=raw,
+    )
+
+
+def stored_queue_message(stored: StoredMessage) -> QueueMessage:
+    """The QueueMessage a consumer gets for a message of the local SQLite queue."""
+    return queue_message(
+        stored.id,
+        stored.body,
+        stored.queue,
+        attributes=stored.attributes,
+        delivery_count=stored.delivery_count,
+        enqueued=stored.enqueued,
+        group=stored.group,
+        raw={"receipt": stored.receipt},
     )

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
     from polyfn._app import App
     from polyfn._events import StorageEvent
-    from polyfn._local._queue import LocalQueue
+    from polyfn._local._queue import LocalQueue, _Tx
     from polyfn._resources import OutgoingMessage
 
 STATE_ENV = "POLYFN_STATE_DIR"
@@ -121,7 +121,7 @@ class LocalState:
 
     def subscribe(self, topic: str, queue: str) -> None:
         """Register `queue` as a subscription of `topic` (kept in ``<state>/topics.db``)."""
-        with _Db(self.topics_db, _TOPICS_SCHEMA) as db:
+        with _transaction(self.topics_db, _TOPICS_SCHEMA) as db:
             db.execute(
                 "INSERT OR IGNORE INTO subscriptions (topic, queue) VALUES (?, ?)", (topic, queue)
             )
@@ -130,7 +130,7 @@ class LocalState:
         """The queues subscribed to `topic`, in name order."""
         if not self.topics_db.exists():
             return []
-        with _Db(self.topics_db, _TOPICS_SCHEMA) as db:
+        with _transaction(self.topics_db, _TOPICS_SCHEMA) as db:
             rows = db.execute(
                 "SELECT queue FROM subscriptions WHERE topic = ? ORDER BY queue", (topic,)
             ).fetchall()
@@ -192,25 +192,17 @@ _TABLES_SCHEMA = (
 )
 
 
-class _Db:
-    """A short-lived SQLite connection in one write transaction (BEGIN IMMEDIATE: the writer
-    lock up front, so a read-then-write cannot interleave with another process's)."""
+def _transaction(path: Path, schema: str) -> _Tx:
+    """A short-lived SQLite connection in one write transaction (the queue's: BEGIN IMMEDIATE
+    takes the writer lock up front, so a read-then-write cannot interleave with another
+    process's)."""
+    from polyfn._local._queue import _Tx
 
-    def __init__(self, path: Path, schema: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute(schema)
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
-        return self.db
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        try:
-            self.db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
-        finally:
-            self.db.close()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=30, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(schema)
+    return _Tx(db)
 
 
 # -- the backend -----------------------------------------------------------------------------------
@@ -557,7 +549,7 @@ class _Tables:
         self.path = path
 
     def get(self, table: str, key: str) -> tuple[dict[str, Any], str] | None:
-        with _Db(self.path, _TABLES_SCHEMA) as db:
+        with _transaction(self.path, _TABLES_SCHEMA) as db:
             row = db.execute(
                 "SELECT fields, version FROM documents WHERE tbl = ? AND key = ?", (table, key)
             ).fetchone()
@@ -570,7 +562,7 @@ class _Tables:
         self, table: str, key: str, fields: dict[str, Any], if_absent: bool, if_version: str | None
     ) -> str:
         data = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
-        with _Db(self.path, _TABLES_SCHEMA) as db:
+        with _transaction(self.path, _TABLES_SCHEMA) as db:
             row = db.execute(
                 "SELECT version FROM documents WHERE tbl = ? AND key = ?", (table, key)
             ).fetchone()
@@ -588,7 +580,7 @@ class _Tables:
         return str(version)
 
     def delete(self, table: str, key: str, if_version: str | None) -> None:
-        with _Db(self.path, _TABLES_SCHEMA) as db:
+        with _transaction(self.path, _TABLES_SCHEMA) as db:
             if if_version is not None:
                 row = db.execute(
                     "SELECT version FROM documents WHERE tbl = ? AND key = ?", (table, key)

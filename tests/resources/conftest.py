@@ -16,6 +16,8 @@ def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     state = tmp_path / "state"
     monkeypatch.setenv(STATE_ENV, str(state))
     monkeypatch.delenv(STORAGE_ENV, raising=False)
-    monkeypatch.delenv("POLYFN_PROVIDER", raising=False)
+    # Outside an invocation a handle picks its cloud from the environment: pin "local", as other
+    # tests in the same process may leave a cloud's runtime variables behind.
+    monkeypatch.setenv("POLYFN_PROVIDER", "local")
     reset_backends()
     return state

@@ -87,3 +87,12 @@ def test_a_function_that_feeds_itself_is_stopped(tmp_path: Path) -> None:
     client.MAX_DRAIN_ROUNDS = 5
     with pytest.raises(ConfigError, match="kept causing new events after 5 rounds"):
         client.send("work", b"forever")
+
+
+def test_with_client_pins_the_local_twins_whatever_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "looks-like-lambda")
+    with Client(App("empty"), state_dir=tmp_path):
+        inbox.write("k", b"v")
+    assert (tmp_path / "storage" / "inbox" / "k").read_bytes() == b"v"

@@ -11,7 +11,7 @@ import pytest
 from conformance._spec import Skip
 from conformance.resources import CASES, ResourceHarness
 from polyfn import Bucket, Queue, QueueMessage, Secret, Table, Topic
-from polyfn._local._invoke import queue_message
+from polyfn._local._invoke import stored_queue_message
 from polyfn._local._resources import MAX_MESSAGE_BYTES, current_state, subscription_queue
 
 
@@ -55,18 +55,7 @@ class LocalHarness:
         taken = store.receive(queue.name, count, 30.0, fifo=queue.fifo)
         for stored in taken:
             store.ack(stored)
-        return [
-            queue_message(
-                s.id,
-                s.body,
-                s.queue,
-                attributes=s.attributes,
-                delivery_count=s.delivery_count,
-                enqueued=s.enqueued,
-                group=s.group,
-            )
-            for s in taken
-        ]
+        return [stored_queue_message(s) for s in taken]
 
     def subscribed_topic(self, subscribers: int) -> tuple[Topic, list[Queue]]:
         topic = Topic(self._name("topic-"))

@@ -193,6 +193,7 @@ def test_the_state_folder_defaults_to_dot_polyfn(
 ) -> None:
     monkeypatch.delenv("POLYFN_STATE_DIR", raising=False)
     monkeypatch.delenv("POLYFN_STORAGE_DIR", raising=False)
+    monkeypatch.setenv("POLYFN_PROVIDER", "local")
     monkeypatch.chdir(tmp_path)
     reset_backends()
     Bucket("b").write("k", b"v")
