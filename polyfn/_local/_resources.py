@@ -33,6 +33,7 @@ import os
 import sqlite3
 import threading
 import uuid
+import weakref
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,7 +142,9 @@ class LocalState:
 
 
 _CURRENT_STATE: ContextVar[LocalState | None] = ContextVar("polyfn_local_state", default=None)
-_BOUND: dict[int, LocalState] = {}  # id(app) -> its state, for the invocations of that app
+# app -> its state folder, for the invocations of that app; weak, so an app a test dropped
+# neither stays alive nor lends its folder to a new app that reuses its id.
+_BOUND: weakref.WeakKeyDictionary[App, LocalState] = weakref.WeakKeyDictionary()
 _FROM_ENV: dict[tuple[str, str], LocalState] = {}
 _ENV_LOCK = threading.Lock()
 
@@ -162,11 +165,11 @@ def current_state() -> LocalState:
 
 def bind_state(app: App, state: LocalState) -> None:
     """Make `state` the state folder of every local invocation of `app` (the last bound wins)."""
-    _BOUND[id(app)] = state
+    _BOUND[app] = state
 
 
 def bound_state(app: App) -> LocalState | None:
-    return _BOUND.get(id(app))
+    return _BOUND.get(app)
 
 
 @contextlib.contextmanager

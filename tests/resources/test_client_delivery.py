@@ -96,3 +96,18 @@ def test_with_client_pins_the_local_twins_whatever_the_environment(
     with Client(App("empty"), state_dir=tmp_path):
         inbox.write("k", b"v")
     assert (tmp_path / "storage" / "inbox" / "k").read_bytes() == b"v"
+
+
+def test_dropped_apps_leave_no_state_binding_behind(tmp_path: Path) -> None:
+    import gc
+
+    from polyfn._local import _resources
+
+    gc.collect()
+    before = len(_resources._BOUND)
+    for i in range(5):
+        Client(App(f"short-lived-{i}"), state_dir=tmp_path)
+    gc.collect()
+    # A binding per app ever tested would grow without end, and a new app that happened to get
+    # a dropped app's id would inherit its state folder.
+    assert len(_resources._BOUND) == before
