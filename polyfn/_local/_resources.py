@@ -432,8 +432,15 @@ class LocalBucket:
 
     def _keys(self, prefix: str) -> list[str]:
         folder = self.folder()
-        # Walk only the folder the prefix can be in, not the whole bucket.
-        start = folder.joinpath(*prefix.split("/")[:-1]) if "/" in prefix else folder
+        # Walk only the folder the prefix can be in, not the whole bucket; a prefix whose folder
+        # part no key can have (it would walk outside the bucket, or into the twin's own
+        # corner) matches nothing.
+        directories = prefix.split("/")[:-1]
+        if directories and (
+            any(d in ("", ".", "..") for d in directories) or directories[0] == RESERVED
+        ):
+            return []
+        start = folder.joinpath(*directories)
         keys: list[str] = []
         for dirpath, dirnames, filenames in os.walk(start):
             if Path(dirpath) == folder:

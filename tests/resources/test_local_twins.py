@@ -201,3 +201,12 @@ def test_the_state_folder_defaults_to_dot_polyfn(
     monkeypatch.setenv("POLYFN_STORAGE_DIR", str(tmp_path / "elsewhere"))
     Bucket("b").write("k", b"w")
     assert (tmp_path / "elsewhere" / "b" / "k").read_bytes() == b"w"
+
+
+def test_list_never_leaves_the_bucket_nor_shows_the_twins_own_files(state_dir: Path) -> None:
+    Bucket("other").write("secret.txt", b"not yours")
+    bucket = Bucket("uploads")
+    bucket.write("a.txt", b"x", content_type="text/plain", metadata={"m": "1"})
+    for prefix in ("../other/", "../", "/", "a//", ".polyfn/", ".polyfn/meta/"):
+        assert list(bucket.list(prefix)) == [], prefix
+    assert [o.key for o in bucket.list("")] == ["a.txt"]
