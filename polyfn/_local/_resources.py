@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
     from polyfn._app import App
     from polyfn._events import StorageEvent
-    from polyfn._local._queue import LocalQueue, _Tx
+    from polyfn._local._queue import LocalQueue
     from polyfn._resources import OutgoingMessage
 
 STATE_ENV = "POLYFN_STATE_DIR"
@@ -94,23 +94,17 @@ class LocalState:
         self.on_write = on_write
         self._lock = threading.Lock()
         self._queue: LocalQueue | None = None
-        self._tables: _Tables | None = None
+        self.tables = _Tables(self.state_dir / "tables.db")  # no file until the first write
 
     @property
     def queue(self) -> LocalQueue:
+        """The queue file, opened (and its schema made) on first use."""
         with self._lock:
             if self._queue is None:
                 from polyfn._local._queue import LocalQueue
 
                 self._queue = LocalQueue(self.state_dir / "queues.db")
             return self._queue
-
-    @property
-    def tables(self) -> _Tables:
-        with self._lock:
-            if self._tables is None:
-                self._tables = _Tables(self.state_dir / "tables.db")
-            return self._tables
 
     @property
     def secrets_file(self) -> Path:
@@ -195,17 +189,25 @@ _TABLES_SCHEMA = (
 )
 
 
-def _transaction(path: Path, schema: str) -> _Tx:
-    """A short-lived SQLite connection in one write transaction (the queue's: BEGIN IMMEDIATE
-    takes the writer lock up front, so a read-then-write cannot interleave with another
-    process's)."""
-    from polyfn._local._queue import _Tx
-
+@contextlib.contextmanager
+def _transaction(path: Path, schema: str) -> Iterator[sqlite3.Connection]:
+    """A short-lived SQLite connection in one write transaction: BEGIN IMMEDIATE takes the
+    writer lock up front, so a read-then-write cannot interleave with another process's (the
+    queue file does the same)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, timeout=30, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute(schema)
-    return _Tx(db)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(schema)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    finally:
+        db.close()
 
 
 # -- the backend -----------------------------------------------------------------------------------
