@@ -1,5 +1,6 @@
 """Neutral resource cases: the same checks of `Bucket`, `Queue`, `Topic`, `Table` and `Secret` on
-every backend (local twins, AWS on moto_server, Azure on Azurite, GCP on its emulators).
+every backend (local twins, AWS on moto_server, Azure on Azurite, GCP on its emulators), and
+`idempotent` on each backend's Table.
 
 Calling convention
 ------------------
@@ -32,6 +33,7 @@ so no ``uses=`` check applies; some cases use threads, so the harness must not r
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
@@ -421,6 +423,50 @@ def case_topic_publish_reaches_every_subscriber(
         _check(b'{"n":1}' in got or b'{"n": 1}' in got, "a subscriber lost the JSON body")
 
 
+# -- idempotency on the backend's Table ---------------------------------------------------------
+
+
+def case_idempotent_once_per_key(make_handles: Callable[[], ResourceHarness]) -> None:
+    """`idempotent` on this backend's Table: once per key, stored result, failure stores nothing,
+    a concurrent duplicate fails with Conflict (a queue handler, called as its adapter would)."""
+    from polyfn import Context, QueueMessage, idempotent
+
+    harness = make_handles()
+    table = harness.table()
+    calls: list[str] = []
+    gate = threading.Event()
+
+    @idempotent(table, key="attributes.order", ttl=300)
+    def charge(msg: QueueMessage, ctx: Context) -> object:
+        calls.append(msg.id)
+        if msg.body == b"fail":
+            raise RuntimeError("declined")
+        if msg.body == b"slow":
+            gate.wait(20)
+        return {"charged": msg.attributes["order"], "run": len(calls)}
+
+    def message(message_id: str, order: str, body: bytes = b"ok") -> QueueMessage:
+        return QueueMessage(message_id, body, queue="payments", attributes={"order": order})
+
+    ctx = Context(harness.provider, "charge", "conformance")
+    _check(charge(message("1", "A"), ctx) == {"charged": "A", "run": 1}, "first run")
+    _check(charge(message("2", "A"), ctx) == {"charged": "A", "run": 1}, "a repeat ran again")
+    _check(calls == ["1"], f"handler ran for {calls}")
+    _raises(RuntimeError, lambda: charge(message("3", "B", b"fail"), ctx), "a failing run")
+    _check(charge(message("4", "B"), ctx) == {"charged": "B", "run": 3}, "retry after failure")
+    slow = threading.Thread(target=lambda: charge(message("5", "C", b"slow"), ctx))
+    slow.start()
+    try:
+        deadline = time.monotonic() + 20
+        while "5" not in calls and time.monotonic() < deadline:
+            time.sleep(0.02)
+        _raises(Conflict, lambda: charge(message("6", "C"), ctx), "a concurrent duplicate")
+    finally:
+        gate.set()
+        slow.join(30)
+    _check(calls == ["1", "3", "4", "5"], f"handler ran for {calls}")
+
+
 CASES: list[Callable[[Callable[[], ResourceHarness]], None]] = [
     case_bucket_round_trip_binary_and_unicode,
     case_bucket_edge_keys,
@@ -438,4 +484,5 @@ CASES: list[Callable[[Callable[[], ResourceHarness]], None]] = [
     case_queue_send_batch_partial_failure,
     case_queue_oversize_send_refused,
     case_topic_publish_reaches_every_subscriber,
+    case_idempotent_once_per_key,
 ]
