@@ -313,6 +313,23 @@ class LocalBucket:
         path = self.store(key, data, content_type, metadata)
         self._notify("created", key, path)
 
+    def _notify(self, kind: str, key: str, path: Path) -> None:
+        """Tell the test client (if any) of the change, as the folder watcher tells `serve`:
+        both skip what the watcher skips, and say so."""
+        from polyfn._local._storage import is_watched, object_event
+
+        if not is_watched(key):
+            log.warning(
+                "object key %r fires no storage function locally: the folder watcher skips "
+                "names starting with '.' and temporary-file endings (.tmp, .part, ~ ...)",
+                key,
+                extra={"bucket": self.name, "key": key},
+            )
+            return
+        state = current_state()
+        if state.on_write is not None:
+            state.on_write(object_event(kind, self.name, key, path))
+
     def store(
         self, key: str, data: bytes, content_type: str | None, metadata: dict[str, str]
     ) -> Path:
@@ -364,13 +381,6 @@ class LocalBucket:
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
         return path
-
-    def _notify(self, kind: str, key: str, path: Path) -> None:
-        state = current_state()
-        if state.on_write is not None:
-            from polyfn._local._storage import object_event
-
-            state.on_write(object_event(kind, self.name, key, path))
 
     def delete(self, key: str) -> None:
         path = self._path(key, "delete")

@@ -29,6 +29,13 @@ _IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp", "~")
 Stat = tuple[int, int]  # (mtime_ns, size)
 
 
+def is_watched(key: str) -> bool:
+    """Whether the watcher reports the object `key`: not under a folder or named with a leading
+    '.', nor ending like a temporary file."""
+    parts = key.split("/")
+    return not any(p.startswith(".") for p in parts) and not key.endswith(_IGNORED_SUFFIXES)
+
+
 def _scan(folder: Path) -> dict[str, Stat]:
     found: dict[str, Stat] = {}
     if not folder.is_dir():

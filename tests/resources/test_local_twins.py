@@ -210,3 +210,30 @@ def test_list_never_leaves_the_bucket_nor_shows_the_twins_own_files(state_dir: P
     for prefix in ("../other/", "../", "/", "a//", ".polyfn/", ".polyfn/meta/"):
         assert list(bucket.list(prefix)) == [], prefix
     assert [o.key for o in bucket.list("")] == ["a.txt"]
+
+
+@pytest.mark.parametrize("key", ["notes.tmp", "in/.hidden", ".env", "draft~"])
+def test_keys_the_watcher_skips_fire_nothing_in_serve_nor_the_client(
+    state_dir: Path, key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from polyfn import App
+    from polyfn.testing import Client
+
+    app = App("skips")
+    fired: list[str] = []
+    bucket = Bucket("uploads")
+
+    @app.storage(bucket)
+    def on_object(event, ctx):
+        fired.append(event.key)
+
+    @app.http("/write", methods=["POST"], uses=[bucket.write])
+    def write(req, ctx):
+        bucket.write(req.text, b"x")
+
+    watcher = FolderWatcher(state_dir / "storage", ["uploads"])
+    with caplog.at_level(logging.WARNING, logger="polyfn.local"):
+        Client(app, state_dir=state_dir).post("/write", body=key)
+    assert settled(watcher) == [] and fired == []
+    assert bucket.read(key) == b"x"
+    assert any("fires no storage function locally" in r.getMessage() for r in caplog.records)
