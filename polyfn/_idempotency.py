@@ -287,6 +287,13 @@ class _Guard:
                 "idempotency record taken over while the handler ran (it ran past its deadline)",
                 extra={"idempotency_key": doc_key},
             )
+        except ResourceError as exc:
+            # The handler's work is done: answer it. Without a record a repeat runs again, as
+            # after a failure (a result too big for the table, the table unreachable).
+            ctx.log.warning(
+                "could not store the idempotent result: %s", exc, extra={"idempotency_key": doc_key}
+            )
+            _release(self.table, doc_key, version, ctx)
         return result
 
 

@@ -196,3 +196,24 @@ def test_bad_table_or_ttl_are_config_errors() -> None:
         idempotent("idempotency", key="id")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="ttl"):
         idempotent(done, key="id", ttl=0)
+
+
+def test_a_result_the_table_cannot_store_is_still_answered_and_not_deduplicated(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from polyfn import ResourceError
+    from polyfn._local import _resources as local
+
+    calls: list[str] = []
+    client = Client(http_app(calls), state_dir=state_dir)
+    real_put = local._Tables.put
+
+    def refuse_results(self, table, key, fields, if_absent, if_version):  # type: ignore[no-untyped-def]
+        if fields.get("status") == "completed":
+            raise ResourceError("item too large")
+        return real_put(self, table, key, fields, if_absent, if_version)
+
+    monkeypatch.setattr(local._Tables, "put", refuse_results)
+    assert pay(client, "big", "1").status == 201
+    assert pay(client, "big", "1").status == 201
+    assert calls == ["1", "1"]
