@@ -481,7 +481,7 @@ def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
     from polyfn._errors import PolyfnError
 
     fn = app.function(function)
-    timeout = fn.settings.timeout or 3  # Lambda's default timeout is 3 seconds
+    timeout = fn.settings.effective_timeout  # the Timeout every polyfn template writes
     lambda_name = f"{app.name}-{function}"
     # The runtime sets these before it builds the context:
     # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
