@@ -68,13 +68,14 @@ def http_groups(app: App) -> list[HttpGroup]:
     shared = max(sharing, key=len) if sharing else None
     groups = [HttpGroup(SHARED_GROUP, shared, shared=True)] if shared else []
     for fns in by_key.values():
-        if fns is shared:
-            continue
-        if shared is not None and fns[0].name == SHARED_GROUP:
+        if fns is not shared:
+            groups.append(HttpGroup(fns[0].name, fns, shared=False))
+    if shared is not None:
+        clash = next((f for f in app.functions if f.name == SHARED_GROUP and f not in shared), None)
+        if clash is not None:
             raise ConfigError(
-                f"app {app.name!r}: HTTP function {SHARED_GROUP!r} is deployed on its own, and "
-                f"{app.name}-{SHARED_GROUP} names the app's shared HTTP function; rename it "
-                "(function_name=...)"
+                f"app {app.name!r}: function {SHARED_GROUP!r} is deployed on its own, and "
+                f"{app.name}-{SHARED_GROUP} names the function that serves the app's HTTP routes; "
+                "rename it (function_name=...)"
             )
-        groups.append(HttpGroup(fns[0].name, fns, shared=False))
     return groups

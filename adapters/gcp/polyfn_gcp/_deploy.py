@@ -69,7 +69,7 @@ def deploy(
     from google.api_core import exceptions
 
     try:
-        return _deploy(session, app, package, args, log)
+        return _deploy(session, app, package, args, log, app_ref=app_ref)
     except exceptions.GoogleAPICallError as exc:
         raise UsageError(
             f"Google Cloud refused the deployment: {exc.message or exc}. Check that the Cloud "
@@ -84,6 +84,8 @@ def _deploy(
     package: Path,
     args: argparse.Namespace,
     log: Callable[[str], object],
+    *,
+    app_ref: str,
 ) -> dict[str, str]:
     from google.api_core import exceptions
     from google.cloud import functions_v2, scheduler_v1
@@ -91,7 +93,7 @@ def _deploy(
     from polyfn_gcp._build import DEFAULT_REGION, spec
 
     credentials, project = session
-    s = spec(app, project=project, region=args.region or DEFAULT_REGION)
+    s = spec(app, project=project, region=args.region or DEFAULT_REGION, app_ref=app_ref)
     client = functions_v2.FunctionServiceClient(credentials=credentials)
     data = package.read_bytes()
     outputs: dict[str, str] = {}
