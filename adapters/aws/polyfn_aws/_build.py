@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from polyfn._app import HttpTrigger, QueueTrigger, ScheduleTrigger, StorageTrigger
 from polyfn._errors import ConfigError
+from polyfn._generated import write_entry
 from polyfn._groups import HttpGroup, http_groups
 
 if TYPE_CHECKING:
@@ -819,7 +820,7 @@ def build(app: App, out_dir: Path, *, app_ref: str) -> list[str]:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / TEMPLATE_FILE).write_text(json.dumps(document, indent=2) + "\n")
     for name, text in entry_files(app, app_ref).items():
-        (out_dir / name).write_text(text)
+        write_entry(out_dir / name, text)
     return warnings
 
 

@@ -16,6 +16,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from polyfn._errors import ConfigError
+from polyfn._generated import write_entry
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -398,7 +399,7 @@ def build(app: App, out_dir: Path, *, app_ref: str, **options: Any) -> list[str]
 
     host, settings, warnings = plan(app, **options)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / entry_file(app_ref)).write_text(function_app_source(app, app_ref, options))
+    write_entry(out_dir / entry_file(app_ref), function_app_source(app, app_ref, options))
     (out_dir / "host.json").write_text(json.dumps(host, indent=2) + "\n")
     (out_dir / "requirements.txt").write_text("\n".join(requirements(app)) + "\n")
     local = _local_settings(app, settings, options, app_ref)

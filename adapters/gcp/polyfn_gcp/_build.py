@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from polyfn._app import HttpTrigger, QueueTrigger, ScheduleTrigger, StorageTrigger
 from polyfn._errors import ConfigError
+from polyfn._generated import write_entry
 from polyfn._groups import HttpGroup, http_groups
 
 if TYPE_CHECKING:
@@ -611,7 +612,7 @@ def build(
     script = out_dir / "deploy.sh"
     script.write_text(deploy_script(s))
     script.chmod(0o755)
-    (out_dir / s.source_file).write_text(main_source(app, app_ref))
+    write_entry(out_dir / s.source_file, main_source(app, app_ref))
     (out_dir / "requirements.txt").write_text("\n".join(requirements(app)) + "\n")
     warnings = list(s.warnings)
     if project == DEFAULT_PROJECT:
