@@ -216,7 +216,9 @@ def run_build(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {str(out)!r} is a file; give a folder to write the artefacts to")
     before = set(out.rglob("*")) if out.exists() else set()
     kwargs = _provider_kwargs(args)
-    warnings: list[str] = module.build(app, out, app_ref=source.app_ref, **kwargs)
+    warnings: list[str] = module.build(
+        app, out, app_ref=source.app_ref, taken=top_level_names(source), **kwargs
+    )
     written = sorted(p for p in out.rglob("*") if p.is_file())
     for p in written:
         print(f"{'updated' if p in before else 'wrote'} {p}")
@@ -225,6 +227,18 @@ def run_build(args: argparse.Namespace) -> int:
     fns = f"{n} function{'' if n == 1 else 's'}"
     print(f"{args.provider}: {fns} of app {app.name!r} built into {out}")
     return 0
+
+
+def top_level_names(source: AppSource) -> frozenset[str]:
+    """The names the app's own files take at the package's root, so that a builder names its
+    entry file another way rather than replace one of them (polyfn._generated)."""
+    names: set[str] = set()
+    for path in source.paths:
+        if path == source.root and path.is_dir():
+            names.update(child.name for child in path.iterdir())
+        else:
+            names.add(path.relative_to(source.root).parts[0])
+    return frozenset(names)
 
 
 def read_requirements(path: Path | None) -> list[str]:
@@ -265,7 +279,9 @@ def make_package(
             f"Use --deps {' or '.join(module.DEPS_MODES)}."
         )
     kwargs = _provider_kwargs(args)
-    files, warnings = module.package_files(app, source.app_ref, **kwargs)
+    files, warnings = module.package_files(
+        app, source.app_ref, taken=top_level_names(source), **kwargs
+    )
     requirements = module.requirements(app) + read_requirements(args.requirements)
     report = write_zip(
         out,

@@ -80,7 +80,20 @@ FORMS: dict[str, tuple[dict[str, str], str]] = {
         {"function_app.py": APP_SOURCE.format(helpers="svc_helpers"), "svc_helpers.py": HELPERS},
         "./function_app.py",
     ),
+    # The app beside hand-written entries of the user's (as in samples/): they are kept.
+    "beside entries": (
+        {
+            "svc.py": APP_SOURCE.format(helpers="svc_helpers"),
+            "svc_helpers.py": HELPERS,
+            "main.py": "# the user's own main.py\n",
+            "function_app.py": "# the user's own function_app.py\n",
+        },
+        "./svc.py",
+    ),
 }
+# The forms whose package holds a main.py / function_app.py of the user's.
+HAS_MAIN_PY = ("main.py", "beside entries")
+HAS_FUNCTION_APP_PY = ("function_app.py", "beside entries")
 
 # What each cloud's loader does with the unzipped package, run by `python -I -S`.
 _PRELUDE = """\
@@ -199,7 +212,7 @@ def test_gcp_entries_load_in_functions_framework(tmp_path: Path, form: str) -> N
     root, _ = _package(tmp_path, form, "gcp")
     found = json.loads(_load(root, "gcp"))
     # An app that is main.py keeps it; the entries go to the file GOOGLE_FUNCTION_SOURCE names.
-    assert found["source"] == ("polyfn_main.py" if form == "main.py" else "main.py")
+    assert found["source"] == ("polyfn_main.py" if form in HAS_MAIN_PY else "main.py")
     assert found["targets"] == {
         # The public HTTP function serves the routes and nothing else (no scheduler path).
         "polyfn_http": [200, {"message": "hi"}, 404],
@@ -212,51 +225,51 @@ def test_gcp_entries_load_in_functions_framework(tmp_path: Path, form: str) -> N
 def test_azure_entry_indexes_in_the_worker(tmp_path: Path, form: str) -> None:
     root, stderr = _package(tmp_path, form, "azure")
     env = None
-    if form == "function_app.py":
+    if form in HAS_FUNCTION_APP_PY:
         # The app keeps its name; package says which app setting names the entry.
         assert "PYTHON_SCRIPT_FILE_NAME=polyfn_function_app.py" in stderr
         env = {"PYTHON_SCRIPT_FILE_NAME": "polyfn_function_app.py"}
     assert json.loads(_load(root, "azure", env)) == ["hello", "tick", "work"]
 
 
-def _build_here(project: Path, app_file: str, provider: str) -> subprocess.CompletedProcess[str]:
+def _build(
+    project: Path, app_file: str, provider: str, out: str
+) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "polyfn._cli", "build", f"./{app_file}", "-p", provider]
     return subprocess.run(
-        [*cmd, "--out", "."], capture_output=True, text=True, cwd=project, timeout=180, check=False
+        [*cmd, "--out", out], capture_output=True, text=True, cwd=project, timeout=180, check=False
     )
 
 
 @pytest.mark.parametrize(
-    ("provider", "app_file", "users_file"),
+    ("provider", "app_file", "entry"),
     [
         ("aws", "svc.py", "polyfn_entry.py"),
         ("azure", "function_app.py", "function_app.py"),
         ("gcp", "main.py", "main.py"),
     ],
 )
-def test_build_into_the_app_folder_keeps_the_app_and_refuses_to_replace_a_user_file(
-    tmp_path: Path, provider: str, app_file: str, users_file: str
+def test_build_keeps_the_users_files_and_refuses_to_replace_one(
+    tmp_path: Path, provider: str, app_file: str, entry: str
 ) -> None:
     app = APP_SOURCE.format(helpers="svc_helpers")
-    # The app has the name of the cloud's entry file: the entry goes elsewhere.
-    project = tmp_path / "named"
+    mine = "# my own module\n"
+    # Built into the app's own folder (an app named like the cloud's entry file, too).
+    project = tmp_path / "project"
     project.mkdir()
     (project / app_file).write_text(app)
     (project / "svc_helpers.py").write_text(HELPERS)
-    done = _build_here(project, app_file, provider)
+    done = _build(project, app_file, provider, ".")
     assert done.returncode == 0, done.stderr
     assert (project / app_file).read_text() == app
-    # Another file of the user's has the entry's name: refused, not replaced.
+    # An output folder that holds a file of the user's with the entry's name: refused.
     other = tmp_path / "other"
-    other.mkdir()
+    (other / "elsewhere").mkdir(parents=True)
     (other / "svc.py").write_text(app)
     (other / "svc_helpers.py").write_text(HELPERS)
-    mine = "# my own module\n"
-    (other / users_file).write_text(mine)
-    done = _build_here(other, "svc.py", provider)
-    assert done.returncode == 2
+    (other / "elsewhere" / entry).write_text(mine)
+    done = _build(other, "svc.py", provider, "elsewhere")
     message = " ".join(done.stderr.split())
-    assert (
-        f"{users_file} is your file, and the generated entry {users_file} would replace" in message
-    )
-    assert (other / users_file).read_text() == mine
+    assert done.returncode == 2, done.stderr
+    assert f"{entry} is your file, and the generated entry {entry} would replace it" in message
+    assert (other / "elsewhere" / entry).read_text() == mine

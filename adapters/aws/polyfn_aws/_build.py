@@ -25,6 +25,7 @@ from polyfn._generated import write_entry
 from polyfn._groups import HttpGroup, http_groups
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from pathlib import Path
 
     from polyfn._app import App, Function, Settings
@@ -810,10 +811,11 @@ def _overlap(p1: str, p2: str, s1: str, s2: str) -> bool:
     return (p1.startswith(p2) or p2.startswith(p1)) and (s1.endswith(s2) or s2.endswith(s1))
 
 
-def build(app: App, out_dir: Path, *, app_ref: str) -> list[str]:
+def build(app: App, out_dir: Path, *, app_ref: str, taken: Collection[str] = ()) -> list[str]:
     """Write ``template.json`` and the Lambda entry modules for `app` into `out_dir`.
 
-    Returns the warnings: settings Lambda cannot honour as declared."""
+    Returns the warnings: settings Lambda cannot honour as declared. `taken` (the top-level
+    names of the app's files) changes nothing: Lambda's entry names are polyfn's own."""
     import json
 
     document, warnings = template(app)
@@ -833,7 +835,9 @@ DEPS_MODES_WHY = "Lambda runs the zip as it is and installs nothing from a requi
 SITE_PACKAGES = ""
 
 
-def package_files(app: App, app_ref: str) -> tuple[dict[str, str], list[str]]:
+def package_files(
+    app: App, app_ref: str, *, taken: Collection[str] = ()
+) -> tuple[dict[str, str], list[str]]:
     """The generated files a Lambda zip of `app` holds, and the settings warnings."""
     _, warnings = template(app)
     return entry_files(app, app_ref), warnings

@@ -19,6 +19,7 @@ from polyfn._errors import ConfigError
 from polyfn._generated import write_entry
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from pathlib import Path
 
     import azure.functions as func
@@ -89,21 +90,23 @@ ALTERNATE_ENTRY_FILE = "polyfn_function_app.py"
 SCRIPT_FILE_SETTING = "PYTHON_SCRIPT_FILE_NAME"
 
 
-def entry_file(app_ref: str) -> str:
+def entry_file(app_ref: str, taken: Collection[str] = ()) -> str:
     """The file the generated entry goes to: function_app.py unless the app's own top-level
-    module or package is called function_app."""
+    module or package is called function_app, or the package holds a function_app.py of the
+    user's (`taken`: the top-level names of the app's files in the package)."""
     top = app_ref.partition(":")[0].split(".")[0]
-    return ALTERNATE_ENTRY_FILE if top == ENTRY_FILE.removesuffix(".py") else ENTRY_FILE
+    stem = ENTRY_FILE.removesuffix(".py")
+    return ALTERNATE_ENTRY_FILE if top == stem or {stem, ENTRY_FILE} & set(taken) else ENTRY_FILE
 
 
-def _entry_file_warnings(app_ref: str) -> list[str]:
-    name = entry_file(app_ref)
+def _entry_file_warnings(app_ref: str, taken: Collection[str]) -> list[str]:
+    name = entry_file(app_ref, taken)
     if name == ENTRY_FILE:
         return []
     return [
-        f"azure: your app is {ENTRY_FILE}, so polyfn's entry is {name}: set the app setting "
-        f"{SCRIPT_FILE_SETTING}={name} on the function app (az functionapp config appsettings "
-        f"set --settings {SCRIPT_FILE_SETTING}={name}), or the host finds no functions"
+        f"azure: your app has its own {ENTRY_FILE}, so polyfn's entry is {name}: set the app "
+        f"setting {SCRIPT_FILE_SETTING}={name} on the function app (az functionapp config "
+        f"appsettings set --settings {SCRIPT_FILE_SETTING}={name}), or the host finds no functions"
     ]
 
 
@@ -362,14 +365,14 @@ def plan(app: App, **options: Any) -> tuple[dict[str, Any], dict[str, str], list
 
 
 def _local_settings(
-    app: App, settings: dict[str, str], options: dict[str, Any], app_ref: str
+    app: App, settings: dict[str, str], options: dict[str, Any], entry: str
 ) -> dict[str, Any]:
     from polyfn_azure._options import AzureOptions
 
     opts = AzureOptions(**options)
     values = dict(LOCAL_SETTINGS)
-    if entry_file(app_ref) != ENTRY_FILE:
-        values[SCRIPT_FILE_SETTING] = entry_file(app_ref)
+    if entry != ENTRY_FILE:
+        values[SCRIPT_FILE_SETTING] = entry
     if any(b["type"] == "serviceBusTrigger" for b in _bindings(app, options).values()):
         values[opts.service_bus_connection] = ""
     if opts.storage_connection != "AzureWebJobsStorage":
@@ -378,20 +381,24 @@ def _local_settings(
     return {"IsEncrypted": False, "Values": values}
 
 
-def package_files(app: App, app_ref: str, **options: Any) -> tuple[dict[str, str], list[str]]:
+def package_files(
+    app: App, app_ref: str, *, taken: Collection[str] = (), **options: Any
+) -> tuple[dict[str, str], list[str]]:
     """The generated files an Azure zip holds (function_app.py, or polyfn_function_app.py for an
-    app in function_app.py; host.json), and the warnings."""
+    app that has its own: `entry_file`; host.json), and the warnings."""
     import json
 
     host, _, warnings = plan(app, **options)
     files = {
-        entry_file(app_ref): function_app_source(app, app_ref, options),
+        entry_file(app_ref, taken): function_app_source(app, app_ref, options),
         "host.json": json.dumps(host, indent=2) + "\n",
     }
-    return files, warnings + _entry_file_warnings(app_ref)
+    return files, warnings + _entry_file_warnings(app_ref, taken)
 
 
-def build(app: App, out_dir: Path, *, app_ref: str, **options: Any) -> list[str]:
+def build(
+    app: App, out_dir: Path, *, app_ref: str, taken: Collection[str] = (), **options: Any
+) -> list[str]:
     """Write function_app.py, host.json, requirements.txt and local.settings.json into `out_dir`.
 
     `options` are `polyfn_azure.function_app`'s (see `AzureOptions`). Returns the warnings."""
@@ -399,10 +406,11 @@ def build(app: App, out_dir: Path, *, app_ref: str, **options: Any) -> list[str]
 
     host, settings, warnings = plan(app, **options)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_entry(out_dir / entry_file(app_ref), function_app_source(app, app_ref, options))
+    entry = entry_file(app_ref, taken)
+    write_entry(out_dir / entry, function_app_source(app, app_ref, options))
     (out_dir / "host.json").write_text(json.dumps(host, indent=2) + "\n")
     (out_dir / "requirements.txt").write_text("\n".join(requirements(app)) + "\n")
-    local = _local_settings(app, settings, options, app_ref)
+    local = _local_settings(app, settings, options, entry)
     (out_dir / "local.settings.json").write_text(json.dumps(local, indent=2) + "\n")
     if settings:
         names = ", ".join(sorted(settings))
@@ -410,7 +418,7 @@ def build(app: App, out_dir: Path, *, app_ref: str, **options: Any) -> list[str]
             f"azure: set the app settings {names} on the function app too (local.settings.json is "
             "not deployed): az functionapp config appsettings set --settings NAME=VALUE"
         )
-    return warnings + _entry_file_warnings(app_ref)
+    return warnings + _entry_file_warnings(app_ref, taken)
 
 
 # How `polyfn package` ships third-party code to Azure: requirements.txt for a remote build

@@ -22,6 +22,7 @@ from polyfn._generated import write_entry
 from polyfn._groups import HttpGroup, http_groups
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from pathlib import Path
 
     from polyfn._app import App, Function
@@ -102,11 +103,13 @@ ALTERNATE_ENTRY_FILE = "polyfn_main.py"
 SOURCE_ENV = "GOOGLE_FUNCTION_SOURCE"
 
 
-def entry_file(app_ref: str) -> str:
+def entry_file(app_ref: str, taken: Collection[str] = ()) -> str:
     """The file the generated entry points go to: main.py unless the app's own top-level module
-    or package is called main."""
+    or package is called main, or the package holds a main.py of the user's (`taken`: the
+    top-level names of the app's files in the package)."""
     top = app_ref.partition(":")[0].split(".")[0]
-    return ALTERNATE_ENTRY_FILE if top == ENTRY_FILE.removesuffix(".py") else ENTRY_FILE
+    stem = ENTRY_FILE.removesuffix(".py")
+    return ALTERNATE_ENTRY_FILE if top == stem or {stem, ENTRY_FILE} & set(taken) else ENTRY_FILE
 
 
 def function_id(app: App, fn: Function | HttpGroup, suffix: str = "") -> str:
@@ -241,10 +244,13 @@ def spec(
     region: str = DEFAULT_REGION,
     source_bucket: str | None = None,
     app_ref: str = "",
+    taken: Collection[str] = (),
+    source_file: str | None = None,
 ) -> Spec:
-    """Build every request and job for `app` (no network: the types build offline); `app_ref`
-    (``module:attribute``) decides the file of the entry points (`entry_file`)."""
-    s = Spec(app, project, region, source_bucket or f"{project}-polyfn-source", entry_file(app_ref))
+    """Build every request and job for `app` (no network: the types build offline). The file of
+    the entry points is `source_file`, else `entry_file(app_ref, taken)`."""
+    source_file = source_file or entry_file(app_ref, taken)
+    s = Spec(app, project, region, source_bucket or f"{project}-polyfn-source", source_file)
     for group in http_groups(app):
         _http_group(s, group)
     for fn in app.functions:
@@ -577,11 +583,13 @@ def _to_json(message: Any) -> Any:
     return json.loads(text)
 
 
-def package_files(app: App, app_ref: str, **options: Any) -> tuple[dict[str, str], list[str]]:
-    """The generated files a Cloud Functions source zip holds (the entry points' file, main.py
-    unless the app is main.py itself), and the warnings."""
-    files = {entry_file(app_ref): main_source(app, app_ref)}
-    return files, spec(app, app_ref=app_ref, **options).warnings
+def package_files(
+    app: App, app_ref: str, *, taken: Collection[str] = (), **options: Any
+) -> tuple[dict[str, str], list[str]]:
+    """The generated files a Cloud Functions source zip holds (the entry points' file: main.py
+    unless the app has one of its own), and the warnings."""
+    files = {entry_file(app_ref, taken): main_source(app, app_ref)}
+    return files, spec(app, app_ref=app_ref, taken=taken, **options).warnings
 
 
 def build(
@@ -592,13 +600,21 @@ def build(
     project: str = DEFAULT_PROJECT,
     region: str = DEFAULT_REGION,
     source_bucket: str | None = None,
+    taken: Collection[str] = (),
 ) -> list[str]:
     """Write functions/<id>.json (CreateFunctionRequest), scheduler/<job>.json (Job), deploy.sh,
-    main.py (polyfn_main.py for an app in main.py) and requirements.txt into `out_dir`. Returns
-    the warnings."""
+    main.py (polyfn_main.py when the app has a main.py: `taken`, `entry_file`) and
+    requirements.txt into `out_dir`. Returns the warnings."""
     import json
 
-    s = spec(app, project=project, region=region, source_bucket=source_bucket, app_ref=app_ref)
+    s = spec(
+        app,
+        project=project,
+        region=region,
+        source_bucket=source_bucket,
+        app_ref=app_ref,
+        taken=taken,
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "functions").mkdir(exist_ok=True)
     for req in s.functions:

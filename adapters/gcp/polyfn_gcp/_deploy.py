@@ -87,13 +87,19 @@ def _deploy(
     *,
     app_ref: str,
 ) -> dict[str, str]:
+    import zipfile
+
     from google.api_core import exceptions
     from google.cloud import functions_v2, scheduler_v1
 
-    from polyfn_gcp._build import DEFAULT_REGION, spec
+    from polyfn_gcp._build import ALTERNATE_ENTRY_FILE, DEFAULT_REGION, spec
 
     credentials, project = session
-    s = spec(app, project=project, region=args.region or DEFAULT_REGION, app_ref=app_ref)
+    with zipfile.ZipFile(package) as zf:
+        # The package decided where the entry points are (polyfn_gcp._build.entry_file).
+        source_file = ALTERNATE_ENTRY_FILE if ALTERNATE_ENTRY_FILE in zf.namelist() else None
+    region = args.region or DEFAULT_REGION
+    s = spec(app, project=project, region=region, app_ref=app_ref, source_file=source_file)
     client = functions_v2.FunctionServiceClient(credentials=credentials)
     data = package.read_bytes()
     outputs: dict[str, str] = {}
