@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from polyfn import App, ConfigError
 from polyfn._app import DEFAULT_TIMEOUT_SECONDS
 from polyfn._cli import main
 from tests.build import richapp
+from tests.build._cli import run_polyfn
 from tests.build._ruff import assert_ruff_formatted
 
 
@@ -237,15 +237,7 @@ def test_an_app_without_http_builds_without_azure_functions_auth_level_notice(
     src = tmp_path / "worker.py"
     src.write_text(NO_HTTP_APP)
     out = tmp_path / ("o" if command == "build" else "o.zip")
-    argv = [command, str(src), "--provider", "azure", "--out", str(out)]
-    proc = subprocess.run(
-        [sys.executable, "-m", "polyfn._cli", *argv],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=tmp_path,
-    )
+    proc = run_polyfn(command, str(src), "--provider", "azure", "--out", str(out), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Auth level" not in proc.stderr and "WARNING:root" not in proc.stderr, proc.stderr
     assert out.exists()

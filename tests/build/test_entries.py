@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.build._cli import run_polyfn
+
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDERS = ("aws", "azure", "gcp")
 
@@ -161,15 +163,7 @@ def _package(tmp_path: Path, form: str, provider: str) -> tuple[Path, str]:
     before = {name: (project / name).read_text() for name in files}
     out = tmp_path / "app.zip"
     deps = [] if provider == "aws" else ["--deps", "remote"]
-    cmd = [sys.executable, "-m", "polyfn._cli", "package", ref, "--provider", provider]
-    done = subprocess.run(
-        [*cmd, "--out", str(out), *deps],
-        capture_output=True,
-        text=True,
-        cwd=project,
-        timeout=180,
-        check=False,
-    )
+    done = run_polyfn("package", ref, "--provider", provider, "--out", str(out), *deps, cwd=project)
     assert done.returncode == 0, done.stderr
     # Nothing of the user's was touched, and the zip holds the user's files as they are.
     assert {name: (project / name).read_text() for name in files} == before
@@ -235,10 +229,7 @@ def test_azure_entry_indexes_in_the_worker(tmp_path: Path, form: str) -> None:
 def _build(
     project: Path, app_file: str, provider: str, out: str
 ) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "polyfn._cli", "build", f"./{app_file}", "-p", provider]
-    return subprocess.run(
-        [*cmd, "--out", out], capture_output=True, text=True, cwd=project, timeout=180, check=False
-    )
+    return run_polyfn("build", f"./{app_file}", "-p", provider, "--out", out, cwd=project)
 
 
 @pytest.mark.parametrize(

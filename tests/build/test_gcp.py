@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from polyfn import App, ConfigError
 from polyfn._app import DEFAULT_TIMEOUT_SECONDS
 from polyfn._groups import http_groups
 from tests.build import richapp
+from tests.build._cli import run_polyfn
 from tests.build._ruff import assert_ruff_formatted
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -231,25 +231,7 @@ def test_deploy_without_credentials_is_a_clear_message(tmp_path: Path) -> None:
         GCE_METADATA_IP="127.0.0.1:9",
     )
     app_ref = f"{Path(richapp.__file__).resolve()}:app"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "polyfn._cli",
-            "deploy",
-            app_ref,
-            "--provider",
-            "gcp",
-            "--project",
-            "p",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    done = run_polyfn("deploy", app_ref, "--provider", "gcp", "--project", "p", cwd=ROOT, env=env)
     assert done.returncode == 2, done.stderr
     assert "no Google Cloud credentials found" in done.stderr
     assert "application-default login" in done.stderr
