@@ -514,3 +514,21 @@ def test_entry_modules_are_left_unchanged_by_ruff_format(tmp_path: Path) -> None
             path.write_text(source)
             compile(source, str(path), "exec")
             assert_ruff_formatted(path, 79, 120)
+
+
+def test_invoke_runs_with_the_timeout_the_template_writes() -> None:
+    from polyfn_aws._samples import invoke, sample_event
+
+    app = App("timed")
+    left: list[float] = []
+
+    @app.http("/t", function_name="t")
+    def t(req: Any, ctx: Any) -> str:
+        left.append(ctx.remaining_time().total_seconds())
+        return "ok"
+
+    (lambda_fn,) = _of_type(template(app)[0], "AWS::Lambda::Function").values()
+    result, ok = invoke(app, "t", sample_event("http-api", path="/t"))
+    assert ok and result["statusCode"] == 200
+    # Not Lambda's 3 s: the 60 s polyfn's templates give a function that declares no timeout.
+    assert lambda_fn["Properties"]["Timeout"] - 5 < left[0] <= lambda_fn["Properties"]["Timeout"]
