@@ -28,12 +28,18 @@ Write the deployment artefacts of APP for one cloud into DIR, print the files wr
 about every setting (memory, timeout, env, max_concurrency, retries, dead_letter) the cloud cannot
 honour as declared.
 
-  aws    template.json: a CloudFormation template (Lambda functions with one IAM role each, an HTTP
-         API, EventBridge rules or Scheduler schedules, S3 buckets with notifications, SQS queues
-         with event source mappings), and one Lambda entry module per function.
+  aws    template.json: a CloudFormation template (one Lambda for the HTTP routes behind one HTTP
+         API, one per other function, each with its IAM role and log group; EventBridge rules or
+         Scheduler schedules, S3 buckets with notifications, SQS queues with event source
+         mappings), and the Lambda entry modules.
   azure  function_app.py, host.json, requirements.txt, local.settings.json (Functions v2 model).
-  gcp    one CreateFunctionRequest per function (Cloud Functions gen2) and one Cloud Scheduler job
-         per schedule, as JSON, plus deploy.sh with the equivalent gcloud commands, and main.py."""
+  gcp    one CreateFunctionRequest (Cloud Functions gen2) for the HTTP routes and one per other
+         function, one Cloud Scheduler job per schedule, as JSON, plus deploy.sh with the
+         equivalent gcloud commands, and main.py.
+
+HTTP routes share one deployed function unless their settings differ or they say standalone=True
+(docs/deploy.md). A generated entry never replaces a file of yours: an app with its own main.py
+or function_app.py gets polyfn_main.py or polyfn_function_app.py."""
 
 _BUILD_EPILOG = """\
 examples:
