@@ -406,9 +406,15 @@ def sns_message(record: Any, topic: str, at: str) -> QueueMessage:
             raise EventError("expected an object", field=f"{at}.Sns.MessageAttributes", source=SNS)
         for key, attr in raw_attrs.items():
             attrs[key] = get(attr, "Value", str, SNS, at=f"{at}.Sns.MessageAttributes.{key}")
+    try:
+        data = message.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: JSON's "\ud800" escape reads as one
+        raise EventError(
+            "the message is not valid Unicode text", field=f"{at}.Sns.Message", source=SNS
+        ) from None
     return QueueMessage(
         get(sns, "MessageId", str, SNS, at=f"{at}.Sns"),
-        message.encode("utf-8"),
+        data,
         queue=topic,
         attributes=attrs,
         enqueued_time=optional_timestamp(sns.get("Timestamp"), f"{at}.Sns.Timestamp", SNS),

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from polyfn import ConfigError, EventError, Headers, HttpRequest, HttpResponse
+from polyfn._values import json_document
 from polyfn_gcp._context import (
     EXECUTION_ID_HEADER,
     TRACE_HEADER,
@@ -160,20 +161,16 @@ def _schedule(app: App, only: Function | None, req: HttpRequest) -> Delivery:
 
 
 def _push(app: App, only: Function | None, req: HttpRequest) -> Delivery:
-    import json
-
     if req.method != "POST":
         raise _MethodNotAllowedError
     queue = unquote(req.path[len(QUEUE_PATH_PREFIX) :])
-    try:
-        envelope = json.loads(req.body)
-    except ValueError:
-        raise EventError(
-            "the body is not JSON: polyfn reads the wrapped push format "
-            '{"message": {...}, "subscription": ...}, not unwrapped payloads',
-            field="body",
-            source=PUSH_SOURCE,
-        ) from None
+    envelope = json_document(
+        req.body,
+        "body",
+        PUSH_SOURCE,
+        hint=': polyfn reads the wrapped push format {"message": {...}, "subscription": ...}, '
+        "not unwrapped payloads",
+    )
     tick = peek_attributes(envelope, source=PUSH_SOURCE).get(SCHEDULE_ATTRIBUTE)
     if tick is not None:
         fn = schedule_function(app, only, tick, PUBSUB_SOURCE)
