@@ -25,9 +25,11 @@ STRUCTURED = "application/cloudevents+json; charset=utf-8"
 def assert_answered(resp: Any) -> None:
     """A delivery's answer: 2xx, or a 4xx whose JSON body names what was wrong."""
     assert resp.status_code in (204, 400, 404), resp.get_data()
-    if resp.status_code != 204:
+    if resp.status_code == 400:
         body = json.loads(resp.get_data())
         assert body["error"] and body["source"], body
+    elif resp.status_code == 404:
+        assert json.loads(resp.get_data()) == {"error": "not found"}
 
 
 def post_or_event_error(target: Served, data: str, content_type: str, **headers: str) -> None:

@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 from polyfn import ConfigError, EventError, Headers, HttpRequest, HttpResponse
 from polyfn._values import json_document
+from polyfn_gcp._auth import DeliveryAuth, DeliveryRefused, request_url
 from polyfn_gcp._context import (
     EXECUTION_ID_HEADER,
     TRACE_HEADER,
@@ -50,6 +51,7 @@ FORWARDED_FOR = "X-Forwarded-For"
 # Pub/Sub push acknowledges a message on 102, 200, 201, 202 or 204 and redelivers on anything
 # else. https://cloud.google.com/pubsub/docs/push#receive_push
 ACK_STATUS = 204
+UNAUTHORIZED = 401
 
 # werkzeug computes Content-Length from the body (a handler's own would be a second one), and a
 # WSGI application must not send hop-by-hop headers: the server owns the connection
@@ -104,14 +106,21 @@ def to_flask_response(resp: HttpResponse) -> flask.Response:
     return out
 
 
-def http(app: App, function: str | None = None) -> Callable[[flask.Request], flask.Response]:
+def http(
+    app: App, function: str | None = None, *, delivery_auth: DeliveryAuth | None = None
+) -> Callable[[flask.Request], flask.Response]:
     """The HTTP function for functions-framework: ``http = polyfn_gcp.http(app)`` in main.py, then
     ``functions-framework --target http``.
 
     With `function`, only that polyfn function is served (one Cloud Run function per polyfn
     function): its route if it is an HTTP function, its scheduler path if it is a schedule, its
     push path if it is a queue.
+
+    Pub/Sub push deliveries and Cloud Scheduler ticks must carry a Google-signed ID token of one
+    of the configured invokers (`delivery_auth`; by default `DeliveryAuth.from_env()`, which
+    reads POLYFN_GCP_INVOKERS, POLYFN_GCP_AUDIENCES and POLYFN_GCP_DELIVERY_AUTH=off).
     """
+    auth = delivery_auth if delivery_auth is not None else DeliveryAuth.from_env()
     only = app.function(function) if function is not None else None
     if only is not None and only.kind == "storage":
         raise ConfigError(
@@ -125,13 +134,15 @@ def http(app: App, function: str | None = None) -> Callable[[flask.Request], fla
                 f"polyfn_gcp.http(app) was called with {type(request).__name__}, not a Flask "
                 "request: serve it with functions-framework --signature-type http"
             )
-        return to_flask_response(serve(app, only, request))
+        return to_flask_response(serve(app, only, request, auth))
 
     polyfn_http.__qualname__ = polyfn_http.__name__ = "http"
     return polyfn_http
 
 
-def serve(app: App, only: Function | None, request: flask.Request) -> HttpResponse:
+def serve(
+    app: App, only: Function | None, request: flask.Request, auth: DeliveryAuth
+) -> HttpResponse:
     """Answer one request: the app's route, a scheduler tick or a Pub/Sub push."""
     started = time.monotonic()
     req = to_request(request)
@@ -143,9 +154,9 @@ def serve(app: App, only: Function | None, request: flask.Request) -> HttpRespon
         raw=request,
     )
     if req.path.startswith(SCHEDULE_PATH_PREFIX):
-        return _deliver(app, ctx, lambda: _schedule(app, only, req))
+        return _deliver(app, ctx, auth, request, lambda: _schedule(app, only, req))
     if req.path.startswith(QUEUE_PATH_PREFIX):
-        return _deliver(app, ctx, lambda: _push(app, only, req))
+        return _deliver(app, ctx, auth, request, lambda: _push(app, only, req))
     if only is not None and only.kind != "http":
         return HttpResponse.json({"error": "not found"}, 404)
     return app.handle_http(req, ctx, function=only)
@@ -183,22 +194,41 @@ class _MethodNotAllowedError(Exception):
     pass
 
 
-def _deliver(app: App, ctx: Context, read: Callable[[], Delivery]) -> HttpResponse:
-    """Read and run a scheduler or push delivery: 2xx only if the handler finished, so Cloud
-    Scheduler and Pub/Sub retry everything else. A delivery polyfn cannot read is a 400 (404 when
-    no function here is bound to it) naming what was wrong; a raise is a 500 without traceback."""
+def _deliver(
+    app: App,
+    ctx: Context,
+    auth: DeliveryAuth,
+    request: flask.Request,
+    read: Callable[[], Delivery],
+) -> HttpResponse:
+    """Authenticate, read and run a scheduler or push delivery: 2xx only if the handler finished,
+    so Cloud Scheduler and Pub/Sub retry everything else.
+
+    A caller that is not a configured invoker gets 401/403 before anything is read. A delivery
+    polyfn cannot read is a 400 naming what was wrong; one for a schedule or queue no function
+    here serves is a bare 404 (what the app serves goes to the log, never to the client); a raise
+    is a 500 without traceback."""
+    try:
+        auth.check(request.headers, request_url(request))
+    except DeliveryRefused as refused:
+        ctx.log.warning("refused delivery to %s: %s", request.path, refused.reason)
+        if refused.status == UNAUTHORIZED:
+            resp = HttpResponse.json({"error": "unauthorized"}, UNAUTHORIZED)
+            resp.headers.set("WWW-Authenticate", "Bearer")
+            return resp
+        return HttpResponse.json({"error": "forbidden"}, refused.status)
     try:
         fn, event = read()
     except _MethodNotAllowedError:
         resp = HttpResponse.json({"error": "method not allowed"}, 405)
         resp.headers.set("Allow", "POST")
         return resp
+    except NotServedError as exc:
+        ctx.log.warning("rejected delivery: %s", exc)
+        return HttpResponse.json({"error": "not found"}, 404)
     except EventError as exc:
         ctx.log.warning("rejected delivery: %s", exc)
-        return HttpResponse.json(
-            {"error": str(exc), "field": exc.field, "source": exc.source},
-            404 if isinstance(exc, NotServedError) else 400,
-        )
+        return HttpResponse.json({"error": str(exc), "field": exc.field, "source": exc.source}, 400)
     try:
         run_all(app, [fn], event, ctx)
     except Exception:  # app.invoke logged it with its traceback
