@@ -237,6 +237,8 @@ def test_environment_configuration():
     assert auth.enabled and auth.invokers == (INVOKER, "b@p.iam.gserviceaccount.com")
     assert auth.audiences == ("https://a.example",)
     assert not polyfn_gcp.DeliveryAuth.from_env({"POLYFN_GCP_DELIVERY_AUTH": "OFF"}).enabled
+    iam = polyfn_gcp.DeliveryAuth.from_env({"POLYFN_GCP_DELIVERY_AUTH": "cloud-run-iam"})
+    assert iam.enabled and iam.mode == "cloud-run-iam"
     with pytest.raises(ConfigError, match="POLYFN_GCP_DELIVERY_AUTH"):
         polyfn_gcp.DeliveryAuth.from_env({"POLYFN_GCP_DELIVERY_AUTH": "maybe"})
     with pytest.raises(ConfigError, match="list of strings"):
@@ -272,3 +274,19 @@ def test_googles_certificates_are_fetched_once_per_max_age():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_behind_cloud_run_iam_the_stripped_token_is_checked_for_the_invoker(tmp_path):
+    # A private function: Cloud Run verified the token, then removed its signature.
+    def stripped(**claims: Any) -> str:
+        head, payload, _ = token(**claims).split(".")
+        return f"{head}.{payload}.SIGNATURE_REMOVED_BY_GOOGLE"
+
+    client = served(tmp_path, delivery_auth=polyfn_gcp.DeliveryAuth.cloud_run_iam([INVOKER]))
+    assert tick(client, stripped()).status_code == 204
+    assert (
+        tick(client, stripped(email="editor@shop-project.iam.gserviceaccount.com")).status_code
+        == 403
+    )
+    assert tick(client, None).status_code == 401
+    assert len(SEEN) == 1

@@ -50,7 +50,9 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = [
+# Plain sorted (tests/test_exported_members.py), where ruff's isort order would put the
+# constants before the class.
+__all__ = [  # noqa: RUF022
     "DeliveryAuth",
     "QUEUE_PATH_PREFIX",
     "SCHEDULE_ATTRIBUTE",

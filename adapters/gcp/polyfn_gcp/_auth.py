@@ -29,11 +29,18 @@ from typing import Any
 from polyfn import ConfigError
 
 # Configuration read from the environment when `http(app)` is given no DeliveryAuth.
-AUTH_ENV = "POLYFN_GCP_DELIVERY_AUTH"  # "verify" (the default) or "off"
+AUTH_ENV = "POLYFN_GCP_DELIVERY_AUTH"  # "verify" (the default), "cloud-run-iam" or "off"
 INVOKERS_ENV = "POLYFN_GCP_INVOKERS"  # comma-separated service account emails
 AUDIENCES_ENV = "POLYFN_GCP_AUDIENCES"  # comma-separated; unset: the URL the delivery came to
-AUTH_OFF = "off"
 AUTH_VERIFY = "verify"
+AUTH_OFF = "off"
+# A private function (no allUsers invoker): Cloud Run itself verifies the ID token and the
+# caller's run.invoker role, then "removes the token signature before passing the token to the
+# user container" (https://cloud.google.com/run/docs/authenticating/service-to-service), so the
+# signature cannot be checked again; polyfn checks the email claim against the invokers only.
+# Never for a public function, where the claims would be the sender's word.
+AUTH_CLOUD_RUN_IAM = "cloud-run-iam"
+AUTH_MODES = (AUTH_VERIFY, AUTH_CLOUD_RUN_IAM, AUTH_OFF)
 
 AUTHORIZATION_HEADER = "Authorization"
 BEARER = "bearer "
@@ -112,7 +119,7 @@ class DeliveryAuth:
     tests inject their own. `enabled=False` turns the check off (see `disabled`).
     """
 
-    __slots__ = ("audiences", "certs", "enabled", "invokers")
+    __slots__ = ("audiences", "certs", "enabled", "invokers", "mode")
 
     def __init__(
         self,
@@ -120,38 +127,48 @@ class DeliveryAuth:
         audiences: Iterable[str] = (),
         *,
         certs: Callable[[str | None], Mapping[str, str]] | None = None,
-        enabled: bool = True,
+        mode: str = AUTH_VERIFY,
     ) -> None:
         for name, values in (("invokers", invokers), ("audiences", audiences)):
             if isinstance(values, str):
                 raise ConfigError(f"DeliveryAuth {name} is a list of strings, got {values!r}")
+        if mode not in AUTH_MODES:
+            raise ConfigError(f"DeliveryAuth mode is one of {', '.join(AUTH_MODES)}, got {mode!r}")
         self.invokers = tuple(v.strip() for v in invokers if v.strip())
         self.audiences = tuple(v.strip() for v in audiences if v.strip())
         self.certs = certs or GoogleCerts()
-        self.enabled = enabled
+        self.mode = mode
+        self.enabled = mode != AUTH_OFF
 
     def __repr__(self) -> str:
-        if not self.enabled:
-            return "DeliveryAuth.disabled()"
-        return f"DeliveryAuth(invokers={list(self.invokers)}, audiences={list(self.audiences)})"
+        return (
+            f"DeliveryAuth(invokers={list(self.invokers)}, audiences={list(self.audiences)}, "
+            f"mode={self.mode!r})"
+        )
+
+    @classmethod
+    def cloud_run_iam(cls, invokers: Iterable[str] = ()) -> DeliveryAuth:
+        """For a private function: Cloud Run verified the token and the caller's invoker role;
+        polyfn checks only that the token's email is one of `invokers` (any, when empty)."""
+        return cls(invokers, mode=AUTH_CLOUD_RUN_IAM)
 
     @classmethod
     def disabled(cls) -> DeliveryAuth:
         """No check at all: every delivery to the reserved paths is run. Local use only, or when
         the function is private and Cloud Run's IAM already checked the caller."""
-        return cls(enabled=False)
+        return cls(mode=AUTH_OFF)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> DeliveryAuth:
         """The DeliveryAuth that POLYFN_GCP_DELIVERY_AUTH, POLYFN_GCP_INVOKERS and
         POLYFN_GCP_AUDIENCES describe (verification on unless the first says "off")."""
         mode = environ.get(AUTH_ENV, AUTH_VERIFY).strip().lower() or AUTH_VERIFY
-        if mode not in (AUTH_VERIFY, AUTH_OFF):
-            raise ConfigError(f"{AUTH_ENV} is {AUTH_VERIFY!r} or {AUTH_OFF!r}, got {mode!r}")
-        if mode == AUTH_OFF:
-            return cls.disabled()
+        if mode not in AUTH_MODES:
+            raise ConfigError(f"{AUTH_ENV} is one of {', '.join(AUTH_MODES)}, got {mode!r}")
         return cls(
-            environ.get(INVOKERS_ENV, "").split(","), environ.get(AUDIENCES_ENV, "").split(",")
+            environ.get(INVOKERS_ENV, "").split(","),
+            environ.get(AUDIENCES_ENV, "").split(","),
+            mode=mode,
         )
 
     def check(self, headers: Any, url: str) -> dict[str, Any] | None:
@@ -162,16 +179,34 @@ class DeliveryAuth:
         value = headers.get(AUTHORIZATION_HEADER) or ""
         if value[: len(BEARER)].lower() != BEARER:
             raise DeliveryRefused(401, "no Authorization: Bearer token")
+        bearer = value[len(BEARER) :].strip()
+        if self.mode == AUTH_CLOUD_RUN_IAM:
+            return self._checked_by_cloud_run(bearer)
         if not self.invokers:
             raise DeliveryRefused(
                 403,
                 f"no invoker is configured: set {INVOKERS_ENV} to the service account email of "
                 f"the push subscriptions and scheduler jobs (or {AUTH_ENV}=off for local use)",
             )
-        claims = self._verified(value[len(BEARER) :].strip(), self.audiences or _urls(url))
+        claims = self._verified(bearer, self.audiences or _urls(url))
         email = claims.get("email")
         if email not in self.invokers or claims.get("email_verified") is not True:
             raise DeliveryRefused(403, f"token of {email!r}, not one of the configured invokers")
+        return claims
+
+    def _checked_by_cloud_run(self, token: str) -> dict[str, Any]:
+        from google.auth import exceptions, jwt
+
+        try:
+            claims = jwt.decode(token, verify=False)  # type: ignore[no-untyped-call]
+        except (exceptions.GoogleAuthError, ValueError, TypeError, RecursionError) as exc:
+            raise DeliveryRefused(401, f"ID token unreadable: {exc}") from None
+        if not isinstance(claims, dict):
+            raise DeliveryRefused(401, "ID token unreadable")
+        if self.invokers and claims.get("email") not in self.invokers:
+            raise DeliveryRefused(
+                403, f"token of {claims.get('email')!r}, not one of the configured invokers"
+            )
         return claims
 
     def _verified(self, token: str, audiences: list[str] | tuple[str, ...]) -> dict[str, Any]:
