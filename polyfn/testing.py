@@ -18,16 +18,15 @@ response the app gives, 500 included, as the clouds would.
 
 from __future__ import annotations
 
-import hashlib
 import json as _json
-import mimetypes
+import os
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from polyfn._errors import ConfigError
-from polyfn._events import StorageEvent
 from polyfn._http import HttpRequest
 from polyfn._local._invoke import (
     deliver_message,
@@ -36,6 +35,7 @@ from polyfn._local._invoke import (
     handle_request,
     queue_message,
 )
+from polyfn._local._storage import object_event, object_path
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -49,9 +49,19 @@ __all__ = ["Client"]
 class Client:
     """Calls `app`'s functions the way the local runtime does, without a server."""
 
-    def __init__(self, app: App, *, source_ip: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        app: App,
+        *,
+        source_ip: str = "127.0.0.1",
+        storage_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        """`storage_dir` holds a folder per bucket, as `polyfn serve`'s ``.polyfn/storage``: an
+        object put is written there, and its storage event's ``raw["path"]`` names the file.
+        Without it, a temporary folder is made on the first put and removed with the client."""
         self.app = app
         self.source_ip = source_ip
+        self._storage_dir = Path(storage_dir) if storage_dir is not None else None
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -121,22 +131,31 @@ class Client:
     ) -> list[str]:
         """An object created in `bucket`: runs the storage functions bound to it (by bucket,
         prefix and suffix) and returns their names."""
-        raw = data.encode() if isinstance(data, str) else bytes(data)
-        event = StorageEvent(
-            "created",
-            bucket,
-            key,
-            time=datetime.now(UTC),
-            size=len(raw),
-            etag=hashlib.md5(raw, usedforsecurity=False).hexdigest(),
-            content_type=content_type or mimetypes.guess_type(key)[0] or "application/octet-stream",
-        )
+        path = self._object_file(bucket, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data.encode() if isinstance(data, str) else bytes(data))
+        # The event `polyfn serve` reports for a file dropped into the bucket's folder.
+        event = object_event("created", bucket, key, path, content_type=content_type)
         return [f.name for f in fire_storage(self.app, event)]
 
     def delete_object(self, bucket: str, key: str) -> list[str]:
-        """An object deleted from `bucket`: runs the bound storage functions, returns names."""
-        event = StorageEvent("deleted", bucket, key, time=datetime.now(UTC))
+        """An object deleted from `bucket` (its file removed, if `put_object` wrote one): runs the
+        bound storage functions, returns their names."""
+        path = self._object_file(bucket, key)
+        path.unlink(missing_ok=True)
+        event = object_event("deleted", bucket, key, path)
         return [f.name for f in fire_storage(self.app, event)]
+
+    def _object_file(self, bucket: str, key: str) -> Path:
+        if self._storage_dir is None:
+            import shutil
+            import tempfile
+            import weakref
+
+            folder = tempfile.mkdtemp(prefix="polyfn-testing-")
+            weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+            self._storage_dir = Path(folder)
+        return object_path(self._storage_dir / bucket, key)
 
     def send(
         self,
