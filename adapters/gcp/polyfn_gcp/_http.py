@@ -118,7 +118,8 @@ def http(
 
     Pub/Sub push deliveries and Cloud Scheduler ticks must carry a Google-signed ID token of one
     of the configured invokers (`delivery_auth`; by default `DeliveryAuth.from_env()`, which
-    reads POLYFN_GCP_INVOKERS, POLYFN_GCP_AUDIENCES and POLYFN_GCP_DELIVERY_AUTH=off).
+    reads POLYFN_GCP_INVOKERS, POLYFN_GCP_AUDIENCES and POLYFN_GCP_DELIVERY_AUTH: verify,
+    cloud-run-iam or off). docs/deploy.md says how to configure them.
     """
     auth = delivery_auth if delivery_auth is not None else DeliveryAuth.from_env()
     only = app.function(function) if function is not None else None
@@ -209,7 +210,8 @@ def _deliver(
     here serves is a bare 404 (what the app serves goes to the log, never to the client); a raise
     is a 500 without traceback."""
     try:
-        auth.check(request.headers, request_url(request))
+        if auth.enabled:
+            auth.check(request.headers, request_url(request))
     except DeliveryRefused as refused:
         ctx.log.warning("refused delivery to %s: %s", request.path, refused.reason)
         if refused.status == UNAUTHORIZED:
