@@ -290,3 +290,32 @@ def test_behind_cloud_run_iam_the_stripped_token_is_checked_for_the_invoker(tmp_
     )
     assert tick(client, None).status_code == 401
     assert len(SEEN) == 1
+
+
+def test_unreachable_certificates_are_a_503_so_the_sender_retries(tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a port with nothing listening: connection refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    certs = GoogleCerts(f"http://127.0.0.1:{port}/oauth2/v1/certs")
+    auth = polyfn_gcp.DeliveryAuth([INVOKER], certs=certs)
+    resp = tick(served(tmp_path, delivery_auth=auth), token())
+    assert (resp.status_code, resp.get_json()) == (503, {"error": "unavailable"})
+    assert SEEN == []
+
+
+def test_a_percent_encoded_queue_path_is_its_own_audience(tmp_path):
+    client = served(tmp_path, **verified())
+    path = polyfn_gcp.queue_push_path("orders")  # no escapes for this name; one with "+":
+    assert path == PUSH_PATH
+    resp = client.post(
+        "/_polyfn/queue/a%2Bb",
+        base_url=f"http://{HOST}",
+        json=PUSH_BODY,
+        headers={
+            "X-Forwarded-Proto": "https",
+            "Authorization": f"Bearer {token(aud=f'https://{HOST}/_polyfn/queue/a%2Bb')}",
+        },
+    )
+    assert resp.status_code == 404  # authenticated; no function is bound to queue "a+b"

@@ -60,9 +60,17 @@ _CERTS_DEFAULT_MAX_AGE = 3600
 _CERTS_REFRESH_SECONDS = 60
 
 
+# How a refused delivery is answered. 503 when Google's certificates cannot be fetched: the
+# sender retries, as for every non-2xx.
+UNAUTHORIZED = 401
+FORBIDDEN = 403
+UNAVAILABLE = 503
+REFUSALS = {UNAUTHORIZED: "unauthorized", FORBIDDEN: "forbidden", UNAVAILABLE: "unavailable"}
+
+
 class DeliveryRefused(Exception):  # noqa: N818 - an outcome, answered with `status`
-    """A delivery whose caller could not be verified: `status` is 401 or 403, `reason` goes to
-    the log only (a client learns nothing about the configuration)."""
+    """A delivery whose caller could not be verified: `status` is one of REFUSALS, `reason` goes
+    to the log only (a client learns nothing about the configuration)."""
 
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
@@ -92,11 +100,14 @@ class GoogleCerts:
     def _fetch(self, now: float) -> None:
         import urllib.request
 
-        with urllib.request.urlopen(self.url, timeout=_CERTS_TIMEOUT_SECONDS) as resp:
-            certs = json.loads(resp.read())
-            max_age = _max_age(resp.headers.get("Cache-Control", ""))
+        try:
+            with urllib.request.urlopen(self.url, timeout=_CERTS_TIMEOUT_SECONDS) as resp:
+                certs = json.loads(resp.read())
+                max_age = _max_age(resp.headers.get("Cache-Control", ""))
+        except (OSError, ValueError) as exc:  # unreachable, timed out, not JSON: try again later
+            raise DeliveryRefused(UNAVAILABLE, f"cannot fetch {self.url}: {exc}") from None
         if not isinstance(certs, dict) or not all(isinstance(v, str) for v in certs.values()):
-            raise DeliveryRefused(401, f"{self.url} answered no certificates")
+            raise DeliveryRefused(UNAVAILABLE, f"{self.url} answered no certificates")
         self._certs, self._fetched, self._expires = certs, now, now + max_age
 
 
@@ -178,20 +189,22 @@ class DeliveryAuth:
             return None
         value = headers.get(AUTHORIZATION_HEADER) or ""
         if value[: len(BEARER)].lower() != BEARER:
-            raise DeliveryRefused(401, "no Authorization: Bearer token")
+            raise DeliveryRefused(UNAUTHORIZED, "no Authorization: Bearer token")
         bearer = value[len(BEARER) :].strip()
         if self.mode == AUTH_CLOUD_RUN_IAM:
             return self._checked_by_cloud_run(bearer)
         if not self.invokers:
             raise DeliveryRefused(
-                403,
+                FORBIDDEN,
                 f"no invoker is configured: set {INVOKERS_ENV} to the service account email of "
                 f"the push subscriptions and scheduler jobs (or {AUTH_ENV}=off for local use)",
             )
         claims = self._verified(bearer, self.audiences or _urls(url))
         email = claims.get("email")
         if email not in self.invokers or claims.get("email_verified") is not True:
-            raise DeliveryRefused(403, f"token of {email!r}, not one of the configured invokers")
+            raise DeliveryRefused(
+                FORBIDDEN, f"token of {email!r}, not one of the configured invokers"
+            )
         return claims
 
     def _checked_by_cloud_run(self, token: str) -> dict[str, Any]:
@@ -200,12 +213,12 @@ class DeliveryAuth:
         try:
             claims = jwt.decode(token, verify=False)  # type: ignore[no-untyped-call]
         except (exceptions.GoogleAuthError, ValueError, TypeError, RecursionError) as exc:
-            raise DeliveryRefused(401, f"ID token unreadable: {exc}") from None
+            raise DeliveryRefused(UNAUTHORIZED, f"ID token unreadable: {exc}") from None
         if not isinstance(claims, dict):
-            raise DeliveryRefused(401, "ID token unreadable")
+            raise DeliveryRefused(UNAUTHORIZED, "ID token unreadable")
         if self.invokers and claims.get("email") not in self.invokers:
             raise DeliveryRefused(
-                403, f"token of {claims.get('email')!r}, not one of the configured invokers"
+                FORBIDDEN, f"token of {claims.get('email')!r}, not one of the configured invokers"
             )
         return claims
 
@@ -222,10 +235,10 @@ class DeliveryAuth:
                 clock_skew_in_seconds=CLOCK_SKEW_SECONDS,
             )
         except (exceptions.GoogleAuthError, ValueError, TypeError, RecursionError) as exc:
-            status = 403 if "audience" in str(exc) else 401
+            status = FORBIDDEN if "audience" in str(exc) else UNAUTHORIZED
             raise DeliveryRefused(status, f"ID token refused: {exc}") from None
         if not isinstance(claims, dict) or claims.get("iss") not in GOOGLE_ISSUERS:
-            raise DeliveryRefused(401, "ID token not issued by Google")
+            raise DeliveryRefused(UNAUTHORIZED, "ID token not issued by Google")
         return claims
 
 
@@ -237,6 +250,10 @@ def _urls(url: str) -> list[str]:
 
 def request_url(request: Any) -> str:
     """The URL the sender used: Cloud Run terminates TLS, so the scheme is X-Forwarded-Proto's."""
+    from urllib.parse import quote
+
     scheme = (request.headers.get(FORWARDED_PROTO) or request.scheme).split(",", 1)[0].strip()
     query = request.query_string.decode("latin-1")
-    return f"{scheme}://{request.host}{request.path}" + (f"?{query}" if query else "")
+    # Flask decodes the path; the URL the sender was given encodes names (queue_push_path).
+    path = quote(request.path, safe="/")
+    return f"{scheme}://{request.host}{path}" + (f"?{query}" if query else "")

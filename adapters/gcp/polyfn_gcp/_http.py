@@ -17,7 +17,13 @@ from urllib.parse import unquote
 
 from polyfn import ConfigError, EventError, Headers, HttpRequest, HttpResponse
 from polyfn._values import json_document
-from polyfn_gcp._auth import DeliveryAuth, DeliveryRefused, request_url
+from polyfn_gcp._auth import (
+    REFUSALS,
+    UNAUTHORIZED,
+    DeliveryAuth,
+    DeliveryRefused,
+    request_url,
+)
 from polyfn_gcp._context import (
     EXECUTION_ID_HEADER,
     TRACE_HEADER,
@@ -51,7 +57,6 @@ FORWARDED_FOR = "X-Forwarded-For"
 # Pub/Sub push acknowledges a message on 102, 200, 201, 202 or 204 and redelivers on anything
 # else. https://cloud.google.com/pubsub/docs/push#receive_push
 ACK_STATUS = 204
-UNAUTHORIZED = 401
 
 # werkzeug computes Content-Length from the body (a handler's own would be a second one), and a
 # WSGI application must not send hop-by-hop headers: the server owns the connection
@@ -214,11 +219,10 @@ def _deliver(
             auth.check(request.headers, request_url(request))
     except DeliveryRefused as refused:
         ctx.log.warning("refused delivery to %s: %s", request.path, refused.reason)
+        resp = HttpResponse.json({"error": REFUSALS[refused.status]}, refused.status)
         if refused.status == UNAUTHORIZED:
-            resp = HttpResponse.json({"error": "unauthorized"}, UNAUTHORIZED)
             resp.headers.set("WWW-Authenticate", "Bearer")
-            return resp
-        return HttpResponse.json({"error": "forbidden"}, refused.status)
+        return resp
     try:
         fn, event = read()
     except _MethodNotAllowedError:
