@@ -73,6 +73,15 @@ def arrived(value: Any) -> str:
     return f"{type_name(value)} ({text})"
 
 
+def quoted(value: Any) -> str:
+    """`value` for a message that names what arrived: a string's repr (cut at 80 characters),
+    else `arrived`'s description (a deep list or a 4,000-digit number is never printed)."""
+    if isinstance(value, str):
+        text = repr(value)
+        return text if len(text) <= _QUOTE else text[: _QUOTE - 3] + "..."
+    return arrived(value)
+
+
 def _bad(expected: str, value: Any, field: str, source: str) -> EventError:
     return EventError(f"expected {expected}, got {arrived(value)}", field=field, source=source)
 

@@ -125,14 +125,21 @@ def dumps(obj: Any) -> str:
     return text.replace(json.dumps(HUGE), "1" * HUGE_DIGITS)
 
 
+# The widest number and the deepest nesting json.loads still reads (int()'s 4,300-digit limit;
+# the default recursion limit of 1,000, less the frames of a Lambda runtime): what an event
+# parsed from JSON can hold.
+JSON_DIGITS = 4300
+JSON_DEPTH = 900
+
+
 def expand(obj: Any) -> Any:
-    """`obj` with each HUGE placeholder as a HUGE_DIGITS-digit int and each DEEP one as lists
-    nested deeper than the recursion limit allows to print."""
+    """`obj` with each HUGE placeholder as the widest number and each DEEP one as the deepest
+    nesting a JSON parser gives (the values a Python runtime hands over after json.loads)."""
     if obj == HUGE:
-        return 10**HUGE_DIGITS
+        return 10 ** (JSON_DIGITS - 1)
     if obj == DEEP:
         deep: list[Any] = []
-        for _ in range(5000):
+        for _ in range(JSON_DEPTH):
             deep = [deep]
         return deep
     if isinstance(obj, dict):
