@@ -168,9 +168,9 @@ def test_a_case_glob_matching_nothing_names_the_cases(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     err = _polyfn_error(capsys, "--case", "cookie-*", "--target", "nope")
-    assert "--target 'nope' matches no target; the targets are timer: aws-eventbridge," in err
+    assert "--target 'nope' matches no target; the targets are schedule: aws-eventbridge," in err
     assert "--case 'cookie-*' matches no case; the cases are http: get, post-json," in err
-    assert "cookies-in, cookies-out-several" in err and "timer: cron-tick," in err
+    assert "cookies-in, cookies-out-several" in err and "schedule: cron-tick," in err
 
 
 def test_globs_whose_triggers_do_not_meet_say_which_targets_fit(

@@ -13,7 +13,7 @@ limit is a `ConfigError`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 from polyfn._app import HttpTrigger, QueueTrigger, ScheduleTrigger, StorageTrigger
 from polyfn._errors import ConfigError
@@ -308,7 +308,7 @@ def _function(
     role = f"{base}Role"
     props: dict[str, Any] = {
         "FunctionName": name,
-        "Description": f"polyfn {app.name}: {fn.name} ({fn.kind})",
+        "Description": f"polyfn {app.name}: {fn.name} ({fn.trigger_label})",
         "Runtime": RUNTIME,
         "Architectures": [ARCHITECTURE],
         "Handler": f"{entry_module(fn)}.handler",
@@ -351,41 +351,44 @@ def _function(
                 "count as receives toward the dead-letter limit",
             )
     fn_id = f"{base}Function"
-    if isinstance(trigger, HttpTrigger):
-        _http(t, fn, fn_id, api_id, timeout)
-    elif isinstance(trigger, ScheduleTrigger):
-        _schedule(t, fn, fn_id, base)
-        _async_failures(t, fn, fn_id, base, statements)
-    elif isinstance(trigger, StorageTrigger):
-        if set(trigger.events) - {"deleted"}:
-            statements.append(
+    match trigger:
+        case HttpTrigger():
+            _http(t, fn, fn_id, api_id, timeout)
+        case ScheduleTrigger():
+            _schedule(t, fn, fn_id, base)
+            _async_failures(t, fn, fn_id, base, statements)
+        case StorageTrigger():
+            if set(trigger.events) - {"deleted"}:
+                statements.append(
+                    {
+                        "Effect": "Allow",
+                        "Action": "s3:GetObject",
+                        "Resource": _sub(
+                            f"arn:${{AWS::Partition}}:s3:::{trigger.bucket}/{trigger.prefix}*"
+                        ),
+                    }
+                )
+            permission = t.add(
+                f"{base}BucketPermission",
+                "AWS::Lambda::Permission",
                 {
-                    "Effect": "Allow",
-                    "Action": "s3:GetObject",
-                    "Resource": _sub(
-                        f"arn:${{AWS::Partition}}:s3:::{trigger.bucket}/{trigger.prefix}*"
-                    ),
-                }
+                    "Action": "lambda:InvokeFunction",
+                    "FunctionName": {"Ref": fn_id},
+                    "Principal": "s3.amazonaws.com",
+                    # The bucket's name, not a Ref to it: the bucket's notification refers to
+                    # this function, so a Ref back would be a circular dependency. The documented
+                    # pattern: a known bucket name here, and the bucket DependsOn this permission.
+                    # https://repost.aws/knowledge-center/unable-validate-circular-dependency-cloudformation
+                    "SourceArn": _sub(f"arn:${{AWS::Partition}}:s3:::{trigger.bucket}"),
+                    "SourceAccount": {"Ref": "AWS::AccountId"},
+                },
             )
-        permission = t.add(
-            f"{base}BucketPermission",
-            "AWS::Lambda::Permission",
-            {
-                "Action": "lambda:InvokeFunction",
-                "FunctionName": {"Ref": fn_id},
-                "Principal": "s3.amazonaws.com",
-                # The bucket's name, not a Ref to it: the bucket's notification refers to this
-                # function, so a Ref back would be a circular dependency. The documented pattern:
-                # a known bucket name here, and the bucket DependsOn this permission.
-                # https://repost.aws/knowledge-center/unable-validate-circular-dependency-cloudformation
-                "SourceArn": _sub(f"arn:${{AWS::Partition}}:s3:::{trigger.bucket}"),
-                "SourceAccount": {"Ref": "AWS::AccountId"},
-            },
-        )
-        buckets.setdefault(trigger.bucket, []).append((fn, fn_id, permission))
-        _async_failures(t, fn, fn_id, base, statements)
-    else:
-        _queue(t, fn, fn_id=fn_id, base=base, timeout=timeout, statements=statements)
+            buckets.setdefault(trigger.bucket, []).append((fn, fn_id, permission))
+            _async_failures(t, fn, fn_id, base, statements)
+        case QueueTrigger():
+            _queue(t, fn, fn_id=fn_id, base=base, timeout=timeout, statements=statements)
+        case _:
+            assert_never(trigger)
     t.add(
         role,
         "AWS::IAM::Role",

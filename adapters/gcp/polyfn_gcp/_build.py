@@ -12,7 +12,7 @@ honour as declared are returned warnings.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 from polyfn._app import HttpTrigger, QueueTrigger, ScheduleTrigger, StorageTrigger
 from polyfn._errors import ConfigError
@@ -123,11 +123,22 @@ _FITS = 79
 _DEFAULT_LINE_LENGTH = 88
 
 
+def _signature(fn: Function) -> str:
+    """The polyfn_gcp entry point that serves `fn`: `http` or `cloud_event`."""
+    match fn.trigger:
+        case HttpTrigger() | ScheduleTrigger():
+            # Schedules arrive as HTTP requests from Cloud Scheduler (polyfn_gcp.schedule_path).
+            return "http"
+        case StorageTrigger() | QueueTrigger():
+            return "cloud_event"
+        case _:
+            assert_never(fn.trigger)
+
+
 def _entry_line(fn: Function) -> str:
     import json
 
-    # Schedules arrive as HTTP requests from Cloud Scheduler (polyfn_gcp.schedule_path).
-    kind = "cloud_event" if fn.kind in ("storage", "queue") else "http"
+    kind = _signature(fn)
     line = f"{entry_point(fn)} = polyfn_gcp.{kind}(_app, function={json.dumps(fn.name)})"
     if len(line) <= _FITS:
         return line
@@ -255,7 +266,7 @@ def _request(s: Spec, fn: Function, fid: str, service: Any, trigger: Any | None 
 
     function = functions_v2.Function(
         name=f"{s.parent}/functions/{fid}",
-        description=f"polyfn {s.app.name}: {fn.name} ({fn.kind})",
+        description=f"polyfn {s.app.name}: {fn.name} ({fn.trigger_label})",
         environment=functions_v2.Environment.GEN_2,
         build_config=functions_v2.BuildConfig(
             runtime=RUNTIME,
@@ -275,49 +286,58 @@ def _request(s: Spec, fn: Function, fid: str, service: Any, trigger: Any | None 
 
 def _function(s: Spec, fn: Function) -> None:
     trigger = fn.trigger
-    st = fn.settings
-    if isinstance(trigger, HttpTrigger | ScheduleTrigger):
-        service, timeout = _service_config(s, fn, HTTP_TIMEOUT_MAX_S)
-        fid = function_id(s.app, fn)
-        s.functions.append(_request(s, fn, fid, service))
-        s.commands.append(_gcloud_deploy(s, fn, fid, service, None))
-        if isinstance(trigger, HttpTrigger):
-            s.public.append(fid)
+    match trigger:
+        case HttpTrigger():
+            _http_service(s, fn)
+            s.public.append(function_id(s.app, fn))
+            st = fn.settings
             if st.retries is not None or st.dead_letter is not None:
                 s.warn(
                     fn,
                     "retries/dead_letter have no meaning for HTTP (the caller gets the error "
                     "response and decides whether to retry); ignored",
                 )
-        else:
-            _job(s, fn, fid, timeout)
-        return
-    service, _ = _service_config(s, fn, EVENT_TIMEOUT_MAX_S)
-    if isinstance(trigger, StorageTrigger):
-        kinds = list(trigger.events)
-        for kind in kinds:
-            fid = function_id(s.app, fn, kind if len(kinds) > 1 else "")
-            event = _event_trigger(
-                s, fn, STORAGE_EVENT_TYPES[kind], filters={"bucket": trigger.bucket}
-            )
+        case ScheduleTrigger():
+            timeout = _http_service(s, fn)
+            _job(s, fn, function_id(s.app, fn), timeout)
+        case StorageTrigger():
+            service, _ = _service_config(s, fn, EVENT_TIMEOUT_MAX_S)
+            kinds = list(trigger.events)
+            for kind in kinds:
+                fid = function_id(s.app, fn, kind if len(kinds) > 1 else "")
+                event = _event_trigger(
+                    s, fn, STORAGE_EVENT_TYPES[kind], filters={"bucket": trigger.bucket}
+                )
+                s.functions.append(_request(s, fn, fid, service, event))
+                s.commands.append(_gcloud_deploy(s, fn, fid, service, event))
+                _dead_letter(s, fn, fid)
+        case QueueTrigger():
+            service, _ = _service_config(s, fn, EVENT_TIMEOUT_MAX_S)
+            fid = function_id(s.app, fn)
+            topic = f"projects/{s.project}/topics/{trigger.queue}"
+            event = _event_trigger(s, fn, PUBSUB_EVENT_TYPE, topic=topic)
             s.functions.append(_request(s, fn, fid, service, event))
             s.commands.append(_gcloud_deploy(s, fn, fid, service, event))
             _dead_letter(s, fn, fid)
-    else:
-        assert isinstance(trigger, QueueTrigger)
-        fid = function_id(s.app, fn)
-        topic = f"projects/{s.project}/topics/{trigger.queue}"
-        event = _event_trigger(s, fn, PUBSUB_EVENT_TYPE, topic=topic)
-        s.functions.append(_request(s, fn, fid, service, event))
-        s.commands.append(_gcloud_deploy(s, fn, fid, service, event))
-        _dead_letter(s, fn, fid)
-        if trigger.fifo:
-            s.warn(
-                fn,
-                "fifo: Pub/Sub keeps order only per ordering key and only on a subscription "
-                "with message ordering enabled, which the trigger's Eventarc subscription is not; "
-                "messages of one key may arrive out of order",
-            )
+            if trigger.fifo:
+                s.warn(
+                    fn,
+                    "fifo: Pub/Sub keeps order only per ordering key and only on a subscription "
+                    "with message ordering enabled, which the trigger's Eventarc subscription "
+                    "is not; messages of one key may arrive out of order",
+                )
+        case _:
+            assert_never(trigger)
+
+
+def _http_service(s: Spec, fn: Function) -> int | None:
+    """Deploy `fn` as an HTTP-triggered function (HTTP routes and the target of a Cloud Scheduler
+    job); its timeout within the HTTP limit."""
+    service, timeout = _service_config(s, fn, HTTP_TIMEOUT_MAX_S)
+    fid = function_id(s.app, fn)
+    s.functions.append(_request(s, fn, fid, service))
+    s.commands.append(_gcloud_deploy(s, fn, fid, service, None))
+    return timeout
 
 
 def _event_trigger(

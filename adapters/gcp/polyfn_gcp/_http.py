@@ -112,7 +112,7 @@ def http(app: App, function: str | None = None) -> Callable[[flask.Request], fla
     push path if it is a queue.
     """
     only = app.function(function) if function is not None else None
-    if only is not None and only.kind == "storage":
+    if only is not None and only.trigger_label == "storage":
         raise ConfigError(
             f"function {only.name!r} is a storage function: Cloud Storage delivers CloudEvents, "
             "serve it with polyfn_gcp.cloud_event(app)"
@@ -145,7 +145,7 @@ def serve(app: App, only: Function | None, request: flask.Request) -> HttpRespon
         return _deliver(app, ctx, lambda: _schedule(app, only, req))
     if req.path.startswith(QUEUE_PATH_PREFIX):
         return _deliver(app, ctx, lambda: _push(app, only, req))
-    if only is not None and only.kind != "http":
+    if only is not None and only.trigger_label != "http":
         return HttpResponse.json({"error": "not found"}, 404)
     return app.handle_http(req, ctx, function=only)
 
