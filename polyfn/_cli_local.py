@@ -9,6 +9,7 @@ adapter entry. Adapters are imported inside the handlers only.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -300,6 +301,24 @@ def _samples(provider: str) -> ModuleType:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from polyfn._local._resources import STATE_ENV, STORAGE_ENV
+
+    # Code that runs outside an invocation (module level, threads it starts) finds the same
+    # state folder as the handlers; restored after, for callers that run serve in process.
+    saved = {name: os.environ.get(name) for name in (STATE_ENV, STORAGE_ENV)}
+    os.environ[STATE_ENV] = str(args.state_dir)
+    os.environ[STORAGE_ENV] = str(args.storage_dir or args.state_dir / "storage")
+    try:
+        return _serve(args)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _serve(args: argparse.Namespace) -> int:
     import signal
 
     from polyfn._local._http_server import HttpLimits

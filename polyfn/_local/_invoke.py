@@ -31,6 +31,7 @@ from polyfn._app import DEFAULT_TIMEOUT_SECONDS
 from polyfn._context import Context, _ensure_logging
 from polyfn._events import QueueMessage, TimerEvent
 from polyfn._http import HttpResponse, dump_json
+from polyfn._local._resources import bound_state, using_state
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from polyfn._app import App, Function
     from polyfn._events import StorageEvent
     from polyfn._http import HttpRequest
+    from polyfn._local._queue import StoredMessage
 
 LOGGER_NAME = "polyfn.local"
 # The status a timed-out HTTP invocation answers: a gateway's "the function did not answer in
@@ -191,9 +193,12 @@ def handle_request(app: App, req: HttpRequest, *, bounded: bool = False) -> Http
         resp = app.handle_http(req, ctx)
     else:
         try:
-            resp = within_timeout(
-                lambda: app.handle_http(req, ctx), function, ctx, deadline, bounded=bounded
-            )
+            # The handler's resources use the app's state folder (its own thread copies this
+            # context).
+            with using_state(bound_state(app)):
+                resp = within_timeout(
+                    lambda: app.handle_http(req, ctx), function, ctx, deadline, bounded=bounded
+                )
         except InvocationTimeout as exc:
             ctx.log.error(str(exc), extra={"method": req.method, "path": req.path})
             outcome = "timeout"
@@ -231,9 +236,10 @@ def _call(
     deadline = time.monotonic() + timeout_of(function)
     ctx = local_context(function, raw=getattr(event, "raw", None), deadline=deadline)
     try:
-        result = within_timeout(
-            lambda: app.invoke(function, event, ctx), function, ctx, deadline, bounded=bounded
-        )
+        with using_state(bound_state(app)):
+            result = within_timeout(
+                lambda: app.invoke(function, event, ctx), function, ctx, deadline, bounded=bounded
+            )
     except InvocationTimeout as exc:
         ctx.log.error(str(exc))
         log_invocation(function.name, trigger, started, "timeout", ctx, error=str(exc), **extra)
@@ -338,4 +344,18 @@ def queue_message(
         enqueued_time=datetime.fromtimestamp(enqueued, UTC) if enqueued is not None else None,
         group=group,
         raw=raw,
+    )
+
+
+def stored_queue_message(stored: StoredMessage) -> QueueMessage:
+    """The QueueMessage a consumer gets for a message of the local SQLite queue."""
+    return queue_message(
+        stored.id,
+        stored.body,
+        stored.queue,
+        attributes=stored.attributes,
+        delivery_count=stored.delivery_count,
+        enqueued=stored.enqueued,
+        group=stored.group,
+        raw={"receipt": stored.receipt},
     )

@@ -50,6 +50,7 @@ from polyfn._local._queue import (
     QueueCorruptError,
     QueueDatabaseError,
 )
+from polyfn._local._resources import LocalState, bind_state
 from polyfn._local._statelock import StateDirLock
 from polyfn._local._storage import FolderWatcher
 
@@ -144,6 +145,9 @@ class LocalRuntime:
         self.queue = LocalQueue(state_dir / "queues.db", busy_timeout=busy_timeout)
         # What stopped the runtime from inside (a corrupt queue file, a crashed loop), if anything.
         self.fatal: PolyfnError | None = None
+        # The app's handles use the twins in these folders: a bucket write lands where the
+        # watcher looks, a send in the queue file the consumers read.
+        bind_state(app, LocalState(state_dir, self.storage_dir))
         self.started_at = datetime.now(UTC)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
