@@ -384,3 +384,16 @@ def test_cli_takes_an_app_file_path(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         json=False,
     )  # fmt: skip
     assert _cli.run(args) == 0
+
+
+def test_schedule_cases_are_called_schedule_and_still_load_by_their_old_module_name() -> None:
+    """The core's word for the trigger is "schedule"; `--cases conformance.cases.timer`, the
+    module's former name, still selects the same cases."""
+    from conformance.cases import schedule
+
+    assert {c.trigger for c in schedule.CASES} == {"schedule"}
+    assert _runner.load_cases(["conformance.cases.timer"]) == schedule.CASES
+    out = io.StringIO()
+    code = _runner.main(target_glob="aws-eventbridge", case_glob="cron-tick", out=out)
+    assert code == 0, out.getvalue()
+    assert out.getvalue().startswith("schedule ") and "timer" not in out.getvalue()
