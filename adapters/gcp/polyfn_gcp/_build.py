@@ -187,9 +187,9 @@ def _signature(fn: Function) -> str:
 def _entry_line(fn: Function) -> str:
     import json
 
-    kind = _signature(fn)
+    signature = _signature(fn)
     return _assignment(
-        entry_point(fn), f"polyfn_gcp.{kind}", ["_app", f"function={json.dumps(fn.name)}"]
+        entry_point(fn), f"polyfn_gcp.{signature}", ["_app", f"function={json.dumps(fn.name)}"]
     )
 
 
