@@ -86,12 +86,18 @@ def _package_modules(package: str) -> list[str]:
     )
 
 
+# Case modules by their former names, which `--cases` still takes: the schedule cases were once
+# called "timer" cases.
+_RENAMED_CASE_MODULES = {"conformance.cases.timer": "conformance.cases.schedule"}
+
+
 def load_cases(modules: Iterable[str] | None = None) -> list[Any]:
     """``CASES`` of each module (``module`` or ``module:attr``); by default conformance.cases.*."""
     names = list(modules) if modules else _package_modules("conformance.cases")
     cases: list[Any] = []
     for name in names:
         module_name, _, attr = name.partition(":")
+        module_name = _RENAMED_CASE_MODULES.get(module_name, module_name)
         module = importlib.import_module(module_name)
         found = getattr(module, attr or "CASES", None)
         if not isinstance(found, list | tuple):

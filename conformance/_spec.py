@@ -5,9 +5,9 @@ bytes and back without going through any adapter code, so a bug in an adapter ca
 
 Contract between the pieces (every module under conformance/ follows it):
 
-- A *case* is a frozen value: a name, a trigger ("http", "timer", "storage", "queue"), the neutral
-  input, and what the handler must see and answer. Cases live in ``conformance/cases/<trigger>.py``
-  as a module-level ``CASES: list[...]``.
+- A *case* is a frozen value: a name, a trigger ("http", "schedule", "storage", "queue"), the
+  neutral input, and what the handler must see and answer. Cases live in
+  ``conformance/cases/<trigger>.py`` as a module-level ``CASES: list[...]``.
 - A *target* is one way a cloud delivers a trigger (``aws-rest``, ``azure-queue`` ...). Targets live
   in ``conformance/targets/<cloud>_<trigger>.py`` and expose module-level ``TARGETS: list[Target]``.
   ``Target.run(case, app)`` renders the case natively, validates that native input with the
@@ -80,7 +80,7 @@ class Case(Protocol):
     """What the runner needs of a case; each trigger's case class adds input and expectations."""
 
     name: str
-    trigger: str  # "http" | "timer" | "storage" | "queue"
+    trigger: str  # "http" | "schedule" | "storage" | "queue"
 
     def check(self, outcome: Outcome, target: Any = None) -> list[str]: ...
 
@@ -90,6 +90,6 @@ class Target(Protocol):
 
     name: str  # "aws-rest", "azure-queue", "gcp-storage-legacy"
     cloud: str  # "aws" | "azure" | "gcp"
-    trigger: str  # "http" | "timer" | "storage" | "queue"
+    trigger: str  # "http" | "schedule" | "storage" | "queue"
 
     def run(self, case: Any, app: App) -> Outcome: ...

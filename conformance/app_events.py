@@ -1,4 +1,4 @@
-"""The timer, storage and queue functions of the conformance app, and the names they bind to.
+"""The schedule, storage and queue functions of the conformance app, and the names they bind to.
 
 `register_event_functions(app)` adds them to the one conformance app (conformance/app.py calls
 it). Each handler records what it saw into `Recorder` as plain JSON-able values, so a target can
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # Logical names, equal to the physical names on every cloud (DESIGN.md "physical = logical").
 CRON_FUNCTION = "tick_cron"
-CRON_SCHEDULE = "* * * * *"  # every minute: see conformance/cases/timer.py
+CRON_SCHEDULE = "* * * * *"  # every minute: see conformance/cases/schedule.py
 RATE_FUNCTION = "tick_rate"
 RATE_MINUTES = 5
 STORAGE_FUNCTION = "on_object"  # objects created in BUCKET
@@ -138,7 +138,8 @@ def _record_message(msg: QueueMessage, ctx: Context) -> None:
 
 
 def register_event_functions(app: App) -> App:
-    """Add the conformance timer, storage and queue functions to `app` (returned for chaining)."""
+    """Add the conformance schedule, storage and queue functions to `app` (returned for
+    chaining)."""
 
     @app.schedule(CRON_SCHEDULE, function_name=CRON_FUNCTION)
     def tick_cron(event: TimerEvent, ctx: Context) -> None:

@@ -20,14 +20,12 @@ from polyfn._schedule import Schedule
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
-    from typing import Any
+    from typing import Any, NoReturn
 
     from polyfn._context import Context
     from polyfn._http import HttpRequest
 
     Handler = Callable[..., Any]
-
-TRIGGER_KINDS = ("http", "schedule", "storage", "queue")
 
 # One default for every cloud and `polyfn serve`, so a function that declares no timeout behaves
 # the same everywhere: Lambda's own default (3 s) is too short for most work, Cloud Functions'
@@ -98,27 +96,57 @@ class Settings:
         return f"Settings({set_})"
 
 
+def assert_never(value: NoReturn) -> NoReturn:
+    """`typing.assert_never` without importing `typing` (the core's import budget): the last
+    `case _:` of a `match` over the `Trigger` union calls it, so mypy --strict reports a trigger
+    class that has no case of its own, and a run that still gets there fails loudly instead of
+    treating the trigger as some other kind."""
+    raise AssertionError(f"unhandled trigger {value!r}")
+
+
+# Each trigger class carries what the core knows of its kind: `label` (the one word for the kind:
+# `Function.trigger_label`, `App.functions_of`, messages, `polyfn serve`'s function list), `noun`
+# (the phrase messages use: "is a queue function"), `describe()` (its line in `App.describe()`)
+# and `bind()` (its checks and registration when a function declares it). What each cloud does
+# with a trigger stays in that cloud's adapter, in a `match` with one case per class.
+
+
 class HttpTrigger:
     __slots__ = ("body", "methods", "path")
-    kind = "http"
+    label = "http"
+    noun = "an HTTP function"
 
     def __init__(self, path: str, methods: tuple[str, ...], body: type[Any] | None) -> None:
         self.path = path
         self.methods = methods
         self.body = body
 
+    def describe(self) -> str:
+        return f"{'|'.join(self.methods)} {self.path}"
+
+    def bind(self, app: App, fn: Function) -> None:
+        app.router.add(self.path, list(self.methods), fn)
+
 
 class ScheduleTrigger:
     __slots__ = ("schedule",)
-    kind = "schedule"
+    label = "schedule"
+    noun = "a schedule function"
 
     def __init__(self, schedule: Schedule) -> None:
         self.schedule = schedule
 
+    def describe(self) -> str:
+        return f"schedule {self.schedule}"
+
+    def bind(self, app: App, fn: Function) -> None:
+        pass
+
 
 class StorageTrigger:
     __slots__ = ("bucket", "events", "prefix", "suffix")
-    kind = "storage"
+    label = "storage"
+    noun = "a storage function"
 
     def __init__(self, bucket: str, events: tuple[str, ...], prefix: str, suffix: str) -> None:
         self.bucket = bucket
@@ -126,7 +154,18 @@ class StorageTrigger:
         self.prefix = prefix
         self.suffix = suffix
 
+    def describe(self) -> str:
+        what = f"storage {self.bucket} on {','.join(self.events)}"
+        if self.prefix or self.suffix:
+            what += f" ({self.prefix}*{self.suffix})"
+        return what
+
+    def bind(self, app: App, fn: Function) -> None:
+        pass
+
     def accepts(self, bucket: str, kind: str, key: str) -> bool:
+        """Whether an object event of `kind` (a `StorageEvent.kind`) for `key` in `bucket`
+        triggers this function."""
         return (
             bucket == self.bucket
             and kind in self.events
@@ -137,15 +176,31 @@ class StorageTrigger:
 
 class QueueTrigger:
     __slots__ = ("batch_size", "fifo", "queue")
-    kind = "queue"
+    label = "queue"
+    noun = "a queue function"
 
     def __init__(self, queue: str, batch_size: int, fifo: bool) -> None:
         self.queue = queue
         self.batch_size = batch_size
         self.fifo = fifo
 
+    def describe(self) -> str:
+        return f"queue {self.queue}"
 
+    def bind(self, app: App, fn: Function) -> None:
+        app._check_queue_free(self.queue, fn.name)
+
+
+# A new trigger kind is one class above, one entry in each of these two lines, and one `case` in
+# each `match` that mypy then reports as missing it.
 Trigger = HttpTrigger | ScheduleTrigger | StorageTrigger | QueueTrigger
+TRIGGER_TYPES: tuple[type[Trigger], ...] = (
+    HttpTrigger,
+    ScheduleTrigger,
+    StorageTrigger,
+    QueueTrigger,
+)
+TRIGGER_LABELS = tuple(t.label for t in TRIGGER_TYPES)
 
 
 class Function:
@@ -171,11 +226,17 @@ class Function:
         self.allowed = frozenset(op.key for op in uses)
 
     @property
+    def trigger_label(self) -> str:
+        """The word for the function's trigger kind: "http", "schedule", "storage", "queue"."""
+        return self.trigger.label
+
+    @property
     def kind(self) -> str:
-        return self.trigger.kind
+        """`trigger_label`, by its first name (kept for code written against it)."""
+        return self.trigger.label
 
     def __repr__(self) -> str:
-        return f"Function({self.name!r}, {self.kind})"
+        return f"Function({self.name!r}, {self.trigger_label})"
 
 
 def _error_body(message: str, **extra: Any) -> bytes:
@@ -209,8 +270,8 @@ class App:
         except TypeError:
             # A keyword neither the decorator nor Settings takes (say method= for methods=):
             # name the decorator's own parameters, not Settings.__init__.
-            raise _unknown_keywords(trigger.kind, settings) from None
-        declared = operations_of(uses, f"{trigger.kind} function")
+            raise _unknown_keywords(trigger.label, settings) from None
+        declared = operations_of(uses, f"{trigger.label} function")
 
         def decorator(handler: Handler) -> Handler:
             name = function_name or getattr(handler, "__name__", None)
@@ -218,14 +279,11 @@ class App:
                 raise ConfigError(f"function name {name!r} must be letters, digits, '-' or '_'")
             if name in self._functions:
                 raise ConfigError(f"app {self.name!r} already has a function named {name!r}")
-            if isinstance(trigger, QueueTrigger):
-                self._check_queue_free(trigger.queue, name)
             # A wrapper such as `idempotent` declares the operations it calls itself.
             implied = operations_of(getattr(handler, "__polyfn_uses__", ()), f"function {name!r}")
             ops = tuple(dict.fromkeys((*declared, *implied)))
             fn = Function(name, trigger, handler, built, ops)
-            if isinstance(trigger, HttpTrigger):
-                self.router.add(trigger.path, list(trigger.methods), fn)
+            trigger.bind(self, fn)
             self._functions[name] = fn
             return handler
 
@@ -359,10 +417,11 @@ class App:
                 + (", ".join(self._functions) or "none")
             ) from None
 
-    def functions_of(self, kind: str) -> list[Function]:
-        if kind not in TRIGGER_KINDS:
-            raise ConfigError(f"unknown trigger kind {kind!r}; expected one of {TRIGGER_KINDS}")
-        return [f for f in self._functions.values() if f.trigger.kind == kind]
+    def functions_of(self, label: str) -> list[Function]:
+        """The functions whose trigger is of kind `label` ("http", "schedule", ...)."""
+        if label not in TRIGGER_LABELS:
+            raise ConfigError(f"unknown trigger kind {label!r}; expected one of {TRIGGER_LABELS}")
+        return [f for f in self._functions.values() if f.trigger.label == label]
 
     def storage_functions(self, bucket: str, kind: str, key: str) -> list[Function]:
         """The storage functions an object event in `bucket` of `kind` for `key` triggers."""
@@ -380,20 +439,7 @@ class App:
 
     def describe(self) -> str:
         """One line per function, for error messages that say what the app serves."""
-        lines = []
-        for f in self._functions.values():
-            t = f.trigger
-            if isinstance(t, HttpTrigger):
-                what = f"{'|'.join(t.methods)} {t.path}"
-            elif isinstance(t, ScheduleTrigger):
-                what = f"schedule {t.schedule}"
-            elif isinstance(t, StorageTrigger):
-                what = f"storage {t.bucket} on {','.join(t.events)}"
-                if t.prefix or t.suffix:
-                    what += f" ({t.prefix}*{t.suffix})"
-            else:
-                what = f"queue {t.queue}"
-            lines.append(f"{f.name}: {what}")
+        lines = [f"{f.name}: {f.trigger.describe()}" for f in self._functions.values()]
         return "; ".join(lines) or "no functions"
 
     # -- invocation --------------------------------------------------------------------------

@@ -24,12 +24,6 @@ if TYPE_CHECKING:
 PROVIDERS = ("aws", "azure", "gcp")
 _ADAPTER_PACKAGES = {"aws": "polyfn-aws", "azure": "polyfn-azure", "gcp": "polyfn-gcp"}
 _APP_HELP = "the app: module:attribute, a module (attribute `app`), or a path to a .py file"
-_KIND_LABELS = {
-    "http": "an HTTP",
-    "schedule": "a schedule",
-    "storage": "a storage",
-    "queue": "a queue",
-}
 _STATE_HELP = "folder for the local queues and storage (default: .polyfn)"
 
 
@@ -373,7 +367,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        print(_banner(runtime), flush=True)
+        print(runtime.banner(), flush=True)
         while not runtime.wait(1.0):
             pass
     finally:
@@ -388,31 +382,15 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _banner(runtime: Any) -> str:
-    info = runtime.describe()
-    lines = [f"polyfn: serving {info['app']} on {info['url']} (state in {runtime.state_dir})"]
-    for f in info["functions"]:
-        if f["trigger"] == "http":
-            what = f"{'|'.join(f['methods'])} {info['url']}{f['path']}"
-        elif f["trigger"] == "schedule":
-            what = f"schedule {f['schedule']}, next {f['next']}"
-        elif f["trigger"] == "storage":
-            what = f"folder {f['folder']}"
-        else:
-            what = f"queue {f['queue']} (dead letters: {f['dead_letter']})"
-        lines.append(f"  {f['name']}: {what}")
-    return "\n".join(lines)
-
-
 def run_tick(args: argparse.Namespace) -> int:
     from polyfn._local._invoke import fire_timer
 
     app = _load(args.app)
     function = app.function(args.function)
-    if function.kind != "schedule":
+    if function.trigger_label != "schedule":
         schedules = ", ".join(f.name for f in app.functions_of("schedule")) or "none"
         raise UsageError(
-            f"{function.name!r} is a {function.kind} function, not a schedule; `polyfn tick` "
+            f"{function.name!r} is {function.trigger.noun}, not a schedule; `polyfn tick` "
             f"fires schedules (app {app.name!r} has: {schedules})."
         )
     try:
@@ -617,11 +595,11 @@ def run_invoke(args: argparse.Namespace) -> int:
         )
     samples = _samples(args.provider)
     looks_like = samples.trigger_of(event)
-    if looks_like is not None and samples.KINDS[looks_like] != function.kind:
-        matching = [t for t, kind in samples.KINDS.items() if kind == function.kind]
+    if looks_like is not None and samples.KINDS[looks_like] != function.trigger_label:
+        matching = [t for t, label in samples.KINDS.items() if label == function.trigger_label]
         raise UsageError(
             f"event file {args.event!r} holds an event of {args.provider} trigger "
-            f"{looks_like!r}, but {function.name!r} is {_KIND_LABELS[function.kind]} function. "
+            f"{looks_like!r}, but {function.name!r} is {function.trigger.noun}. "
             "Use an event of one of its "
             f"triggers: `polyfn events {args.provider} {matching[0] if matching else ''}` "
             f"({', '.join(matching)})."

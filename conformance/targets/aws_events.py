@@ -1,4 +1,4 @@
-"""AWS targets for timer, storage and queue cases: EventBridge, S3 (direct, via SQS, SNS,
+"""AWS targets for schedule, storage and queue cases: EventBridge, S3 (direct, via SQS, SNS,
 SNS then SQS, EventBridge), SQS standard and FIFO.
 
 Each driver renders the neutral case into the event Lambda would get, written from the AWS docs
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from conformance.cases.queue import Message, QueueCase
+    from conformance.cases.schedule import ScheduleCase
     from conformance.cases.storage import StorageCase
-    from conformance.cases.timer import TimerCase
     from polyfn import App
 
 REGION = "us-east-1"
@@ -367,15 +367,15 @@ class EventBridgeSchedule(_AwsTarget):
     """An EventBridge rule fires on its schedule; only the rule's ARN says which one."""
 
     name = "aws-eventbridge"
-    trigger = "timer"
+    trigger = "schedule"
 
-    def run(self, case: TimerCase, app: App) -> Outcome:
+    def run(self, case: ScheduleCase, app: App) -> Outcome:
         """A past-due tick is the same event delivered hours late: Lambda retries a failed
         asynchronous invocation for up to 6 hours, and the event keeps its `time`:
         https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html"""
         from polyfn_aws import rule_name
 
-        from conformance.cases.timer import tick_result
+        from conformance.cases.schedule import tick_result
 
         tick = case.fire()
         event = scheduled_event(rule_name(app, app.function(case.function)), tick.scheduled_time)

@@ -1,4 +1,4 @@
-"""Azure targets for timer, storage and queue cases: timer trigger, blob trigger, Event Grid
+"""Azure targets for schedule, storage and queue cases: timer trigger, blob trigger, Event Grid
 (Event Grid and CloudEvents schema) blob events, Storage queue and Service Bus queue triggers.
 
 Each driver renders what the Functions host sends the Python worker, written from the Azure docs
@@ -25,8 +25,8 @@ from conformance.app_events import QUEUE
 
 if TYPE_CHECKING:
     from conformance.cases.queue import Message, QueueCase
+    from conformance.cases.schedule import ScheduleCase
     from conformance.cases.storage import StorageCase
-    from conformance.cases.timer import TimerCase
     from polyfn import App
 
 ACCOUNT = "conformanceacct"
@@ -314,10 +314,10 @@ class _AzureTarget:
 
 class Timer(_AzureTarget):
     name = "azure-timer"
-    trigger = "timer"
+    trigger = "schedule"
 
-    def run(self, case: TimerCase, app: App) -> Outcome:
-        from conformance.cases.timer import tick_result
+    def run(self, case: ScheduleCase, app: App) -> Outcome:
+        from conformance.cases.schedule import tick_result
 
         fn = _azure_function(app, case.function, ("timerTrigger",), self.options)
         tick = case.fire()

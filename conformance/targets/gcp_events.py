@@ -1,4 +1,4 @@
-"""GCP targets for timer, storage and queue cases: Cloud Storage CloudEvents (binary and
+"""GCP targets for schedule, storage and queue cases: Cloud Storage CloudEvents (binary and
 structured mode) and legacy background events, Pub/Sub messagePublished CloudEvents and push
 bodies, Cloud Scheduler through an HTTP target and through Pub/Sub.
 
@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from conformance.cases.queue import Message, QueueCase
+    from conformance.cases.schedule import ScheduleCase, Tick
     from conformance.cases.storage import StorageCase
-    from conformance.cases.timer import Tick, TimerCase
     from polyfn import App
 
 PROJECT = "conformance-project"
@@ -401,12 +401,12 @@ class SchedulerHttp(_GcpTarget):
     A past-due tick is a retry of a failed attempt (the job's retryConfig), hours later."""
 
     name = "gcp-scheduler-http"
-    trigger = "timer"
+    trigger = "schedule"
 
-    def run(self, case: TimerCase, app: App) -> Outcome:
+    def run(self, case: ScheduleCase, app: App) -> Outcome:
         from polyfn_gcp import scheduler_job_name
 
-        from conformance.cases.timer import tick_result
+        from conformance.cases.schedule import tick_result
 
         fn = app.function(case.function)
         tick = case.fire()
@@ -435,11 +435,11 @@ class SchedulerPubSub(_GcpTarget):
     """
 
     name = "gcp-scheduler-pubsub"
-    trigger = "timer"
+    trigger = "schedule"
 
-    def run(self, case: TimerCase, app: App) -> Outcome:
+    def run(self, case: ScheduleCase, app: App) -> Outcome:
         from conformance.cases.queue import Message
-        from conformance.cases.timer import tick_result
+        from conformance.cases.schedule import tick_result
 
         tick: Tick = case.fire()
         published = tick.scheduled_time + timedelta(milliseconds=812)

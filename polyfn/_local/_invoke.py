@@ -268,7 +268,7 @@ def fire_timer(
         from polyfn._errors import ConfigError
 
         raise ConfigError(
-            f"function {function.name!r} is a {function.kind} function, not a schedule; "
+            f"function {function.name!r} is {trigger.noun}, not a schedule; "
             f"schedules in app {app.name!r}: "
             + (", ".join(f.name for f in app.functions_of("schedule")) or "none")
         )

@@ -23,7 +23,13 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from polyfn._app import QueueTrigger, ScheduleTrigger, StorageTrigger
+from polyfn._app import (
+    HttpTrigger,
+    QueueTrigger,
+    ScheduleTrigger,
+    StorageTrigger,
+    assert_never,
+)
 from polyfn._errors import PolyfnError
 from polyfn._http import HttpResponse
 from polyfn._local._cron import next_fire
@@ -309,31 +315,45 @@ class LocalRuntime:
         return HttpResponse.json({"function": name, "outcome": "ok"})
 
     def describe(self) -> dict[str, Any]:
-        functions = []
-        for f in self.app.functions:
-            entry: dict[str, Any] = {"name": f.name, "trigger": f.kind}
-            t = f.trigger
-            if isinstance(t, ScheduleTrigger):
+        """The app as served: ``GET /_polyfn`` answers it."""
+        return {
+            "app": self.app.name,
+            "url": self.url,
+            "functions": [self._serving(f)[0] for f in self.app.functions],
+            "queues": self.queue.queues(),
+        }
+
+    def banner(self) -> str:
+        """What `polyfn serve` prints once started: where each function is served."""
+        lines = [f"polyfn: serving {self.app.name} on {self.url} (state in {self.state_dir})"]
+        lines.extend(f"  {f.name}: {self._serving(f)[1]}" for f in self.app.functions)
+        return "\n".join(lines)
+
+    def _serving(self, f: Function) -> tuple[dict[str, Any], str]:
+        """How `f` is served here: its `describe()` entry and its line in the `banner()`."""
+        entry: dict[str, Any] = {"name": f.name, "trigger": f.trigger_label}
+        match f.trigger:
+            case HttpTrigger() as t:
+                entry["methods"] = list(t.methods)
+                entry["path"] = t.path
+                line = f"{'|'.join(t.methods)} {self.url}{t.path}"
+            case ScheduleTrigger() as t:
                 entry["schedule"] = str(t.schedule)
                 entry["next"] = next_fire(
                     t.schedule, datetime.now(UTC), origin=self.started_at
                 ).isoformat()
-            elif isinstance(t, StorageTrigger):
+                line = f"schedule {entry['schedule']}, next {entry['next']}"
+            case StorageTrigger() as t:
                 entry["folder"] = str((self.storage_dir / t.bucket).resolve())
-            elif isinstance(t, QueueTrigger):
+                line = f"folder {entry['folder']}"
+            case QueueTrigger() as t:
                 entry["queue"] = t.queue
                 entry["dead_letter"] = dead_letter_queue(f)
                 entry["max_deliveries"] = max_deliveries(f)
-            else:
-                entry["methods"] = list(t.methods)
-                entry["path"] = t.path
-            functions.append(entry)
-        return {
-            "app": self.app.name,
-            "url": self.url,
-            "functions": functions,
-            "queues": self.queue.queues(),
-        }
+                line = f"queue {t.queue} (dead letters: {entry['dead_letter']})"
+            case _:
+                assert_never(f.trigger)
+        return entry, line
 
     # -- schedules ---------------------------------------------------------------------------
 

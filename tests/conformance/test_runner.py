@@ -168,9 +168,9 @@ def test_a_case_glob_matching_nothing_names_the_cases(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     err = _polyfn_error(capsys, "--case", "cookie-*", "--target", "nope")
-    assert "--target 'nope' matches no target; the targets are timer: aws-eventbridge," in err
+    assert "--target 'nope' matches no target; the targets are schedule: aws-eventbridge," in err
     assert "--case 'cookie-*' matches no case; the cases are http: get, post-json," in err
-    assert "cookies-in, cookies-out-several" in err and "timer: cron-tick," in err
+    assert "cookies-in, cookies-out-several" in err and "schedule: cron-tick," in err
 
 
 def test_globs_whose_triggers_do_not_meet_say_which_targets_fit(
@@ -384,3 +384,16 @@ def test_cli_takes_an_app_file_path(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         json=False,
     )  # fmt: skip
     assert _cli.run(args) == 0
+
+
+def test_schedule_cases_are_called_schedule_and_still_load_by_their_old_module_name() -> None:
+    """The core's word for the trigger is "schedule"; `--cases conformance.cases.timer`, the
+    module's former name, still selects the same cases."""
+    from conformance.cases import schedule
+
+    assert {c.trigger for c in schedule.CASES} == {"schedule"}
+    assert _runner.load_cases(["conformance.cases.timer"]) == schedule.CASES
+    out = io.StringIO()
+    code = _runner.main(target_glob="aws-eventbridge", case_glob="cron-tick", out=out)
+    assert code == 0, out.getvalue()
+    assert out.getvalue().startswith("schedule ") and "timer" not in out.getvalue()

@@ -15,7 +15,7 @@ import conformance
 ROOT = Path(conformance.__file__).parent
 MODULES = [
     ROOT / "app_events.py",
-    ROOT / "cases" / "timer.py",
+    ROOT / "cases" / "schedule.py",
     ROOT / "cases" / "storage.py",
     ROOT / "cases" / "queue.py",
     ROOT / "targets" / "aws_events.py",

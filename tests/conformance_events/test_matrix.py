@@ -1,4 +1,4 @@
-"""Every timer, storage and queue case on every target that delivers its trigger.
+"""Every schedule, storage and queue case on every target that delivers its trigger.
 
 The cases run against a fresh app holding only the event functions
 (`conformance.app_events.event_app`), through each target's driver exactly as
@@ -17,11 +17,11 @@ from conformance import _runner
 from conformance._spec import Outcome
 from conformance.app_events import event_app
 from conformance.cases import queue as queue_cases
+from conformance.cases import schedule as schedule_cases
 from conformance.cases import storage as storage_cases
-from conformance.cases import timer as timer_cases
 from conformance.targets import aws_events, azure_events, gcp_events
 
-CASES: list[Any] = [*timer_cases.CASES, *storage_cases.CASES, *queue_cases.CASES]
+CASES: list[Any] = [*schedule_cases.CASES, *storage_cases.CASES, *queue_cases.CASES]
 TARGETS: list[Any] = [*aws_events.TARGETS, *azure_events.TARGETS, *gcp_events.TARGETS]
 QUEUE_TARGETS = [t for t in TARGETS if t.trigger == "queue"]
 APP = event_app("conformance-events")
@@ -103,7 +103,7 @@ def test_every_target_of_the_issue_is_there() -> None:
 
 
 def test_case_names_are_unique_per_trigger() -> None:
-    for trigger in ("timer", "storage", "queue"):
+    for trigger in ("schedule", "storage", "queue"):
         names = [c.name for c in CASES if c.trigger == trigger]
         assert len(names) == len(set(names)), trigger
 
@@ -159,7 +159,7 @@ def test_a_wrong_key_or_kind_fails_the_check() -> None:
 
 
 def test_a_tick_with_the_wrong_time_or_flag_fails_the_check() -> None:
-    case = next(c for c in timer_cases.CASES if c.name == "cron-tick")
+    case = next(c for c in schedule_cases.CASES if c.name == "cron-tick")
     good = _passing_outcome(case, gcp_events.SchedulerHttp())
     for field, value in (("past_due", True), ("scheduled_time", None), ("name", "tick_rate")):
         bad = Outcome(seen=[{**good.seen[0], field: value}], result=good.result)

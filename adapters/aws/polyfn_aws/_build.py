@@ -17,7 +17,7 @@ limit is a `ConfigError`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 from polyfn._app import HttpTrigger, QueueTrigger, ScheduleTrigger, StorageTrigger
 from polyfn._errors import ConfigError
@@ -457,7 +457,9 @@ def _function(
         statements=statements,
         reserved_concurrency=reserved,
     )
-    t.resources[fn_id]["Properties"]["Description"] = f"polyfn {app.name}: {fn.name} ({fn.kind})"
+    t.resources[fn_id]["Properties"]["Description"] = (
+        f"polyfn {app.name}: {fn.name} ({fn.trigger_label})"
+    )
     _rounded(t, fn)
     if isinstance(trigger, QueueTrigger) and s.max_concurrency is not None and reserved:
         t.warn(
@@ -466,29 +468,35 @@ def _function(
             "maximum concurrency starts at 2); throttled batches return to the queue and "
             "count as receives toward the dead-letter limit",
         )
-    if isinstance(trigger, ScheduleTrigger):
-        _schedule(t, fn, fn_id, base)
-        _async_failures(t, fn, fn_id, base, statements)
-    elif isinstance(trigger, StorageTrigger):
-        permission = t.add(
-            f"{base}BucketPermission",
-            "AWS::Lambda::Permission",
-            {
-                "Action": "lambda:InvokeFunction",
-                "FunctionName": {"Ref": fn_id},
-                "Principal": "s3.amazonaws.com",
-                # The bucket's name, not a Ref to it: the bucket's notification refers to this
-                # function, so a Ref back would be a circular dependency. The documented pattern:
-                # a known bucket name here, and the bucket DependsOn this permission.
-                # https://repost.aws/knowledge-center/unable-validate-circular-dependency-cloudformation
-                "SourceArn": _sub(f"arn:${{AWS::Partition}}:s3:::{trigger.bucket}"),
-                "SourceAccount": {"Ref": "AWS::AccountId"},
-            },
-        )
-        buckets.setdefault(trigger.bucket, []).append((fn, fn_id, permission))
-        _async_failures(t, fn, fn_id, base, statements)
-    else:
-        _queue(t, fn, fn_id=fn_id, base=base, timeout=timeout, statements=statements)
+    match trigger:
+        case ScheduleTrigger():
+            _schedule(t, fn, fn_id, base)
+            _async_failures(t, fn, fn_id, base, statements)
+        case StorageTrigger():
+            permission = t.add(
+                f"{base}BucketPermission",
+                "AWS::Lambda::Permission",
+                {
+                    "Action": "lambda:InvokeFunction",
+                    "FunctionName": {"Ref": fn_id},
+                    "Principal": "s3.amazonaws.com",
+                    # The bucket's name, not a Ref to it: the bucket's notification refers to
+                    # this function, so a Ref back would be a circular dependency. The documented
+                    # pattern: a known bucket name here, and the bucket DependsOn this permission.
+                    # https://repost.aws/knowledge-center/unable-validate-circular-dependency-cloudformation
+                    "SourceArn": _sub(f"arn:${{AWS::Partition}}:s3:::{trigger.bucket}"),
+                    "SourceAccount": {"Ref": "AWS::AccountId"},
+                },
+            )
+            buckets.setdefault(trigger.bucket, []).append((fn, fn_id, permission))
+            _async_failures(t, fn, fn_id, base, statements)
+        case QueueTrigger():
+            _queue(t, fn, fn_id=fn_id, base=base, timeout=timeout, statements=statements)
+        case HttpTrigger():
+            # Deployed with its HTTP group (_http_group): build() never passes one here.
+            raise AssertionError(f"{fn.name!r} is an HTTP function")
+        case _:
+            assert_never(trigger)
 
 
 def _check_env(what: str, env: dict[str, str]) -> None:

@@ -148,10 +148,11 @@ def handler(app: App, function: str | None = None) -> LambdaHandler:
         if request_context is not None:
             kind = http_kind(event, request_context)
             if kind is not None:
-                if fn is not None and fn.kind != "http":
+                if fn is not None and fn.trigger_label != "http":
                     raise EventError(
-                        f"this Lambda serves {fn.name!r} ({fn.kind}) of app {app.name!r}, but "
-                        f"an HTTP request arrived; the app serves: {app.describe()}",
+                        f"this Lambda serves {fn.name!r} ({fn.trigger_label}) of app "
+                        f"{app.name!r}, but an HTTP request arrived; the app serves: "
+                        f"{app.describe()}",
                         source=kind,
                     )
                 return handle_http(app, fn, event, context, kind=kind, default_name=http_name)

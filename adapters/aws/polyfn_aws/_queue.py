@@ -76,7 +76,7 @@ def queue_name(arn: Any) -> str:
 def queue_function(app: App, function: Function | None, name: str) -> Function | None:
     """The queue function bound to queue or topic `name` (``x.fifo`` is a FIFO ``x``)."""
     if function is not None:
-        return function if function.kind == "queue" else None
+        return function if function.trigger_label == "queue" else None
     fn = app.queue_function(name)
     if fn is None and name.endswith(FIFO_SUFFIX):
         fn = app.queue_function(name[: -len(FIFO_SUFFIX)])
@@ -375,8 +375,9 @@ def _unserved(
     """The error for messages that neither a queue function nor a storage function takes."""
     if function is not None:
         return EventError(
-            f"this Lambda serves {function.name!r} ({function.kind}) of app {app.name!r}, but "
-            f"{what} arrived (and it holds no {s3}); the app serves: {app.describe()}",
+            f"this Lambda serves {function.name!r} ({function.trigger_label}) of app "
+            f"{app.name!r}, but {what} arrived (and it holds no {s3}); the app serves: "
+            f"{app.describe()}",
             field=field,
             source=source,
         )

@@ -171,10 +171,11 @@ def route(app: App, function: Function | None, event: StorageEvent, source: str)
     """
     if function is not None:
         trigger: Any = function.trigger
-        if function.kind != "storage" or trigger.bucket != event.bucket:
+        if function.trigger_label != "storage" or trigger.bucket != event.bucket:
             raise NotBoundError(
-                f"this Lambda serves {function.name!r} ({function.kind}) of app {app.name!r}, "
-                f"but a {event.kind} event for s3://{event.bucket}/{event.key} arrived; "
+                f"this Lambda serves {function.name!r} ({function.trigger_label}) of app "
+                f"{app.name!r}, but a {event.kind} event for s3://{event.bucket}/{event.key} "
+                "arrived; "
                 f"the app serves: {app.describe()}",
                 source=source,
             )

@@ -54,7 +54,7 @@ the functions it loads with typing.get_type_hints and checks them against each b
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, assert_never
 
 import azure.functions as func
 
@@ -94,29 +94,32 @@ def function_app(app: App, **options: Any) -> func.FunctionApp:
     for fn in app.functions:
         check_function_name(fn.name)
         trigger = fn.trigger
-        if isinstance(trigger, HttpTrigger):
-            builder = fa.route(
-                route=route_template(trigger.path),
-                methods=list(methods[fn.name]),
-                trigger_arg_name=HTTP_ARG,
-            )(_named(_http_function(app, fn, opts), fn.name))
-        elif isinstance(trigger, ScheduleTrigger):
-            handler = _named(_timer_function(app, fn), fn.name)
-            if fn.settings.retries:
-                # Timers take a function-level retry policy (the "Retries" table of
-                # https://learn.microsoft.com/azure/azure-functions/functions-bindings-error-pages);
-                # without one a failed tick is not retried.
-                handler = fa.retry(
-                    strategy=TIMER_RETRY_STRATEGY,
-                    max_retry_count=str(fn.settings.retries),
-                    delay_interval=TIMER_RETRY_DELAY,
-                )(handler)
-            schedule = to_ncrontab(trigger.schedule)
-            builder = fa.timer_trigger(arg_name=TIMER_ARG, schedule=schedule)(handler)
-        elif isinstance(trigger, StorageTrigger):
-            builder = _register_storage(fa, app, fn, trigger, opts)
-        else:
-            builder = _register_queue(fa, app, fn, trigger, opts)
+        match trigger:
+            case HttpTrigger():
+                builder = fa.route(
+                    route=route_template(trigger.path),
+                    methods=list(methods[fn.name]),
+                    trigger_arg_name=HTTP_ARG,
+                )(_named(_http_function(app, fn, opts), fn.name))
+            case ScheduleTrigger():
+                handler = _named(_timer_function(app, fn), fn.name)
+                if fn.settings.retries:
+                    # Timers take a function-level retry policy (the "Retries" table of
+                    # https://learn.microsoft.com/azure/azure-functions/functions-bindings-error-pages);
+                    # without one a failed tick is not retried.
+                    handler = fa.retry(
+                        strategy=TIMER_RETRY_STRATEGY,
+                        max_retry_count=str(fn.settings.retries),
+                        delay_interval=TIMER_RETRY_DELAY,
+                    )(handler)
+                schedule = to_ncrontab(trigger.schedule)
+                builder = fa.timer_trigger(arg_name=TIMER_ARG, schedule=schedule)(handler)
+            case StorageTrigger():
+                builder = _register_storage(fa, app, fn, trigger, opts)
+            case QueueTrigger():
+                builder = _register_queue(fa, app, fn, trigger, opts)
+            case _:
+                assert_never(trigger)
         fa.function_name(name=fn.name)(builder)
     return fa
 

@@ -260,7 +260,7 @@ class _Plan:
         timeouts: dict[str, float] = {}
         for fn in self.app.functions:
             binding = self.bindings[fn.name]
-            kind = str(binding["type"])
+            binding_type = str(binding["type"])
             s = fn.settings
             for name, message in PLAN_LEVEL.items():
                 if getattr(s, name) is not None:
@@ -268,23 +268,23 @@ class _Plan:
             # Every function counts, with polyfn's default when it declares none: the host's
             # own default (5 or 30 minutes by plan) is not the one polyfn documents.
             timeouts[fn.name] = s.effective_timeout
-            if kind == "httpTrigger" and s.effective_timeout > HTTP_RESPONSE_MAX_S:
+            if binding_type == "httpTrigger" and s.effective_timeout > HTTP_RESPONSE_MAX_S:
                 self.warn(
                     fn,
                     f"timeout {s.timeout} s: an HTTP response must start within "
                     f"{HTTP_RESPONSE_MAX_S} s on Azure whatever the function timeout",
                 )
             self._env(fn)
-            if kind in ("queueTrigger", "blobTrigger"):
+            if binding_type in ("queueTrigger", "blobTrigger"):
                 dequeue[fn.name] = None if s.retries is None else s.retries + 1
                 self._poison(fn, binding)
-            elif kind == "timerTrigger":
+            elif binding_type == "timerTrigger":
                 # retries become the function's retry policy (polyfn_azure.function_app);
                 # a tick has nothing to dead-letter.
                 if s.dead_letter is not None:
                     self.warn(fn, "dead_letter: a timer tick has nothing to dead-letter on Azure")
             elif s.retries is not None or s.dead_letter is not None:
-                self.warn(fn, f"retries/dead_letter are set in {RETRY_WHERE[kind]}")
+                self.warn(fn, f"retries/dead_letter are set in {RETRY_WHERE[binding_type]}")
         self._dequeue(dequeue)
         self._timeout(timeouts)
 

@@ -46,7 +46,7 @@ def cloud_event(app: App, function: str | None = None) -> Callable[[Any], None]:
     With `function`, only that polyfn function (a storage, queue or schedule function) is served.
     """
     only = app.function(function) if function is not None else None
-    if only is not None and only.kind == "http":
+    if only is not None and only.trigger_label == "http":
         raise ConfigError(
             f"function {only.name!r} is an HTTP function; serve it with polyfn_gcp.http(app)"
         )
@@ -177,7 +177,7 @@ def _pubsub(
     if queue is None:
         # A raw push body converted by functions-framework names the topic only if the push URL
         # path held "projects/P/topics/T"; one served queue function still says which it is.
-        if only is not None and only.kind == "queue":
+        if only is not None and only.trigger_label == "queue":
             queue = getattr(only.trigger, "queue", None)
         if queue is None:
             raise EventError(

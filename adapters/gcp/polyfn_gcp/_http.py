@@ -136,7 +136,7 @@ def http(
         raise ConfigError("polyfn_gcp.http takes function= or functions=, not both")
     auth = delivery_auth if delivery_auth is not None else DeliveryAuth.from_env()
     only = app.function(function) if function is not None else None
-    if only is not None and only.kind == "storage":
+    if only is not None and only.trigger_label == "storage":
         raise ConfigError(
             f"function {only.name!r} is a storage function: Cloud Storage delivers CloudEvents, "
             "serve it with polyfn_gcp.cloud_event(app)"
@@ -145,9 +145,9 @@ def http(
     if functions is not None:
         routes = frozenset(app.function(name) for name in functions)
         for fn in routes:
-            if fn.kind != "http":
+            if fn.trigger_label != "http":
                 raise ConfigError(
-                    f"functions=: {fn.name!r} is a {fn.kind} function, not an HTTP function; "
+                    f"functions=: {fn.name!r} is {fn.trigger.noun}, not an HTTP function; "
                     f"serve it with polyfn_gcp.http(app, function={fn.name!r})"
                 )
 
@@ -188,7 +188,7 @@ def serve(
         return _deliver(app, ctx, auth, request, lambda: _schedule(app, only, req))
     if req.path.startswith(QUEUE_PATH_PREFIX):
         return _deliver(app, ctx, auth, request, lambda: _push(app, only, req))
-    if only is not None and only.kind != "http":
+    if only is not None and only.trigger_label != "http":
         return HttpResponse.json({"error": "not found"}, 404)
     return app.handle_http(req, ctx, function=only)
 
