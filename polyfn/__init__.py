@@ -9,6 +9,7 @@ from polyfn._errors import ConfigError, EventError, HTTPError, PolyfnError, Sche
 from polyfn._events import QueueMessage, StorageEvent, TimerEvent
 from polyfn._http import HttpRequest, HttpResponse
 from polyfn._multidict import Headers, QueryParams
+from polyfn._provider import EventSamples, Option, Provider
 from polyfn._resources import (
     AccessDenied,
     Bucket,
@@ -36,6 +37,7 @@ __all__ = [
     "Context",
     "Document",
     "EventError",
+    "EventSamples",
     "Function",
     "HTTPError",
     "Headers",
@@ -43,7 +45,9 @@ __all__ = [
     "HttpResponse",
     "NotFound",
     "ObjectInfo",
+    "Option",
     "PolyfnError",
+    "Provider",
     "QueryParams",
     "Queue",
     "QueueMessage",
