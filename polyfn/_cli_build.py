@@ -365,12 +365,13 @@ def read_requirements(path: Path | None) -> list[str]:
     are copied from source) and comments."""
     if path is None:
         return []
-    from polyfn._package import LOCAL_DISTRIBUTIONS
+    from polyfn._package import local_distributions
 
     try:
         text = path.read_text()
     except OSError as exc:
         raise UsageError(f"cannot read requirements file {str(path)!r}: {exc.strerror}") from exc
+    local = local_distributions()
     out = []
     for raw in text.splitlines():
         line = raw.split(" #")[0].strip()
@@ -379,7 +380,7 @@ def read_requirements(path: Path | None) -> list[str]:
         name = line.split(";")[0].split("[")[0]
         for op in "<>=!~ @":
             name = name.split(op)[0]
-        if name.strip().lower().replace("_", "-") not in LOCAL_DISTRIBUTIONS:
+        if name.strip().lower().replace("_", "-") not in local:
             out.append(line)
     return out
 

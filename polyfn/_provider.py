@@ -173,6 +173,46 @@ class Provider(Protocol):
         ...
 
 
+class ProviderDefaults:
+    """What most providers share, for a provider class to inherit (the contract is `Provider`;
+    nothing requires this class): `detect` by one variable the runtime always sets
+    (`runtime_marker`), `requirements` from the distribution's own, and no deploy."""
+
+    distribution: str
+    runtime_marker = ""  # a variable the cloud's runtime sets in every function's environment
+
+    def detect(self, environ: Mapping[str, str]) -> bool:
+        return bool(self.runtime_marker and environ.get(self.runtime_marker))
+
+    def requirements(self, app: App) -> list[str]:
+        """The distribution's own requirements (and the core's extras the app needs)."""
+        from polyfn._package import app_extras, third_party_requirements
+
+        return third_party_requirements([self.distribution], app_extras(app))
+
+    def deploy_instead(self, app_ref: str) -> str | None:
+        return None
+
+    def connect(self, options: Mapping[str, Any]) -> object:
+        """Refuse with `deploy_instead`'s advice (a provider that deploys overrides this)."""
+        from polyfn._errors import ConfigError
+
+        instead = self.deploy_instead("APP") or "see its documentation"
+        raise ConfigError(f"this provider does not deploy: {instead}")
+
+    def deploy(
+        self,
+        session: Any,
+        app: App,
+        package: Path,
+        *,
+        app_ref: str,
+        options: Mapping[str, Any],
+        log: Callable[[str], object],
+    ) -> dict[str, str]:
+        raise NotImplementedError  # connect() refused before any work
+
+
 # -- discovery -----------------------------------------------------------------------------------
 
 _REGISTERED: dict[str, Provider] = {}
@@ -210,6 +250,12 @@ def _entry_points() -> dict[str, Any]:
 def names() -> list[str]:
     """Every provider's name, installed (entry points) or registered, sorted; loads none."""
     return sorted({*_entry_points(), *_REGISTERED} - {LOCAL})
+
+
+def distributions() -> list[str]:
+    """The distributions that register providers (normalised names), without loading them."""
+    found = (entry_point_distribution(name) for name in _entry_points())
+    return sorted({d.lower().replace("_", "-") for d in found if d})
 
 
 def entry_point_distribution(name: str) -> str | None:

@@ -183,10 +183,9 @@ def _fitted(head: str, items: str, *, bare: bool = False) -> str:
 
 def requirements(app: App) -> list[str]:
     """Third-party distributions a Lambda package of `app` needs (none for polyfn_aws itself)."""
-    from polyfn._package import app_extras, third_party_requirements
     from polyfn_aws._provider import provider
 
-    return third_party_requirements([provider.distribution], app_extras(app))
+    return provider.requirements(app)
 
 
 class _Ids:

@@ -7,7 +7,7 @@ loading the provider costs no more than importing the handler.
 
 from __future__ import annotations
 
-from polyfn._provider import Option
+from polyfn._provider import Option, ProviderDefaults
 
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
@@ -20,12 +20,8 @@ if TYPE_CHECKING:
     from polyfn._provider import EventSamples, Provider
     from polyfn._resources import Backend
 
-# Lambda sets AWS_LAMBDA_FUNCTION_NAME in every function's environment (a reserved variable).
-# https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
-RUNTIME_MARKER = "AWS_LAMBDA_FUNCTION_NAME"
 
-
-class AwsProvider:
+class AwsProvider(ProviderDefaults):
     """AWS Lambda, with API Gateway, Function URLs, ALB, SQS, SNS, S3 and EventBridge."""
 
     name = "aws"
@@ -33,6 +29,9 @@ class AwsProvider:
     entry = "polyfn_aws.handler(app)"
     distribution = "polyfn-aws"
     package = "polyfn_aws"
+    # Lambda sets it in every function's environment (a reserved variable).
+    # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+    runtime_marker = "AWS_LAMBDA_FUNCTION_NAME"
     # What polyfn's commands need on AWS beyond polyfn-aws itself: command -> (its extra in
     # adapters/aws/pyproject.toml, the modules that prove the extra is installed).
     extras: Mapping[str, tuple[str, tuple[str, ...]]] = {
@@ -70,14 +69,6 @@ class AwsProvider:
 
         return package_files(app, app_ref)
 
-    def requirements(self, app: App) -> list[str]:
-        from polyfn_aws._build import requirements
-
-        return requirements(app)
-
-    def deploy_instead(self, app_ref: str) -> str | None:
-        return None
-
     def connect(self, options: Mapping[str, Any]) -> object:
         from polyfn_aws._deploy import DeployOptions, connect
 
@@ -101,9 +92,6 @@ class AwsProvider:
         from polyfn_aws import _samples
 
         return _samples
-
-    def detect(self, environ: Mapping[str, str]) -> bool:
-        return bool(environ.get(RUNTIME_MARKER))
 
     def resources(self) -> Backend:
         # boto3 loads with this module, on a handle's first use: never at import or handler build.

@@ -316,10 +316,9 @@ class _Plan:
 
 def requirements(app: App) -> list[str]:
     """What the Azure remote build installs: azure-functions (and pydantic for body models)."""
-    from polyfn._package import app_extras, third_party_requirements
     from polyfn_azure._provider import provider
 
-    return third_party_requirements([provider.distribution], app_extras(app))
+    return provider.requirements(app)
 
 
 def plan(app: App, **options: Any) -> tuple[dict[str, Any], dict[str, str], list[str]]:

@@ -6,12 +6,12 @@ polyfn does not deploy to Azure itself: `deploy_instead` says how to publish the
 
 from __future__ import annotations
 
-from polyfn._provider import Option
+from polyfn._provider import Option, ProviderDefaults
 
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
     from typing import Any
 
@@ -19,12 +19,8 @@ if TYPE_CHECKING:
     from polyfn._provider import EventSamples, Provider
     from polyfn._resources import Backend
 
-# The Functions host sets FUNCTIONS_WORKER_RUNTIME for every worker it starts.
-# https://learn.microsoft.com/azure/azure-functions/functions-app-settings#functions_worker_runtime
-RUNTIME_MARKER = "FUNCTIONS_WORKER_RUNTIME"
 
-
-class AzureProvider:
+class AzureProvider(ProviderDefaults):
     """Azure Functions (Python v2 programming model), with HTTP, timer, blob, Event Grid, Storage
     queue and Service Bus triggers."""
 
@@ -33,6 +29,9 @@ class AzureProvider:
     entry = "polyfn_azure.function_app(app)"
     distribution = "polyfn-azure"
     package = "polyfn_azure"
+    # The Functions host sets it for every worker it starts.
+    # https://learn.microsoft.com/azure/azure-functions/functions-app-settings#functions_worker_runtime
+    runtime_marker = "FUNCTIONS_WORKER_RUNTIME"
     # azure-functions, a hard dependency, serves every command: no command needs an extra.
     extras: Mapping[str, tuple[str, tuple[str, ...]]] = {}
     options: Sequence[Option] = (
@@ -68,11 +67,6 @@ class AzureProvider:
 
         return package_files(app, app_ref, **_function_app_options(options))
 
-    def requirements(self, app: App) -> list[str]:
-        from polyfn_azure._build import requirements
-
-        return requirements(app)
-
     def deploy_instead(self, app_ref: str) -> str | None:
         return (
             f"write the zip with `polyfn package {app_ref} --provider azure` and publish it with "
@@ -81,32 +75,10 @@ class AzureProvider:
             "publish APP` in a folder written by `polyfn build`). See docs/deploy.md."
         )
 
-    def connect(self, options: Mapping[str, Any]) -> object:
-        from polyfn._errors import ConfigError
-
-        raise ConfigError(f"polyfn does not deploy to Azure: {self.deploy_instead('APP')}")
-
-    def deploy(
-        self,
-        session: Any,
-        app: App,
-        package: Path,
-        *,
-        app_ref: str,
-        options: Mapping[str, Any],
-        log: Callable[[str], object],
-    ) -> dict[str, str]:
-        from polyfn._errors import ConfigError
-
-        raise ConfigError(f"polyfn does not deploy to Azure: {self.deploy_instead(app_ref)}")
-
     def events(self) -> EventSamples:
         from polyfn_azure import _samples
 
         return _samples
-
-    def detect(self, environ: Mapping[str, str]) -> bool:
-        return bool(environ.get(RUNTIME_MARKER))
 
     def resources(self) -> Backend:
         # The Azure SDKs load only when a handle is first used on Azure.

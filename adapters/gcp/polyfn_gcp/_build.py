@@ -142,10 +142,9 @@ def main_source(app: App, app_ref: str) -> str:
 
 def requirements(app: App) -> list[str]:
     """What the Cloud Functions build installs: functions-framework (and pydantic for models)."""
-    from polyfn._package import app_extras, third_party_requirements
     from polyfn_gcp._provider import provider
 
-    return third_party_requirements([provider.distribution], app_extras(app))
+    return provider.requirements(app)
 
 
 class Spec:

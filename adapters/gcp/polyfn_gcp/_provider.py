@@ -6,7 +6,7 @@ operation runs.
 
 from __future__ import annotations
 
-from polyfn._provider import Option
+from polyfn._provider import Option, ProviderDefaults
 
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
@@ -19,17 +19,13 @@ if TYPE_CHECKING:
     from polyfn._provider import EventSamples, Provider
     from polyfn._resources import Backend
 
-# Cloud Run sets K_SERVICE in every container it runs, Cloud Run functions included.
-# https://cloud.google.com/run/docs/container-contract#env-vars
-RUNTIME_MARKER = "K_SERVICE"
-
 # build, and package for its warnings, make the specs with google-cloud-functions' and
 # -scheduler's own types.
 _SPEC_TYPES = ("google.cloud.functions_v2", "google.cloud.scheduler_v1")
 _PROJECT_HELP = "project ID (default: $GOOGLE_CLOUD_PROJECT, else PROJECT_ID)"
 
 
-class GcpProvider:
+class GcpProvider(ProviderDefaults):
     """Cloud Run functions (Cloud Functions gen2) served by functions-framework."""
 
     name = "gcp"
@@ -37,6 +33,9 @@ class GcpProvider:
     entry = "polyfn_gcp.http(app) / polyfn_gcp.cloud_event(app)"
     distribution = "polyfn-gcp"
     package = "polyfn_gcp"
+    # Cloud Run sets it in every container it runs, Cloud Run functions included.
+    # https://cloud.google.com/run/docs/container-contract#env-vars
+    runtime_marker = "K_SERVICE"
     # What polyfn's commands need on GCP beyond polyfn-gcp itself: command -> (its extra in
     # adapters/gcp/pyproject.toml, the modules that prove the extra is installed).
     extras: Mapping[str, tuple[str, tuple[str, ...]]] = {
@@ -70,14 +69,6 @@ class GcpProvider:
 
         return package_files(app, app_ref, **GcpOptions.of(options).build_kwargs())
 
-    def requirements(self, app: App) -> list[str]:
-        from polyfn_gcp._build import requirements
-
-        return requirements(app)
-
-    def deploy_instead(self, app_ref: str) -> str | None:
-        return None
-
     def connect(self, options: Mapping[str, Any]) -> object:
         from polyfn_gcp._build import GcpOptions
         from polyfn_gcp._deploy import connect
@@ -103,9 +94,6 @@ class GcpProvider:
         from polyfn_gcp import _samples
 
         return _samples
-
-    def detect(self, environ: Mapping[str, str]) -> bool:
-        return bool(environ.get(RUNTIME_MARKER))
 
     def resources(self) -> Backend:
         # Google's client libraries load only when a handle is first used on GCP.

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from polyfn import App, ConfigError, Context, EventError, HttpRequest, Option, QueueMessage
+from polyfn._provider import ProviderDefaults
 
 EVENTS_PATH = "/_toy/events"
 QUEUE_EVENT_TYPE = "dev.polyfn.toy.queue.message"
-HOST_MARKER = "TOY_POLYFN_HOST"  # the toy host sets it in every worker's environment
 
 StartResponse = Callable[[str, list[tuple[str, str]]], object]
 
@@ -176,7 +176,7 @@ class ToySamples:
 # -- the provider --------------------------------------------------------------------------------
 
 
-class ToyProvider:
+class ToyProvider(ProviderDefaults):
     """A WSGI host: build writes wsgi_app.py and toy.json; it does not deploy."""
 
     name = "toy"
@@ -184,6 +184,7 @@ class ToyProvider:
     entry = "toy_polyfn.wsgi(app)"
     distribution = "toy-polyfn"
     package = "toy_polyfn"
+    runtime_marker = "TOY_POLYFN_HOST"  # the toy host sets it in every worker's environment
     extras: Mapping[str, tuple[str, tuple[str, ...]]] = {}
     options: Sequence[Option] = (
         Option("toy-port", "port the WSGI server listens on", commands=("build",), type=int),
@@ -219,23 +220,11 @@ class ToyProvider:
         warnings = [f"toy: {name} is neither HTTP nor queue: not served" for name in skipped]
         return {"wsgi_app.py": source}, warnings
 
-    def requirements(self, app: App) -> list[str]:
-        return []
-
     def deploy_instead(self, app_ref: str) -> str | None:
         return f"run `polyfn build {app_ref} --provider toy` and serve wsgi_app:application."
 
-    def connect(self, options: Mapping[str, Any]) -> object:
-        raise ConfigError("the toy provider does not deploy")
-
-    def deploy(self, session: Any, app: App, package: Path, **kwargs: Any) -> dict[str, str]:
-        raise ConfigError("the toy provider does not deploy")
-
     def events(self) -> ToySamples:
         return ToySamples()
-
-    def detect(self, environ: Mapping[str, str]) -> bool:
-        return bool(environ.get(HOST_MARKER))
 
     def resources(self) -> Any:
         raise ConfigError("the toy provider has no resource backend")
