@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
+import importlib.metadata
 import inspect
 import json
 import logging
@@ -106,9 +107,20 @@ def load_cases(modules: Iterable[str] | None = None) -> list[Any]:
     return cases
 
 
+# A provider distribution contributes its own targets: a module with ``TARGETS`` registered under
+# this entry-point group (``toy = "toy_polyfn_conformance"``), so a fourth cloud's driver joins
+# the matrix without an edit here.
+TARGETS_ENTRY_POINT_GROUP = "polyfn.conformance"
+
+
 def load_targets(modules: Iterable[str] | None = None) -> list[Any]:
-    """``TARGETS`` of conformance/targets/*.py (or of the given modules)."""
-    names = list(modules) if modules else _package_modules("conformance.targets")
+    """``TARGETS`` of conformance/targets/*.py and of every module registered in the
+    ``polyfn.conformance`` entry-point group (or of the given modules)."""
+    if modules:
+        names = list(modules)
+    else:
+        found = importlib.metadata.entry_points(group=TARGETS_ENTRY_POINT_GROUP)
+        names = _package_modules("conformance.targets") + sorted(ep.value for ep in found)
     targets: list[Any] = []
     for name in names:
         targets.extend(getattr(importlib.import_module(name), "TARGETS", []))

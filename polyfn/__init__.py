@@ -10,6 +10,7 @@ from polyfn._events import QueueMessage, StorageEvent, TimerEvent
 from polyfn._http import HttpRequest, HttpResponse
 from polyfn._idempotency import idempotent
 from polyfn._multidict import Headers, QueryParams
+from polyfn._provider import EventSamples, Option, Provider
 from polyfn._resources import (
     AccessDenied,
     Bucket,
@@ -37,6 +38,7 @@ __all__ = [
     "Context",
     "Document",
     "EventError",
+    "EventSamples",
     "Function",
     "HTTPError",
     "Headers",
@@ -44,7 +46,9 @@ __all__ = [
     "HttpResponse",
     "NotFound",
     "ObjectInfo",
+    "Option",
     "PolyfnError",
+    "Provider",
     "QueryParams",
     "Queue",
     "QueueMessage",

@@ -17,12 +17,8 @@ from typing import TYPE_CHECKING, Any
 from polyfn._cli_errors import UsageError
 
 if TYPE_CHECKING:
-    from types import ModuleType
-
     from polyfn._app import App
-
-PROVIDERS = ("aws", "azure", "gcp")
-_ADAPTER_PACKAGES = {"aws": "polyfn-aws", "azure": "polyfn-azure", "gcp": "polyfn-gcp"}
+    from polyfn._provider import EventSamples
 _APP_HELP = "the app: module:attribute, a module (attribute `app`), or a path to a .py file"
 _STATE_HELP = "folder for the local queues and storage (default: .polyfn)"
 
@@ -207,7 +203,7 @@ def register(subparsers: Any) -> None:
         "  polyfn events aws sqs --set body='{\"id\": 42}' --set attr.source=cli > sqs.json\n"
         "  polyfn events gcp storage --set bucket=uploads --set key='incoming/a b.csv'",
     )
-    p.add_argument("provider", metavar="PROVIDER", choices=PROVIDERS, help="aws, azure or gcp")
+    _provider_argument(p, "provider", metavar="PROVIDER")
     p.add_argument(
         "trigger",
         metavar="TRIGGER",
@@ -242,12 +238,25 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("app", metavar="APP", help=_APP_HELP)
     p.add_argument("function", metavar="FUNCTION", help="name of the polyfn function")
-    p.add_argument("--provider", required=True, choices=PROVIDERS, help="aws, azure or gcp")
+    _provider_argument(p, "--provider", required=True)
     p.add_argument("--event", required=True, metavar="FILE", help="native event JSON file, or -")
     p.set_defaults(run=run_invoke)
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+def _provider_argument(parser: Any, *names: str, **kwargs: Any) -> None:
+    """PROVIDER (or --provider): one of the installed providers, listed when the command runs."""
+    from polyfn._cli_build import provider_choices
+
+    action = parser.add_argument(*names, **kwargs)
+
+    def fill(parser: Any, argv: list[str]) -> None:
+        choices = provider_choices(action)
+        action.help = ", ".join(choices[:-1]) + (" or " if len(choices) > 1 else "") + choices[-1]
+
+    parser.before_parse.append(fill)
 
 
 def _load(ref: str) -> App:
@@ -280,20 +289,16 @@ def _read_input(value: str, what: str) -> bytes:
     return value.encode()
 
 
-def _samples(provider: str) -> ModuleType:
-    import importlib
+def _samples(provider: str) -> EventSamples:
+    from polyfn._cli_build import load_provider
 
+    loaded = load_provider(provider)
     try:
-        return importlib.import_module(f"polyfn_{provider}._samples")
+        return loaded.events()
     except ModuleNotFoundError as exc:
-        if exc.name and f"polyfn_{provider}".startswith(exc.name.split(".")[0]):
-            raise UsageError(
-                f"the {provider} adapter is not installed; install it with "
-                f"pip install 'polyfn[{provider}]' (distribution {_ADAPTER_PACKAGES[provider]})."
-            ) from exc
         raise UsageError(
             f"the {provider} adapter needs {exc.name!r}, which is not installed: "
-            f"pip install 'polyfn[{provider}]' brings it."
+            f"pip install '{loaded.distribution}' brings it."
         ) from exc
 
 
@@ -551,7 +556,7 @@ def run_events(args: argparse.Namespace) -> int:
     import json
 
     samples = _samples(args.provider)
-    triggers: dict[str, str] = samples.TRIGGERS
+    triggers = samples.TRIGGERS
     if args.trigger is None:
         width = max(map(len, triggers))
         for name, summary in triggers.items():

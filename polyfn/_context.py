@@ -10,8 +10,6 @@ if TYPE_CHECKING:
     from datetime import timedelta
     from typing import Any
 
-PROVIDERS = ("aws", "azure", "gcp", "local")
-
 _LOGGER_NAME = "polyfn"
 
 

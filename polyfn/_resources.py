@@ -7,8 +7,10 @@ for a client of that kind, keeps it for the life of the process and reuses it on
 invocation. Each adapter distribution supplies its cloud's backend on its cloud's official SDK;
 `polyfn serve` and `polyfn.testing` use the local twin in `polyfn._local._resources`.
 
-The backend seam is the five ``*Backend`` protocols at the end of this module: an adapter (or an
-in-house cloud) implements them and registers a factory with `register_backend`.
+The backend seam is the five ``*Backend`` protocols at the end of this module: a provider (or an
+in-house cloud) implements them and returns its `Backend` from ``Provider.resources()`` (see
+`polyfn._provider`); ``Provider.detect(environ)`` says where a handle used outside an invocation
+runs.
 
 Permissions: a function declares the operations it calls with ``uses=[uploads.read,
 orders.send]`` (the bound methods are the tokens). While a function runs, calling an operation it
@@ -31,7 +33,7 @@ from polyfn._errors import ConfigError, PolyfnError
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
     from datetime import datetime, timedelta
     from typing import Any, Protocol
 
@@ -89,69 +91,53 @@ def exit_invocation(token: object) -> None:
     _CURRENT.reset(token)  # type: ignore[arg-type]
 
 
-# Where no invocation is running, each cloud's runtime says where we are through variables it
-# always sets: Lambda's reserved AWS_LAMBDA_FUNCTION_NAME, the Functions host's
-# FUNCTIONS_WORKER_RUNTIME, Cloud Run's K_SERVICE (Cloud Run functions set it too).
-# https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
-# https://learn.microsoft.com/azure/azure-functions/functions-app-settings#functions_worker_runtime
-# https://cloud.google.com/run/docs/container-contract#env-vars
-_RUNTIME_MARKERS = (
-    ("AWS_LAMBDA_FUNCTION_NAME", "aws"),
-    ("FUNCTIONS_WORKER_RUNTIME", "azure"),
-    ("K_SERVICE", "gcp"),
-)
-
-
 def current_provider() -> str:
     """The cloud a handle talks to: the running invocation's, else ``POLYFN_PROVIDER``, else the
-    runtime the environment shows, else ``"local"``."""
+    provider whose runtime the environment shows (each provider's `detect`), else ``"local"``."""
     current = _CURRENT.get()
     if current is not None:
         return current[0]
     chosen = os.environ.get("POLYFN_PROVIDER")
     if chosen:
         return chosen
-    for variable, provider in _RUNTIME_MARKERS:
-        if os.environ.get(variable):
-            return provider
-    return "local"
+    from polyfn._provider import LOCAL, detect
+
+    return detect(os.environ) or LOCAL
 
 
 # -- backends ------------------------------------------------------------------------------------
 
-_FACTORIES: dict[str, Callable[[], Backend]] = {}
 _BACKENDS: dict[str, Backend] = {}
 
 
-def register_backend(provider: str, factory: Callable[[], Backend]) -> None:
-    """Make `factory` build the resource backend of `provider` (called once, on first use)."""
-    _FACTORIES[provider] = factory
-    _BACKENDS.pop(provider, None)
-
-
 def backend_for(provider: str) -> Backend:
-    """The process-wide backend of `provider`, built on first use."""
+    """The process-wide backend of `provider`, built on first use by the provider's
+    `resources()` (``"local"`` is the core's own)."""
     found = _BACKENDS.get(provider)
     if found is not None:
         return found
-    factory = _FACTORIES.get(provider)
-    if factory is None:
-        factory = _default_factory(provider)
-    built = _BACKENDS[provider] = factory()
+    from polyfn._provider import LOCAL
+    from polyfn._provider import provider as provider_named
+
+    if provider == LOCAL:
+        from polyfn._local._resources import LocalBackend
+
+        built: Backend = LocalBackend()
+    else:
+        try:
+            built = provider_named(provider).resources()
+        except ConfigError as exc:
+            raise ResourceError(
+                f"no resource backend for provider {provider!r}: {exc} Or set POLYFN_PROVIDER "
+                "to a provider that is installed."
+            ) from exc
+    _BACKENDS[provider] = built
     return built
 
 
-def _default_factory(provider: str) -> Callable[[], Backend]:
-    if provider == "local":
-        from polyfn._local._resources import LocalBackend
-
-        factory: Callable[[], Backend] = LocalBackend
-        return factory
-    raise ResourceError(
-        f"no resource backend is registered for provider {provider!r}: install its adapter with "
-        f"its resources extra (pip install 'polyfn-{provider}[resources]') and build the entry "
-        f"point through it, or set POLYFN_PROVIDER to a provider that has one"
-    )
+def forget_backend(provider: str) -> None:
+    """Drop the built backend of `provider` (its provider object was replaced)."""
+    _BACKENDS.pop(provider, None)
 
 
 def reset_backends() -> None:

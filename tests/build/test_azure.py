@@ -272,19 +272,17 @@ def test_deploy_to_azure_says_how_instead_of_failing(capsys: pytest.CaptureFixtu
     assert "config-zip" in err and "Traceback" not in err
 
 
-def test_cli_options_split_list_options_and_refuse_unknown_names() -> None:
-    import argparse
-
+def test_azure_option_pairs_split_list_options_and_refuse_unknown_names() -> None:
     import pytest
-    from polyfn_azure._build import cli_options
+    from polyfn_azure._build import options_from_pairs
 
     from polyfn import ConfigError
 
     pairs = ["service_bus_queues=a,b,", "route_prefix=", "auth_level=ANONYMOUS"]
-    assert cli_options(argparse.Namespace(azure_option=pairs)) == {
+    assert options_from_pairs(pairs) == {
         "service_bus_queues": ("a", "b"),
         "route_prefix": "",
         "auth_level": "ANONYMOUS",
     }
     with pytest.raises(ConfigError, match="NAME one of"):
-        cli_options(argparse.Namespace(azure_option=["nope=1"]))
+        options_from_pairs(["nope=1"])

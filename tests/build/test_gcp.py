@@ -238,17 +238,19 @@ def test_deploy_without_credentials_is_a_clear_message(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_cli_options_read_the_project_flag_then_the_environment(monkeypatch) -> None:
-    import argparse
-
-    from polyfn_gcp._build import cli_options
+def test_options_read_the_project_flag_then_the_environment(monkeypatch) -> None:
+    from polyfn_gcp._build import DEFAULT_REGION, GcpOptions
 
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "from-env")
-    assert cli_options(argparse.Namespace(project=None, region=None)) == {"project": "from-env"}
-    flags = argparse.Namespace(project="from-flag", region="europe-west1")
-    assert cli_options(flags) == {"project": "from-flag", "region": "europe-west1"}
+    unset = {"project": None, "region": None}
+    assert GcpOptions.of(unset) == GcpOptions("from-env", DEFAULT_REGION)
+    flags = {"project": "from-flag", "region": "europe-west1"}
+    assert GcpOptions.of(flags).build_kwargs() == {
+        "project": "from-flag",
+        "region": "europe-west1",
+    }
     monkeypatch.delenv("GOOGLE_CLOUD_PROJECT")
-    assert cli_options(argparse.Namespace(project=None, region=None)) == {}
+    assert GcpOptions.of(unset).build_kwargs() == {"region": DEFAULT_REGION}
 
 
 def test_schedule_functions_accept_exactly_their_schedulers_ticks(out: Path) -> None:

@@ -152,7 +152,9 @@ def test_vendor_installs_linux_wheels_into_the_zip(
     reqs.write_text("# the app's own\npolyfn-testdep==1.0\npolyfn[aws]\n")
     if provider == "azure":
         # azure-functions itself would come from PyPI; offline, the test wheel stands for it.
-        monkeypatch.setattr("polyfn_azure._build.requirements", lambda app: [])
+        monkeypatch.setattr(
+            "polyfn_azure._provider.AzureProvider.requirements", lambda self, app: []
+        )
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
     out = tmp_path / "v.zip"

@@ -118,14 +118,6 @@ RESERVED_ENV = frozenset(
     }
 )
 
-ADAPTER_PACKAGE = "polyfn_aws"
-ADAPTER_DISTRIBUTION = "polyfn-aws"
-# What polyfn's commands need on AWS beyond polyfn-aws itself: command -> (its extra in
-# adapters/aws/pyproject.toml, the modules that prove the extra is installed).
-COMMAND_EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "invoke": ("invoke", ("awslambdaric",)),  # the LambdaContext invoke passes, as the runtime
-    "deploy": ("deploy", ("boto3", "botocore")),  # S3 upload and CloudFormation
-}
 TEMPLATE_FILE = "template.json"
 # The whole-app entry module every HTTP Lambda runs, and the prefix of the per-function ones.
 HTTP_ENTRY = "polyfn_entry"
@@ -225,9 +217,9 @@ def _fitted(head: str, items: str, *, bare: bool = False) -> str:
 
 def requirements(app: App) -> list[str]:
     """Third-party distributions a Lambda package of `app` needs (none for polyfn_aws itself)."""
-    from polyfn._package import app_extras, third_party_requirements
+    from polyfn_aws._provider import provider
 
-    return third_party_requirements([ADAPTER_DISTRIBUTION], app_extras(app))
+    return provider.requirements(app)
 
 
 class _Ids:
@@ -840,23 +832,9 @@ def build(app: App, out_dir: Path, *, app_ref: str, taken: Collection[str] = ())
     return warnings
 
 
-# How `polyfn package` ships third-party code to Lambda: inside the zip, at its root (/var/task
-# is on sys.path). Lambda installs nothing from a requirements.txt.
-# https://docs.aws.amazon.com/lambda/latest/dg/python-package.html
-DEFAULT_DEPS = "vendor"
-DEPS_MODES = ("vendor",)
-DEPS_MODES_WHY = "Lambda runs the zip as it is and installs nothing from a requirements.txt."
-SITE_PACKAGES = ""
-
-
 def package_files(
     app: App, app_ref: str, *, taken: Collection[str] = ()
 ) -> tuple[dict[str, str], list[str]]:
     """The generated files a Lambda zip of `app` holds, and the settings warnings."""
     _, warnings = template(app)
     return entry_files(app, app_ref), warnings
-
-
-def cli_options(args: Any) -> dict[str, Any]:
-    """`build`'s keyword options from `polyfn build/package` flags: the AWS builder takes none."""
-    return {}

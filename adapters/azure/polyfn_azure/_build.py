@@ -19,18 +19,12 @@ from polyfn._errors import ConfigError
 from polyfn._generated import write_entry
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Collection, Sequence
     from pathlib import Path
 
     import azure.functions as func
 
     from polyfn._app import App, Function
-
-ADAPTER_PACKAGE = "polyfn_azure"
-ADAPTER_DISTRIBUTION = "polyfn-azure"
-# What polyfn's commands need on Azure beyond polyfn-azure itself (azure-functions, a hard
-# dependency, serves every command): nothing.
-COMMAND_EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {}
 
 # The extension bundle gives the host the non-HTTP bindings (timer, blob, queue, Service Bus,
 # Event Grid) without a .NET build. https://learn.microsoft.com/azure/azure-functions/extension-bundles
@@ -355,9 +349,9 @@ class _Plan:
 
 def requirements(app: App) -> list[str]:
     """What the Azure remote build installs: azure-functions (and pydantic for body models)."""
-    from polyfn._package import app_extras, third_party_requirements
+    from polyfn_azure._provider import provider
 
-    return third_party_requirements([ADAPTER_DISTRIBUTION], app_extras(app))
+    return provider.requirements(app)
 
 
 def plan(app: App, **options: Any) -> tuple[dict[str, Any], dict[str, str], list[str]]:
@@ -424,25 +418,15 @@ def build(
     return warnings + _entry_file_warnings(app_ref, taken)
 
 
-# How `polyfn package` ships third-party code to Azure: requirements.txt for a remote build
-# (Oryx installs it), or Linux wheels in .python_packages/lib/site-packages, where the Python
-# worker looks for them when the package is deployed without a build.
-# https://learn.microsoft.com/azure/azure-functions/functions-deployment-technologies#remote-build
-# https://learn.microsoft.com/azure/azure-functions/python-build-errors
-DEFAULT_DEPS = "remote"
-DEPS_MODES = ("remote", "vendor")
-DEPS_MODES_WHY = ""
-SITE_PACKAGES = ".python_packages/lib/site-packages"
-
-
 # Options that take several values on the command line, comma-separated.
 _LIST_OPTIONS = ("service_bus_queues",)
 
 
-def cli_options(args: Any) -> dict[str, Any]:
-    """`build`'s keyword options from the repeatable ``--azure-option NAME=VALUE`` flag."""
+def options_from_pairs(pairs: Sequence[str]) -> dict[str, Any]:
+    """`build`'s keyword options (`AzureOptions`' fields) from ``NAME=VALUE`` pairs, as the
+    repeatable ``--azure-option`` flag gives them."""
     options: dict[str, Any] = {}
-    for pair in getattr(args, "azure_option", None) or []:
+    for pair in pairs:
         name, sep, value = pair.partition("=")
         name = name.strip()
         if not sep or name not in OPTION_NAMES:

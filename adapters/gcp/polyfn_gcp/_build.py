@@ -14,6 +14,7 @@ honour as declared are returned warnings.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, assert_never
 
 from polyfn._app import HttpTrigger, QueueTrigger, ScheduleTrigger, StorageTrigger
@@ -23,22 +24,11 @@ from polyfn._groups import HttpGroup, http_groups
 from polyfn_gcp._auth import AUTH_CLOUD_RUN_IAM, AUTH_ENV, INVOKERS_ENV
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Collection, Mapping
     from pathlib import Path
 
     from polyfn._app import App, Function
 
-ADAPTER_PACKAGE = "polyfn_gcp"
-ADAPTER_DISTRIBUTION = "polyfn-gcp"
-# What polyfn's commands need on GCP beyond polyfn-gcp itself: command -> (its extra in
-# adapters/gcp/pyproject.toml, the modules that prove the extra is installed). build, and package
-# for its warnings, make the specs with google-cloud-functions' and -scheduler's own types.
-_SPEC_TYPES = ("google.cloud.functions_v2", "google.cloud.scheduler_v1")
-COMMAND_EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "build": ("build", _SPEC_TYPES),
-    "package": ("build", _SPEC_TYPES),
-    "deploy": ("deploy", ("google.auth", *_SPEC_TYPES)),
-}
 RUNTIME = "python311"
 # A function's description: at most 256 characters (the REST reference's Function.description).
 _DESCRIPTION_MAX = 256
@@ -93,14 +83,6 @@ STORAGE_EVENT_TYPES = {
     "metadata_updated": "google.cloud.storage.object.v1.metadataUpdated",
 }
 PUBSUB_EVENT_TYPE = "google.cloud.pubsub.topic.v1.messagePublished"
-
-# How `polyfn package` ships third-party code: Cloud Functions always builds the source and
-# installs requirements.txt; --deps vendor puts Linux wheels next to main.py instead.
-# https://cloud.google.com/functions/docs/writing/specifying-dependencies-python
-DEFAULT_DEPS = "remote"
-DEPS_MODES = ("remote", "vendor")
-DEPS_MODES_WHY = ""
-SITE_PACKAGES = ""
 
 # The Python runtime loads the entry points from main.py, or from the file the build environment
 # variable GOOGLE_FUNCTION_SOURCE names (Google Cloud's buildpacks pass it to functions-framework
@@ -223,9 +205,9 @@ def main_source(app: App, app_ref: str) -> str:
 
 def requirements(app: App) -> list[str]:
     """What the Cloud Functions build installs: functions-framework (and pydantic for models)."""
-    from polyfn._package import app_extras, third_party_requirements
+    from polyfn_gcp._provider import provider
 
-    return third_party_requirements([ADAPTER_DISTRIBUTION], app_extras(app))
+    return provider.requirements(app)
 
 
 class Spec:
@@ -676,14 +658,26 @@ def build(
 PROJECT_ENV = "GOOGLE_CLOUD_PROJECT"
 
 
-def cli_options(args: Any) -> dict[str, Any]:
-    """`build`'s keyword options from --project (else $GOOGLE_CLOUD_PROJECT) and --region."""
-    import os
+@dataclass(frozen=True)
+class GcpOptions:
+    """`polyfn build/package/deploy --provider gcp`'s options: the project (--project, else
+    $GOOGLE_CLOUD_PROJECT; None leaves it to the builder's placeholder or to the credentials)
+    and the region (--region, else us-central1)."""
 
-    options: dict[str, Any] = {}
-    project = getattr(args, "project", None) or os.environ.get(PROJECT_ENV)
-    if project:
-        options["project"] = project
-    if getattr(args, "region", None):
-        options["region"] = args.region
-    return options
+    project: str | None = None
+    region: str = DEFAULT_REGION
+
+    @classmethod
+    def of(cls, options: Mapping[str, Any]) -> GcpOptions:
+        """From the options mapping the CLI fills (absent or None: the default)."""
+        import os
+
+        project = options.get("project") or os.environ.get(PROJECT_ENV) or None
+        return cls(project=project, region=options.get("region") or DEFAULT_REGION)
+
+    def build_kwargs(self) -> dict[str, Any]:
+        """`build`'s and `spec`'s keyword options."""
+        kwargs: dict[str, Any] = {"region": self.region}
+        if self.project:
+            kwargs["project"] = self.project
+        return kwargs
