@@ -9,6 +9,7 @@ from polyfn._resources import (
     Bucket,
     Operation,
     Queue,
+    Topic,
     enter_invocation,
     exit_invocation,
     operations_of,
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
     Handler = Callable[..., Any]
 
-TRIGGER_KINDS = ("http", "schedule", "storage", "queue")
+TRIGGER_KINDS = ("http", "schedule", "storage", "queue", "subscribe")
 
 # One default for every cloud and `polyfn serve`, so a function that declares no timeout behaves
 # the same everywhere: Lambda's own default (3 s) is too short for most work, Cloud Functions'
@@ -129,7 +130,19 @@ class QueueTrigger:
         self.fifo = fifo
 
 
-Trigger = HttpTrigger | ScheduleTrigger | StorageTrigger | QueueTrigger
+class SubscribeTrigger:
+    """A subscription of one function to a topic: every subscriber gets its own copy of each
+    message published to `topic` (fan-out), delivered as a `QueueMessage`."""
+
+    __slots__ = ("batch_size", "topic")
+    kind = "subscribe"
+
+    def __init__(self, topic: str, batch_size: int) -> None:
+        self.topic = topic
+        self.batch_size = batch_size
+
+
+Trigger = HttpTrigger | ScheduleTrigger | StorageTrigger | QueueTrigger | SubscribeTrigger
 
 
 class Function:
@@ -167,7 +180,8 @@ def _error_body(message: str, **extra: Any) -> bytes:
 
 
 class App:
-    """A polyfn application: named functions bound to HTTP routes, schedules, buckets and queues.
+    """A polyfn application: named functions bound to HTTP routes, schedules, buckets, queues and
+    topic subscriptions.
 
     Adapters (polyfn_aws, polyfn_azure, polyfn_gcp) wrap one App into each cloud's entry point.
     """
@@ -204,6 +218,8 @@ class App:
                 raise ConfigError(f"app {self.name!r} already has a function named {name!r}")
             if isinstance(trigger, QueueTrigger):
                 self._check_queue_free(trigger.queue, name)
+            elif isinstance(trigger, SubscribeTrigger):
+                self._check_new_subscription(trigger.topic, handler, name)
             # A wrapper such as `idempotent` declares the operations it calls itself.
             implied = operations_of(getattr(handler, "__polyfn_uses__", ()), f"function {name!r}")
             ops = tuple(dict.fromkeys((*declared, *implied)))
@@ -219,6 +235,12 @@ class App:
         """Refuse a second consumer of `queue`: the clouds would not agree on who gets a message
         (Lambda's two mappings compete for it, Pub/Sub gives it to both, the local runtime only
         to the first)."""
+        if self.subscribers(queue):
+            raise ConfigError(
+                f"queue {queue!r} of {name!r} has the name of a topic that functions subscribe to "
+                f"({', '.join(f.name for f in self.subscribers(queue))}); give the queue and the "
+                "topic different names (on GCP both would be one Pub/Sub topic)"
+            )
         taken = self.queue_function(queue)
         if taken is not None:
             raise ConfigError(
@@ -226,6 +248,25 @@ class App:
                 "it too (each message goes to one consumer, and the clouds do not agree on which). "
                 "To deliver each message to several functions, publish to a topic with one "
                 "subscriber per function (app.subscribe)."
+            )
+
+    def _check_new_subscription(self, topic: str, handler: Handler, name: str) -> None:
+        """Refuse a second subscription of one handler to `topic` (each message would run it
+        twice) and a topic named like a queue (on GCP both are one Pub/Sub topic, and on AWS a
+        queue function also takes SNS deliveries of its name: the two would share messages)."""
+        for other in self.subscribers(topic):
+            if other.handler is handler:
+                raise ConfigError(
+                    f"{name!r}: its handler is already subscribed to topic {topic!r} as function "
+                    f"{other.name!r}; one subscription per function and topic (each message "
+                    "would run it twice)"
+                )
+        consumer = self.queue_function(topic)
+        if consumer is not None:
+            raise ConfigError(
+                f"{name!r} subscribes to topic {topic!r}, but {topic!r} is also the queue of "
+                f"function {consumer.name!r}; give the topic and the queue different names "
+                "(on GCP both would be one Pub/Sub topic)"
             )
 
     def http(
@@ -328,6 +369,32 @@ class App:
             raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
         return self._register(QueueTrigger(queue, batch_size, fifo), function_name, settings, uses)
 
+    def subscribe(
+        self,
+        topic: str | Topic,
+        *,
+        batch_size: int = 1,
+        function_name: str | None = None,
+        uses: Iterable[Any] = (),
+        **settings: Any,
+    ) -> Callable[[Handler], Handler]:
+        """Run a handler ``(msg: QueueMessage, ctx)`` for each message published to `topic` (a
+        name or a `Topic` handle). Every function subscribed to a topic gets each message: this
+        is fan-out, where a queue gives each message to its one consumer.
+
+        A raise fails that message for this subscriber only: it is retried or dead-lettered as a
+        queue message is. `batch_size` is how many messages one invocation may take where the
+        cloud batches subscription deliveries (none of SNS, Service Bus and Pub/Sub push does:
+        each delivers one message per invocation).
+        """
+        if isinstance(topic, Topic):
+            topic = topic.name
+        if not isinstance(topic, str) or not topic:
+            raise ConfigError(f"subscribe: topic must be a non-empty name or a Topic, got {topic!r}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
+        return self._register(SubscribeTrigger(topic, batch_size), function_name, settings, uses)
+
     # -- lookup ------------------------------------------------------------------------------
 
     @property
@@ -362,6 +429,14 @@ class App:
                 return f
         return None
 
+    def subscribers(self, topic: str) -> list[Function]:
+        """The functions subscribed to `topic`, in declaration order."""
+        return [
+            f
+            for f in self._functions.values()
+            if isinstance(f.trigger, SubscribeTrigger) and f.trigger.topic == topic
+        ]
+
     def describe(self) -> str:
         """One line per function, for error messages that say what the app serves."""
         lines = []
@@ -375,8 +450,10 @@ class App:
                 what = f"storage {t.bucket} on {','.join(t.events)}"
                 if t.prefix or t.suffix:
                     what += f" ({t.prefix}*{t.suffix})"
-            else:
+            elif isinstance(t, QueueTrigger):
                 what = f"queue {t.queue}"
+            else:
+                what = f"subscription to topic {t.topic}"
             lines.append(f"{f.name}: {what}")
         return "; ".join(lines) or "no functions"
 

@@ -28,6 +28,7 @@ _KIND_LABELS = {
     "schedule": "a schedule",
     "storage": "a storage",
     "queue": "a queue",
+    "subscribe": "a topic subscription",
 }
 _STATE_HELP = "folder for the local queues and storage (default: .polyfn)"
 

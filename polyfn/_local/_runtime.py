@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from polyfn._app import QueueTrigger, ScheduleTrigger, StorageTrigger
+from polyfn._app import HttpTrigger, QueueTrigger, ScheduleTrigger, StorageTrigger
 from polyfn._http import HttpResponse
 from polyfn._local._cron import next_fire
 from polyfn._local._http_server import CONTROL_PREFIX, LocalHttpServer
@@ -204,9 +204,11 @@ class LocalRuntime:
                 entry["queue"] = t.queue
                 entry["dead_letter"] = dead_letter_queue(f)
                 entry["max_deliveries"] = max_deliveries(f)
-            else:
+            elif isinstance(t, HttpTrigger):
                 entry["methods"] = list(t.methods)
                 entry["path"] = t.path
+            else:
+                entry["topic"] = t.topic
             functions.append(entry)
         return {
             "app": self.app.name,

@@ -3,8 +3,8 @@
 One Lambda function per polyfn function, each with its own least-privilege IAM role and its own
 entry module (``handler = polyfn_aws.handler(app, function="name")``); an HTTP API for the HTTP
 functions, EventBridge rules (or EventBridge Scheduler schedules, for time zones) for schedules,
-S3 buckets with notifications for storage functions and SQS queues with event source mappings
-for queue functions. The function code is a zip in S3, named by the ``CodeBucket`` and ``CodeKey``
+S3 buckets with notifications for storage functions, SQS queues with event source mappings
+for queue functions and SNS topics with one Lambda subscription per subscriber function. The function code is a zip in S3, named by the ``CodeBucket`` and ``CodeKey``
 parameters (`polyfn package` writes it, `polyfn deploy` uploads it).
 
 Settings map to Lambda's terms; what Lambda cannot honour is a returned warning, what exceeds a
@@ -15,7 +15,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from polyfn._app import HttpTrigger, QueueTrigger, ScheduleTrigger, StorageTrigger
+from polyfn._app import (
+    HttpTrigger,
+    QueueTrigger,
+    ScheduleTrigger,
+    StorageTrigger,
+    SubscribeTrigger,
+)
 from polyfn._errors import ConfigError
 
 if TYPE_CHECKING:
@@ -65,6 +71,12 @@ SQS_FIFO_BATCH_MAX = 10
 SQS_BATCH_WINDOW_S = 1
 ESM_MAX_CONCURRENCY_MIN = 2
 ESM_MAX_CONCURRENCY_MAX = 1000
+
+# SNS invokes a subscribed Lambda asynchronously with one record per invocation, so Lambda's
+# asynchronous retries and on-failure destination apply (retries 0-2, as above).
+# https://docs.aws.amazon.com/sns/latest/dg/sns-lambda-as-subscriber.html
+# https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
+SNS_RECORDS_PER_INVOCATION = 1
 
 # polyfn storage kinds -> S3 notification event types.
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html
@@ -219,6 +231,7 @@ class _Template:
         self.outputs: dict[str, Any] = {}
         self.warnings: list[str] = []
         self.queues: dict[str, str] = {}  # physical queue name -> logical id
+        self.topics: dict[str, str] = {}  # topic name -> logical id
 
     def add(self, logical_id: str, type_: str, props: dict[str, Any], **extra: Any) -> str:
         self.resources[logical_id] = {"Type": type_, "Properties": props, **extra}
@@ -232,6 +245,14 @@ class _Template:
                 props["FifoQueue"] = True
             self.queues[physical] = self.add(self.ids(physical, "queue"), "AWS::SQS::Queue", props)
         return self.queues[physical]
+
+    def topic(self, name: str) -> str:
+        """The logical id of the SNS topic `name`, declared once for all its subscribers."""
+        if name not in self.topics:
+            self.topics[name] = self.add(
+                self.ids(name, "topic"), "AWS::SNS::Topic", {"TopicName": name}
+            )
+        return self.topics[name]
 
     def warn(self, fn: Function, message: str) -> None:
         self.warnings.append(f"aws: function {fn.name!r}: {message}")
@@ -378,8 +399,11 @@ def _function(
         )
         buckets.setdefault(trigger.bucket, []).append((fn, fn_id, permission))
         _async_failures(t, fn, fn_id, base, statements)
-    else:
+    elif isinstance(trigger, QueueTrigger):
         _queue(t, fn, fn_id=fn_id, base=base, timeout=timeout, statements=statements)
+    else:
+        _subscription(t, fn, fn_id, base)
+        _async_failures(t, fn, fn_id, base, statements)
     t.add(
         role,
         "AWS::IAM::Role",
@@ -548,10 +572,41 @@ def _schedule(t: _Template, fn: Function, fn_id: str, base: str) -> None:
     )
 
 
+def _subscription(t: _Template, fn: Function, fn_id: str, base: str) -> None:
+    """An SNS subscription (protocol lambda) of `fn` to its topic, and the permission that lets
+    that topic, and only it, invoke the function."""
+    trigger = fn.trigger
+    assert isinstance(trigger, SubscribeTrigger)
+    if trigger.batch_size != SNS_RECORDS_PER_INVOCATION:
+        t.warn(
+            fn,
+            f"batch_size={trigger.batch_size}: SNS invokes a Lambda with one message at a time; "
+            "each message is its own invocation",
+        )
+    topic_id = t.topic(trigger.topic)
+    permission = t.add(
+        f"{base}TopicPermission",
+        "AWS::Lambda::Permission",
+        {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Ref": fn_id},
+            "Principal": "sns.amazonaws.com",
+            "SourceArn": {"Ref": topic_id},  # an SNS topic's Ref is its ARN
+        },
+    )
+    t.add(
+        f"{base}Subscription",
+        "AWS::SNS::Subscription",
+        {"TopicArn": {"Ref": topic_id}, "Protocol": "lambda", "Endpoint": _arn(fn_id)},
+        DependsOn=[permission],
+    )
+
+
 def _async_failures(
     t: _Template, fn: Function, fn_id: str, base: str, statements: list[dict[str, Any]]
 ) -> None:
-    """Retries and dead letter of an asynchronously invoked function (schedule, storage)."""
+    """Retries and dead letter of an asynchronously invoked function (schedule, storage, SNS
+    subscription)."""
     s = fn.settings
     if s.retries is None and s.dead_letter is None:
         return
