@@ -390,7 +390,9 @@ class App:
         if isinstance(topic, Topic):
             topic = topic.name
         if not isinstance(topic, str) or not topic:
-            raise ConfigError(f"subscribe: topic must be a non-empty name or a Topic, got {topic!r}")
+            raise ConfigError(
+                f"subscribe: topic must be a non-empty name or a Topic, got {topic!r}"
+            )
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
         return self._register(SubscribeTrigger(topic, batch_size), function_name, settings, uses)

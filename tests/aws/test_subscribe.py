@@ -56,7 +56,7 @@ def test_a_subscriber_raise_fails_the_invocation_so_sns_retries_it() -> None:
 
 def test_a_subscriber_lambda_refuses_another_topics_message() -> None:
     handler = polyfn_aws.handler(fan_out_app([]), function="other")
-    with pytest.raises(EventError, match="subscriber of topic 'other-topic'.*'signups'"):
+    with pytest.raises(EventError, match=r"subscriber of topic 'other-topic'.*'signups'"):
         handler(event("sns"), lambda_context())
 
 

@@ -80,7 +80,7 @@ def test_a_raise_fails_that_subscribers_invocation(host: Host) -> None:
 def test_an_unreadable_message_names_the_topic_trigger(host: Host) -> None:
     fixture = load("service_bus_topic_message.json")
     del fixture["metadata"]["MessageId"]
-    with pytest.raises(EventError, match="source azure service bus topic trigger, field .MessageId."):
+    with pytest.raises(EventError, match=r"service bus topic trigger, field .MessageId."):
         host.call("audit", fixture)
 
 

@@ -202,3 +202,21 @@ def test_cli_options_read_the_project_flag_then_the_environment(monkeypatch) -> 
     assert cli_options(flags) == {"project": "from-flag", "region": "europe-west1"}
     monkeypatch.delenv("GOOGLE_CLOUD_PROJECT")
     assert cli_options(argparse.Namespace(project=None, region=None)) == {}
+
+
+def test_each_subscriber_is_a_function_with_its_own_trigger_on_the_topic(out: Path) -> None:
+    reqs = _requests(out)
+    main_py = (out / "main.py").read_text()
+    retry = functions_v2.EventTrigger.RetryPolicy
+    for name in ("audit", "notify"):
+        function = reqs[_fid(name)].function
+        trigger = function.event_trigger
+        assert trigger.event_type == "google.cloud.pubsub.topic.v1.messagePublished"
+        assert trigger.pubsub_topic == f"projects/demo/topics/{richapp.NOTICES}"
+        assert trigger.retry_policy == retry.RETRY_POLICY_RETRY
+        # each deployment serves only its own subscriber
+        entry = function.build_config.entry_point
+        assert f'{entry} = polyfn_gcp.cloud_event(_app, function="{name}")' in main_py
+    deploy = (out / "deploy.sh").read_text()
+    # audit's retries=1 and dead_letter: its own Eventarc subscription gets the dead-letter topic
+    assert f"--dead-letter-topic={richapp.FAILED} --max-delivery-attempts=5" in deploy

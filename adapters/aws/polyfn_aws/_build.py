@@ -4,8 +4,9 @@ One Lambda function per polyfn function, each with its own least-privilege IAM r
 entry module (``handler = polyfn_aws.handler(app, function="name")``); an HTTP API for the HTTP
 functions, EventBridge rules (or EventBridge Scheduler schedules, for time zones) for schedules,
 S3 buckets with notifications for storage functions, SQS queues with event source mappings
-for queue functions and SNS topics with one Lambda subscription per subscriber function. The function code is a zip in S3, named by the ``CodeBucket`` and ``CodeKey``
-parameters (`polyfn package` writes it, `polyfn deploy` uploads it).
+for queue functions, SNS topics with one Lambda subscription per subscriber function. The
+function code is a zip in S3, named by the ``CodeBucket`` and ``CodeKey`` parameters
+(`polyfn package` writes it, `polyfn deploy` uploads it).
 
 Settings map to Lambda's terms; what Lambda cannot honour is a returned warning, what exceeds a
 limit is a `ConfigError`.

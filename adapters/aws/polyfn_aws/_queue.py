@@ -401,9 +401,7 @@ def _storage_work(
     return work
 
 
-def _sns_subscriber(
-    app: App, function: Function | None, topic: str, at: str
-) -> Function | None:
+def _sns_subscriber(app: App, function: Function | None, topic: str, at: str) -> Function | None:
     """The subscriber of `topic` this Lambda runs, None when no function subscribes to it."""
     if function is not None:
         trigger = function.trigger

@@ -14,8 +14,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from polyfn._app import HttpTrigger, QueueTrigger, ScheduleTrigger, StorageTrigger
+from polyfn._app import (
+    HttpTrigger,
+    QueueTrigger,
+    ScheduleTrigger,
+    StorageTrigger,
+    SubscribeTrigger,
+)
 from polyfn._errors import ConfigError
+from polyfn_gcp._names import entry_point, function_id
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -30,10 +37,6 @@ DEFAULT_REGION = "us-central1"
 # The account Cloud Scheduler signs its OIDC tokens with; deploy.sh creates it and lets it invoke
 # the schedule functions (which are not public).
 SCHEDULER_ACCOUNT = "polyfn-scheduler"
-
-# Function IDs: lower-case letters, digits and hyphens, starting with a letter, at most 63.
-# https://cloud.google.com/functions/docs/reference/rest/v2/projects.locations.functions#Function
-FUNCTION_ID_MAX = 63
 
 # Memory 128 MiB - 32 GiB; above 4 GiB a minimum number of CPUs is required (more than 4 GiB: 2,
 # more than 8: 4, more than 16: 6, more than 24: 8).
@@ -86,24 +89,6 @@ DEPS_MODES_WHY = ""
 SITE_PACKAGES = ""
 
 
-def function_id(app: App, fn: Function, suffix: str = "") -> str:
-    """The Cloud Functions ID of `fn` (with a kind suffix for multi-kind storage functions)."""
-    raw = f"{app.name}-{fn.name}{'-' + suffix if suffix else ''}".lower()
-    name = "".join(ch if ch.isalnum() and ch.isascii() else "-" for ch in raw).strip("-")
-    if not name[:1].isalpha():
-        name = f"fn-{name}"
-    if len(name) > FUNCTION_ID_MAX:
-        import hashlib
-
-        name = f"{name[: FUNCTION_ID_MAX - 9]}-{hashlib.sha256(raw.encode()).hexdigest()[:8]}"
-    return name
-
-
-def entry_point(fn: Function) -> str:
-    """The attribute of main.py that serves `fn`."""
-    return "polyfn_" + "".join(ch if ch.isalnum() else "_" for ch in fn.name)
-
-
 # main.py must be code that `ruff format` (and black) leave unchanged in the user's repository:
 # double quotes, and no line that its default line length (88) would rewrap. Lines are kept
 # within PEP 8's 79 columns; a statement that would not fit is written exploded with a trailing
@@ -118,7 +103,7 @@ def _entry_line(fn: Function) -> str:
     import json
 
     # Schedules arrive as HTTP requests from Cloud Scheduler (polyfn_gcp.schedule_path).
-    kind = "cloud_event" if fn.kind in ("storage", "queue") else "http"
+    kind = "cloud_event" if fn.kind in ("storage", "queue", "subscribe") else "http"
     line = f"{entry_point(fn)} = polyfn_gcp.{kind}(_app, function={json.dumps(fn.name)})"
     if len(line) <= _FITS:
         return line
@@ -294,14 +279,19 @@ def _function(s: Spec, fn: Function) -> None:
             s.functions.append(_request(s, fn, fid, service, event))
             s.commands.append(_gcloud_deploy(s, fn, fid, service, event))
             _dead_letter(s, fn, fid)
+    elif isinstance(trigger, SubscribeTrigger):
+        # One function per subscriber, each with its own Eventarc trigger on the topic: Eventarc
+        # makes one Pub/Sub subscription per trigger, so every subscriber gets every message.
+        _pubsub_function(s, fn, service, trigger.topic)
+        if trigger.batch_size != 1:
+            s.warn(
+                fn,
+                f"batch_size={trigger.batch_size}: Eventarc delivers one Pub/Sub message per "
+                "invocation",
+            )
     else:
         assert isinstance(trigger, QueueTrigger)
-        fid = function_id(s.app, fn)
-        topic = f"projects/{s.project}/topics/{trigger.queue}"
-        event = _event_trigger(s, fn, PUBSUB_EVENT_TYPE, topic=topic)
-        s.functions.append(_request(s, fn, fid, service, event))
-        s.commands.append(_gcloud_deploy(s, fn, fid, service, event))
-        _dead_letter(s, fn, fid)
+        _pubsub_function(s, fn, service, trigger.queue)
         if trigger.fifo:
             s.warn(
                 fn,
@@ -309,6 +299,15 @@ def _function(s: Spec, fn: Function) -> None:
                 "with message ordering enabled, which the trigger's Eventarc subscription is not; "
                 "messages of one key may arrive out of order",
             )
+
+
+def _pubsub_function(s: Spec, fn: Function, service: Any, topic: str) -> None:
+    """The function of `fn` with a messagePublished trigger on Pub/Sub topic `topic`."""
+    fid = function_id(s.app, fn)
+    event = _event_trigger(s, fn, PUBSUB_EVENT_TYPE, topic=f"projects/{s.project}/topics/{topic}")
+    s.functions.append(_request(s, fn, fid, service, event))
+    s.commands.append(_gcloud_deploy(s, fn, fid, service, event))
+    _dead_letter(s, fn, fid)
 
 
 def _event_trigger(
