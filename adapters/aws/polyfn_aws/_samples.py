@@ -549,7 +549,9 @@ def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
     from polyfn._errors import PolyfnError
 
     fn = app.function(function)
-    timeout = fn.settings.timeout or 3  # Lambda's default timeout is 3 seconds
+    # What the deployed Lambda gets: `polyfn build` writes this timeout (polyfn's default
+    # unless declared) into the template, never leaving Lambda's own 3 s default.
+    timeout = fn.settings.effective_timeout
     lambda_name = f"{app.name}-{function}"
     # The runtime sets these before it builds the context:
     # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime

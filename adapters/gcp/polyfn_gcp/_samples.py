@@ -327,6 +327,7 @@ def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
     import functions_framework
 
     from polyfn._errors import PolyfnError
+    from polyfn_gcp._context import TIMEOUT_ENV
 
     target, request = _request(event, trigger_of(event))
     with tempfile.TemporaryDirectory(prefix="polyfn-invoke-") as folder:
@@ -344,6 +345,11 @@ def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
     # raise; the latter is answered as functions-framework's crash handler would.
     flask_app.config["PROPAGATE_EXCEPTIONS"] = True
     client = flask_app.test_client()
+    # Cloud Run tells the function its request timeout, the function's timeout setting (polyfn's
+    # default unless declared); the adapter's ctx.remaining_time() counts down from it.
+    timeout_set = TIMEOUT_ENV not in os.environ
+    if timeout_set:
+        os.environ[TIMEOUT_ENV] = f"{app.function(function).settings.effective_timeout:g}"
     try:
         response = client.open(**request)
     except PolyfnError:
@@ -351,6 +357,9 @@ def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
     except Exception as exc:
         body, status, headers = functions_framework.crash_handler(exc)  # type: ignore[no-untyped-call]
         return {"status": status, "headers": headers, "body": body}, False
+    finally:
+        if timeout_set:
+            del os.environ[TIMEOUT_ENV]
     raw = response.get_data()
     result: dict[str, Any] = {"status": response.status_code, "headers": {}}
     for name, value in response.headers.items():
