@@ -41,10 +41,20 @@ class Settings:
 
     `memory` in MB, `timeout` in seconds, `env` extra environment variables, `max_concurrency`
     the most instances or concurrent executions, `retries` how many times a failed event is
-    retried, `dead_letter` the queue or topic that receives what still fails.
+    retried, `dead_letter` the queue or topic that receives what still fails. `standalone` (HTTP
+    only) deploys the route as its own cloud function instead of the app's shared HTTP function
+    (see polyfn._groups).
     """
 
-    __slots__ = ("dead_letter", "env", "max_concurrency", "memory", "retries", "timeout")
+    __slots__ = (
+        "dead_letter",
+        "env",
+        "max_concurrency",
+        "memory",
+        "retries",
+        "standalone",
+        "timeout",
+    )
 
     def __init__(
         self,
@@ -55,6 +65,7 @@ class Settings:
         max_concurrency: int | None = None,
         retries: int | None = None,
         dead_letter: str | None = None,
+        standalone: bool = False,
     ) -> None:
         for label, value in (("memory", memory), ("max_concurrency", max_concurrency)):
             if value is not None and (not isinstance(value, int) or value < 1):
@@ -63,12 +74,15 @@ class Settings:
             raise ConfigError(f"timeout must be a positive number of seconds, got {timeout!r}")
         if retries is not None and (not isinstance(retries, int) or retries < 0):
             raise ConfigError(f"retries must be a non-negative integer, got {retries!r}")
+        if not isinstance(standalone, bool):
+            raise ConfigError(f"standalone must be True or False, got {standalone!r}")
         self.memory = memory
         self.timeout = timeout
         self.env: dict[str, str] = dict(env or {})
         self.max_concurrency = max_concurrency
         self.retries = retries
         self.dead_letter = dead_letter
+        self.standalone = standalone
 
     @property
     def effective_timeout(self) -> float:
@@ -79,7 +93,9 @@ class Settings:
         return {name: getattr(self, name) for name in self.__slots__}
 
     def __repr__(self) -> str:
-        set_ = {k: v for k, v in self.as_dict().items() if v not in (None, {})}
+        set_ = {
+            k: v for k, v in self.as_dict().items() if v is not None and v is not False and v != {}
+        }
         return f"Settings({set_})"
 
 

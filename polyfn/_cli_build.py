@@ -28,12 +28,18 @@ Write the deployment artefacts of APP for one cloud into DIR, print the files wr
 about every setting (memory, timeout, env, max_concurrency, retries, dead_letter) the cloud cannot
 honour as declared.
 
-  aws    template.json: a CloudFormation template (Lambda functions with one IAM role each, an HTTP
-         API, EventBridge rules or Scheduler schedules, S3 buckets with notifications, SQS queues
-         with event source mappings), and one Lambda entry module per function.
+  aws    template.json: a CloudFormation template (one Lambda for the HTTP routes behind one HTTP
+         API, one per other function, each with its IAM role and log group; EventBridge rules or
+         Scheduler schedules, S3 buckets with notifications, SQS queues with event source
+         mappings), and the Lambda entry modules.
   azure  function_app.py, host.json, requirements.txt, local.settings.json (Functions v2 model).
-  gcp    one CreateFunctionRequest per function (Cloud Functions gen2) and one Cloud Scheduler job
-         per schedule, as JSON, plus deploy.sh with the equivalent gcloud commands, and main.py."""
+  gcp    one CreateFunctionRequest (Cloud Functions gen2) for the HTTP routes and one per other
+         function, one Cloud Scheduler job per schedule, as JSON, plus deploy.sh with the
+         equivalent gcloud commands, and main.py.
+
+HTTP routes share one deployed function unless their settings differ or they say standalone=True
+(docs/deploy.md). A generated entry never replaces a file of yours: an app with its own main.py
+or function_app.py gets polyfn_main.py or polyfn_function_app.py."""
 
 _BUILD_EPILOG = """\
 examples:
@@ -247,7 +253,9 @@ def run_build(args: argparse.Namespace) -> int:
     # Built aside first: a build that fails leaves the folder as it was.
     stage = Path(tempfile.mkdtemp(prefix=".polyfn-build-", dir=out.parent))
     try:
-        warnings: list[str] = module.build(app, stage, app_ref=source.app_ref, **kwargs)
+        warnings: list[str] = module.build(
+            app, stage, app_ref=source.app_ref, taken=top_level_names(source), **kwargs
+        )
         changes = _replace_build(stage, out, previous, provider=args.provider)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -333,6 +341,18 @@ def _replace_build(
     return changes
 
 
+def top_level_names(source: AppSource) -> frozenset[str]:
+    """The names the app's own files take at the package's root, so that a builder names its
+    entry file another way rather than replace one of them (polyfn._generated)."""
+    names: set[str] = set()
+    for path in source.paths:
+        if path == source.root and path.is_dir():
+            names.update(child.name for child in path.iterdir())
+        else:
+            names.add(path.relative_to(source.root).parts[0])
+    return frozenset(names)
+
+
 def read_requirements(path: Path | None) -> list[str]:
     """Requirement lines of a pip requirements file, minus polyfn's own distributions (they
     are copied from source) and comments."""
@@ -371,7 +391,9 @@ def make_package(
             f"Use --deps {' or '.join(module.DEPS_MODES)}."
         )
     kwargs = _provider_kwargs(args)
-    files, warnings = module.package_files(app, source.app_ref, **kwargs)
+    files, warnings = module.package_files(
+        app, source.app_ref, taken=top_level_names(source), **kwargs
+    )
     requirements = module.requirements(app) + read_requirements(args.requirements)
     no_bytecode = bytecode_problem()
     report = write_zip(

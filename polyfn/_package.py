@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from polyfn._errors import ConfigError
+from polyfn._generated import refuse_to_replace
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -565,6 +566,11 @@ def write_zip(
         pkg = package_dir(name)
         for f in walk(pkg):
             entries[f"{name}/{f.relative_to(pkg).as_posix()}"] = f
+    for name in files:
+        # Never over a file of the app's: the entry would import itself (polyfn._generated).
+        existing = entries.get(name)
+        if isinstance(existing, Path):
+            refuse_to_replace(existing, name)
     entries.update(files)
     with tempfile.TemporaryDirectory(prefix="polyfn-wheels-") as tmp:
         if vendor:

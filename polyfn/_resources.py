@@ -57,15 +57,15 @@ class ResourceError(PolyfnError):
         super().__init__(message)
 
 
-class NotFound(ResourceError):  # noqa: N818 - DESIGN.md pins the name
+class NotFound(ResourceError):  # noqa: N818 - a public contract name
     """The object, document, secret or resource does not exist."""
 
 
-class AccessDenied(ResourceError):  # noqa: N818 - DESIGN.md pins the name
+class AccessDenied(ResourceError):  # noqa: N818 - a public contract name
     """The function did not declare the operation in ``uses=``, or the cloud refused it."""
 
 
-class Conflict(ResourceError):  # noqa: N818 - DESIGN.md pins the name
+class Conflict(ResourceError):  # noqa: N818 - a public contract name
     """A conditional write lost: `if_absent` found a document, or `if_version` did not match."""
 
 

@@ -210,7 +210,7 @@ def test_package_of_a_module_ref_takes_its_top_level_package(
     names = _names(tmp_path / "dist" / "shop.zip")
     assert {"shop/__init__.py", "shop/api/__init__.py", "shop/util.py"} <= set(names)
     assert "unrelated.txt" not in names
-    entry = zipfile.ZipFile(tmp_path / "dist" / "shop.zip").read("polyfn_entry_home.py").decode()
+    entry = zipfile.ZipFile(tmp_path / "dist" / "shop.zip").read("polyfn_entry.py").decode()
     assert "from shop.api import app as _app" in entry
     for mod in [m for m in sys.modules if m == "shop" or m.startswith("shop.")]:
         monkeypatch.delitem(sys.modules, mod)
@@ -240,7 +240,7 @@ def test_gcp_package_serves_through_functions_framework(tmp_path: Path) -> None:
         "import json, functions_framework, polyfn, polyfn_gcp\n"
         f"assert polyfn.__file__.startswith({str(root)!r}), polyfn.__file__\n"
         f"assert polyfn_gcp.__file__.startswith({str(root)!r}), polyfn_gcp.__file__\n"
-        "app = functions_framework.create_app('polyfn_get_order', 'main.py', 'http')\n"
+        "app = functions_framework.create_app('polyfn_http', 'main.py', 'http')\n"
         "resp = app.test_client().get('/orders/7')\n"
         "print(resp.status_code, json.dumps(resp.get_json()))\n"
     )

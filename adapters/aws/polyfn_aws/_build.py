@@ -1,12 +1,14 @@
 """`build`: a plain CloudFormation template that deploys a polyfn app on AWS Lambda.
 
-One Lambda function per polyfn function, each with its own least-privilege IAM role and its own
-entry module (``handler = polyfn_aws.handler(app, function="name")``); an HTTP API for the HTTP
-functions, EventBridge rules (or EventBridge Scheduler schedules, for time zones) for schedules,
-S3 buckets with notifications for storage functions, SQS queues with event source mappings
-for queue functions, SNS topics with one Lambda subscription per subscriber function. The
-function code is a zip in S3, named by the ``CodeBucket`` and ``CodeKey`` parameters
-(`polyfn package` writes it, `polyfn deploy` uploads it).
+One Lambda function for the app's HTTP routes, behind one HTTP API (routes split off only when
+their settings differ or they ask to: `polyfn._groups`), and one per schedule, storage, queue and
+subscriber function; each Lambda has its own least-privilege IAM role and its own log group. HTTP
+Lambdas run the whole-app entry (``handler = polyfn_aws.handler(app)``), the others one entry
+module each (``handler = polyfn_aws.handler(app, function="name")``); EventBridge rules (or
+EventBridge Scheduler schedules, for time zones) for schedules, S3 buckets with notifications for
+storage functions, SQS queues with event source mappings for queue functions and SNS topics with
+one Lambda subscription per subscriber function. The function code is a zip in S3, named by the
+``CodeBucket`` and ``CodeKey`` parameters (`polyfn package` writes it, `polyfn deploy` uploads it).
 
 Settings map to Lambda's terms; what Lambda cannot honour is a returned warning, what exceeds a
 limit is a `ConfigError`.
@@ -24,11 +26,14 @@ from polyfn._app import (
     SubscribeTrigger,
 )
 from polyfn._errors import ConfigError
+from polyfn._generated import write_entry
+from polyfn._groups import HttpGroup, http_groups
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from pathlib import Path
 
-    from polyfn._app import App, Function
+    from polyfn._app import App, Function, Settings
 
 # The runtime the package's wheels are built for (polyfn._package installs cp311 manylinux2014
 # x86_64 wheels). https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
@@ -62,7 +67,16 @@ SQS_DEFAULT_MAX_RECEIVE = 5
 SQS_VISIBILITY_FACTOR = 6
 SQS_VISIBILITY_MIN_S = 30
 SQS_VISIBILITY_MAX_S = 43200
-DEFAULT_TIMEOUT_S = 3  # Lambda's default when Timeout is not set
+
+# Log groups keep events forever unless told otherwise; polyfn declares each function's group with
+# a retention, a template parameter (LogRetentionInDays) of the values CloudWatch Logs accepts.
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-loggroup.html
+LOG_RETENTION_PARAMETER = "LogRetentionInDays"
+LOG_RETENTION_DEFAULT_DAYS = 30
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)  # fmt: skip
 
 # Event source mapping for SQS: batch size 1-10,000 for standard queues (above 10 needs a batching
 # window), 1-10 for FIFO; ScalingConfig.MaximumConcurrency 2-1000.
@@ -124,6 +138,8 @@ COMMAND_EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "deploy": ("deploy", ("boto3", "botocore")),  # S3 upload and CloudFormation
 }
 TEMPLATE_FILE = "template.json"
+# The whole-app entry module every HTTP Lambda runs, and the prefix of the per-function ones.
+HTTP_ENTRY = "polyfn_entry"
 ENTRY_PREFIX = "polyfn_entry_"
 
 _ASSUME_LAMBDA = {
@@ -146,8 +162,9 @@ def _arn(logical_id: str) -> dict[str, Any]:
     return {"Fn::GetAtt": [logical_id, "Arn"]}
 
 
-def function_name(app: App, fn: Function) -> str:
-    """The Lambda function name of `fn`: ``<app>-<function>``, shortened with a hash if long."""
+def function_name(app: App, fn: Function | HttpGroup) -> str:
+    """The Lambda function name of `fn` (or of a group of HTTP functions, ``<app>-http`` for the
+    shared one): ``<app>-<function>``, shortened with a hash if long."""
     name = f"{app.name}-{fn.name}"
     if len(name) <= FUNCTION_NAME_MAX:
         return name
@@ -158,30 +175,45 @@ def function_name(app: App, fn: Function) -> str:
 
 
 def entry_module(fn: Function) -> str:
-    """The module (file stem) of `fn`'s Lambda entry point."""
+    """The module (file stem) of `fn`'s Lambda entry point: the whole-app entry for HTTP
+    functions, a module of its own for the others."""
+    if isinstance(fn.trigger, HttpTrigger):
+        return HTTP_ENTRY
     return ENTRY_PREFIX + fn.name.replace("-", "_")
 
 
 def entry_files(app: App, app_ref: str) -> dict[str, str]:
-    """The generated entry modules, one per function: file name -> source."""
+    """The generated entry modules: file name -> source. One whole-app module that every HTTP
+    Lambda runs (API Gateway sends each Lambda only its routes), one per other function."""
     import json
 
     module, _, attr = app_ref.partition(":")
-    modules = [entry_module(fn) for fn in app.functions]
+    if module.split(".")[0] == HTTP_ENTRY or module.startswith(ENTRY_PREFIX):
+        raise ConfigError(
+            f"APP {app_ref!r}: module names starting with {HTTP_ENTRY!r} are the generated "
+            "Lambda entry modules; rename your module"
+        )
+    others = [fn for fn in app.functions if not isinstance(fn.trigger, HttpTrigger)]
+    modules = [entry_module(fn) for fn in others]
     if len(set(modules)) != len(modules):
         raise ConfigError(
             f"app {app.name!r} has function names that differ only in '-' and '_' "
-            f"({', '.join(fn.name for fn in app.functions)}); Lambda entry modules need them "
+            f"({', '.join(fn.name for fn in others)}); Lambda entry modules need them "
             "distinct: rename one"
         )
     files = {}
     imported = _fitted(f"from {module} import ", f"{attr or 'app'} as _app", bare=True)
-    for fn in app.functions:
+    header = 'Generated by `polyfn build`.\n"""\n\nimport polyfn_aws\n'
+    if len(others) < len(app.functions):
+        files[f"{HTTP_ENTRY}.py"] = (
+            f'"""Lambda entry of the HTTP routes of polyfn app {app.name!r}.\n\n'
+            f"{header}{imported}\n\nhandler = polyfn_aws.handler(_app)\n"
+        )
+    for fn in others:
         handler = _fitted("handler = polyfn_aws.handler", f"_app, function={json.dumps(fn.name)}")
         files[f"{entry_module(fn)}.py"] = (
             f'"""Lambda entry of function {fn.name!r} of polyfn app {app.name!r}.\n\n'
-            'Generated by `polyfn build`.\n"""\n\n'
-            f"import polyfn_aws\n{imported}\n\n{handler}\n"
+            f"{header}{imported}\n\n{handler}\n"
         )
     return files
 
@@ -268,9 +300,8 @@ class _Template:
 def template(app: App) -> tuple[dict[str, Any], list[str]]:
     """The CloudFormation template for `app` and the warnings of settings Lambda cannot honour."""
     t = _Template(app)
-    http_fns = [fn for fn in app.functions if isinstance(fn.trigger, HttpTrigger)]
-    api_id = ""
-    if http_fns:
+    groups = http_groups(app)
+    if groups:
         api_id = t.add(
             "HttpApi",
             "AWS::ApiGatewayV2::Api",
@@ -282,12 +313,15 @@ def template(app: App) -> tuple[dict[str, Any], list[str]]:
             {"ApiId": {"Ref": api_id}, "StageName": "$default", "AutoDeploy": True},
         )
         t.outputs["ApiUrl"] = {
-            "Description": "Base URL of the HTTP API",
+            "Description": "The URL clients call: every HTTP route of the app is under it",
             "Value": _sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"),
         }
+        for group in groups:
+            _http_group(t, group, api_id)
     buckets: dict[str, list[tuple[Function, str, str]]] = {}
     for fn in app.functions:
-        _function(t, fn, api_id, buckets)
+        if not isinstance(fn.trigger, HttpTrigger):
+            _function(t, fn, buckets)
     for bucket, configs in buckets.items():
         _bucket(t, bucket, configs)
     document = {
@@ -299,6 +333,12 @@ def template(app: App) -> tuple[dict[str, Any], list[str]]:
                 "Description": "S3 bucket holding the deployment zip (polyfn package)",
             },
             "CodeKey": {"Type": "String", "Description": "S3 key of the deployment zip"},
+            LOG_RETENTION_PARAMETER: {
+                "Type": "Number",
+                "Description": "How many days each function's log group keeps its events",
+                "Default": LOG_RETENTION_DEFAULT_DAYS,
+                "AllowedValues": list(LOG_RETENTION_DAYS),
+            },
         },
         "Resources": t.resources,
     }
@@ -307,14 +347,63 @@ def template(app: App) -> tuple[dict[str, Any], list[str]]:
     return document, t.warnings
 
 
-def _function(
-    t: _Template, fn: Function, api_id: str, buckets: dict[str, list[tuple[Function, str, str]]]
-) -> None:
-    app = t.app
-    name = function_name(app, fn)
-    base = t.ids(fn.name)
-    s = fn.settings
-    statements: list[dict[str, Any]] = [
+def _lambda(
+    t: _Template,
+    *,
+    base: str,
+    name: str,
+    description: str,
+    handler: str,
+    settings: Settings,
+    statements: list[dict[str, Any]],
+    reserved_concurrency: bool,
+) -> tuple[str, int]:
+    """Declare a Lambda function with its log group and its role (whose policy is `statements`,
+    plus writing to that log group); returns its logical id and its timeout in seconds."""
+    import math
+
+    log_group = t.add(
+        f"{base}LogGroup",
+        "AWS::Logs::LogGroup",
+        {
+            "LogGroupName": f"/aws/lambda/{name}",
+            "RetentionInDays": {"Ref": LOG_RETENTION_PARAMETER},
+        },
+    )
+    role = f"{base}Role"
+    fn_id = f"{base}Function"
+    props: dict[str, Any] = {
+        "FunctionName": name,
+        "Description": description,
+        "Runtime": RUNTIME,
+        "Architectures": [ARCHITECTURE],
+        "Handler": f"{handler}.handler",
+        "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}},
+        "Role": _arn(role),
+    }
+    s = settings
+    if s.memory is not None:
+        if not MEMORY_MIN_MB <= s.memory <= MEMORY_MAX_MB:
+            raise ConfigError(
+                f"{description}: memory={s.memory} MB is outside Lambda's "
+                f"{MEMORY_MIN_MB}-{MEMORY_MAX_MB} MB; choose a value in that range"
+            )
+        props["MemorySize"] = s.memory
+    # Always written: without it Lambda gives 3 s, not polyfn's documented default.
+    timeout = math.ceil(s.effective_timeout)
+    if timeout > TIMEOUT_MAX_S:
+        raise ConfigError(
+            f"{description}: timeout={s.timeout} s exceeds Lambda's maximum of "
+            f"{TIMEOUT_MAX_S} s; lower it or split the work"
+        )
+    props["Timeout"] = timeout
+    if s.env:
+        _check_env(description, s.env)
+        props["Environment"] = {"Variables": dict(s.env)}
+    if reserved_concurrency and s.max_concurrency is not None:
+        props["ReservedConcurrentExecutions"] = s.max_concurrency
+    statements.insert(
+        0,
         {
             "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -322,73 +411,86 @@ def _function(
                 f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:"
                 f"log-group:/aws/lambda/{name}:*"
             ),
-        }
-    ]
-    log_group = t.add(
-        f"{base}LogGroup", "AWS::Logs::LogGroup", {"LogGroupName": f"/aws/lambda/{name}"}
+        },
     )
-    role = f"{base}Role"
-    props: dict[str, Any] = {
-        "FunctionName": name,
-        "Description": f"polyfn {app.name}: {fn.name} ({fn.kind})",
-        "Runtime": RUNTIME,
-        "Architectures": [ARCHITECTURE],
-        "Handler": f"{entry_module(fn)}.handler",
-        "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}},
-        "Role": _arn(role),
-    }
-    timeout = DEFAULT_TIMEOUT_S
-    if s.memory is not None:
-        if not MEMORY_MIN_MB <= s.memory <= MEMORY_MAX_MB:
-            raise ConfigError(
-                f"function {fn.name!r}: memory={s.memory} MB is outside Lambda's "
-                f"{MEMORY_MIN_MB}-{MEMORY_MAX_MB} MB; choose a value in that range"
-            )
-        props["MemorySize"] = s.memory
-    if s.timeout is not None:
+    t.add(
+        role,
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": _ASSUME_LAMBDA,
+            "Policies": [
+                {
+                    "PolicyName": f"polyfn-{name.removeprefix(t.app.name + '-')}",
+                    "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+                }
+            ],
+        },
+    )
+    t.add(fn_id, "AWS::Lambda::Function", props, DependsOn=[log_group])
+    return fn_id, timeout
+
+
+def _rounded(t: _Template, fn: Function) -> None:
+    s = fn.settings
+    if s.timeout is not None and s.timeout != int(s.timeout):
         import math
 
-        timeout = math.ceil(s.timeout)
-        if timeout > TIMEOUT_MAX_S:
-            raise ConfigError(
-                f"function {fn.name!r}: timeout={s.timeout} s exceeds Lambda's maximum of "
-                f"{TIMEOUT_MAX_S} s; lower it or split the work"
-            )
-        if timeout != s.timeout:
-            t.warn(fn, f"timeout {s.timeout} s rounded up to {timeout} s (Lambda counts seconds)")
-        props["Timeout"] = timeout
-    if s.env:
-        _check_env(fn, s.env)
-        props["Environment"] = {"Variables": dict(s.env)}
+        t.warn(
+            fn,
+            f"timeout {s.timeout} s rounded up to {math.ceil(s.timeout)} s (Lambda counts seconds)",
+        )
+
+
+def _function(
+    t: _Template, fn: Function, buckets: dict[str, list[tuple[Function, str, str]]]
+) -> None:
+    """A schedule, storage, queue or subscriber function: a Lambda of its own with its
+    trigger."""
+    app = t.app
+    base = t.ids(fn.name)
+    s = fn.settings
+    statements: list[dict[str, Any]] = []
     trigger = fn.trigger
-    if s.max_concurrency is not None and not (
-        isinstance(trigger, QueueTrigger) and s.max_concurrency >= ESM_MAX_CONCURRENCY_MIN
-    ):
-        props["ReservedConcurrentExecutions"] = s.max_concurrency
-        if isinstance(trigger, QueueTrigger):
-            t.warn(
-                fn,
-                "max_concurrency=1 uses reserved concurrency (an SQS event source mapping's "
-                "maximum concurrency starts at 2); throttled batches return to the queue and "
-                "count as receives toward the dead-letter limit",
-            )
-    fn_id = f"{base}Function"
-    if isinstance(trigger, HttpTrigger):
-        _http(t, fn, fn_id, api_id, timeout)
-    elif isinstance(trigger, ScheduleTrigger):
+    # max_concurrency on a queue caps the event source mapping (from 2); Lambda's reserved
+    # concurrency otherwise.
+    reserved = not (
+        isinstance(trigger, QueueTrigger)
+        and s.max_concurrency is not None
+        and s.max_concurrency >= ESM_MAX_CONCURRENCY_MIN
+    )
+    if isinstance(trigger, StorageTrigger) and set(trigger.events) - {"deleted"}:
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": _sub(
+                    f"arn:${{AWS::Partition}}:s3:::{trigger.bucket}/{trigger.prefix}*"
+                ),
+            }
+        )
+    fn_id, timeout = _lambda(
+        t,
+        base=base,
+        name=function_name(app, fn),
+        description=f"function {fn.name!r}",
+        handler=entry_module(fn),
+        settings=s,
+        statements=statements,
+        reserved_concurrency=reserved,
+    )
+    t.resources[fn_id]["Properties"]["Description"] = f"polyfn {app.name}: {fn.name} ({fn.kind})"
+    _rounded(t, fn)
+    if isinstance(trigger, QueueTrigger) and s.max_concurrency is not None and reserved:
+        t.warn(
+            fn,
+            "max_concurrency=1 uses reserved concurrency (an SQS event source mapping's "
+            "maximum concurrency starts at 2); throttled batches return to the queue and "
+            "count as receives toward the dead-letter limit",
+        )
+    if isinstance(trigger, ScheduleTrigger):
         _schedule(t, fn, fn_id, base)
         _async_failures(t, fn, fn_id, base, statements)
     elif isinstance(trigger, StorageTrigger):
-        if set(trigger.events) - {"deleted"}:
-            statements.append(
-                {
-                    "Effect": "Allow",
-                    "Action": "s3:GetObject",
-                    "Resource": _sub(
-                        f"arn:${{AWS::Partition}}:s3:::{trigger.bucket}/{trigger.prefix}*"
-                    ),
-                }
-            )
         permission = t.add(
             f"{base}BucketPermission",
             "AWS::Lambda::Permission",
@@ -411,54 +513,57 @@ def _function(
     else:
         _subscription(t, fn, fn_id, base)
         _async_failures(t, fn, fn_id, base, statements)
-    t.add(
-        role,
-        "AWS::IAM::Role",
-        {
-            "AssumeRolePolicyDocument": _ASSUME_LAMBDA,
-            "Policies": [
-                {
-                    "PolicyName": f"polyfn-{fn.name}",
-                    "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
-                }
-            ],
-        },
-    )
-    t.add(fn_id, "AWS::Lambda::Function", props, DependsOn=[log_group])
 
 
-def _check_env(fn: Function, env: dict[str, str]) -> None:
+def _check_env(what: str, env: dict[str, str]) -> None:
     for key in env:
         if key in RESERVED_ENV:
             raise ConfigError(
-                f"function {fn.name!r}: env {key!r} is reserved by the Lambda runtime; "
-                "choose another name"
+                f"{what}: env {key!r} is reserved by the Lambda runtime; choose another name"
             )
         if not (key[:1].isalpha() and key.isascii() and key.replace("_", "").isalnum()):
             raise ConfigError(
-                f"function {fn.name!r}: env name {key!r} is not valid on Lambda (letters, digits "
+                f"{what}: env name {key!r} is not valid on Lambda (letters, digits "
                 "and '_', starting with a letter)"
             )
 
 
-def _http(t: _Template, fn: Function, fn_id: str, api_id: str, timeout: int) -> None:
-    trigger = fn.trigger
-    assert isinstance(trigger, HttpTrigger)
-    s = fn.settings
-    if timeout > HTTP_API_TIMEOUT_S:
-        t.warn(
-            fn,
-            f"timeout {timeout} s is longer than an HTTP API waits ({HTTP_API_TIMEOUT_S} s): the "
-            "client gets 503 after 30 s while the function keeps running",
-        )
-    if s.retries is not None or s.dead_letter is not None:
-        t.warn(
-            fn,
-            "retries/dead_letter have no meaning for HTTP on Lambda (the caller gets the error "
-            "response and decides whether to retry); ignored",
-        )
+def _http_group(t: _Template, group: HttpGroup, api_id: str) -> None:
+    """One Lambda for a group of HTTP functions, its integration and its routes: the shared group
+    takes the HTTP API's $default route (every request no other route matches, so polyfn answers
+    404 and 405 as everywhere else), any other group its own METHOD /path routes."""
+    app = t.app
+    settings = group.first.settings
+    names = ", ".join(fn.name for fn in group.functions)
+    what = f"HTTP function{'s' if len(group.functions) > 1 else ''} {names}"
+    fn_id, timeout = _lambda(
+        t,
+        base=t.ids(group.name),
+        name=function_name(app, group),
+        description=what,
+        handler=HTTP_ENTRY,
+        settings=settings,
+        statements=[],
+        reserved_concurrency=True,
+    )
+    t.resources[fn_id]["Properties"]["Description"] = f"polyfn {app.name}: {what}"[:256]
+    for fn in group.functions:
+        _rounded(t, fn)
+        s = fn.settings
+        if s.timeout is not None and timeout > HTTP_API_TIMEOUT_S:
+            t.warn(
+                fn,
+                f"timeout {timeout} s is longer than an HTTP API waits ({HTTP_API_TIMEOUT_S} s): "
+                "the client gets 503 after 30 s while the function keeps running",
+            )
+        if s.retries is not None or s.dead_letter is not None:
+            t.warn(
+                fn,
+                "retries/dead_letter have no meaning for HTTP on Lambda (the caller gets the "
+                "error response and decides whether to retry); ignored",
+            )
     integration = t.add(
-        t.ids(fn.name, "integration"),
+        t.ids(group.name, "integration"),
         "AWS::ApiGatewayV2::Integration",
         {
             "ApiId": {"Ref": api_id},
@@ -467,18 +572,22 @@ def _http(t: _Template, fn: Function, fn_id: str, api_id: str, timeout: int) -> 
             "PayloadFormatVersion": "2.0",
         },
     )
-    for method in trigger.methods:
+    target = {"Fn::Join": ["/", ["integrations", {"Ref": integration}]]}
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html
+    keys = ["$default"] if group.shared else []
+    if not group.shared:
+        for fn in group.functions:
+            trigger = fn.trigger
+            assert isinstance(trigger, HttpTrigger)
+            keys += [f"{method} {trigger.path}" for method in trigger.methods]
+    for key in keys:
         t.add(
-            t.ids(fn.name, method, "route"),
+            t.ids(group.name, "default" if key == "$default" else key, "route"),
             "AWS::ApiGatewayV2::Route",
-            {
-                "ApiId": {"Ref": api_id},
-                "RouteKey": f"{method} {trigger.path}",
-                "Target": {"Fn::Join": ["/", ["integrations", {"Ref": integration}]]},
-            },
+            {"ApiId": {"Ref": api_id}, "RouteKey": key, "Target": target},
         )
     t.add(
-        t.ids(fn.name, "api-permission"),
+        t.ids(group.name, "api-permission"),
         "AWS::Lambda::Permission",
         {
             "Action": "lambda:InvokeFunction",
@@ -486,7 +595,7 @@ def _http(t: _Template, fn: Function, fn_id: str, api_id: str, timeout: int) -> 
             "Principal": "apigateway.amazonaws.com",
             "SourceArn": _sub(
                 f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:"
-                f"${{{api_id}}}/*/*"
+                f"${{{api_id}}}/*"
             ),
         },
     )
@@ -763,17 +872,18 @@ def _overlap(p1: str, p2: str, s1: str, s2: str) -> bool:
     return (p1.startswith(p2) or p2.startswith(p1)) and (s1.endswith(s2) or s2.endswith(s1))
 
 
-def build(app: App, out_dir: Path, *, app_ref: str) -> list[str]:
+def build(app: App, out_dir: Path, *, app_ref: str, taken: Collection[str] = ()) -> list[str]:
     """Write ``template.json`` and the Lambda entry modules for `app` into `out_dir`.
 
-    Returns the warnings: settings Lambda cannot honour as declared."""
+    Returns the warnings: settings Lambda cannot honour as declared. `taken` (the top-level
+    names of the app's files) changes nothing: Lambda's entry names are polyfn's own."""
     import json
 
     document, warnings = template(app)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / TEMPLATE_FILE).write_text(json.dumps(document, indent=2) + "\n")
     for name, text in entry_files(app, app_ref).items():
-        (out_dir / name).write_text(text)
+        write_entry(out_dir / name, text)
     return warnings
 
 
@@ -786,7 +896,9 @@ DEPS_MODES_WHY = "Lambda runs the zip as it is and installs nothing from a requi
 SITE_PACKAGES = ""
 
 
-def package_files(app: App, app_ref: str) -> tuple[dict[str, str], list[str]]:
+def package_files(
+    app: App, app_ref: str, *, taken: Collection[str] = ()
+) -> tuple[dict[str, str], list[str]]:
     """The generated files a Lambda zip of `app` holds, and the settings warnings."""
     _, warnings = template(app)
     return entry_files(app, app_ref), warnings

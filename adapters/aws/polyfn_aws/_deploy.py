@@ -105,7 +105,7 @@ def _deploy(
     import hashlib
     import json
 
-    from polyfn_aws._build import template
+    from polyfn_aws._build import LOG_RETENTION_PARAMETER, template
 
     endpoint = getattr(args, "endpoint_url", None)
     s3 = session.client("s3", endpoint_url=endpoint)
@@ -144,6 +144,14 @@ def _deploy(
     exists = _stack_exists(cfn, stack)
     if exists:
         import botocore.exceptions
+
+        # A retention the stack was given (aws cloudformation update-stack --parameters ...)
+        # stays; polyfn deploy only ever changes the code.
+        current = cfn.describe_stacks(StackName=stack)["Stacks"][0].get("Parameters", [])
+        if any(p["ParameterKey"] == LOG_RETENTION_PARAMETER for p in current):
+            request["Parameters"].append(
+                {"ParameterKey": LOG_RETENTION_PARAMETER, "UsePreviousValue": True}
+            )
 
         try:
             cfn.update_stack(**request)

@@ -1,10 +1,12 @@
 """`build`: Cloud Functions (gen2, Cloud Run functions) deployment specs for a polyfn app.
 
-One `google.cloud.functions_v2.CreateFunctionRequest` per polyfn function (a storage function that
-listens to several kinds of change gets one per kind: an event trigger has one event type), built
-with google-cloud-functions' own types; one `google.cloud.scheduler_v1.Job` per schedule, an HTTP
-target on the schedule function's path (`polyfn_gcp.schedule_path`); both written as JSON, with
-``deploy.sh`` holding the equivalent ``gcloud`` commands and ``main.py`` the entry points.
+One `google.cloud.functions_v2.CreateFunctionRequest` for the app's HTTP routes (one public URL;
+routes split off only when their settings differ or they ask to: `polyfn._groups`) and one per
+schedule, queue and storage function (a storage function that listens to several kinds of change
+gets one per kind: an event trigger has one event type), built with google-cloud-functions' own
+types; one `google.cloud.scheduler_v1.Job` per schedule, an HTTP target on the schedule function's
+path (`polyfn_gcp.schedule_path`); both written as JSON, with ``deploy.sh`` holding the equivalent
+``gcloud`` commands and ``main.py`` the entry points.
 
 Settings map to ServiceConfig and EventTrigger; limits are `ConfigError`s, settings GCP cannot
 honour as declared are returned warnings.
@@ -22,9 +24,12 @@ from polyfn._app import (
     SubscribeTrigger,
 )
 from polyfn._errors import ConfigError
+from polyfn._generated import write_entry
+from polyfn._groups import HttpGroup, http_groups
 from polyfn_gcp._names import entry_point, function_id
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from pathlib import Path
 
     from polyfn._app import App, Function
@@ -41,6 +46,8 @@ COMMAND_EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "deploy": ("deploy", ("google.auth", *_SPEC_TYPES)),
 }
 RUNTIME = "python311"
+# A function's description: at most 256 characters (the REST reference's Function.description).
+_DESCRIPTION_MAX = 256
 DEFAULT_PROJECT = "PROJECT_ID"
 DEFAULT_REGION = "us-central1"
 # The account Cloud Scheduler signs its OIDC tokens with; deploy.sh creates it and lets it invoke
@@ -97,6 +104,25 @@ DEPS_MODES = ("remote", "vendor")
 DEPS_MODES_WHY = ""
 SITE_PACKAGES = ""
 
+# The Python runtime loads the entry points from main.py, or from the file the build environment
+# variable GOOGLE_FUNCTION_SOURCE names (Google Cloud's buildpacks pass it to functions-framework
+# as FUNCTION_SOURCE). An app that is itself main.py keeps its name: the generated entries go to
+# polyfn_main.py, so they never replace the app nor import themselves.
+# https://github.com/GoogleCloudPlatform/buildpacks#functions-framework-buildpacks
+# https://github.com/GoogleCloudPlatform/functions-framework-python#configure-the-functions-framework
+ENTRY_FILE = "main.py"
+ALTERNATE_ENTRY_FILE = "polyfn_main.py"
+SOURCE_ENV = "GOOGLE_FUNCTION_SOURCE"
+
+
+def entry_file(app_ref: str, taken: Collection[str] = ()) -> str:
+    """The file the generated entry points go to: main.py unless the app's own top-level module
+    or package is called main, or the package holds a main.py of the user's (`taken`: the
+    top-level names of the app's files in the package)."""
+    top = app_ref.partition(":")[0].split(".")[0]
+    stem = ENTRY_FILE.removesuffix(".py")
+    return ALTERNATE_ENTRY_FILE if top == stem or {stem, ENTRY_FILE} & set(taken) else ENTRY_FILE
+
 
 # main.py must be code that `ruff format` (and black) leave unchanged in the user's repository:
 # double quotes, and no line that its default line length (88) would rewrap. Lines are kept
@@ -108,20 +134,43 @@ _FITS = 79
 _DEFAULT_LINE_LENGTH = 88
 
 
+def _assignment(target: str, call: str, args: list[str], names: list[str] | None = None) -> str:
+    """``target = call(args[, functions=[names]])`` laid out as ruff format leaves it."""
+    listed = f"functions=[{', '.join(names)}]" if names is not None else None
+    line = f"{target} = {call}({', '.join([*args, *([listed] if listed else [])])})"
+    if len(line) <= _FITS:
+        return line
+    # A name so long that even the call's first line does not fit: the formatters put the
+    # call in parentheses of its own (at their default line length).
+    wrapped = len(f"{target} = {call}(") > _DEFAULT_LINE_LENGTH
+    pad = " " * (8 if wrapped else 4)
+    lines = [f"{pad}{arg}," for arg in args]
+    if listed is not None and names is not None:
+        if len(f"{pad}{listed},") <= _FITS:
+            lines.append(f"{pad}{listed},")
+        else:
+            lines += [f"{pad}functions=[", *(f"{pad}    {n}," for n in names), f"{pad}],"]
+    body = "\n".join(lines)
+    if wrapped:
+        return f"{target} = (\n    {call}(\n{body}\n    )\n)"
+    return f"{target} = {call}(\n{body}\n)"
+
+
 def _entry_line(fn: Function) -> str:
     import json
 
     # Schedules arrive as HTTP requests from Cloud Scheduler (polyfn_gcp.schedule_path).
     kind = "cloud_event" if fn.kind in ("storage", "queue", "subscribe") else "http"
-    line = f"{entry_point(fn)} = polyfn_gcp.{kind}(_app, function={json.dumps(fn.name)})"
-    if len(line) <= _FITS:
-        return line
-    call = f"polyfn_gcp.{kind}(\n    _app,\n    function={json.dumps(fn.name)},\n)"
-    if len(f"{entry_point(fn)} = polyfn_gcp.{kind}(") <= _DEFAULT_LINE_LENGTH:
-        return f"{entry_point(fn)} = {call}"
-    # A name so long that even the call's first line does not fit: the formatters put the
-    # call in parentheses of its own (at their default line length).
-    return f"{entry_point(fn)} = (\n    " + call.replace("\n", "\n    ") + "\n)"
+    return _assignment(
+        entry_point(fn), f"polyfn_gcp.{kind}", ["_app", f"function={json.dumps(fn.name)}"]
+    )
+
+
+def _group_line(group: HttpGroup) -> str:
+    import json
+
+    names = [json.dumps(fn.name) for fn in group.functions]
+    return _assignment(entry_point(group), "polyfn_gcp.http", ["_app"], names)
 
 
 def main_source(app: App, app_ref: str) -> str:
@@ -130,15 +179,17 @@ def main_source(app: App, app_ref: str) -> str:
     if len(imported) > _FITS:
         imported = f"from {module} import (\n    {attr or 'app'} as _app,\n)"
     lines = [
-        f'"""Cloud Functions entry points of polyfn app {app.name!r}, one per function.',
+        f'"""Cloud Functions entry points of polyfn app {app.name!r}.',
         "",
-        'Generated by `polyfn build`; each function deploys with --entry-point <name below>."""',
+        "Generated by `polyfn build`; each Cloud Function deploys with --entry-point <name below>:",
+        'one for the HTTP routes, one per schedule, queue and storage function."""',
         "",
         "import polyfn_gcp",
         imported,
         "",
     ]
-    lines.extend(_entry_line(fn) for fn in app.functions)
+    lines.extend(_group_line(group) for group in http_groups(app))
+    lines.extend(_entry_line(fn) for fn in app.functions if not isinstance(fn.trigger, HttpTrigger))
     return "\n".join(lines) + "\n"
 
 
@@ -152,8 +203,11 @@ def requirements(app: App) -> list[str]:
 class Spec:
     """What one app becomes on GCP: function requests, scheduler jobs, follow-up commands."""
 
-    def __init__(self, app: App, project: str, region: str, source_bucket: str) -> None:
+    def __init__(
+        self, app: App, project: str, region: str, source_bucket: str, source_file: str
+    ) -> None:
         self.app = app
+        self.source_file = source_file  # the file of the entry points (main.py or another)
         self.project = project
         self.region = region
         self.parent = f"projects/{project}/locations/{region}"
@@ -182,22 +236,29 @@ def spec(
     project: str = DEFAULT_PROJECT,
     region: str = DEFAULT_REGION,
     source_bucket: str | None = None,
+    app_ref: str = "",
+    taken: Collection[str] = (),
+    source_file: str | None = None,
 ) -> Spec:
-    """Build every request and job for `app` (no network: the types build offline)."""
-    s = Spec(app, project, region, source_bucket or f"{project}-polyfn-source")
+    """Build every request and job for `app` (no network: the types build offline). The file of
+    the entry points is `source_file`, else `entry_file(app_ref, taken)`."""
+    source_file = source_file or entry_file(app_ref, taken)
+    s = Spec(app, project, region, source_bucket or f"{project}-polyfn-source", source_file)
+    for group in http_groups(app):
+        _http_group(s, group)
     for fn in app.functions:
-        _function(s, fn)
+        if not isinstance(fn.trigger, HttpTrigger):
+            _function(s, fn)
     return s
 
 
-def _service_config(s: Spec, fn: Function, timeout_max: int) -> tuple[Any, int | None]:
+def _service_config(s: Spec, fn: Function, timeout_max: int) -> tuple[Any, int]:
     import math
 
     from google.cloud import functions_v2
 
     st = fn.settings
     config = functions_v2.ServiceConfig()
-    timeout = None
     if st.memory is not None:
         if not MEMORY_MIN_MB <= st.memory <= MEMORY_MAX_MB:
             raise ConfigError(
@@ -209,17 +270,17 @@ def _service_config(s: Spec, fn: Function, timeout_max: int) -> tuple[Any, int |
             if st.memory > above:
                 config.available_cpu = cpus
                 break
-    if st.timeout is not None:
-        timeout = math.ceil(st.timeout)
-        if timeout > timeout_max:
-            what = "HTTP" if timeout_max == HTTP_TIMEOUT_MAX_S else "event-driven"
-            raise ConfigError(
-                f"function {fn.name!r}: timeout={st.timeout} s exceeds the {timeout_max} s that "
-                f"Cloud Functions allows {what} functions; lower it"
-            )
-        if timeout != st.timeout:
-            s.warn(fn, f"timeout {st.timeout} s rounded up to {timeout} s (whole seconds)")
-        config.timeout_seconds = timeout
+    # Always written, so the deployed timeout is polyfn's documented default when none is declared.
+    timeout = math.ceil(st.effective_timeout)
+    if timeout > timeout_max:
+        what = "HTTP" if timeout_max == HTTP_TIMEOUT_MAX_S else "event-driven"
+        raise ConfigError(
+            f"function {fn.name!r}: timeout={st.timeout} s exceeds the {timeout_max} s that "
+            f"Cloud Functions allows {what} functions; lower it"
+        )
+    if timeout != st.effective_timeout:
+        s.warn(fn, f"timeout {st.timeout} s rounded up to {timeout} s (whole seconds)")
+    config.timeout_seconds = timeout
     if st.env:
         for key in st.env:
             if key in RESERVED_ENV or key.startswith(RESERVED_ENV_PREFIX) or "=" in key or not key:
@@ -235,16 +296,25 @@ def _service_config(s: Spec, fn: Function, timeout_max: int) -> tuple[Any, int |
     return config, timeout
 
 
-def _request(s: Spec, fn: Function, fid: str, service: Any, trigger: Any | None = None) -> Any:
+def _request(
+    s: Spec, fn: Function | HttpGroup, fid: str, service: Any, trigger: Any | None = None
+) -> Any:
     from google.cloud import functions_v2
 
+    if isinstance(fn, HttpGroup):
+        description = f"polyfn {s.app.name}: HTTP {', '.join(f.name for f in fn.functions)}"
+    else:
+        description = f"polyfn {s.app.name}: {fn.name} ({fn.kind})"
     function = functions_v2.Function(
         name=f"{s.parent}/functions/{fid}",
-        description=f"polyfn {s.app.name}: {fn.name} ({fn.kind})",
+        description=description[:_DESCRIPTION_MAX],
         environment=functions_v2.Environment.GEN_2,
         build_config=functions_v2.BuildConfig(
             runtime=RUNTIME,
             entry_point=entry_point(fn),
+            environment_variables=(
+                {SOURCE_ENV: s.source_file} if s.source_file != ENTRY_FILE else {}
+            ),
             source=functions_v2.Source(
                 storage_source=functions_v2.StorageSource(
                     bucket=s.source_bucket, object_=f"{s.app.name}-gcp.zip"
@@ -258,24 +328,32 @@ def _request(s: Spec, fn: Function, fid: str, service: Any, trigger: Any | None 
     return functions_v2.CreateFunctionRequest(parent=s.parent, function=function, function_id=fid)
 
 
+def _http_group(s: Spec, group: HttpGroup) -> None:
+    """One public Cloud Function for a group of HTTP functions (they share their settings)."""
+    service, _ = _service_config(s, group.first, HTTP_TIMEOUT_MAX_S)
+    for fn in group.functions[1:]:
+        _service_config(s, fn, HTTP_TIMEOUT_MAX_S)  # each function's own limits and warnings
+    fid = function_id(s.app, group)
+    s.functions.append(_request(s, group, fid, service))
+    s.commands.append(_gcloud_deploy(s, group, fid, service, None))
+    s.public.append(fid)
+    for fn in group.functions:
+        if fn.settings.retries is not None or fn.settings.dead_letter is not None:
+            s.warn(
+                fn,
+                "retries/dead_letter have no meaning for HTTP (the caller gets the error "
+                "response and decides whether to retry); ignored",
+            )
+
+
 def _function(s: Spec, fn: Function) -> None:
     trigger = fn.trigger
-    st = fn.settings
-    if isinstance(trigger, HttpTrigger | ScheduleTrigger):
+    if isinstance(trigger, ScheduleTrigger):
         service, timeout = _service_config(s, fn, HTTP_TIMEOUT_MAX_S)
         fid = function_id(s.app, fn)
         s.functions.append(_request(s, fn, fid, service))
         s.commands.append(_gcloud_deploy(s, fn, fid, service, None))
-        if isinstance(trigger, HttpTrigger):
-            s.public.append(fid)
-            if st.retries is not None or st.dead_letter is not None:
-                s.warn(
-                    fn,
-                    "retries/dead_letter have no meaning for HTTP (the caller gets the error "
-                    "response and decides whether to retry); ignored",
-                )
-        else:
-            _job(s, fn, fid, timeout)
+        _job(s, fn, fid, timeout)
         return
     service, _ = _service_config(s, fn, EVENT_TIMEOUT_MAX_S)
     if isinstance(trigger, StorageTrigger):
@@ -380,7 +458,7 @@ def _dead_letter(s: Spec, fn: Function, fid: str) -> None:
     ]
 
 
-def _job(s: Spec, fn: Function, fid: str, timeout: int | None) -> None:
+def _job(s: Spec, fn: Function, fid: str, timeout: int) -> None:
     from google.cloud import scheduler_v1
     from google.protobuf import duration_pb2
 
@@ -406,15 +484,14 @@ def _job(s: Spec, fn: Function, fid: str, timeout: int | None) -> None:
             ),
         ),
     )
-    if timeout is not None:
-        deadline = min(max(timeout, SCHEDULER_DEADLINE_MIN_S), SCHEDULER_DEADLINE_MAX_S)
-        if deadline != timeout:
-            s.warn(
-                fn,
-                f"Cloud Scheduler waits {SCHEDULER_DEADLINE_MIN_S} s - "
-                f"{SCHEDULER_DEADLINE_MAX_S} s for an HTTP target; the job waits {deadline} s",
-            )
-        job.attempt_deadline = duration_pb2.Duration(seconds=deadline)
+    deadline = min(max(timeout, SCHEDULER_DEADLINE_MIN_S), SCHEDULER_DEADLINE_MAX_S)
+    if deadline != timeout:
+        s.warn(
+            fn,
+            f"Cloud Scheduler waits {SCHEDULER_DEADLINE_MIN_S} s - "
+            f"{SCHEDULER_DEADLINE_MAX_S} s for an HTTP target; the job waits {deadline} s",
+        )
+    job.attempt_deadline = duration_pb2.Duration(seconds=deadline)
     if st.retries is not None:
         count = min(st.retries, SCHEDULER_RETRIES_MAX)
         if count != st.retries:
@@ -434,7 +511,7 @@ def _job(s: Spec, fn: Function, fid: str, timeout: int | None) -> None:
         f"--schedule={_quote(cron)} --time-zone={_quote(tz)} --uri={_quote(uri)} "
         f"--http-method=POST --oidc-service-account-email={s.scheduler_account} "
         f"--oidc-token-audience={_quote(s.url(fid))}"
-        + (f" --attempt-deadline={job.attempt_deadline.total_seconds():.0f}s" if timeout else "")
+        + f" --attempt-deadline={job.attempt_deadline.total_seconds():.0f}s"
         + (f" --max-retry-attempts={job.retry_config.retry_count}" if st.retries else ""),
     ]
 
@@ -445,16 +522,20 @@ def _quote(text: str) -> str:
     return shlex.quote(text)
 
 
-def _gcloud_deploy(s: Spec, fn: Function, fid: str, service: Any, event: Any | None) -> str:
+def _gcloud_deploy(
+    s: Spec, fn: Function | HttpGroup, fid: str, service: Any, event: Any | None
+) -> str:
     from google.cloud import functions_v2
 
     parts = [
         f"gcloud functions deploy {fid} --gen2 --region={s.region} --runtime={RUNTIME}",
         f'--source="$SOURCE" --entry-point={entry_point(fn)}',
     ]
+    if s.source_file != ENTRY_FILE:
+        parts.append(f"--set-build-env-vars={SOURCE_ENV}={s.source_file}")
     if event is None:
         parts.append("--trigger-http")
-        public = isinstance(fn.trigger, HttpTrigger)
+        public = isinstance(fn, HttpGroup)
         parts.append("--allow-unauthenticated" if public else "--no-allow-unauthenticated")
     elif event.pubsub_topic:
         parts.append(f"--trigger-topic={event.pubsub_topic.rsplit('/', 1)[-1]}")
@@ -509,9 +590,13 @@ def _to_json(message: Any) -> Any:
     return json.loads(text)
 
 
-def package_files(app: App, app_ref: str, **options: Any) -> tuple[dict[str, str], list[str]]:
-    """The generated files a Cloud Functions source zip holds (main.py), and the warnings."""
-    return {"main.py": main_source(app, app_ref)}, spec(app, **options).warnings
+def package_files(
+    app: App, app_ref: str, *, taken: Collection[str] = (), **options: Any
+) -> tuple[dict[str, str], list[str]]:
+    """The generated files a Cloud Functions source zip holds (the entry points' file: main.py
+    unless the app has one of its own), and the warnings."""
+    files = {entry_file(app_ref, taken): main_source(app, app_ref)}
+    return files, spec(app, app_ref=app_ref, taken=taken, **options).warnings
 
 
 def build(
@@ -522,12 +607,21 @@ def build(
     project: str = DEFAULT_PROJECT,
     region: str = DEFAULT_REGION,
     source_bucket: str | None = None,
+    taken: Collection[str] = (),
 ) -> list[str]:
     """Write functions/<id>.json (CreateFunctionRequest), scheduler/<job>.json (Job), deploy.sh,
-    main.py and requirements.txt into `out_dir`. Returns the warnings."""
+    main.py (polyfn_main.py when the app has a main.py: `taken`, `entry_file`) and
+    requirements.txt into `out_dir`. Returns the warnings."""
     import json
 
-    s = spec(app, project=project, region=region, source_bucket=source_bucket)
+    s = spec(
+        app,
+        project=project,
+        region=region,
+        source_bucket=source_bucket,
+        app_ref=app_ref,
+        taken=taken,
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "functions").mkdir(exist_ok=True)
     for req in s.functions:
@@ -541,7 +635,7 @@ def build(
     script = out_dir / "deploy.sh"
     script.write_text(deploy_script(s))
     script.chmod(0o755)
-    (out_dir / "main.py").write_text(main_source(app, app_ref))
+    write_entry(out_dir / s.source_file, main_source(app, app_ref))
     (out_dir / "requirements.txt").write_text("\n".join(requirements(app)) + "\n")
     warnings = list(s.warnings)
     if project == DEFAULT_PROJECT:

@@ -69,7 +69,7 @@ def deploy(
     from google.api_core import exceptions
 
     try:
-        return _deploy(session, app, package, args, log)
+        return _deploy(session, app, package, args, log, app_ref=app_ref)
     except exceptions.GoogleAPICallError as exc:
         raise UsageError(
             f"Google Cloud refused the deployment: {exc.message or exc}. Check that the Cloud "
@@ -84,14 +84,22 @@ def _deploy(
     package: Path,
     args: argparse.Namespace,
     log: Callable[[str], object],
+    *,
+    app_ref: str,
 ) -> dict[str, str]:
+    import zipfile
+
     from google.api_core import exceptions
     from google.cloud import functions_v2, scheduler_v1
 
-    from polyfn_gcp._build import DEFAULT_REGION, spec
+    from polyfn_gcp._build import ALTERNATE_ENTRY_FILE, DEFAULT_REGION, spec
 
     credentials, project = session
-    s = spec(app, project=project, region=args.region or DEFAULT_REGION)
+    with zipfile.ZipFile(package) as zf:
+        # The package decided where the entry points are (polyfn_gcp._build.entry_file).
+        source_file = ALTERNATE_ENTRY_FILE if ALTERNATE_ENTRY_FILE in zf.namelist() else None
+    region = args.region or DEFAULT_REGION
+    s = spec(app, project=project, region=region, app_ref=app_ref, source_file=source_file)
     client = functions_v2.FunctionServiceClient(credentials=credentials)
     data = package.read_bytes()
     outputs: dict[str, str] = {}

@@ -35,7 +35,7 @@ from polyfn_gcp._pubsub import PUSH_SOURCE, peek_attributes, read_message
 from polyfn_gcp._timer import HTTP_SOURCE, PUBSUB_SOURCE, tick_from_headers, tick_from_message
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     import flask
 
@@ -103,20 +103,35 @@ def to_flask_response(resp: HttpResponse) -> flask.Response:
     return out
 
 
-def http(app: App, function: str | None = None) -> Callable[[flask.Request], flask.Response]:
+def http(
+    app: App, function: str | None = None, *, functions: Iterable[str] | None = None
+) -> Callable[[flask.Request], flask.Response]:
     """The HTTP function for functions-framework: ``http = polyfn_gcp.http(app)`` in main.py, then
     ``functions-framework --target http``.
 
     With `function`, only that polyfn function is served (one Cloud Run function per polyfn
     function): its route if it is an HTTP function, its scheduler path if it is a schedule, its
-    push path if it is a queue.
+    push path if it is a queue. With `functions` (names of HTTP functions), only their routes are
+    served, and no scheduler or push path: the one Cloud Run function that `polyfn build`
+    deploys for a group of routes, public while the schedules stay private.
     """
+    if function is not None and functions is not None:
+        raise ConfigError("polyfn_gcp.http takes function= or functions=, not both")
     only = app.function(function) if function is not None else None
     if only is not None and only.kind == "storage":
         raise ConfigError(
             f"function {only.name!r} is a storage function: Cloud Storage delivers CloudEvents, "
             "serve it with polyfn_gcp.cloud_event(app)"
         )
+    routes = None
+    if functions is not None:
+        routes = frozenset(app.function(name) for name in functions)
+        for fn in routes:
+            if fn.kind != "http":
+                raise ConfigError(
+                    f"functions=: {fn.name!r} is a {fn.kind} function, not an HTTP function; "
+                    f"serve it with polyfn_gcp.http(app, function={fn.name!r})"
+                )
 
     def polyfn_http(request: flask.Request) -> flask.Response:
         if not hasattr(request, "environ"):
@@ -124,14 +139,21 @@ def http(app: App, function: str | None = None) -> Callable[[flask.Request], fla
                 f"polyfn_gcp.http(app) was called with {type(request).__name__}, not a Flask "
                 "request: serve it with functions-framework --signature-type http"
             )
-        return to_flask_response(serve(app, only, request))
+        return to_flask_response(serve(app, only, request, routes=routes))
 
     polyfn_http.__qualname__ = polyfn_http.__name__ = "http"
     return polyfn_http
 
 
-def serve(app: App, only: Function | None, request: flask.Request) -> HttpResponse:
-    """Answer one request: the app's route, a scheduler tick or a Pub/Sub push."""
+def serve(
+    app: App,
+    only: Function | None,
+    request: flask.Request,
+    *,
+    routes: frozenset[Function] | None = None,
+) -> HttpResponse:
+    """Answer one request: the app's route, a scheduler tick or a Pub/Sub push (with `routes`,
+    only those functions' routes)."""
     started = time.monotonic()
     req = to_request(request)
     ctx = make_context(
@@ -141,6 +163,8 @@ def serve(app: App, only: Function | None, request: flask.Request) -> HttpRespon
         started=started,
         raw=request,
     )
+    if routes is not None:
+        return _serve_routes(app, routes, req, ctx)
     if req.path.startswith(SCHEDULE_PATH_PREFIX):
         return _deliver(app, ctx, lambda: _schedule(app, only, req))
     if req.path.startswith(QUEUE_PATH_PREFIX):
@@ -148,6 +172,22 @@ def serve(app: App, only: Function | None, request: flask.Request) -> HttpRespon
     if only is not None and only.kind != "http":
         return HttpResponse.json({"error": "not found"}, 404)
     return app.handle_http(req, ctx, function=only)
+
+
+def _serve_routes(
+    app: App, routes: frozenset[Function], req: HttpRequest, ctx: Context
+) -> HttpResponse:
+    """A request for a group of routes: another function's route (or a scheduler or push path)
+    is not found here, whatever the app serves elsewhere."""
+    from polyfn._routing import MethodNotAllowed, NoRoute
+
+    try:
+        _, fn, _ = app.router.match(req.method, req.path)
+    except (NoRoute, MethodNotAllowed):
+        return app.handle_http(req, ctx)  # the app's own 404 or 405
+    if fn not in routes:
+        return HttpResponse.json({"error": "not found"}, 404)
+    return app.handle_http(req, ctx, function=fn)
 
 
 Delivery = tuple["Function", Any]

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 if TYPE_CHECKING:
     from polyfn import App, Function
+    from polyfn._groups import HttpGroup
 
 # Cloud Scheduler job IDs: "JOB_ID can contain only letters ([A-Za-z]), numbers ([0-9]), hyphens
 # (-), or underscores (_). The maximum length is 500 characters."
@@ -51,8 +52,9 @@ def queue_push_path(queue: str) -> str:
     return QUEUE_PATH_PREFIX + quote(queue, safe="")
 
 
-def function_id(app: App, fn: Function, suffix: str = "") -> str:
-    """The Cloud Functions ID of `fn` (with a kind suffix for multi-kind storage functions)."""
+def function_id(app: App, fn: Function | HttpGroup, suffix: str = "") -> str:
+    """The Cloud Functions ID of `fn` or of a group of HTTP functions (``<app>-http`` for the
+    app's shared one), with a kind suffix for multi-kind storage functions."""
     raw = f"{app.name}-{fn.name}{'-' + suffix if suffix else ''}".lower()
     name = "".join(ch if ch.isalnum() and ch.isascii() else "-" for ch in raw).strip("-")
     if not name[:1].isalpha():
@@ -64,6 +66,6 @@ def function_id(app: App, fn: Function, suffix: str = "") -> str:
     return name
 
 
-def entry_point(fn: Function) -> str:
-    """The attribute of main.py that serves `fn`."""
+def entry_point(fn: Function | HttpGroup) -> str:
+    """The attribute of main.py that serves `fn` (or a group of HTTP functions)."""
     return "polyfn_" + "".join(ch if ch.isalnum() else "_" for ch in fn.name)
