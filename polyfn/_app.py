@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from polyfn._errors import ConfigError, HTTPError
+from polyfn._errors import ConfigError, EventError, HTTPError
 from polyfn._events import STORAGE_KINDS
 from polyfn._http import HttpResponse, dump_json, internal_error, response_problem, to_response
 from polyfn._resources import (
@@ -569,6 +569,27 @@ class App:
             raise
         finally:
             exit_invocation(token)
+
+
+def own_subscriber(
+    served: Function, topic: str, error: type[EventError] = EventError, **where: str
+) -> Function | None:
+    """What a deployment of the one function `served` does with a message of `topic`: run
+    `served` when it subscribes to `topic`; None when it is no subscriber (the adapter looks
+    further: a queue function of that name, S3 notifications); `error` (with `where`: field,
+    source) when it subscribes to another topic, since each subscriber is deployed with its
+    own subscription and gets only its own topic's messages."""
+    trigger = served.trigger
+    if not isinstance(trigger, SubscribeTrigger):
+        return None
+    if trigger.topic != topic:
+        raise error(
+            f"a message of topic {topic!r} arrived where function {served.name!r} runs, the "
+            f"subscriber of topic {trigger.topic!r}; subscribe the deployment of {topic!r}'s "
+            "subscriber instead",
+            **where,
+        )
+    return served
 
 
 def _unknown_keywords(decorator: str, given: Mapping[str, Any]) -> ConfigError:

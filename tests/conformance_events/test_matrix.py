@@ -63,6 +63,16 @@ def _params() -> list[Any]:
     return params
 
 
+def _failing(targets: list[Any], cases: list[Any]) -> list[Any]:
+    """(case, target) pairs of the cases in which some message asks its handler to fail."""
+    return [
+        pytest.param(c, t, id=f"{t.name}:{c.name}")
+        for t in targets
+        for c in cases
+        if any(m.fails for m in c.messages)
+    ]
+
+
 @pytest.mark.parametrize(("case", "target"), _params())
 def test_case_on_target(case: Any, target: Any) -> None:
     result = _run(case, target)
@@ -71,15 +81,7 @@ def test_case_on_target(case: Any, target: Any) -> None:
     assert result.status == _runner.PASS, "\n".join([*result.problems, *result.logs[-5:]])
 
 
-@pytest.mark.parametrize(
-    ("case", "target"),
-    [
-        pytest.param(c, t, id=f"{t.name}:{c.name}")
-        for t in QUEUE_TARGETS
-        for c in queue_cases.CASES
-        if any(m.fails for m in c.messages)
-    ],
-)
+@pytest.mark.parametrize(("case", "target"), _failing(QUEUE_TARGETS, queue_cases.CASES))
 def test_no_message_of_a_failing_batch_is_lost(case: Any, target: Any) -> None:
     """failed | acknowledged == every id, and nothing is acknowledged that did not finish."""
     result = _run(case, target)
@@ -97,15 +99,7 @@ def test_no_message_of_a_failing_batch_is_lost(case: Any, target: Any) -> None:
     assert {m.id for m in case.messages if m.fails} <= failed
 
 
-@pytest.mark.parametrize(
-    ("case", "target"),
-    [
-        pytest.param(c, t, id=f"{t.name}:{c.name}")
-        for t in SUBSCRIPTION_TARGETS
-        for c in subscribe_cases.CASES
-        if any(m.fails for m in c.messages)
-    ],
-)
+@pytest.mark.parametrize(("case", "target"), _failing(SUBSCRIPTION_TARGETS, subscribe_cases.CASES))
 def test_each_subscriber_fails_only_its_own_copy(case: Any, target: Any) -> None:
     """Every subscriber handles every message; each failing copy comes back, for its subscriber
     alone, and nothing else does."""

@@ -4,7 +4,6 @@ and for real under `polyfn serve` (tests/resources/apps/fanout.py)."""
 from __future__ import annotations
 
 import base64
-import json
 import time
 import urllib.request
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from polyfn.testing import Client
 from tests.local._serve import Served
 from tests.resources.apps import fanout
+from tests.resources.test_pipeline import _call
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -72,14 +72,6 @@ def served(tmp_path: Path) -> Iterator[Served]:
         server.kill()
 
 
-def _get(url: str) -> tuple[int, Any]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
 @pytest.mark.e2e
 def test_fan_out_under_polyfn_serve(served: Served) -> None:
     req = urllib.request.Request(served.url + "/events?n=3", data=BODY, method="POST")
@@ -89,7 +81,7 @@ def test_fan_out_under_polyfn_serve(served: Served) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and len(found) < 2:
         for name in ("audit", "mailer"):
-            status, doc = _get(f"{served.url}/seen/{name}-3")
+            status, doc = _call(f"{served.url}/seen/{name}-3")
             if status == 200:
                 found[name] = doc
         time.sleep(0.1)

@@ -285,6 +285,19 @@ class _Template:
             self.queues[physical] = self.add(self.ids(physical, "queue"), "AWS::SQS::Queue", props)
         return self.queues[physical]
 
+    def permission(
+        self, logical_id: str, fn_id: str, principal: str, source_arn: Any, **extra: Any
+    ) -> str:
+        """A permission for `principal` to invoke the function `fn_id` from `source_arn` only."""
+        props = {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Ref": fn_id},
+            "Principal": principal,
+            "SourceArn": source_arn,
+            **extra,
+        }
+        return self.add(logical_id, "AWS::Lambda::Permission", props)
+
     def topic(self, name: str) -> str:
         """The logical id of the SNS topic `name`, declared once for all its subscribers."""
         if name not in self.topics:
@@ -491,20 +504,16 @@ def _function(
         _schedule(t, fn, fn_id, base)
         _async_failures(t, fn, fn_id, base, statements)
     elif isinstance(trigger, StorageTrigger):
-        permission = t.add(
+        permission = t.permission(
             f"{base}BucketPermission",
-            "AWS::Lambda::Permission",
-            {
-                "Action": "lambda:InvokeFunction",
-                "FunctionName": {"Ref": fn_id},
-                "Principal": "s3.amazonaws.com",
-                # The bucket's name, not a Ref to it: the bucket's notification refers to this
-                # function, so a Ref back would be a circular dependency. The documented pattern:
-                # a known bucket name here, and the bucket DependsOn this permission.
-                # https://repost.aws/knowledge-center/unable-validate-circular-dependency-cloudformation
-                "SourceArn": _sub(f"arn:${{AWS::Partition}}:s3:::{trigger.bucket}"),
-                "SourceAccount": {"Ref": "AWS::AccountId"},
-            },
+            fn_id,
+            "s3.amazonaws.com",
+            # The bucket's name, not a Ref to it: the bucket's notification refers to this
+            # function, so a Ref back would be a circular dependency. The documented pattern:
+            # a known bucket name here, and the bucket DependsOn this permission.
+            # https://repost.aws/knowledge-center/unable-validate-circular-dependency-cloudformation
+            _sub(f"arn:${{AWS::Partition}}:s3:::{trigger.bucket}"),
+            SourceAccount={"Ref": "AWS::AccountId"},
         )
         buckets.setdefault(trigger.bucket, []).append((fn, fn_id, permission))
         _async_failures(t, fn, fn_id, base, statements)
@@ -700,15 +709,9 @@ def _subscription(t: _Template, fn: Function, fn_id: str, base: str) -> None:
             "each message is its own invocation",
         )
     topic_id = t.topic(trigger.topic)
-    permission = t.add(
-        f"{base}TopicPermission",
-        "AWS::Lambda::Permission",
-        {
-            "Action": "lambda:InvokeFunction",
-            "FunctionName": {"Ref": fn_id},
-            "Principal": "sns.amazonaws.com",
-            "SourceArn": {"Ref": topic_id},  # an SNS topic's Ref is its ARN
-        },
+    # An SNS topic's Ref is its ARN.
+    permission = t.permission(
+        f"{base}TopicPermission", fn_id, "sns.amazonaws.com", {"Ref": topic_id}
     )
     t.add(
         f"{base}Subscription",

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import base64
 
-from polyfn._app import SubscribeTrigger
+from polyfn._app import own_subscriber
 from polyfn._errors import EventError
 from polyfn._events import QueueMessage
 from polyfn._values import epoch_millis, from_epoch_millis, optional_timestamp
@@ -436,18 +436,7 @@ def _storage_work(
 def _sns_subscriber(app: App, function: Function | None, topic: str, at: str) -> Function | None:
     """The subscriber of `topic` this Lambda runs, None when no function subscribes to it."""
     if function is not None:
-        trigger = function.trigger
-        if isinstance(trigger, SubscribeTrigger):
-            if trigger.topic == topic:
-                return function
-            raise EventError(
-                f"this Lambda serves {function.name!r}, the subscriber of topic "
-                f"{trigger.topic!r}, but a message from SNS topic {topic!r} arrived; subscribe "
-                "the Lambda of that topic's subscriber instead",
-                field=f"{at}.Sns.TopicArn",
-                source=SNS,
-            )
-        return None
+        return own_subscriber(function, topic, field=f"{at}.Sns.TopicArn", source=SNS)
     subscribers = app.subscribers(topic)
     if len(subscribers) > 1:
         names = ", ".join(repr(f.name) for f in subscribers)

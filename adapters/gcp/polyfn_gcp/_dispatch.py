@@ -6,7 +6,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from polyfn import EventError
-from polyfn._app import QueueTrigger, ScheduleTrigger, StorageTrigger, SubscribeTrigger
+from polyfn._app import QueueTrigger, ScheduleTrigger, StorageTrigger, own_subscriber
 from polyfn_gcp._names import entry_point, function_id
 
 if TYPE_CHECKING:
@@ -60,16 +60,8 @@ def message_function(app: App, only: Function | None, topic: str, source: str) -
     than run by every subscriber (each already has its own copy) or by one of them.
     """
     if only is not None:
-        trigger = only.trigger
-        if isinstance(trigger, SubscribeTrigger):
-            if trigger.topic == topic:
-                return only
-            raise NotServedError(
-                f"a message arrived from topic {topic!r}, but this function serves "
-                f"{only.name!r}, the subscriber of topic {trigger.topic!r}",
-                source=source,
-            )
-        return queue_function(app, only, topic, source)
+        served = own_subscriber(only, topic, NotServedError, source=source)
+        return served or queue_function(app, only, topic, source)
     subscribers = app.subscribers(topic)
     if not subscribers:
         return queue_function(app, None, topic, source)
