@@ -28,6 +28,7 @@ its message (back on the queue, its delivery counted) and propagates from the ca
 from __future__ import annotations
 
 import json as _json
+import os
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -35,7 +36,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from polyfn._errors import ConfigError
-from polyfn._events import StorageEvent
 from polyfn._http import HttpRequest
 from polyfn._local._invoke import (
     deliver_message,
@@ -46,13 +46,14 @@ from polyfn._local._invoke import (
     stored_queue_message,
 )
 from polyfn._local._resources import LocalBucket, LocalState, bind_state, using_state
-from polyfn._local._storage import object_event
+from polyfn._local._storage import object_event, object_path
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from contextvars import Token
 
     from polyfn._app import App, Function
+    from polyfn._events import StorageEvent
     from polyfn._http import HttpResponse
     from polyfn._local._queue import StoredMessage
 
@@ -74,14 +75,23 @@ class Client:
         source_ip: str = "127.0.0.1",
         state_dir: str | Path | None = None,
         deliver: bool = True,
+        storage_dir: str | os.PathLike[str] | None = None,
     ) -> None:
+        """`state_dir` holds the resources' local twins (a fresh temporary folder by default);
+        `storage_dir` the folder per bucket, as `polyfn serve`'s ``.polyfn/storage`` (by default
+        ``storage`` inside `state_dir`): an object put is written there, and its storage event's
+        ``raw["path"]`` names the file."""
         self.app = app
         self.source_ip = source_ip
         self.deliver = deliver
         if state_dir is None:
-            state_dir = _temporary_state_dir()
+            state_dir = _temporary_state_dir(self)
         self._events: list[StorageEvent] = []
-        self.state = LocalState(state_dir, on_write=self._events.append)
+        self.state = LocalState(
+            state_dir,
+            Path(storage_dir) if storage_dir is not None else None,
+            on_write=self._events.append,
+        )
         bind_state(app, self.state)
         from polyfn._local._runtime import subscribe_all
 
@@ -241,19 +251,21 @@ class Client:
     ) -> list[str]:
         """An object created in `bucket`: stores it in the bucket's local folder (so a handler
         can read it), runs the storage functions bound to it (by bucket, prefix and suffix) and
-        returns their names."""
+        returns their names. The event is the one `polyfn serve` reports for that file."""
+        object_path(self.state.storage_dir / bucket, key)  # ConfigError for a key no file holds
         raw = data.encode() if isinstance(data, str) else bytes(data)
         with using_state(self.state):
             path = LocalBucket(bucket).store(key, raw, content_type, {})
-        event = object_event("created", bucket, key, path)
+        event = object_event("created", bucket, key, path, content_type=content_type)
         return self._then_deliver([f.name for f in fire_storage(self.app, event)])
 
     def delete_object(self, bucket: str, key: str) -> list[str]:
         """An object deleted from `bucket`: removes it from the bucket's local folder, runs the
         bound storage functions and returns their names."""
+        path = object_path(self.state.storage_dir / bucket, key)
         with using_state(self.state):
             LocalBucket(bucket).remove(key)
-        event = StorageEvent("deleted", bucket, key, time=datetime.now(UTC))
+        event = object_event("deleted", bucket, key, path)
         return self._then_deliver([f.name for f in fire_storage(self.app, event)])
 
     def send(
@@ -306,12 +318,12 @@ class Client:
         return self._then_deliver(message_id)
 
 
-def _temporary_state_dir() -> Path:
-    """A fresh state folder, removed when the process exits."""
-    import atexit
+def _temporary_state_dir(owner: Client) -> Path:
+    """A fresh state folder, removed with its client (or when the process exits)."""
     import shutil
     import tempfile
+    import weakref
 
     folder = tempfile.mkdtemp(prefix="polyfn-state-")
-    atexit.register(shutil.rmtree, folder, True)
+    weakref.finalize(owner, shutil.rmtree, folder, ignore_errors=True)
     return Path(folder)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import tempfile
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -56,6 +57,7 @@ from conformance.targets.gcp_events import entry
 event = entry("cloudevent")
 http = entry("http")
 """
+DELIVERY_AUTH_ENV = "POLYFN_GCP_DELIVERY_AUTH"
 _serving: list[tuple[App, str | None]] = []
 _clients: dict[tuple[int, str, str | None], tuple[App, Any]] = {}
 _main_dir: list[Path] = []
@@ -69,7 +71,17 @@ def entry(signature: str) -> Callable[..., Any]:
     app, function = _serving[-1]
     if signature == "cloudevent":
         return polyfn_gcp.cloud_event(app, function=function)
-    return polyfn_gcp.http(app, function=function)
+    # A local harness: its deliveries carry no Google-signed token, so the OIDC check is off
+    # (the documented switch; polyfn_gcp's own tests cover the check).
+    previous = os.environ.get(DELIVERY_AUTH_ENV)
+    os.environ[DELIVERY_AUTH_ENV] = "off"
+    try:
+        return polyfn_gcp.http(app, function=function)
+    finally:
+        if previous is None:
+            os.environ.pop(DELIVERY_AUTH_ENV, None)
+        else:
+            os.environ[DELIVERY_AUTH_ENV] = previous
 
 
 def client(app: App, signature: str, function: str | None = None) -> Any:

@@ -97,15 +97,9 @@ def decoded(name: str, fixture: dict[str, Any]) -> Any:
         return None
 
 
-@pytest.mark.parametrize(("name", "fixture_file"), CASES)
-@settings(
-    max_examples=120,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(data=st.data())
-def test_only_event_errors_or_proper_responses(name: str, fixture_file: str, data: Any) -> None:
-    fixture = data.draw(mangled(load(fixture_file)))
+def check_outcome(name: str, fixture: dict[str, Any]) -> None:
+    """`fixture` through the converter and function `name`: an EventError naming field and source
+    (UTF-8 text) for a non-HTTP trigger, a proper answer (never a 500) for HTTP."""
     arg = decoded(name, fixture)
     if arg is None:
         return
@@ -114,8 +108,9 @@ def test_only_event_errors_or_proper_responses(name: str, fixture_file: str, dat
     try:
         result = user(**{trigger["name"]: arg}, context=HostContext(name))
     except EventError as exc:
-        assert trigger["type"] != "httpTrigger"
+        assert trigger["type"] != "httpTrigger", exc
         assert exc.source and exc.field
+        str(exc).encode("utf-8")
         return
     if trigger["type"] == "httpTrigger":
         from azure.functions.http import HttpResponseConverter
@@ -123,8 +118,19 @@ def test_only_event_errors_or_proper_responses(name: str, fixture_file: str, dat
         status, _, _, body = encoded_response(
             HttpResponseConverter.encode(result, expected_type=None)
         )
-        assert status in (200, 400, 404, 405, 500), status
+        assert status in (200, 400, 404, 405), (status, body)
         assert b"Traceback" not in body
+
+
+@pytest.mark.parametrize(("name", "fixture_file"), CASES)
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_only_event_errors_or_proper_responses(name: str, fixture_file: str, data: Any) -> None:
+    check_outcome(name, data.draw(mangled(load(fixture_file))))
 
 
 def test_datum_helper_builds_what_the_converters_take() -> None:

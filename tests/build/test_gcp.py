@@ -267,3 +267,39 @@ def test_each_subscriber_is_a_function_with_its_own_trigger_on_the_topic(out: Pa
     deploy = (out / "deploy.sh").read_text()
     # audit's retries=1 and dead_letter: its own Eventarc subscription gets the dead-letter topic
     assert f"--dead-letter-topic={richapp.FAILED} --max-delivery-attempts=5" in deploy
+
+
+def test_schedule_functions_accept_exactly_their_schedulers_ticks(out: Path) -> None:
+    """polyfn_gcp refuses unauthenticated ticks by default; the private schedule function is
+    built to accept its Cloud Scheduler account (Cloud Run has checked the token), and only it."""
+    import base64
+    import json
+
+    from polyfn_gcp._auth import DeliveryAuth
+
+    app = richapp.app
+    fn = app.function("morning")
+    request = functions_v2.CreateFunctionRequest.from_json(
+        (out / "functions" / f"{_fid('morning')}.json").read_text()
+    )
+    env = dict(request.function.service_config.environment_variables)
+    job = scheduler_v1.Job.from_json(
+        (out / "scheduler" / f"{scheduler_job_name(app, fn)}.json").read_text()
+    )
+    account = job.http_target.oidc_token.service_account_email
+    assert env["POLYFN_GCP_DELIVERY_AUTH"] == "cloud-run-iam"
+    assert env["POLYFN_GCP_INVOKERS"] == account
+    auth = DeliveryAuth.from_env(env)
+
+    def stripped(email: str) -> dict[str, str]:
+        # What Cloud Run forwards from a private function's caller: the token, signature removed.
+        def part(obj: object) -> str:
+            return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+        claims = {"email": email, "email_verified": True, "aud": job.http_target.uri}
+        token = f"{part({'alg': 'RS256'})}.{part(claims)}.SIGNATURE_REMOVED_BY_GOOGLE"
+        return {"Authorization": f"Bearer {token}"}
+
+    assert auth.check(stripped(account), job.http_target.uri) is not None
+    with pytest.raises(Exception, match="not one of the configured invokers"):
+        auth.check(stripped("someone@else.iam.gserviceaccount.com"), job.http_target.uri)

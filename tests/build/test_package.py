@@ -79,7 +79,10 @@ def test_aws_package_is_reproducible(tmp_path: Path) -> None:
 def test_requirements_per_cloud() -> None:
     assert aws_requirements(richapp.app) == []
     assert third_party_requirements(["polyfn-azure"]) == ["azure-functions>=1.18"]
-    assert third_party_requirements(["polyfn-gcp"]) == ["functions-framework>=3.5"]
+    assert third_party_requirements(["polyfn-gcp"]) == [
+        "functions-framework>=3.5",
+        "google-auth>=2.22",
+    ]
     import pydantic
 
     class Order(pydantic.BaseModel):
@@ -92,7 +95,10 @@ def test_requirements_per_cloud() -> None:
 
 @pytest.mark.parametrize(
     ("provider", "entry", "requirement"),
-    [("azure", "function_app.py", "azure-functions"), ("gcp", "main.py", "functions-framework")],
+    [
+        ("azure", "function_app.py", "azure-functions"),
+        ("gcp", "main.py", "functions-framework google-auth"),
+    ],
 )
 def test_remote_build_packages_list_the_cloud_requirements(
     tmp_path: Path, provider: str, entry: str, requirement: str
@@ -106,7 +112,7 @@ def test_remote_build_packages_list_the_cloud_requirements(
         reqs = zf.read("requirements.txt").decode().split()
         if provider == "azure":
             assert "host.json" in names
-    assert [r.split(">")[0] for r in reqs] == [requirement]
+    assert [r.split(">")[0] for r in reqs] == requirement.split()
     # The cloud's build installs them: nothing third-party inside.
     others = tuple(p for p in OTHER_CLOUDS if p != f"polyfn_{provider}/")
     assert not any(n.startswith(others) for n in names)

@@ -469,7 +469,12 @@ def sns_message(record: Any, topic: str, at: str) -> QueueMessage:
             lambda reason: EventError(reason, field=field, source=SNS),
         )
     else:
-        body = message.encode("utf-8")
+        try:
+            body = message.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: JSON's "\ud800" escape reads as one
+            raise EventError(
+                "the message is not valid Unicode text", field=f"{at}.Sns.Message", source=SNS
+            ) from None
     return QueueMessage(
         get(sns, "MessageId", str, SNS, at=f"{at}.Sns"),
         body,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from polyfn._resources import register_backend
+from polyfn_gcp._auth import DeliveryAuth
 from polyfn_gcp._cloud_event import cloud_event
 from polyfn_gcp._http import http, to_flask_response, to_request
 from polyfn_gcp._names import (
@@ -60,7 +61,10 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = [
+# Plain sorted (tests/test_exported_members.py), where ruff's isort order would put the
+# constants before the class.
+__all__ = [  # noqa: RUF022
+    "DeliveryAuth",
     "QUEUE_PATH_PREFIX",
     "SCHEDULE_ATTRIBUTE",
     "SCHEDULE_PATH_PREFIX",

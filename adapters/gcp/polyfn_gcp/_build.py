@@ -26,6 +26,7 @@ from polyfn._app import (
 from polyfn._errors import ConfigError
 from polyfn._generated import write_entry
 from polyfn._groups import HttpGroup, http_groups
+from polyfn_gcp._auth import AUTH_CLOUD_RUN_IAM, AUTH_ENV, INVOKERS_ENV
 from polyfn_gcp._names import entry_point, function_id
 
 if TYPE_CHECKING:
@@ -350,6 +351,12 @@ def _function(s: Spec, fn: Function) -> None:
     trigger = fn.trigger
     if isinstance(trigger, ScheduleTrigger):
         service, timeout = _service_config(s, fn, HTTP_TIMEOUT_MAX_S)
+        # The function is private: Cloud Run checks the scheduler's OIDC token (and strips its
+        # signature), so polyfn checks only that the caller is the scheduler's account
+        # (polyfn_gcp._auth, "cloud-run-iam"). Without these the tick would be refused.
+        service.environment_variables.update(
+            {AUTH_ENV: AUTH_CLOUD_RUN_IAM, INVOKERS_ENV: s.scheduler_account}
+        )
         fid = function_id(s.app, fn)
         s.functions.append(_request(s, fn, fid, service))
         s.commands.append(_gcloud_deploy(s, fn, fid, service, None))
