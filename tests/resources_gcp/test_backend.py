@@ -120,7 +120,8 @@ def _consume(queue_name: str, body: dict[str, Any]) -> QueueMessage:
     def consume(msg: QueueMessage, ctx: Context) -> None:
         seen.append(msg)
 
-    entry = polyfn_gcp.http(app)
+    # Delivery authentication is tested in tests/gcp/test_auth.py; here the push is trusted.
+    entry = polyfn_gcp.http(app, delivery_auth=polyfn_gcp.DeliveryAuth.disabled())
     import types
 
     module = types.ModuleType("consumer_main")
