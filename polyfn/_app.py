@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from polyfn._errors import ConfigError, HTTPError
+from polyfn._errors import ConfigError, EventError, HTTPError
 from polyfn._events import STORAGE_KINDS
 from polyfn._http import HttpResponse, dump_json, internal_error, response_problem, to_response
 from polyfn._resources import (
     Bucket,
     Operation,
     Queue,
+    Topic,
     enter_invocation,
     exit_invocation,
     operations_of,
@@ -191,14 +192,34 @@ class QueueTrigger:
         app._check_queue_free(self.queue, fn.name)
 
 
+class SubscribeTrigger:
+    """A subscription of one function to a topic: every subscriber gets its own copy of each
+    message published to `topic` (fan-out), delivered as a `QueueMessage`."""
+
+    __slots__ = ("batch_size", "topic")
+    label = "subscribe"
+    noun = "a subscriber function"
+
+    def __init__(self, topic: str, batch_size: int) -> None:
+        self.topic = topic
+        self.batch_size = batch_size
+
+    def describe(self) -> str:
+        return f"subscription to topic {self.topic}"
+
+    def bind(self, app: App, fn: Function) -> None:
+        app._check_new_subscription(self.topic, fn.handler, fn.name)
+
+
 # A new trigger kind is one class above, one entry in each of these two lines, and one `case` in
 # each `match` that mypy then reports as missing it.
-Trigger = HttpTrigger | ScheduleTrigger | StorageTrigger | QueueTrigger
+Trigger = HttpTrigger | ScheduleTrigger | StorageTrigger | QueueTrigger | SubscribeTrigger
 TRIGGER_TYPES: tuple[type[Trigger], ...] = (
     HttpTrigger,
     ScheduleTrigger,
     StorageTrigger,
     QueueTrigger,
+    SubscribeTrigger,
 )
 TRIGGER_LABELS = tuple(t.label for t in TRIGGER_TYPES)
 
@@ -244,7 +265,8 @@ def _error_body(message: str, **extra: Any) -> bytes:
 
 
 class App:
-    """A polyfn application: named functions bound to HTTP routes, schedules, buckets and queues.
+    """A polyfn application: named functions bound to HTTP routes, schedules, buckets, queues and
+    topic subscriptions.
 
     Adapters (polyfn_aws, polyfn_azure, polyfn_gcp) wrap one App into each cloud's entry point.
     """
@@ -293,6 +315,12 @@ class App:
         """Refuse a second consumer of `queue`: the clouds would not agree on who gets a message
         (Lambda's two mappings compete for it, Pub/Sub gives it to both, the local runtime only
         to the first)."""
+        if self.subscribers(queue):
+            raise ConfigError(
+                f"queue {queue!r} of {name!r} has the name of a topic that functions subscribe to "
+                f"({', '.join(f.name for f in self.subscribers(queue))}); give the queue and the "
+                "topic different names (on GCP both would be one Pub/Sub topic)"
+            )
         taken = self.queue_function(queue)
         if taken is not None:
             raise ConfigError(
@@ -300,6 +328,25 @@ class App:
                 "it too (each message goes to one consumer, and the clouds do not agree on which). "
                 "To deliver each message to several functions, publish to a topic with one "
                 "subscriber per function (app.subscribe)."
+            )
+
+    def _check_new_subscription(self, topic: str, handler: Handler, name: str) -> None:
+        """Refuse a second subscription of one handler to `topic` (each message would run it
+        twice) and a topic named like a queue (on GCP both are one Pub/Sub topic, and on AWS a
+        queue function also takes SNS deliveries of its name: the two would share messages)."""
+        for other in self.subscribers(topic):
+            if other.handler is handler:
+                raise ConfigError(
+                    f"{name!r}: its handler is already subscribed to topic {topic!r} as function "
+                    f"{other.name!r}; one subscription per function and topic (each message "
+                    "would run it twice)"
+                )
+        consumer = self.queue_function(topic)
+        if consumer is not None:
+            raise ConfigError(
+                f"{name!r} subscribes to topic {topic!r}, but {topic!r} is also the queue of "
+                f"function {consumer.name!r}; give the topic and the queue different names "
+                "(on GCP both would be one Pub/Sub topic)"
             )
 
     def http(
@@ -402,6 +449,34 @@ class App:
             raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
         return self._register(QueueTrigger(queue, batch_size, fifo), function_name, settings, uses)
 
+    def subscribe(
+        self,
+        topic: str | Topic,
+        *,
+        batch_size: int = 1,
+        function_name: str | None = None,
+        uses: Iterable[Any] = (),
+        **settings: Any,
+    ) -> Callable[[Handler], Handler]:
+        """Run a handler ``(msg: QueueMessage, ctx)`` for each message published to `topic` (a
+        name or a `Topic` handle). Every function subscribed to a topic gets each message: this
+        is fan-out, where a queue gives each message to its one consumer.
+
+        A raise fails that message for this subscriber only: it is retried or dead-lettered as a
+        queue message is. `batch_size` is how many messages one invocation may take where the
+        cloud batches subscription deliveries (none of SNS, Service Bus and Pub/Sub push does:
+        each delivers one message per invocation).
+        """
+        if isinstance(topic, Topic):
+            topic = topic.name
+        if not isinstance(topic, str) or not topic:
+            raise ConfigError(
+                f"subscribe: topic must be a non-empty name or a Topic, got {topic!r}"
+            )
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
+        return self._register(SubscribeTrigger(topic, batch_size), function_name, settings, uses)
+
     # -- lookup ------------------------------------------------------------------------------
 
     @property
@@ -436,6 +511,14 @@ class App:
             if isinstance(f.trigger, QueueTrigger) and f.trigger.queue == queue:
                 return f
         return None
+
+    def subscribers(self, topic: str) -> list[Function]:
+        """The functions subscribed to `topic`, in declaration order."""
+        return [
+            f
+            for f in self._functions.values()
+            if isinstance(f.trigger, SubscribeTrigger) and f.trigger.topic == topic
+        ]
 
     def describe(self) -> str:
         """One line per function, for error messages that say what the app serves."""
@@ -536,6 +619,27 @@ class App:
             raise
         finally:
             exit_invocation(token)
+
+
+def own_subscriber(
+    served: Function, topic: str, error: type[EventError] = EventError, **where: str
+) -> Function | None:
+    """What a deployment of the one function `served` does with a message of `topic`: run
+    `served` when it subscribes to `topic`; None when it is no subscriber (the adapter looks
+    further: a queue function of that name, S3 notifications); `error` (with `where`: field,
+    source) when it subscribes to another topic, since each subscriber is deployed with its
+    own subscription and gets only its own topic's messages."""
+    trigger = served.trigger
+    if not isinstance(trigger, SubscribeTrigger):
+        return None
+    if trigger.topic != topic:
+        raise error(
+            f"a message of topic {topic!r} arrived where function {served.name!r} runs, the "
+            f"subscriber of topic {trigger.topic!r}; subscribe the deployment of {topic!r}'s "
+            "subscriber instead",
+            **where,
+        )
+    return served
 
 
 def _unknown_keywords(decorator: str, given: Mapping[str, Any]) -> ConfigError:

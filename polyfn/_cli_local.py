@@ -600,8 +600,10 @@ def run_invoke(args: argparse.Namespace) -> int:
         )
     samples = _samples(args.provider)
     looks_like = samples.trigger_of(event)
-    if looks_like is not None and samples.KINDS[looks_like] != function.trigger_label:
-        matching = [t for t, label in samples.KINDS.items() if label == function.trigger_label]
+    if looks_like is not None and not _takes(function.trigger_label, samples.KINDS[looks_like]):
+        matching = [
+            t for t, label in samples.KINDS.items() if _takes(function.trigger_label, label)
+        ]
         raise UsageError(
             f"event file {args.event!r} holds an event of {args.provider} trigger "
             f"{looks_like!r}, but {function.name!r} is {function.trigger.noun}. "
@@ -618,6 +620,13 @@ def run_invoke(args: argparse.Namespace) -> int:
 EXIT_INVOKE_OK = 0
 EXIT_INVOKE_FAILED = 1
 EXIT_INVOKE_REFUSED = 3
+
+
+def _takes(function_kind: str, sample_kind: str) -> bool:
+    """Whether a function of `function_kind` takes a sample event of `sample_kind`: a topic
+    subscriber reads the message events of queues (SNS, Service Bus, Pub/Sub); the adapter
+    refuses the queue services that carry no topics."""
+    return sample_kind == function_kind or (function_kind, sample_kind) == ("subscribe", "queue")
 
 
 def invoke_exit_status(ok: bool, status: int | None) -> int:

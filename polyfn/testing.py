@@ -10,6 +10,7 @@
     client.tick("nightly")
     client.put_object("uploads", "incoming/a.csv", b"id,total\\n1,9.99\\n")
     client.send("orders", {"order_id": 42}, attributes={"source": "test"})
+    client.publish("order-events", {"order_id": 42})  # every subscriber runs
 
 Every call runs with provider ``"local"`` and writes the local runtime's log line. A handler's
 raise propagates out of `tick`, `put_object` and `send` (the event failed); HTTP calls return the
@@ -92,6 +93,9 @@ class Client:
             on_write=self._events.append,
         )
         bind_state(app, self.state)
+        from polyfn._local._runtime import subscribe_all
+
+        subscribe_all(app, self.state)
         self._tokens: list[tuple[Token[LocalState | None], object]] = []
 
     @property
@@ -123,9 +127,11 @@ class Client:
 
     def drain(self) -> int:
         """Deliver what handlers caused, as `polyfn serve` would, until nothing is left: fire
-        the storage functions of the objects they wrote or deleted, run the queue functions on
-        the messages waiting in their queues. Returns how many invocations ran. Messages on
-        queues no function of the app consumes stay there (`messages`)."""
+        the storage functions of the objects they wrote or deleted, run the queue functions and
+        topic subscribers on the messages waiting in their queues. Returns how many invocations
+        ran. Messages on queues no function of the app consumes stay there (`messages`)."""
+        from polyfn._local._runtime import consumers
+
         ran = 0
         for _ in range(self.MAX_DRAIN_ROUNDS):
             progressed = False
@@ -133,7 +139,7 @@ class Client:
                 event = self._events.pop(0)
                 ran += len(fire_storage(self.app, event))
                 progressed = True
-            for function in self.app.functions_of("queue"):
+            for function in consumers(self.app):
                 for stored in self._receive(function):
                     self._deliver_stored(function, stored)
                     ran += 1
@@ -147,19 +153,17 @@ class Client:
         )
 
     def _receive(self, function: Function) -> list[StoredMessage]:
-        from polyfn._app import QueueTrigger
+        from polyfn._local._runtime import consumed
 
-        trigger = function.trigger
-        assert isinstance(trigger, QueueTrigger)
+        reads = consumed(function)
         timeout = function.settings.timeout or 30.0
-        return self.state.queue.receive(
-            trigger.queue, trigger.batch_size, timeout, fifo=trigger.fifo
-        )
+        return self.state.queue.receive(reads.queue, reads.batch_size, timeout, fifo=reads.fifo)
 
     def _deliver_stored(self, function: Function, stored: StoredMessage) -> None:
-        from polyfn._local._runtime import dead_letter_queue, max_deliveries
+        from polyfn._local._runtime import consumed, dead_letter_queue, max_deliveries
 
         message = stored_queue_message(stored)
+        message.queue = consumed(function).name  # a subscriber's message names its topic
         try:
             deliver_message(self.app, function, message)
         except Exception as exc:
@@ -295,6 +299,23 @@ class Client:
             group=group,
         )
         return self._then_deliver(deliver_message(self.app, function, message))
+
+    def publish(
+        self,
+        topic: str,
+        body: bytes | str | dict[str, Any] | list[Any],
+        *,
+        attributes: Mapping[str, str] | None = None,
+    ) -> str:
+        """Publish one message to `topic` through its local twin, as a handler's
+        ``Topic(topic).publish`` would: each subscriber gets its own copy on its subscription
+        queue and (unless ``deliver=False``) runs before this returns. Returns the message id;
+        a subscriber's raise propagates, its copy back on its queue."""
+        from polyfn._resources import Topic
+
+        with self:
+            message_id = Topic(topic).publish(body, attributes=attributes)
+        return self._then_deliver(message_id)
 
 
 def _temporary_state_dir(owner: Client) -> Path:

@@ -1,5 +1,6 @@
-"""Azure targets for schedule, storage and queue cases: timer trigger, blob trigger, Event Grid
-(Event Grid and CloudEvents schema) blob events, Storage queue and Service Bus queue triggers.
+"""Azure targets for schedule, storage, queue and subscription cases: timer trigger, blob trigger,
+Event Grid (Event Grid and CloudEvents schema) blob events, Storage queue and Service Bus queue
+triggers, Service Bus topic triggers.
 
 Each driver renders what the Functions host sends the Python worker, written from the Azure docs
 cited beside each renderer (no adapter code): the trigger value and trigger metadata as
@@ -22,11 +23,13 @@ from urllib.parse import quote
 
 from conformance._spec import Outcome, Recorder, Skip
 from conformance.app_events import QUEUE
+from conformance.cases.subscribe import copy_id
 
 if TYPE_CHECKING:
     from conformance.cases.queue import Message, QueueCase
     from conformance.cases.schedule import ScheduleCase
     from conformance.cases.storage import StorageCase
+    from conformance.cases.subscribe import SubscribeCase
     from polyfn import App
 
 ACCOUNT = "conformanceacct"
@@ -482,6 +485,36 @@ class ServiceBusQueue(_QueueTarget):
         return servicebus_trigger(m, queue, session=fifo)
 
 
+class ServiceBusTopic(_AzureTarget):
+    """A Service Bus topic with one subscription per subscriber function, named after it, and a
+    topic trigger on each: every subscription holds its own copy of each message, delivered one
+    at a time, and a raise abandons that copy alone. A subscription's messages carry the queue
+    metadata, their receiver's entity path being ``<topic>/Subscriptions/<subscription>``:
+    https://learn.microsoft.com/azure/azure-functions/functions-bindings-service-bus-trigger
+    """
+
+    name = "azure-servicebus-topic"
+    trigger = "subscribe"
+
+    def run(self, case: SubscribeCase, app: App) -> Outcome:
+        Recorder.reset()
+        failed: list[str] = []
+        errors: list[str] = []
+        for fn in case.functions:
+            azure_fn = _azure_function(app, fn, ("serviceBusTrigger",), self.options)
+            binding = json.loads(azure_fn.get_function_json())["bindings"][0]
+            if (binding.get("topicName"), binding.get("subscriptionName")) != (case.topic, fn):
+                raise AssertionError(f"{fn}: not bound to its subscription of {case.topic}")
+            entity = f"{case.topic}/Subscriptions/{fn}"
+            for m in case.messages:
+                datum, metadata = servicebus_trigger(m, entity, session=False)
+                error = _call(azure_fn, datum, metadata)
+                if error is not None:
+                    failed.append(copy_id(fn, m))
+                    errors.append(repr(error))
+        return Outcome(seen=Recorder.take(), failed=failed, result={"native": errors})
+
+
 TARGETS: list[Any] = [
     Timer(),
     BlobTrigger(),
@@ -490,4 +523,5 @@ TARGETS: list[Any] = [
     EventGridBlobCloudEvents(),
     StorageQueue(),
     ServiceBusQueue(),
+    ServiceBusTopic(),
 ]

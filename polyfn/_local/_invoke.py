@@ -311,10 +311,11 @@ def fire_storage(app: App, event: StorageEvent) -> list[Function]:
 def deliver_message(
     app: App, function: Function, message: QueueMessage, *, bounded: bool = False
 ) -> Any:
-    """Run a queue function on one message; a raise propagates (the message failed)."""
+    """Run a queue function or topic subscriber on one message; a raise propagates (the message
+    failed). The log line's trigger is the function's kind ("queue" or "subscribe")."""
     return _call(
         function,
-        "queue",
+        function.kind,
         message,
         app,
         bounded=bounded,

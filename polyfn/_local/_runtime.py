@@ -21,13 +21,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from polyfn._app import (
     HttpTrigger,
     QueueTrigger,
     ScheduleTrigger,
     StorageTrigger,
+    SubscribeTrigger,
     assert_never,
 )
 from polyfn._errors import PolyfnError
@@ -50,7 +51,7 @@ from polyfn._local._queue import (
     QueueCorruptError,
     QueueDatabaseError,
 )
-from polyfn._local._resources import LocalState, bind_state
+from polyfn._local._resources import LocalState, bind_state, subscription_queue
 from polyfn._local._statelock import StateDirLock
 from polyfn._local._storage import FolderWatcher
 
@@ -85,10 +86,41 @@ def max_deliveries(function: Function) -> int:
     return retries + 1 if retries is not None else DEFAULT_MAX_DELIVERIES
 
 
-def dead_letter_queue(function: Function) -> str:
+class Consumed(NamedTuple):
+    """What a queue function or a topic subscriber reads from the local queue file."""
+
+    queue: str  # the local queue: the queue itself, or the subscription queue ``T~F``
+    batch_size: int
+    fifo: bool
+    name: str  # what `QueueMessage.queue` says: the queue's or the topic's name
+
+
+def consumers(app: App) -> list[Function]:
+    """The functions that consume a local queue: queue functions and topic subscribers."""
+    return [f for f in app.functions if isinstance(f.trigger, QueueTrigger | SubscribeTrigger)]
+
+
+def consumed(function: Function) -> Consumed:
+    """The local queue `function` consumes. A subscriber of topic T reads its own subscription
+    queue ``T~F``, on which the topic twin puts a copy of each message published to T."""
     trigger = function.trigger
-    assert isinstance(trigger, QueueTrigger)
-    return function.settings.dead_letter or trigger.queue + DEAD_LETTER_SUFFIX
+    if isinstance(trigger, QueueTrigger):
+        return Consumed(trigger.queue, trigger.batch_size, trigger.fifo, trigger.queue)
+    assert isinstance(trigger, SubscribeTrigger)
+    queue = subscription_queue(trigger.topic, function.name)
+    return Consumed(queue, trigger.batch_size, False, trigger.topic)
+
+
+def subscribe_all(app: App, state: LocalState) -> None:
+    """Register every subscriber's queue with its topic in `state`, so a publish reaches it."""
+    for function in consumers(app):
+        trigger = function.trigger
+        if isinstance(trigger, SubscribeTrigger):
+            state.subscribe(trigger.topic, subscription_queue(trigger.topic, function.name))
+
+
+def dead_letter_queue(function: Function) -> str:
+    return function.settings.dead_letter or consumed(function).queue + DEAD_LETTER_SUFFIX
 
 
 def retry_delay(retry: int, first: float = DEFAULT_RETRY_DELAY) -> float:
@@ -99,14 +131,18 @@ def retry_delay(retry: int, first: float = DEFAULT_RETRY_DELAY) -> float:
 def queue_roles(app: App) -> dict[str, str]:
     """Every queue `app` uses: name -> what it is to the app ("consumed by on_order", "dead
     letters of orders"). The queues `polyfn send` accepts."""
-    consumed: dict[str, str] = {}
+    reads: dict[str, str] = {}
     dead_letters: dict[str, str] = {}
-    for function in app.functions_of("queue"):
-        trigger = function.trigger
-        assert isinstance(trigger, QueueTrigger)
-        consumed[trigger.queue] = f"consumed by {function.name}"
-        dead_letters.setdefault(dead_letter_queue(function), f"dead letters of {trigger.queue}")
-    return {**dead_letters, **consumed}  # a dead-letter queue a function reads is consumed
+    for function in consumers(app):
+        queue = consumed(function).queue
+        if isinstance(function.trigger, SubscribeTrigger):
+            reads[queue] = (
+                f"consumed by {function.name} (its subscription to topic {function.trigger.topic})"
+            )
+        else:
+            reads[queue] = f"consumed by {function.name}"
+        dead_letters.setdefault(dead_letter_queue(function), f"dead letters of {queue}")
+    return {**dead_letters, **reads}  # a dead-letter queue a function reads is consumed
 
 
 class RuntimeFailure(PolyfnError):  # noqa: N818 - reads as what stopped the runtime
@@ -147,7 +183,8 @@ class LocalRuntime:
         self.fatal: PolyfnError | None = None
         # The app's handles use the twins in these folders: a bucket write lands where the
         # watcher looks, a send in the queue file the consumers read.
-        bind_state(app, LocalState(state_dir, self.storage_dir))
+        self.state = LocalState(state_dir, self.storage_dir)
+        bind_state(app, self.state)
         self.started_at = datetime.now(UTC)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -181,6 +218,7 @@ class LocalRuntime:
         self.port = self._server.server_address[1]
         self._spawn("http", self._server.serve_forever, 0.2)
         self.queue.register(self.app.name, queue_roles(self.app))
+        subscribe_all(self.app, self.state)
         released = self.queue.release_orphans()
         if released:
             self.log.info(
@@ -195,7 +233,7 @@ class LocalRuntime:
             prefixes = [(t.bucket, t.prefix) for t in storage]
             self._watcher = FolderWatcher(self.storage_dir, buckets, prefixes)
             self._spawn("storage", self._watch_loop)
-        for function in self.app.functions_of("queue"):
+        for function in consumers(self.app):
             self._spawn(f"queue-{function.name}", self._queue_loop, function)
 
     def _spawn(self, name: str, target: Any, *args: Any) -> None:
@@ -351,6 +389,14 @@ class LocalRuntime:
                 entry["dead_letter"] = dead_letter_queue(f)
                 entry["max_deliveries"] = max_deliveries(f)
                 line = f"queue {t.queue} (dead letters: {entry['dead_letter']})"
+            case SubscribeTrigger() as t:
+                entry["topic"] = t.topic
+                entry["queue"] = consumed(f).queue
+                entry["dead_letter"] = dead_letter_queue(f)
+                entry["max_deliveries"] = max_deliveries(f)
+                line = (
+                    f"topic {t.topic} via {entry['queue']} (dead letters: {entry['dead_letter']})"
+                )
             case _:
                 assert_never(f.trigger)
         return entry, line
@@ -421,8 +467,7 @@ class LocalRuntime:
         """Consume `function`'s queue until stopped. A database locked past the busy timeout, or
         any other failure but a corrupt file, is logged and retried with growing pauses: this
         loop only ends when the runtime stops (or, for a corrupt file, stops the runtime)."""
-        trigger = function.trigger
-        assert isinstance(trigger, QueueTrigger)
+        queue = consumed(function).queue
         pause = 0.0
         while not self._stop.is_set():
             try:
@@ -431,7 +476,7 @@ class LocalRuntime:
                 raise  # _guarded stops the runtime with it
             except QueueBusyError as exc:
                 if not pause:
-                    self._locked(trigger.queue, exc)
+                    self._locked(queue, exc)
                 pause = min(max(pause * 2, self.poll_interval), MAX_CONSUMER_PAUSE)
                 self._stop.wait(pause)
                 continue
@@ -443,7 +488,7 @@ class LocalRuntime:
                 self._stop.wait(pause)
                 continue
             if pause:
-                self._unlocked(trigger.queue)
+                self._unlocked(queue)
                 pause = 0.0
             if not handled:
                 self._stop.wait(self.poll_interval)
@@ -459,25 +504,24 @@ class LocalRuntime:
 
     def _consume(self, function: Function) -> bool:
         """Receive one batch and run each message; False when the queue had none."""
-        trigger = function.trigger
-        assert isinstance(trigger, QueueTrigger)
+        reads = consumed(function)
         # Hidden for as long as its handler may run: redelivered only once it timed out.
         timeout = self.visibility_timeout or function.settings.effective_timeout
         limit = max_deliveries(function)
         dead = dead_letter_queue(function)
-        batch = self.queue.receive(trigger.queue, trigger.batch_size, timeout, fifo=trigger.fifo)
+        batch = self.queue.receive(reads.queue, reads.batch_size, timeout, fifo=reads.fifo)
         if not batch:
             return False
         failed_groups: set[str | None] = set()
         for stored in batch:
-            if self._stop.is_set() or (trigger.fifo and stored.group in failed_groups):
+            if self._stop.is_set() or (reads.fifo and stored.group in failed_groups):
                 # Not handed to the handler: back on the queue, this delivery not counted.
                 self._settle(stored, partial(self.queue.release, stored))
                 continue
             message = queue_message(
                 stored.id,
                 stored.body,
-                stored.queue,
+                reads.name,
                 attributes=stored.attributes,
                 delivery_count=stored.delivery_count,
                 enqueued=stored.enqueued,
@@ -503,7 +547,7 @@ class LocalRuntime:
                     self.log.warning(
                         "message dead-lettered",
                         extra={
-                            "queue": trigger.queue,
+                            "queue": reads.queue,
                             "message_id": stored.id,
                             "dead_letter_queue": dead,
                             "deliveries": stored.delivery_count,
@@ -514,7 +558,7 @@ class LocalRuntime:
                     self.log.warning(
                         "message handled after its visibility timeout ended; it was "
                         "redelivered, so it may be handled twice",
-                        extra={"queue": trigger.queue, "message_id": stored.id},
+                        extra={"queue": reads.queue, "message_id": stored.id},
                     )
         return True
 

@@ -299,6 +299,63 @@ def test_queues_report_batch_item_failures_and_redrive(doc: dict[str, Any]) -> N
     assert order_map["ScalingConfig"] == {"MaximumConcurrency": 4}
 
 
+def test_subscribers_are_sns_subscriptions_each_invoked_by_the_topic_only(
+    doc: dict[str, Any],
+) -> None:
+    (topic_id,) = _of_type(doc, "AWS::SNS::Topic")
+    assert doc["Resources"][topic_id]["Properties"] == {"TopicName": richapp.NOTICES}
+    subscriptions = _of_type(doc, "AWS::SNS::Subscription").values()
+    permissions = [
+        p["Properties"]
+        for p in _of_type(doc, "AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "sns.amazonaws.com"
+    ]
+    endpoints = set()
+    for name in ("audit", "notify"):
+        fn_id, _ = _function(doc, name)
+        (sub,) = [
+            s
+            for s in subscriptions
+            if s["Properties"]["Endpoint"] == {"Fn::GetAtt": [fn_id, "Arn"]}
+        ]
+        assert sub["Properties"]["Protocol"] == "lambda"
+        assert sub["Properties"]["TopicArn"] == {"Ref": topic_id}
+        (permission,) = [p for p in permissions if p["FunctionName"] == {"Ref": fn_id}]
+        assert permission["SourceArn"] == {"Ref": topic_id}
+        assert permission["Action"] == "lambda:InvokeFunction"
+        # SNS invokes only once the permission exists
+        assert (
+            sub["DependsOn"] and doc["Resources"][sub["DependsOn"][0]]["Properties"] == permission
+        )
+        endpoints.add(fn_id)
+    assert len(endpoints) == 2
+    # audit: retries=1 and a dead letter, as any asynchronous invocation
+    audit_id, _ = _function(doc, "audit")
+    (config,) = [
+        c["Properties"]
+        for c in _of_type(doc, "AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": audit_id}
+    ]
+    assert config["MaximumRetryAttempts"] == 1
+    dlq = config["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+    assert doc["Resources"][dlq]["Properties"]["QueueName"] == richapp.FAILED
+    assert {
+        "Effect": "Allow",
+        "Action": "sqs:SendMessage",
+        "Resource": {"Fn::GetAtt": [dlq, "Arn"]},
+    } in _statements(doc, "audit")
+
+
+def test_a_subscriber_batch_size_warns() -> None:
+    app = App("batched")
+    app.subscribe("notices", batch_size=10, function_name="s")(lambda m, c: None)
+    _, warnings = template(app)
+    assert warnings == [
+        "aws: function 's': batch_size=10: SNS invokes a Lambda with one message at a time; "
+        "each message is its own invocation"
+    ]
+
+
 def _one(settings: dict[str, Any], kind: str = "http") -> App:
     app = App("one")
 
@@ -463,6 +520,16 @@ def test_deploy_creates_the_stack_on_moto(
         ]
     )
     assert redrive["maxReceiveCount"] == 4
+
+    sns = boto3.client("sns", **kw)
+    (topic_arn,) = [
+        t["TopicArn"]
+        for t in sns.list_topics()["Topics"]
+        if t["TopicArn"].endswith(f":{deployed.NOTICES}")
+    ]
+    # The subscriptions themselves are checked in the template: moto's CloudFormation accepts
+    # AWS::SNS::Subscription but does not create it (moto 5.2).
+    assert topic_arn.startswith("arn:aws:sns:us-east-1:")
 
     # A second deploy is an update, not an error; the endpoint can come from AWS_ENDPOINT_URL.
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)

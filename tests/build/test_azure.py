@@ -68,6 +68,8 @@ def test_generated_function_app_indexes_every_function(built: tuple[Path, list[s
         "on_delete": "eventGridTrigger",  # the blob trigger sees no deletes
         "on_order": "queueTrigger",
         "on_event": "serviceBusTrigger",  # fifo: Service Bus with sessions
+        "audit": "serviceBusTrigger",  # subscribers: a Service Bus topic subscription each
+        "notify": "serviceBusTrigger",
     }
     assert b["get_order"]["route"] == "orders/{order_id}"
     assert b["put_file"]["route"] == "files/{*path}"
@@ -79,6 +81,8 @@ def test_generated_function_app_indexes_every_function(built: tuple[Path, list[s
     assert b["on_order"]["queueName"] == richapp.ORDERS
     assert b["on_event"]["queueName"] == richapp.EVENTS
     assert b["on_event"]["isSessionsEnabled"] is True
+    for name in ("audit", "notify"):
+        assert (b[name]["topicName"], b[name]["subscriptionName"]) == (richapp.NOTICES, name)
 
 
 def test_host_json_and_settings(built: tuple[Path, list[str]]) -> None:
@@ -104,6 +108,7 @@ def test_host_json_and_settings(built: tuple[Path, list[str]]) -> None:
     assert f"'{richapp.ORDERS}-poison'" in joined
     assert "'on_upload': maxDequeueCount is app-wide" in joined
     assert "functionTimeout is app-wide" in joined
+    assert "'audit': retries/dead_letter are set in the Service Bus topic subscription" in joined
 
 
 def test_conflicting_env_is_an_error() -> None:

@@ -253,6 +253,24 @@ def test_options_read_the_project_flag_then_the_environment(monkeypatch) -> None
     assert GcpOptions.of(unset).build_kwargs() == {"region": DEFAULT_REGION}
 
 
+def test_each_subscriber_is_a_function_with_its_own_trigger_on_the_topic(out: Path) -> None:
+    reqs = _requests(out)
+    main_py = (out / "main.py").read_text()
+    retry = functions_v2.EventTrigger.RetryPolicy
+    for name in ("audit", "notify"):
+        function = reqs[_fid(name)].function
+        trigger = function.event_trigger
+        assert trigger.event_type == "google.cloud.pubsub.topic.v1.messagePublished"
+        assert trigger.pubsub_topic == f"projects/demo/topics/{richapp.NOTICES}"
+        assert trigger.retry_policy == retry.RETRY_POLICY_RETRY
+        # each deployment serves only its own subscriber
+        entry = function.build_config.entry_point
+        assert f'{entry} = polyfn_gcp.cloud_event(_app, function="{name}")' in main_py
+    deploy = (out / "deploy.sh").read_text()
+    # audit's retries=1 and dead_letter: its own Eventarc subscription gets the dead-letter topic
+    assert f"--dead-letter-topic={richapp.FAILED} --max-delivery-attempts=5" in deploy
+
+
 def test_schedule_functions_accept_exactly_their_schedulers_ticks(out: Path) -> None:
     """polyfn_gcp refuses unauthenticated ticks by default; the private schedule function is
     built to accept its Cloud Scheduler account (Cloud Run has checked the token), and only it."""

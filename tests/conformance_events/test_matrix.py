@@ -1,4 +1,4 @@
-"""Every schedule, storage and queue case on every target that delivers its trigger.
+"""Every schedule, storage, queue and subscription case on every target that delivers its trigger.
 
 The cases run against a fresh app holding only the event functions
 (`conformance.app_events.event_app`), through each target's driver exactly as
@@ -19,11 +19,18 @@ from conformance.app_events import event_app
 from conformance.cases import queue as queue_cases
 from conformance.cases import schedule as schedule_cases
 from conformance.cases import storage as storage_cases
+from conformance.cases import subscribe as subscribe_cases
 from conformance.targets import aws_events, azure_events, gcp_events
 
-CASES: list[Any] = [*schedule_cases.CASES, *storage_cases.CASES, *queue_cases.CASES]
+CASES: list[Any] = [
+    *schedule_cases.CASES,
+    *storage_cases.CASES,
+    *queue_cases.CASES,
+    *subscribe_cases.CASES,
+]
 TARGETS: list[Any] = [*aws_events.TARGETS, *azure_events.TARGETS, *gcp_events.TARGETS]
 QUEUE_TARGETS = [t for t in TARGETS if t.trigger == "queue"]
+SUBSCRIPTION_TARGETS = [t for t in TARGETS if t.trigger == "subscribe"]
 APP = event_app("conformance-events")
 
 # Adapter bugs this matrix found (reported to their owners). strict: the test turns red the day
@@ -56,6 +63,16 @@ def _params() -> list[Any]:
     return params
 
 
+def _failing(targets: list[Any], cases: list[Any]) -> list[Any]:
+    """(case, target) pairs of the cases in which some message asks its handler to fail."""
+    return [
+        pytest.param(c, t, id=f"{t.name}:{c.name}")
+        for t in targets
+        for c in cases
+        if any(m.fails for m in c.messages)
+    ]
+
+
 @pytest.mark.parametrize(("case", "target"), _params())
 def test_case_on_target(case: Any, target: Any) -> None:
     result = _run(case, target)
@@ -64,15 +81,7 @@ def test_case_on_target(case: Any, target: Any) -> None:
     assert result.status == _runner.PASS, "\n".join([*result.problems, *result.logs[-5:]])
 
 
-@pytest.mark.parametrize(
-    ("case", "target"),
-    [
-        pytest.param(c, t, id=f"{t.name}:{c.name}")
-        for t in QUEUE_TARGETS
-        for c in queue_cases.CASES
-        if any(m.fails for m in c.messages)
-    ],
-)
+@pytest.mark.parametrize(("case", "target"), _failing(QUEUE_TARGETS, queue_cases.CASES))
 def test_no_message_of_a_failing_batch_is_lost(case: Any, target: Any) -> None:
     """failed | acknowledged == every id, and nothing is acknowledged that did not finish."""
     result = _run(case, target)
@@ -88,6 +97,31 @@ def test_no_message_of_a_failing_batch_is_lost(case: Any, target: Any) -> None:
     assert acknowledged <= finished, f"acknowledged without finishing: {acknowledged - finished}"
     assert failed | acknowledged == ids
     assert {m.id for m in case.messages if m.fails} <= failed
+
+
+@pytest.mark.parametrize(("case", "target"), _failing(SUBSCRIPTION_TARGETS, subscribe_cases.CASES))
+def test_each_subscriber_fails_only_its_own_copy(case: Any, target: Any) -> None:
+    """Every subscriber handles every message; each failing copy comes back, for its subscriber
+    alone, and nothing else does."""
+    result = _run(case, target)
+    if result.status == _runner.SKIP:
+        pytest.skip(result.reason)
+    assert result.outcome is not None, result.problems
+    outcome: Outcome = result.outcome
+    for fn in case.functions:
+        handled = [s["id"] for s in outcome.seen if s["fn"] == fn]
+        assert handled == [m.id for m in case.messages], fn
+        back = {f.partition("/")[2] for f in outcome.failed if f.startswith(f"{fn}/")}
+        assert back == {m.id for m in case.messages if m.fails}, fn
+    assert len(outcome.failed) == len(case.functions) * sum(m.fails for m in case.messages)
+
+
+def test_subscription_targets_of_each_cloud_are_there() -> None:
+    assert sorted(t.name for t in SUBSCRIPTION_TARGETS) == [
+        "aws-sns-subscription",
+        "azure-servicebus-topic",
+        "gcp-pubsub-subscription",
+    ]
 
 
 def test_every_target_of_the_issue_is_there() -> None:

@@ -27,16 +27,23 @@ def make_app() -> App:
     app.schedule(Schedule.rate(minutes=5), function_name="sweep")(lambda e, c: None)
     app.storage("uploads", on="deleted", function_name="gone")(lambda e, c: None)
     app.queue("orders", function_name="worker")(lambda m, c: None)
+    app.subscribe("events", function_name="audit")(lambda m, c: None)
     return app
 
 
 def test_each_function_names_its_trigger_by_the_class_label() -> None:
     app = make_app()
     labels = {f.name: f.trigger_label for f in app.functions}
-    assert labels == {"order": "http", "sweep": "schedule", "gone": "storage", "worker": "queue"}
+    assert labels == {
+        "order": "http",
+        "sweep": "schedule",
+        "gone": "storage",
+        "worker": "queue",
+        "audit": "subscribe",
+    }
     # `kind`, the label's first name, still answers the same.
     assert all(f.kind == f.trigger_label for f in app.functions)
-    assert TRIGGER_LABELS == ("http", "schedule", "storage", "queue")
+    assert TRIGGER_LABELS == ("http", "schedule", "storage", "queue", "subscribe")
     assert [f.name for f in app.functions_of("storage")] == ["gone"]
 
 
@@ -49,7 +56,8 @@ def test_describe_is_each_trigger_describing_itself() -> None:
     app = make_app()
     assert app.describe() == (
         "order: GET|HEAD /orders/{id}; sweep: schedule rate(5 minutes); "
-        "gone: storage uploads on deleted; worker: queue orders"
+        "gone: storage uploads on deleted; worker: queue orders; "
+        "audit: subscription to topic events"
     )
 
 
@@ -58,7 +66,7 @@ def test_binding_a_trigger_registers_its_route_and_checks_its_queue() -> None:
     assert app.router.match("GET", "/orders/7")[1] is app.functions[0]
     with pytest.raises(ConfigError, match="queue 'orders' already feeds function 'worker'"):
         app.queue("orders", function_name="other")(lambda m, c: None)
-    assert [f.name for f in app.functions] == ["order", "sweep", "gone", "worker"]
+    assert [f.name for f in app.functions] == ["order", "sweep", "gone", "worker", "audit"]
 
 
 def test_every_trigger_class_carries_label_noun_describe_and_bind() -> None:
@@ -76,7 +84,7 @@ def test_assert_never_fails_loudly_at_run_time() -> None:
 
 _MATCH = """
 from polyfn._app import HttpTrigger, QueueTrigger, ScheduleTrigger, StorageTrigger, Trigger
-from polyfn._app import assert_never
+from polyfn._app import SubscribeTrigger, assert_never
 
 
 def route(trigger: Trigger) -> str:
@@ -87,6 +95,8 @@ def route(trigger: Trigger) -> str:
             return "schedule"
         case StorageTrigger():
             return "storage"
+        case SubscribeTrigger():
+            return "subscribe"
 {queue_case}
         case _:
             assert_never(trigger)

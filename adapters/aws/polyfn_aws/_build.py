@@ -1,15 +1,14 @@
 """`build`: a plain CloudFormation template that deploys a polyfn app on AWS Lambda.
 
 One Lambda function for the app's HTTP routes, behind one HTTP API (routes split off only when
-their settings differ or they ask to: `polyfn._groups`), and one per schedule, storage and queue
-function;
-each Lambda has its own least-privilege IAM role and its own log group. HTTP Lambdas run the
-whole-app entry (``handler = polyfn_aws.handler(app)``), the others one entry module each
-(``handler = polyfn_aws.handler(app, function="name")``); EventBridge rules (or EventBridge
-Scheduler schedules, for time zones) for schedules, S3 buckets with notifications for storage
-functions and SQS queues with event source mappings for queue functions. The function code is a
-zip in S3, named by the ``CodeBucket`` and ``CodeKey`` parameters (`polyfn package` writes it,
-`polyfn deploy` uploads it).
+their settings differ or they ask to: `polyfn._groups`), and one per schedule, storage, queue and
+subscriber function; each Lambda has its own least-privilege IAM role and its own log group. HTTP
+Lambdas run the whole-app entry (``handler = polyfn_aws.handler(app)``), the others one entry
+module each (``handler = polyfn_aws.handler(app, function="name")``); EventBridge rules (or
+EventBridge Scheduler schedules, for time zones) for schedules, S3 buckets with notifications for
+storage functions, SQS queues with event source mappings for queue functions and SNS topics with
+one Lambda subscription per subscriber function. The function code is a zip in S3, named by the
+``CodeBucket`` and ``CodeKey`` parameters (`polyfn package` writes it, `polyfn deploy` uploads it).
 
 Settings map to Lambda's terms; what Lambda cannot honour is a returned warning, what exceeds a
 limit is a `ConfigError`.
@@ -19,7 +18,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, assert_never
 
-from polyfn._app import HttpTrigger, QueueTrigger, ScheduleTrigger, StorageTrigger
+from polyfn._app import (
+    HttpTrigger,
+    QueueTrigger,
+    ScheduleTrigger,
+    StorageTrigger,
+    SubscribeTrigger,
+)
 from polyfn._errors import ConfigError
 from polyfn._generated import write_entry
 from polyfn._groups import HttpGroup, http_groups
@@ -81,6 +86,12 @@ SQS_FIFO_BATCH_MAX = 10
 SQS_BATCH_WINDOW_S = 1
 ESM_MAX_CONCURRENCY_MIN = 2
 ESM_MAX_CONCURRENCY_MAX = 1000
+
+# SNS invokes a subscribed Lambda asynchronously with one record per invocation, so Lambda's
+# asynchronous retries and on-failure destination apply (retries 0-2, as above).
+# https://docs.aws.amazon.com/sns/latest/dg/sns-lambda-as-subscriber.html
+# https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
+SNS_RECORDS_PER_INVOCATION = 1
 
 # polyfn storage kinds -> S3 notification event types.
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html
@@ -251,6 +262,7 @@ class _Template:
         self.outputs: dict[str, Any] = {}
         self.warnings: list[str] = []
         self.queues: dict[str, str] = {}  # physical queue name -> logical id
+        self.topics: dict[str, str] = {}  # topic name -> logical id
 
     def add(self, logical_id: str, type_: str, props: dict[str, Any], **extra: Any) -> str:
         self.resources[logical_id] = {"Type": type_, "Properties": props, **extra}
@@ -264,6 +276,27 @@ class _Template:
                 props["FifoQueue"] = True
             self.queues[physical] = self.add(self.ids(physical, "queue"), "AWS::SQS::Queue", props)
         return self.queues[physical]
+
+    def permission(
+        self, logical_id: str, fn_id: str, principal: str, source_arn: Any, **extra: Any
+    ) -> str:
+        """A permission for `principal` to invoke the function `fn_id` from `source_arn` only."""
+        props = {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Ref": fn_id},
+            "Principal": principal,
+            "SourceArn": source_arn,
+            **extra,
+        }
+        return self.add(logical_id, "AWS::Lambda::Permission", props)
+
+    def topic(self, name: str) -> str:
+        """The logical id of the SNS topic `name`, declared once for all its subscribers."""
+        if name not in self.topics:
+            self.topics[name] = self.add(
+                self.ids(name, "topic"), "AWS::SNS::Topic", {"TopicName": name}
+            )
+        return self.topics[name]
 
     def warn(self, fn: Function, message: str) -> None:
         self.warnings.append(f"aws: function {fn.name!r}: {message}")
@@ -416,7 +449,8 @@ def _rounded(t: _Template, fn: Function) -> None:
 def _function(
     t: _Template, fn: Function, buckets: dict[str, list[tuple[Function, str, str]]]
 ) -> None:
-    """A schedule, storage or queue function: a Lambda of its own with its trigger."""
+    """A schedule, storage, queue or subscriber function: a Lambda of its own with its
+    trigger."""
     app = t.app
     base = t.ids(fn.name)
     s = fn.settings
@@ -465,25 +499,24 @@ def _function(
             _schedule(t, fn, fn_id, base)
             _async_failures(t, fn, fn_id, base, statements)
         case StorageTrigger():
-            permission = t.add(
+            permission = t.permission(
                 f"{base}BucketPermission",
-                "AWS::Lambda::Permission",
-                {
-                    "Action": "lambda:InvokeFunction",
-                    "FunctionName": {"Ref": fn_id},
-                    "Principal": "s3.amazonaws.com",
-                    # The bucket's name, not a Ref to it: the bucket's notification refers to
-                    # this function, so a Ref back would be a circular dependency. The documented
-                    # pattern: a known bucket name here, and the bucket DependsOn this permission.
-                    # https://repost.aws/knowledge-center/unable-validate-circular-dependency-cloudformation
-                    "SourceArn": _sub(f"arn:${{AWS::Partition}}:s3:::{trigger.bucket}"),
-                    "SourceAccount": {"Ref": "AWS::AccountId"},
-                },
+                fn_id,
+                "s3.amazonaws.com",
+                # The bucket's name, not a Ref to it: the bucket's notification refers to this
+                # function, so a Ref back would be a circular dependency. The documented pattern:
+                # a known bucket name here, and the bucket DependsOn this permission.
+                # https://repost.aws/knowledge-center/unable-validate-circular-dependency-cloudformation
+                _sub(f"arn:${{AWS::Partition}}:s3:::{trigger.bucket}"),
+                SourceAccount={"Ref": "AWS::AccountId"},
             )
             buckets.setdefault(trigger.bucket, []).append((fn, fn_id, permission))
             _async_failures(t, fn, fn_id, base, statements)
         case QueueTrigger():
             _queue(t, fn, fn_id=fn_id, base=base, timeout=timeout, statements=statements)
+        case SubscribeTrigger():
+            _subscription(t, fn, fn_id, base)
+            _async_failures(t, fn, fn_id, base, statements)
         case HttpTrigger():
             # Deployed with its HTTP group (_http_group): build() never passes one here.
             raise AssertionError(f"{fn.name!r} is an HTTP function")
@@ -664,10 +697,35 @@ def _schedule(t: _Template, fn: Function, fn_id: str, base: str) -> None:
     )
 
 
+def _subscription(t: _Template, fn: Function, fn_id: str, base: str) -> None:
+    """An SNS subscription (protocol lambda) of `fn` to its topic, and the permission that lets
+    that topic, and only it, invoke the function."""
+    trigger = fn.trigger
+    assert isinstance(trigger, SubscribeTrigger)
+    if trigger.batch_size != SNS_RECORDS_PER_INVOCATION:
+        t.warn(
+            fn,
+            f"batch_size={trigger.batch_size}: SNS invokes a Lambda with one message at a time; "
+            "each message is its own invocation",
+        )
+    topic_id = t.topic(trigger.topic)
+    # An SNS topic's Ref is its ARN.
+    permission = t.permission(
+        f"{base}TopicPermission", fn_id, "sns.amazonaws.com", {"Ref": topic_id}
+    )
+    t.add(
+        f"{base}Subscription",
+        "AWS::SNS::Subscription",
+        {"TopicArn": {"Ref": topic_id}, "Protocol": "lambda", "Endpoint": _arn(fn_id)},
+        DependsOn=[permission],
+    )
+
+
 def _async_failures(
     t: _Template, fn: Function, fn_id: str, base: str, statements: list[dict[str, Any]]
 ) -> None:
-    """Retries and dead letter of an asynchronously invoked function (schedule, storage)."""
+    """Retries and dead letter of an asynchronously invoked function (schedule, storage, SNS
+    subscription)."""
     s = fn.settings
     if s.retries is None and s.dead_letter is None:
         return

@@ -22,8 +22,12 @@ raises `EventError` then, and the record is reported failed like any other raise
 (``orders`` for the SQS queue ``orders.fifo`` of ``app.queue("orders", fifo=True)``).
 
 SNS (https://docs.aws.amazon.com/sns/latest/dg/sns-lambda-as-subscriber.html) invokes the
-function asynchronously with one record: the topic name (from ``TopicArn``) selects the queue
-function, the ``Message`` is the body, and a raise fails the invocation so Lambda retries it.
+function asynchronously with one record: the topic name (from ``TopicArn``) selects the subscriber
+function (`app.subscribe`; else a queue function of that name), the ``Message`` is the body, and
+a raise fails the invocation so Lambda retries it, then sends it to the on-failure destination.
+A topic with several subscribers needs one Lambda per subscriber (``polyfn_aws.handler(app,
+function=...)``, which `polyfn build` always writes): a whole-app handler refuses its messages
+with `EventError` rather than run one subscriber, or all of them with a shared retry.
 
 An SQS queue or SNS topic that no queue function is bound to may carry S3 notifications
 (S3 -> SQS, S3 -> SNS, S3 -> SNS -> SQS with or without raw delivery): those go to the storage
@@ -34,6 +38,7 @@ from __future__ import annotations
 
 import base64
 
+from polyfn._app import own_subscriber
 from polyfn._errors import EventError
 from polyfn._events import QueueMessage
 from polyfn._values import epoch_millis, from_epoch_millis, optional_timestamp
@@ -429,6 +434,24 @@ def _storage_work(
     return work
 
 
+def _sns_subscriber(app: App, function: Function | None, topic: str, at: str) -> Function | None:
+    """The subscriber of `topic` this Lambda runs, None when no function subscribes to it."""
+    if function is not None:
+        return own_subscriber(function, topic, field=f"{at}.Sns.TopicArn", source=SNS)
+    subscribers = app.subscribers(topic)
+    if len(subscribers) > 1:
+        names = ", ".join(repr(f.name) for f in subscribers)
+        raise EventError(
+            f"SNS topic {topic!r} has {len(subscribers)} subscribers ({names}) and this Lambda "
+            f"serves the whole app {app.name!r}, which would run one of them or retry all; give "
+            "each subscriber its own Lambda with polyfn_aws.handler(app, function=NAME) and "
+            "subscribe it (polyfn build does)",
+            field=f"{at}.Sns.TopicArn",
+            source=SNS,
+        )
+    return subscribers[0] if subscribers else None
+
+
 def sns_message(record: Any, topic: str, at: str) -> QueueMessage:
     sns = get(record, "Sns", dict, SNS, at=at)
     message = get(sns, "Message", str, SNS, at=f"{at}.Sns")
@@ -470,7 +493,7 @@ def handle_sns(
     for i, record in enumerate(records):
         at = f"Records[{i}]"
         topic = queue_name(get(record, "Sns.TopicArn", str, SNS, at=at))
-        fn = queue_function(app, function, topic)
+        fn = _sns_subscriber(app, function, topic, at) or queue_function(app, function, topic)
         if fn is not None:
             message = sns_message(record, getattr(fn.trigger, "queue", topic), at)
             app.invoke(fn, message, to_context(lambda_context, fn.name))

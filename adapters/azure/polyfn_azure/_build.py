@@ -62,6 +62,11 @@ RETRY_WHERE = {
         "--forward-dead-lettered-messages-to QUEUE)"
     ),
 }
+# A subscriber's retries live on its own topic subscription, named after the function.
+SUBSCRIPTION_RETRY_WHERE = (
+    "the Service Bus topic subscription named after the function (az servicebus topic "
+    "subscription update --max-delivery-count N --forward-dead-lettered-messages-to QUEUE)"
+)
 
 # Settings the hosting plan decides for every function of the app.
 # https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan
@@ -278,7 +283,12 @@ class _Plan:
                 if s.dead_letter is not None:
                     self.warn(fn, "dead_letter: a timer tick has nothing to dead-letter on Azure")
             elif s.retries is not None or s.dead_letter is not None:
-                self.warn(fn, f"retries/dead_letter are set in {RETRY_WHERE[binding_type]}")
+                where = (
+                    SUBSCRIPTION_RETRY_WHERE
+                    if "topicName" in binding
+                    else RETRY_WHERE[binding_type]
+                )
+                self.warn(fn, f"retries/dead_letter are set in {where}")
         self._dequeue(dequeue)
         self._timeout(timeouts)
 

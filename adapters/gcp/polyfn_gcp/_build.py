@@ -17,11 +17,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, assert_never
 
-from polyfn._app import HttpTrigger, QueueTrigger, ScheduleTrigger, StorageTrigger
+from polyfn._app import (
+    HttpTrigger,
+    QueueTrigger,
+    ScheduleTrigger,
+    StorageTrigger,
+    SubscribeTrigger,
+)
 from polyfn._errors import ConfigError
 from polyfn._generated import write_entry
 from polyfn._groups import HttpGroup, http_groups
 from polyfn_gcp._auth import AUTH_CLOUD_RUN_IAM, AUTH_ENV, INVOKERS_ENV
+from polyfn_gcp._names import entry_point, function_id
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
@@ -37,10 +44,6 @@ DEFAULT_REGION = "us-central1"
 # The account Cloud Scheduler signs its OIDC tokens with; deploy.sh creates it and lets it invoke
 # the schedule functions (which are not public).
 SCHEDULER_ACCOUNT = "polyfn-scheduler"
-
-# Function IDs: lower-case letters, digits and hyphens, starting with a letter, at most 63.
-# https://cloud.google.com/functions/docs/reference/rest/v2/projects.locations.functions#Function
-FUNCTION_ID_MAX = 63
 
 # Memory 128 MiB - 32 GiB; above 4 GiB a minimum number of CPUs is required (more than 4 GiB: 2,
 # more than 8: 4, more than 16: 6, more than 24: 8).
@@ -104,25 +107,6 @@ def entry_file(app_ref: str, taken: Collection[str] = ()) -> str:
     return ALTERNATE_ENTRY_FILE if top == stem or {stem, ENTRY_FILE} & set(taken) else ENTRY_FILE
 
 
-def function_id(app: App, fn: Function | HttpGroup, suffix: str = "") -> str:
-    """The Cloud Functions ID of `fn` or of a group of HTTP functions (``<app>-http`` for the
-    app's shared one), with a kind suffix for multi-kind storage functions."""
-    raw = f"{app.name}-{fn.name}{'-' + suffix if suffix else ''}".lower()
-    name = "".join(ch if ch.isalnum() and ch.isascii() else "-" for ch in raw).strip("-")
-    if not name[:1].isalpha():
-        name = f"fn-{name}"
-    if len(name) > FUNCTION_ID_MAX:
-        import hashlib
-
-        name = f"{name[: FUNCTION_ID_MAX - 9]}-{hashlib.sha256(raw.encode()).hexdigest()[:8]}"
-    return name
-
-
-def entry_point(fn: Function | HttpGroup) -> str:
-    """The attribute of main.py that serves `fn` (or a group of HTTP functions)."""
-    return "polyfn_" + "".join(ch if ch.isalnum() else "_" for ch in fn.name)
-
-
 # main.py must be code that `ruff format` (and black) leave unchanged in the user's repository:
 # double quotes, and no line that its default line length (88) would rewrap. Lines are kept
 # within PEP 8's 79 columns; a statement that would not fit is written exploded with a trailing
@@ -161,7 +145,7 @@ def _signature(fn: Function) -> str:
         case HttpTrigger() | ScheduleTrigger():
             # Schedules arrive as HTTP requests from Cloud Scheduler (polyfn_gcp.schedule_path).
             return "http"
-        case StorageTrigger() | QueueTrigger():
+        case StorageTrigger() | QueueTrigger() | SubscribeTrigger():
             return "cloud_event"
         case _:
             assert_never(fn.trigger)
@@ -397,11 +381,32 @@ def _function(s: Spec, fn: Function) -> None:
                     "with message ordering enabled, which the trigger's Eventarc subscription "
                     "is not; messages of one key may arrive out of order",
                 )
+        case SubscribeTrigger():
+            # One function per subscriber, each with its own Eventarc trigger on the topic:
+            # Eventarc makes one Pub/Sub subscription per trigger, so every subscriber gets every
+            # message.
+            service, _ = _service_config(s, fn, EVENT_TIMEOUT_MAX_S)
+            _pubsub_function(s, fn, service, trigger.topic)
+            if trigger.batch_size != 1:
+                s.warn(
+                    fn,
+                    f"batch_size={trigger.batch_size}: Eventarc delivers one Pub/Sub message per "
+                    "invocation",
+                )
         case HttpTrigger():
             # Deployed with its HTTP group (_http_group): spec() never passes one here.
             raise AssertionError(f"{fn.name!r} is an HTTP function")
         case _:
             assert_never(trigger)
+
+
+def _pubsub_function(s: Spec, fn: Function, service: Any, topic: str) -> None:
+    """The function of `fn` with a messagePublished trigger on Pub/Sub topic `topic`."""
+    fid = function_id(s.app, fn)
+    event = _event_trigger(s, fn, PUBSUB_EVENT_TYPE, topic=f"projects/{s.project}/topics/{topic}")
+    s.functions.append(_request(s, fn, fid, service, event))
+    s.commands.append(_gcloud_deploy(s, fn, fid, service, event))
+    _dead_letter(s, fn, fid)
 
 
 def _event_trigger(

@@ -16,9 +16,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from polyfn import ConfigError, EventError
+from polyfn._app import QueueTrigger, SubscribeTrigger
 from polyfn._values import arrived
 from polyfn_gcp._context import TRACE_HEADER, TRACEPARENT_HEADER, make_context, trace_id
-from polyfn_gcp._dispatch import queue_function, run_all, schedule_function, storage_functions
+from polyfn_gcp._dispatch import message_function, run_all, schedule_function, storage_functions
 from polyfn_gcp._names import SCHEDULE_ATTRIBUTE
 from polyfn_gcp._pubsub import (
     CLOUDEVENT_SOURCE,
@@ -43,7 +44,8 @@ def cloud_event(app: App, function: str | None = None) -> Callable[[Any], None]:
     """The CloudEvent function for functions-framework: ``event = polyfn_gcp.cloud_event(app)``
     in main.py, then ``functions-framework --target event --signature-type cloudevent``.
 
-    With `function`, only that polyfn function (a storage, queue or schedule function) is served.
+    With `function`, only that polyfn function (a storage, queue, subscriber or schedule
+    function) is served.
     """
     only = app.function(function) if function is not None else None
     if only is not None and only.trigger_label == "http":
@@ -176,9 +178,12 @@ def _pubsub(
     queue = topic_from_source(attributes.get("source"))
     if queue is None:
         # A raw push body converted by functions-framework names the topic only if the push URL
-        # path held "projects/P/topics/T"; one served queue function still says which it is.
-        if only is not None and only.trigger_label == "queue":
-            queue = getattr(only.trigger, "queue", None)
+        # path held "projects/P/topics/T"; one served queue or subscriber function still says
+        # which it is.
+        if only is not None and isinstance(only.trigger, QueueTrigger):
+            queue = only.trigger.queue
+        elif only is not None and isinstance(only.trigger, SubscribeTrigger):
+            queue = only.trigger.topic
         if queue is None:
             raise EventError(
                 f"source {arrived(attributes.get('source'))} names no topic "
@@ -186,7 +191,7 @@ def _pubsub(
                 field="source",
                 source=CLOUDEVENT_SOURCE,
             )
-    fn = queue_function(app, only, queue, CLOUDEVENT_SOURCE)
+    fn = message_function(app, only, queue, CLOUDEVENT_SOURCE)
     msg = read_message(
         data, queue=queue, source=CLOUDEVENT_SOURCE, prefix="data.", fallback_id=event_id
     )

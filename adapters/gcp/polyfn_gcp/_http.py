@@ -32,7 +32,7 @@ from polyfn_gcp._context import (
     make_context,
     trace_id,
 )
-from polyfn_gcp._dispatch import NotServedError, queue_function, run_all, schedule_function
+from polyfn_gcp._dispatch import NotServedError, message_function, run_all, schedule_function
 from polyfn_gcp._names import (
     QUEUE_PATH_PREFIX,
     SCHEDULE_ATTRIBUTE,
@@ -233,7 +233,7 @@ def _push(app: App, only: Function | None, req: HttpRequest) -> Delivery:
     if tick is not None:
         fn = schedule_function(app, only, tick, PUBSUB_SOURCE)
         return fn, tick_from_message(fn, read_message(envelope, queue=queue, source=PUSH_SOURCE))
-    fn = queue_function(app, only, queue, PUSH_SOURCE)
+    fn = message_function(app, only, queue, PUSH_SOURCE)
     return fn, read_message(envelope, queue=queue, source=PUSH_SOURCE)
 
 
