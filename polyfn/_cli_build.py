@@ -98,6 +98,11 @@ def register(subparsers: Any) -> None:
     )
     _common(build, PROVIDERS)
     build.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    build.add_argument(
+        "--explain",
+        action="store_true",
+        help="print each function's permissions and the declaration that caused each",
+    )
     _gcp_options(build)
     _azure_options(build)
     build.set_defaults(run=run_build)
