@@ -187,19 +187,17 @@ def grants(app: App, options: Any) -> list[tuple[Resource | None, str, Grant]]:
         source = trigger_resource(fn)
         if isinstance(source, Queue):
             sb = service_bus_queue(source, options)
-            roles = SERVICE_BUS_TRIGGER_ROLES if sb else STORAGE_QUEUE_TRIGGER_ROLES
-            needs.append((source, roles, f"trigger of {fn.name}"))
+            trigger_roles = SERVICE_BUS_TRIGGER_ROLES if sb else STORAGE_QUEUE_TRIGGER_ROLES
+            needs.append((source, trigger_roles, f"trigger of {fn.name}"))
         for op in fn.uses:
-            handle = op.resource
-            roles = ROLES[(handle.kind, op.name)]
-            if service_bus_queue(handle, options):
-                roles = (SERVICE_BUS_QUEUE_ROLE,)
-            needs.append((handle, roles, f"uses={op} in {fn.name}"))
-        for handle, roles, cause in needs:
-            for role in roles:
+            sends = service_bus_queue(op.resource, options)
+            roles = (SERVICE_BUS_QUEUE_ROLE,) if sends else ROLES[(op.resource.kind, op.name)]
+            needs.append((op.resource, roles, f"uses={op} in {fn.name}"))
+        for target, needed, cause in needs:
+            for role in needed:
                 account_wide = role == "Storage Blob Delegator"
-                key = ("account" if account_wide else f"{handle.kind}:{handle.name}", role)
-                entry = wanted.setdefault(key, (None if account_wide else handle, []))
+                key = ("account" if account_wide else f"{target.kind}:{target.name}", role)
+                entry = wanted.setdefault(key, (None if account_wide else target, []))
                 if cause not in entry[1]:
                     entry[1].append(cause)
     out: list[tuple[Resource | None, str, Grant]] = []
@@ -347,16 +345,18 @@ def template(app: App, options: Any, settings: dict[str, str]) -> dict[str, Any]
             dependsOn=depends,
         )
     )
-    assignments = [(None, HOST_STORAGE_ROLE, "the Functions host's own storage")]
+    assignments: list[tuple[Resource | None, str, str]] = [
+        (None, HOST_STORAGE_ROLE, "the Functions host's own storage")
+    ]
     assignments += [(h, role, g.cause) for h, role, g in grants(app, options)]
-    for handle, role, _ in assignments:
+    for assigned, role, _ in assignments:
         scope = (
             f"[format('Microsoft.Storage/storageAccounts/{{0}}', {_ACCOUNT})]"
-            if handle is None
-            else _scope(handle, options)
+            if assigned is None
+            else _scope(assigned, options)
         )
-        target = account_id if handle is None else _resource_id(handle, options)
-        on = "account" if handle is None else f"{handle.kind}-{handle.name}"
+        target = account_id if assigned is None else _resource_id(assigned, options)
+        on = "account" if assigned is None else f"{assigned.kind}-{assigned.name}"
         resources.append(
             _res(
                 "Microsoft.Authorization/roleAssignments",
@@ -372,7 +372,7 @@ def template(app: App, options: Any, settings: dict[str, str]) -> dict[str, Any]
                     "description": f"polyfn {app.name}: {role}",
                 },
                 dependsOn=[site_id]
-                + ([] if handle is None or handle.kind == "secret" else [target]),
+                + ([] if assigned is None or assigned.kind == "secret" else [target]),
             )
         )
     parameters: dict[str, Any] = {
