@@ -106,16 +106,21 @@ def check_clashes(app: App, cloud: str, entity: Callable[[Resource], str | None]
             continue
         other = seen.setdefault(key, handle)
         if other is not handle and other.kind != handle.kind:
-            users = ", ".join(
-                fn.name
-                for fn in app.functions
-                if any(op.resource.name == handle.name for op in fn.uses)
-                or (trigger_resource(fn) or handle).name == handle.name
-            )
+            both = {(other.kind, other.name), (handle.kind, handle.name)}
+            users = ", ".join(fn.name for fn in app.functions if both & _named_by(fn))
             raise ConfigError(
                 f"app {app.name!r} (functions {users}): {other.label} and {handle.label} would "
                 f"both be {key} on {cloud}; rename one of the handles"
             )
+
+
+def _named_by(fn: Function) -> set[tuple[str, str]]:
+    """(kind, name) of every resource `fn` names: its uses= handles and its trigger's."""
+    named = {(op.resource.kind, op.resource.name) for op in fn.uses}
+    source = trigger_resource(fn)
+    if source is not None:
+        named.add((source.kind, source.name))
+    return named
 
 
 def explain(cloud: str, units: Iterable[tuple[str, list[Grant]]]) -> str:

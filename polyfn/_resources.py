@@ -173,6 +173,11 @@ def env_name(kind: str, name: str) -> str:
     return f"POLYFN_{kind.upper()}_{cleaned}"
 
 
+def broken_rule(rules: Iterable[tuple[str, Callable[[str], bool]]], name: str) -> str | None:
+    """The first of a cloud's name `rules` (what the rule says, a test) that `name` breaks."""
+    return next((rule for rule, passes in rules if not passes(name)), None)
+
+
 class Operation:
     """One operation of one resource: a `uses=` token in a form the builder can read."""
 

@@ -50,6 +50,7 @@ from polyfn._resources import (
     NotFound,
     ObjectInfo,
     ResourceError,
+    broken_rule,
     env_name,
 )
 from polyfn_azure._queue import wrap_message
@@ -156,10 +157,7 @@ def broken_name_rule(kind: str, name: str, *, service_bus: bool = False) -> str 
     """The first Azure naming rule `name` breaks as a `kind`'s name (a queue on Service Bus
     follows Service Bus's rules), or None."""
     rules = TOPIC_NAME_RULES if kind == "queue" and service_bus else NAME_RULES[kind]
-    for rule, passes in rules:
-        if not passes(name):
-            return rule
-    return None
+    return broken_rule(rules, name)
 
 
 def _sdk_errors() -> tuple[type[Exception], ...]:

@@ -34,7 +34,14 @@ import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from polyfn._resources import AccessDenied, Conflict, NotFound, ObjectInfo, ResourceError
+from polyfn._resources import (
+    AccessDenied,
+    Conflict,
+    NotFound,
+    ObjectInfo,
+    ResourceError,
+    broken_rule,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -131,10 +138,7 @@ NAME_RULES: dict[str, tuple[tuple[str, Callable[[str], bool]], ...]] = {
 
 def broken_name_rule(kind: str, name: str) -> str | None:
     """The first Google Cloud naming rule `name` breaks as a `kind`'s name, or None."""
-    for rule, passes in NAME_RULES[kind]:
-        if not passes(name):
-            return rule
-    return None
+    return broken_rule(NAME_RULES[kind], name)
 
 
 # How long a publish may wait for the server before it counts as failed.
