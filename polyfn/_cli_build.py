@@ -97,6 +97,11 @@ def register(subparsers: Any) -> None:
     )
     _common(build, "build")
     build.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    build.add_argument(
+        "--explain",
+        action="store_true",
+        help="print each function's permissions and the declaration that caused each",
+    )
     build.set_defaults(run=run_build)
 
     package = subparsers.add_parser(
@@ -275,7 +280,8 @@ def run_build(args: argparse.Namespace) -> int:
     provider = load_provider(args.provider)
     out: Path = args.out
     previous = _previous_build(out)
-    options = provider_options(args, "build")
+    # --explain is every provider's: print each function's permissions and their causes.
+    options = {**provider_options(args, "build"), "explain": bool(args.explain)}
     out.parent.mkdir(parents=True, exist_ok=True)
     # Built aside first: a build that fails leaves the folder as it was.
     stage = Path(tempfile.mkdtemp(prefix=".polyfn-build-", dir=out.parent))

@@ -33,7 +33,7 @@ from polyfn._errors import ConfigError, PolyfnError
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
     from datetime import datetime, timedelta
     from typing import Any, Protocol
 
@@ -157,6 +157,11 @@ def env_name(kind: str, name: str) -> str:
     """The variable holding a handle's physical name: ``POLYFN_BUCKET_UPLOADS``."""
     cleaned = "".join(c if c.isascii() and c.isalnum() else "_" for c in name.upper())
     return f"POLYFN_{kind.upper()}_{cleaned}"
+
+
+def broken_rule(rules: Iterable[tuple[str, Callable[[str], bool]]], name: str) -> str | None:
+    """The first of a cloud's name `rules` (what the rule says, a test) that `name` breaks."""
+    return next((rule for rule, passes in rules if not passes(name)), None)
 
 
 class Operation:

@@ -15,7 +15,7 @@ from typing import Any
 
 import polyfn_aws
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from polyfn_aws import _resources as aws
 
@@ -250,6 +250,7 @@ JSON = st.recursive(
 
 
 @given(st.dictionaries(st.text(min_size=1).filter(lambda k: k not in aws.RESERVED_FIELDS), JSON))
+@example(document={"N": None})  # a field named like DynamoDB's number type
 def test_documents_map_to_dynamodb_values_and_back_exactly(document):
     item = json.loads(json.dumps(aws.to_item(document, "t")))  # what the wire carries
     # DynamoDB trims a number's zeros ("1.0" is stored as "1"): what it would answer.
@@ -263,7 +264,8 @@ def test_documents_map_to_dynamodb_values_and_back_exactly(document):
 
 def _numbers(value: Any) -> Iterator[dict[str, str]]:
     if isinstance(value, dict):
-        if "N" in value and len(value) == 1:
+        # A typed number: {"N": "<digits>"} (a map's field named "N" holds a typed value).
+        if len(value) == 1 and isinstance(value.get("N"), str):
             yield value
         for inner in value.values():
             yield from _numbers(inner)

@@ -123,7 +123,7 @@ def _deploy(
     import hashlib
     import json
 
-    from polyfn_aws._build import LOG_RETENTION_PARAMETER, template
+    from polyfn_aws._build import template
 
     endpoint = options.endpoint_url
     s3 = session.client("s3", endpoint_url=endpoint)
@@ -163,13 +163,18 @@ def _deploy(
     if exists:
         import botocore.exceptions
 
-        # A retention the stack was given (aws cloudformation update-stack --parameters ...)
-        # stays; polyfn deploy only ever changes the code.
+        # What the stack was given (a retention, a Stage: aws cloudformation update-stack
+        # --parameters ...) stays; polyfn deploy only ever changes the code. The values are
+        # passed as they are rather than with UsePreviousValue, which moto_server cannot resolve
+        # for a parameter the stack took by default.
         current = cfn.describe_stacks(StackName=stack)["Stacks"][0].get("Parameters", [])
-        if any(p["ParameterKey"] == LOG_RETENTION_PARAMETER for p in current):
-            request["Parameters"].append(
-                {"ParameterKey": LOG_RETENTION_PARAMETER, "UsePreviousValue": True}
-            )
+        ours = {p["ParameterKey"] for p in request["Parameters"]}
+        declared = set(document.get("Parameters", {}))
+        request["Parameters"].extend(
+            {"ParameterKey": p["ParameterKey"], "ParameterValue": p["ParameterValue"]}
+            for p in current
+            if p["ParameterKey"] in declared - ours and "ParameterValue" in p
+        )
 
         try:
             cfn.update_stack(**request)

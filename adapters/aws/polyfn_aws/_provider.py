@@ -66,7 +66,9 @@ class AwsProvider(ProviderDefaults):
     ) -> list[str]:
         from polyfn_aws._build import build
 
-        return build(app, out_dir, app_ref=app_ref, taken=taken)
+        return build(
+            app, out_dir, app_ref=app_ref, taken=taken, explain=bool(options.get("explain"))
+        )
 
     def package_files(
         self,

@@ -411,8 +411,21 @@ def build(
     `options` are `polyfn_azure.function_app`'s (see `AzureOptions`). Returns the warnings."""
     import json
 
+    from polyfn_azure import _arm
+    from polyfn_azure._options import AzureOptions
+
+    explain = bool(options.pop("explain", False))
+    opts = AzureOptions(**options)
+    _arm.check(app, opts)
     host, settings, warnings = plan(app, **options)
+    warnings += _arm.access_warnings(app)
+    if explain:
+        from polyfn._grants import explain as explain_text
+
+        print(explain_text("azure", _arm.explain_units(app, opts)), end="")
     out_dir.mkdir(parents=True, exist_ok=True)
+    arm = _arm.template(app, opts, settings)
+    (out_dir / _arm.TEMPLATE_FILE).write_text(json.dumps(arm, indent=2) + "\n")
     entry = entry_file(app_ref, taken)
     write_entry(out_dir / entry, function_app_source(app, app_ref, options))
     (out_dir / "host.json").write_text(json.dumps(host, indent=2) + "\n")

@@ -64,7 +64,14 @@ class AzureProvider(ProviderDefaults):
     ) -> list[str]:
         from polyfn_azure._build import build
 
-        return build(app, out_dir, app_ref=app_ref, taken=taken, **_function_app_options(options))
+        return build(
+            app,
+            out_dir,
+            app_ref=app_ref,
+            taken=taken,
+            explain=bool(options.get("explain")),
+            **_function_app_options(options),
+        )
 
     def package_files(
         self,

@@ -27,6 +27,7 @@ from polyfn._app import (
 from polyfn._errors import ConfigError
 from polyfn._generated import write_entry
 from polyfn._groups import HttpGroup, http_groups
+from polyfn_gcp import _iam
 from polyfn_gcp._auth import AUTH_CLOUD_RUN_IAM, AUTH_ENV, INVOKERS_ENV
 from polyfn_gcp._names import entry_point, function_id
 
@@ -212,6 +213,8 @@ class Spec:
         self.after: list[str] = []  # gcloud commands that need the functions deployed first
         self.public: list[str] = []  # function IDs anyone may call
         self.warnings: list[str] = []
+        # service account email -> (the function or HTTP group it runs, its IAM bindings)
+        self.accounts: dict[str, tuple[Any, list[Any]]] = {}
 
     def warn(self, fn: Function, message: str) -> None:
         self.warnings.append(f"gcp: function {fn.name!r}: {message}")
@@ -236,6 +239,7 @@ def spec(
 ) -> Spec:
     """Build every request and job for `app` (no network: the types build offline). The file of
     the entry points is `source_file`, else `entry_file(app_ref, taken)`."""
+    _iam.check(app)
     source_file = source_file or entry_file(app_ref, taken)
     s = Spec(app, project, region, source_bucket or f"{project}-polyfn-source", source_file)
     for group in http_groups(app):
@@ -295,6 +299,7 @@ def _request(
 ) -> Any:
     from google.cloud import functions_v2
 
+    _iam.prepare(s, fn, service)
     if isinstance(fn, HttpGroup):
         description = f"polyfn {s.app.name}: HTTP {', '.join(f.name for f in fn.functions)}"
     else:
@@ -566,6 +571,8 @@ def _gcloud_deploy(
         parts.append(f"--timeout={service.timeout_seconds}s")
     if service.max_instance_count:
         parts.append(f"--max-instances={service.max_instance_count} --concurrency=1")
+    if service.service_account_email:
+        parts.append(f"--service-account={service.service_account_email}")
     if service.environment_variables:
         pairs = ",".join(f"{k}={v}" for k, v in sorted(service.environment_variables.items()))
         parts.append(f"--set-env-vars={_quote(pairs)}")
@@ -588,7 +595,7 @@ def deploy_script(s: Spec) -> str:
             f"gcloud iam service-accounts create {SCHEDULER_ACCOUNT} "
             "--display-name='polyfn Cloud Scheduler invoker'",
         ]
-    lines += ["", *s.commands, "", *s.after]
+    lines += ["", *_iam.setup_commands(s), "", *s.commands, "", *s.after]
     return "\n".join(lines) + "\n"
 
 
@@ -620,6 +627,7 @@ def build(
     region: str = DEFAULT_REGION,
     source_bucket: str | None = None,
     taken: Collection[str] = (),
+    explain: bool = False,
 ) -> list[str]:
     """Write functions/<id>.json (CreateFunctionRequest), scheduler/<job>.json (Job), deploy.sh,
     main.py (polyfn_main.py when the app has a main.py: `taken`, `entry_file`) and
@@ -644,6 +652,16 @@ def build(
         for job in s.jobs:
             path = out_dir / "scheduler" / f"{job.name.rsplit('/', 1)[-1]}.json"
             path.write_text(json.dumps(_to_json(job), indent=2) + "\n")
+    bindings = [
+        _iam.binding_json(resource, binding)
+        for _, granted in s.accounts.values()
+        for resource, binding, _ in granted
+    ]
+    (out_dir / "iam.json").write_text(json.dumps(bindings, indent=2) + "\n")
+    if explain:
+        from polyfn._grants import explain as explain_text
+
+        print(explain_text("gcp", _iam.explain_units(s)), end="")
     script = out_dir / "deploy.sh"
     script.write_text(deploy_script(s))
     script.chmod(0o755)

@@ -67,7 +67,12 @@ class GcpProvider(ProviderDefaults):
         from polyfn_gcp._build import GcpOptions, build
 
         return build(
-            app, out_dir, app_ref=app_ref, taken=taken, **GcpOptions.of(options).build_kwargs()
+            app,
+            out_dir,
+            app_ref=app_ref,
+            taken=taken,
+            explain=bool(options.get("explain")),
+            **GcpOptions.of(options).build_kwargs(),
         )
 
     def package_files(

@@ -29,11 +29,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from polyfn._resources import AccessDenied, Conflict, NotFound, ObjectInfo, ResourceError
+from polyfn._resources import (
+    AccessDenied,
+    Conflict,
+    NotFound,
+    ObjectInfo,
+    ResourceError,
+    broken_rule,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -61,6 +69,77 @@ FIRESTORE_ID_MAX = 1500
 # Cloud Storage object names: 1-1024 bytes of UTF-8, no CR or LF.
 # https://cloud.google.com/storage/docs/objects#naming
 GCS_NAME_MAX = 1024
+
+# -- names ---------------------------------------------------------------------------------------
+# Each Google Cloud name rule as (what the rule says, a test the name passes); the builder refuses
+# a `uses=` entry whose name breaks one.
+
+# Cloud Storage bucket names (a name without dots: polyfn's buckets are not domain-named).
+# https://cloud.google.com/storage/docs/buckets#naming
+BUCKET_NAME_RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("Cloud Storage bucket names are 3 to 63 characters long", lambda n: 3 <= len(n) <= 63),
+    (
+        "Cloud Storage bucket names hold only lowercase letters, digits, hyphens (-), "
+        "underscores (_) and dots (.)",
+        lambda n: re.fullmatch(r"[a-z0-9._-]+", n) is not None,
+    ),
+    (
+        "Cloud Storage bucket names begin and end with a letter or digit",
+        lambda n: n[:1].isalnum() and n[-1:].isalnum(),
+    ),
+    (
+        'Cloud Storage bucket names do not begin with "goog" nor contain "google"',
+        lambda n: not n.startswith("goog") and "google" not in n,
+    ),
+)
+
+# Pub/Sub topic (and subscription) IDs: 3-255 characters, starting with a letter, of letters,
+# digits and - _ . ~ + %, not starting with "goog".
+# https://cloud.google.com/pubsub/docs/pubsub-basics#resource_names
+TOPIC_NAME_RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("Pub/Sub topic IDs are 3 to 255 characters long", lambda n: 3 <= len(n) <= 255),
+    (
+        "Pub/Sub topic IDs start with a letter and hold only letters, digits and - _ . ~ + %",
+        lambda n: re.fullmatch(r"[A-Za-z][A-Za-z0-9._~+%-]*", n) is not None,
+    ),
+    ('Pub/Sub topic IDs do not start with "goog"', lambda n: not n.lower().startswith("goog")),
+)
+
+# Firestore collection IDs: no "/", not "." nor "..", not __.*__, at most 1,500 bytes.
+# https://firebase.google.com/docs/firestore/quotas#collections_documents_and_fields
+TABLE_NAME_RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    (
+        "Firestore collection IDs are at most 1,500 bytes",
+        lambda n: len(n.encode()) <= FIRESTORE_ID_MAX,
+    ),
+    (
+        "Firestore collection IDs are not . or .. and do not match __.*__",
+        lambda n: n not in (".", "..") and re.fullmatch(r"__.*__", n) is None,
+    ),
+)
+
+# Secret Manager secret IDs: letters, digits, hyphens and underscores, at most 255.
+# https://cloud.google.com/secret-manager/docs/reference/rest/v1/projects.secrets/create
+SECRET_NAME_RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    (
+        "Secret Manager secret IDs hold 1 to 255 letters, digits, hyphens (-) and underscores",
+        lambda n: re.fullmatch(r"[A-Za-z0-9_-]{1,255}", n) is not None,
+    ),
+)
+
+NAME_RULES: dict[str, tuple[tuple[str, Callable[[str], bool]], ...]] = {
+    "bucket": BUCKET_NAME_RULES,
+    "queue": TOPIC_NAME_RULES,  # a queue is a Pub/Sub topic (and its subscription)
+    "topic": TOPIC_NAME_RULES,
+    "table": TABLE_NAME_RULES,
+    "secret": SECRET_NAME_RULES,
+}
+
+
+def broken_name_rule(kind: str, name: str) -> str | None:
+    """The first Google Cloud naming rule `name` breaks as a `kind`'s name, or None."""
+    return broken_rule(NAME_RULES[kind], name)
+
 
 # How long a publish may wait for the server before it counts as failed.
 PUBLISH_TIMEOUT_S = 60.0
