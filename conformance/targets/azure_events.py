@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from conformance._spec import Outcome, Recorder, Skip
+from conformance._spec import Outcome, Skip
 from conformance.app_events import QUEUE
 
 if TYPE_CHECKING:
@@ -322,12 +322,10 @@ class Timer(_AzureTarget):
         fn = _azure_function(app, case.function, ("timerTrigger",), self.options)
         tick = case.fire()
         datum = _datum(timer_info(tick.scheduled_time, tick.previous_time, case.past_due), "json")
-        Recorder.reset()
         error = _call(fn, datum, {})
-        seen = Recorder.take()
         if error is not None:
             raise error
-        return Outcome(seen=seen, result=tick_result(tick, None))
+        return Outcome(result=tick_result(tick, None))
 
 
 def _storage_functions(app: App, bucket: str, kind: str) -> list[str]:
@@ -349,13 +347,12 @@ class _StorageTarget(_AzureTarget):
 
     def run(self, case: StorageCase, app: App) -> Outcome:
         datum, metadata = self.invocation(case)
-        Recorder.reset()
         for name in _storage_functions(app, case.bucket, case.kind):
             fn = _azure_function(app, name, self.trigger_types, self.options)
             error = _call(fn, datum, metadata)
             if error is not None:
                 raise error
-        return Outcome(seen=Recorder.take())
+        return Outcome()
 
 
 class BlobTrigger(_StorageTarget):
@@ -435,7 +432,6 @@ class _QueueTarget(_AzureTarget):
             raise AssertionError(f"the conformance app has no function on queue {case.queue!r}")
         azure_fn = _azure_function(app, fn.name, self.trigger_types, self.options)
         invocations = [self.invocation(m, case.queue, case.fifo) for m in case.messages]
-        Recorder.reset()
         failed: list[str] = []
         errors: list[str] = []
         waiting: set[str | None] = set()
@@ -449,9 +445,7 @@ class _QueueTarget(_AzureTarget):
                 errors.append(repr(error))
                 waiting.add(m.group)
         delivery = "fifo" if case.fifo else "single"
-        return Outcome(
-            seen=Recorder.take(), failed=failed, result={"delivery": delivery, "native": errors}
-        )
+        return Outcome(failed=failed, result={"delivery": delivery, "native": errors})
 
 
 class StorageQueue(_QueueTarget):

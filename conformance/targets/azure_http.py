@@ -31,11 +31,12 @@ import functools
 import inspect
 import threading
 import types
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote
 
 from conformance._httpcase import HttpCase
-from conformance._spec import Outcome, Recorder
+from conformance._spec import Outcome
 from conformance._wire import cookie_header, query_pairs, request_id
 
 if TYPE_CHECKING:
@@ -241,11 +242,10 @@ class AzureHttpTarget:
     def run(self, case: HttpCase, app: App) -> Outcome:
         from azure.functions.http import HttpRequestConverter, HttpResponseConverter
 
-        Recorder.reset()
         found = self.route(case, app)
         if found is None:
             # The host answers itself; the worker never sees the request.
-            return Outcome(404, {}, [], b"", Recorder.take(), result="host 404: no route")
+            return Outcome(404, {}, [], b"", result="host 404: no route")
         fn, values = found
         request = HttpRequestConverter.decode(request_datum(case, values), trigger_metadata=None)
         kwargs: dict[str, Any] = {}
@@ -261,12 +261,8 @@ class AzureHttpTarget:
             result = asyncio.run(_await(result))
         datum = HttpResponseConverter.encode(result, expected_type=None)
         outcome = read_response(datum)
-        return Outcome(
-            outcome.status,
-            outcome.headers,
-            outcome.cookies,
-            outcome.body,
-            Recorder.take(),
+        return replace(
+            outcome,
             result={"function": fn.name, "status": outcome.status, "headers": outcome.headers},
         )
 

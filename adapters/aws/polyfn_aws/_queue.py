@@ -39,7 +39,7 @@ from polyfn._events import QueueMessage
 from polyfn._values import epoch_millis, from_epoch_millis, optional_timestamp
 from polyfn_aws import _storage
 from polyfn_aws._context import to_context
-from polyfn_aws._fields import get
+from polyfn_aws._fields import all_strings, get
 
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
@@ -85,71 +85,70 @@ def queue_function(app: App, function: Function | None, name: str) -> Function |
     return fn
 
 
-_ENQUEUED_SLOT: Any = QueueMessage.__dict__["enqueued_time"]
-_ATTRIBUTES_SLOT: Any = QueueMessage.__dict__["attributes"]
+# What `SqsMessage` holds in place of a field not read yet (None is a value of both fields).
+_UNREAD: Any = object()
 
 
 class SqsMessage(QueueMessage):
     """A `QueueMessage` read from an SQS record.
 
-    Built positionally from values `sqs_message` has already checked; ``attributes`` and
-    ``enqueued_time`` are read from the record when a handler first asks, so a batch pays
-    for neither keyword arguments, attribute maps nor clock arithmetic it never uses. (An
-    attribute map that cannot be read raises `EventError` then, which fails that record.)
+    Built from values `sqs_message` has already checked; ``attributes`` and ``enqueued_time``
+    are read from the record when a handler first asks, so a batch pays for neither attribute
+    maps nor clock arithmetic it never uses (bench/fast_paths.py times this against reading
+    both up front). An attribute map that cannot be read raises `EventError` then, which fails
+    that record. The properties keep their values in ``_attributes`` and ``_enqueued`` (the base
+    class's slots of those names stay unused).
     """
 
-    __slots__ = ("_at", "_extra", "_sent")
+    __slots__ = ("_attributes", "_enqueued", "_index", "_message_attributes", "_sent")
 
-    def __init__(  # noqa: PLR0917 - positional on purpose: the per-record hot path
+    def __init__(
         self,
         message_id: str,
         body: bytes,
+        *,
         queue: str,
         delivery_count: int,
         group: str | None,
-        raw: Any,
-        at: int,
-        extra: Any,
+        record: dict[str, Any],
+        index: int,
+        message_attributes: Any,
         sent: str | int | None,
     ) -> None:
-        self.id = message_id
-        self.body = body
-        self.queue = queue
-        self.delivery_count = delivery_count
-        self.group = group
-        self.raw = raw
-        self._at = at
-        self._extra = extra
+        super().__init__(
+            message_id, body, queue=queue, delivery_count=delivery_count, group=group, raw=record
+        )
+        # After the base class set empty values through the setters: not read yet.
+        self._attributes: Any = _UNREAD
+        self._enqueued: Any = _UNREAD
+        self._index = index
+        self._message_attributes = message_attributes
         self._sent = sent
 
     @property
     def attributes(self) -> dict[str, str]:
-        try:
-            value: dict[str, str] = _ATTRIBUTES_SLOT.__get__(self, QueueMessage)
-        except AttributeError:  # not read yet
-            extra = self._extra
-            value = _message_attributes(extra, self._at) if extra else {}
-            _ATTRIBUTES_SLOT.__set__(self, value)
+        if self._attributes is _UNREAD:
+            extra = self._message_attributes
+            self._attributes = _message_attributes(extra, self._index) if extra else {}
+        value: dict[str, str] = self._attributes
         return value
 
     @attributes.setter
     def attributes(self, value: dict[str, str]) -> None:
-        _ATTRIBUTES_SLOT.__set__(self, value)
+        self._attributes = value
 
     @property
     def enqueued_time(self) -> datetime | None:
-        try:
-            value: datetime | None = _ENQUEUED_SLOT.__get__(self, QueueMessage)
-        except AttributeError:  # not read yet
+        if self._enqueued is _UNREAD:
             sent = self._sent
             # `sqs_message` has checked it: a string of digits or what `epoch_millis` read.
-            value = None if sent is None else from_epoch_millis(int(sent))
-            _ENQUEUED_SLOT.__set__(self, value)
+            self._enqueued = None if sent is None else from_epoch_millis(int(sent))
+        value: datetime | None = self._enqueued
         return value
 
     @enqueued_time.setter
     def enqueued_time(self, value: datetime | None) -> None:
-        _ENQUEUED_SLOT.__set__(self, value)
+        self._enqueued = value
 
 
 def _bad(i: int, field: str, message: str) -> EventError:
@@ -165,8 +164,9 @@ def _message_attributes(raw: Any, i: int) -> dict[str, str]:
                 out[name] = attr["binaryValue"]
             else:
                 out[name] = attr["stringValue"]
-        "".join(out.values())  # raises unless every value is a string
     except (KeyError, TypeError, AttributeError):
+        return _checked_attributes(raw, i)
+    if not all_strings(out.values()):
         return _checked_attributes(raw, i)
     return out
 
@@ -227,13 +227,13 @@ def sqs_message(record: dict[str, Any], message_id: str, queue: str, i: int) -> 
     return SqsMessage(
         message_id,
         data,
-        queue,
-        delivery_count,
-        group if type(group) is str else None,
-        record,
-        i,
-        extra,
-        sent,
+        queue=queue,
+        delivery_count=delivery_count,
+        group=group if type(group) is str else None,
+        record=record,
+        index=i,
+        message_attributes=extra,
+        sent=sent,
     )
 
 
