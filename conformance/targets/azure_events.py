@@ -13,13 +13,13 @@ invocation, so the host redelivers (or retries) what it carried.
 from __future__ import annotations
 
 import base64
-import inspect
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from conformance import azure_worker
 from conformance._spec import Outcome, Skip
 from conformance.app_events import QUEUE
 
@@ -81,48 +81,12 @@ def _azure_function(
     return fn
 
 
-class _Context:
-    """The `context` argument the worker passes to a function that asks for one."""
-
-    def __init__(self, name: str) -> None:
-        self.invocation_id = str(uuid.uuid4())
-        self.function_name = name
-        self.function_directory = "/home/site/wwwroot"
-        self.trace_context = None
-        self.retry_context = None
-        self.thread_local_storage = None
-
-
 def _call(fn: Any, datum: Any, metadata: dict[str, Any]) -> BaseException | None:
     """Convert and call as the worker does; the exception the invocation raised, or None."""
-    from azure.functions import meta
-
-    trigger = _trigger(fn)
-    converter = meta.get_binding_registry().get(trigger.type)  # type: ignore[no-untyped-call]
-    if converter is None:
-        raise AssertionError(f"azure-functions has no converter for {trigger.type!r}")
-    user_function = fn.get_user_function()
-    params = inspect.signature(user_function).parameters
-    param = params.get(trigger.name)
-    if param is None:
-        raise AssertionError(
-            f"{fn.get_function_name()}: trigger binding {trigger.name!r} is not a parameter"
-        )
-    annotation = param.annotation
-    if isinstance(annotation, str):
-        annotation = inspect.get_annotations(user_function, eval_str=True).get(trigger.name)
-    if annotation is not inspect.Parameter.empty and not converter.check_input_type_annotation(
-        annotation
-    ):
-        raise AssertionError(
-            f"{fn.get_function_name()}: the worker refuses annotation {annotation!r} "
-            f"for a {trigger.type} binding"
-        )
-    kwargs = {trigger.name: converter.decode(datum, trigger_metadata=metadata)}
-    if "context" in params and trigger.name != "context":
-        kwargs["context"] = _Context(fn.get_function_name())
     try:
-        user_function(**kwargs)
+        azure_worker.call(fn, datum, metadata)
+    except AssertionError:  # the worker would not load or convert it: not an invocation
+        raise
     except Exception as exc:  # the invocation failed; the host retries or redelivers
         return exc
     return None

@@ -85,70 +85,57 @@ def queue_function(app: App, function: Function | None, name: str) -> Function |
     return fn
 
 
-# What `SqsMessage` holds in place of a field not read yet (None is a value of both fields).
-_UNREAD: Any = object()
-
-
 class SqsMessage(QueueMessage):
-    """A `QueueMessage` read from an SQS record.
+    """A `QueueMessage` read from an SQS record (its ``raw``), built with `QueueMessage`'s own
+    constructor from the values `sqs_message` has checked.
 
-    Built from values `sqs_message` has already checked; ``attributes`` and ``enqueued_time``
-    are read from the record when a handler first asks, so a batch pays for neither attribute
-    maps nor clock arithmetic it never uses (bench/fast_paths.py times this against reading
-    both up front). An attribute map that cannot be read raises `EventError` then, which fails
-    that record. The properties keep their values in ``_attributes`` and ``_enqueued`` (the base
-    class's slots of those names stay unused).
+    ``attributes`` and ``enqueued_time`` are read from the record when a handler first asks (the
+    readers `QueueMessage` calls), so a batch pays for neither attribute maps nor clock arithmetic
+    it never uses (bench/fast_paths.py times this against reading both up front). An attribute map
+    that cannot be read raises `EventError` then, which fails that record. ``_index`` is the
+    record's place in the batch, for the field that error names.
     """
 
-    __slots__ = ("_attributes", "_enqueued", "_index", "_message_attributes", "_sent")
+    __slots__ = ("_index",)
 
-    def __init__(
+    # Positional, and the parent's `__init__` called by name: a class called with keyword
+    # arguments builds a dict for them on every record (bench/fast_paths.py), and `super()`
+    # costs a lookup; the keywords go to `QueueMessage.__init__` as a plain call, which does not.
+    def __init__(  # noqa: PLR0917 - the per-record hot path
         self,
         message_id: str,
         body: bytes,
-        *,
         queue: str,
         delivery_count: int,
         group: str | None,
         record: dict[str, Any],
         index: int,
-        message_attributes: Any,
-        sent: str | int | None,
     ) -> None:
-        super().__init__(
-            message_id, body, queue=queue, delivery_count=delivery_count, group=group, raw=record
+        QueueMessage.__init__(
+            self,
+            message_id,
+            body,
+            queue=queue,
+            delivery_count=delivery_count,
+            group=group,
+            raw=record,
         )
-        # After the base class set empty values through the setters: not read yet.
-        self._attributes: Any = _UNREAD
-        self._enqueued: Any = _UNREAD
         self._index = index
-        self._message_attributes = message_attributes
-        self._sent = sent
 
-    @property
-    def attributes(self) -> dict[str, str]:
-        if self._attributes is _UNREAD:
-            extra = self._message_attributes
-            self._attributes = _message_attributes(extra, self._index) if extra else {}
-        value: dict[str, str] = self._attributes
-        return value
+    def _read_attributes(self) -> dict[str, str]:
+        extra = self.raw.get("messageAttributes")
+        if not extra:
+            return {}
+        found = _message_attributes(extra, self._index)
+        if ENCODING_ATTRIBUTE in found:  # polyfn's marker: `sqs_message` has decoded the body
+            del found[ENCODING_ATTRIBUTE]
+        return found
 
-    @attributes.setter
-    def attributes(self, value: dict[str, str]) -> None:
-        self._attributes = value
-
-    @property
-    def enqueued_time(self) -> datetime | None:
-        if self._enqueued is _UNREAD:
-            sent = self._sent
-            # `sqs_message` has checked it: a string of digits or what `epoch_millis` read.
-            self._enqueued = None if sent is None else from_epoch_millis(int(sent))
-        value: datetime | None = self._enqueued
-        return value
-
-    @enqueued_time.setter
-    def enqueued_time(self, value: datetime | None) -> None:
-        self._enqueued = value
+    def _read_enqueued_time(self) -> datetime | None:
+        attrs = self.raw.get("attributes")
+        sent = attrs.get(SENT_TIMESTAMP) if attrs else None
+        # `sqs_message` has checked it: a string of digits or what `epoch_millis` reads.
+        return None if sent is None else from_epoch_millis(int(sent))
 
 
 def _bad(i: int, field: str, message: str) -> EventError:
@@ -217,7 +204,7 @@ def sqs_message(record: dict[str, Any], message_id: str, queue: str, i: int) -> 
         epoch_millis(sent, f"Records[{i}].attributes.{SENT_TIMESTAMP}", SQS)
     extra = record.get("messageAttributes")
     if extra and ENCODING_ATTRIBUTE in extra:
-        data, extra = _unwrap_sqs(body, extra, i)
+        data = _unwrap_sqs(body, extra, i)
     else:
         try:
             data = body.encode()
@@ -225,26 +212,17 @@ def sqs_message(record: dict[str, Any], message_id: str, queue: str, i: int) -> 
             raise _bad(i, "body", "the body is not valid Unicode text") from None
     group = attrs.get(GROUP_ID)
     return SqsMessage(
-        message_id,
-        data,
-        queue=queue,
-        delivery_count=delivery_count,
-        group=group if type(group) is str else None,
-        record=record,
-        index=i,
-        message_attributes=extra,
-        sent=sent,
+        message_id, data, queue, delivery_count, group if type(group) is str else None, record, i
     )
 
 
-def _unwrap_sqs(body: str, extra: Any, i: int) -> tuple[bytes, dict[str, Any]]:
-    """The bytes of a body polyfn sent base64 (see `polyfn_aws._resources`), and the message
-    attributes without polyfn's marker."""
+def _unwrap_sqs(body: str, extra: Any, i: int) -> bytes:
+    """The bytes of a body polyfn sent base64 (see `polyfn_aws._resources`); the message's
+    attributes leave polyfn's marker out (`SqsMessage._read_attributes`)."""
     marker = extra[ENCODING_ATTRIBUTE]
     value = marker.get("stringValue") if type(marker) is dict else None
     field = f"messageAttributes.{ENCODING_ATTRIBUTE}"
-    data = _decoded(body, value, lambda message: _bad(i, field, message))
-    return data, {k: v for k, v in extra.items() if k != ENCODING_ATTRIBUTE}
+    return _decoded(body, value, lambda message: _bad(i, field, message))
 
 
 def _decoded(body: str, encoding: Any, bad: Callable[[str], EventError]) -> bytes:
