@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conformance import azure_worker
 from polyfn import EventError
-from tests.azure._host import Host, HostContext, datum, encoded_response, load
+from tests.azure._host import Host, datum, encoded_response, load
 from tests.azure.conftest import Recorder, make_app
 
 CASES = [
@@ -112,7 +113,7 @@ def test_only_event_errors_or_proper_responses(name: str, fixture_file: str, dat
     trigger = HOST.trigger(name)
     user = HOST.functions[name].get_user_function()
     try:
-        result = user(**{trigger["name"]: arg}, context=HostContext(name))
+        result = user(**{trigger["name"]: arg}, context=azure_worker.context(name))
     except EventError as exc:
         assert trigger["type"] != "httpTrigger"
         assert exc.source and exc.field
