@@ -1,7 +1,9 @@
 """``polyfn conformance``: run the case x target matrix from the command line.
 
-`register` adds the subcommand to the ``polyfn`` parser (polyfn/_cli.py); nothing heavy is
-imported until `run`.
+`register` adds the subcommand to the ``polyfn`` parser: the core's CLI imports this module by
+name (polyfn/_cli.py, SUBCOMMAND_MODULES) and leaves the command out when the polyfn-conformance
+distribution is not installed. Nothing heavy is imported until `run`, which checks the drivers'
+libraries first (a missing one names ``pip install 'polyfn[conformance]'``).
 """
 
 from __future__ import annotations

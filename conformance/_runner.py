@@ -11,16 +11,15 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import importlib.metadata
-import inspect
 import json
 import logging
 import pkgutil
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from conformance._spec import Outcome, Skip
+from conformance._spec import Outcome, Recorder, Skip
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -214,15 +213,6 @@ def _mute_flask() -> tuple[logging.Handler, int] | None:
     return handler, level
 
 
-def _check(case: Any, outcome: Outcome, target: Any) -> list[str]:
-    check = getattr(case, "check", None)
-    if check is None:
-        return []
-    if len(inspect.signature(check).parameters) >= 2:
-        return list(check(outcome, target))
-    return list(check(outcome))
-
-
 def run_one(case: Any, target: Any, app: App) -> Result:
     """Run `case` on `target`; a raise is a failure, `Skip` a skip, mismatches a failure."""
     capture = _Capture()
@@ -237,8 +227,13 @@ def run_one(case: Any, target: Any, app: App) -> Result:
     muted = _mute_flask()
     start = time.perf_counter()
     result = Result(case.name, target.name, case.trigger, PASS)
+    # The runner owns the recording (drivers never touch `Recorder`): what the handlers recorded
+    # in this process during this run is added to the `seen` the driver reported (a driver whose
+    # handler ran in another process, gcp-http over the wire, reports it from the answer).
+    Recorder.reset()
     try:
         outcome = target.run(case, app)
+        outcome = replace(outcome, seen=[*outcome.seen, *Recorder.take()])
     except Skip as exc:
         result.status, result.reason = SKIP, str(exc) or "not deliverable on this target"
     except Exception as exc:
@@ -249,7 +244,7 @@ def run_one(case: Any, target: Any, app: App) -> Result:
     else:
         result.outcome = outcome
         try:
-            result.problems = _check(case, outcome, target)
+            result.problems = list(case.check(outcome, target))
         except Exception as exc:
             result.problems = [f"check raised {type(exc).__name__}: {exc}"]
         if result.problems:

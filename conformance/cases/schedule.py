@@ -25,7 +25,7 @@ from conformance.app_events import (
 )
 
 if TYPE_CHECKING:
-    from conformance._spec import Outcome
+    from conformance._spec import Outcome, Target
 
 # How far apart two occurrences are, per conformance schedule (clouds that keep a schedule
 # status report the previous one).
@@ -66,7 +66,7 @@ class ScheduleCase:
             }
         ]
 
-    def check(self, outcome: Outcome, target: Any = None) -> list[str]:
+    def check(self, outcome: Outcome, target: Target) -> list[str]:
         """What differs between `outcome` and this case's expectations ([] = pass)."""
         result = outcome.result if isinstance(outcome.result, dict) else {}
         scheduled = result.get("scheduled_time")

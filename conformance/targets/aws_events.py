@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
-from conformance._spec import Outcome, Recorder, Skip
+from conformance._spec import Outcome, Skip
 from conformance.cases.subscribe import copy_id
 
 if TYPE_CHECKING:
@@ -74,17 +74,16 @@ def _context() -> Any:
 
 def _invoke(
     app: App, event: dict[str, Any], function: str | None = None
-) -> tuple[Any, list[dict[str, Any]], BaseException | None]:
-    """Call the adapter (the Lambda of `function`, else the whole app's); (its result, what the
-    handlers saw, the exception it raised or None)."""
-    Recorder.reset()
+) -> tuple[Any, BaseException | None]:
+    """Call the adapter (the Lambda of `function`, else the whole app's); (its result, the
+    exception it raised or None)."""
     error: BaseException | None = None
     result: Any = None
     try:
         result = _handler(app, function)(json.loads(json.dumps(event)), _context())
     except Exception as exc:  # the invocation failed: Lambda retries the whole event
         error = exc
-    return result, Recorder.take(), error
+    return result, error
 
 
 def _zulu(t: datetime, ms: bool = True) -> str:
@@ -386,10 +385,10 @@ class EventBridgeSchedule(_AwsTarget):
         tick = case.fire()
         event = scheduled_event(rule_name(app, app.function(case.function)), tick.scheduled_time)
         _validate("EventBridgeModel", event)
-        result, seen, error = _invoke(app, event)
+        result, error = _invoke(app, event)
         if error is not None:
             raise error
-        return Outcome(seen=seen, result=tick_result(tick, result))
+        return Outcome(result=tick_result(tick, result))
 
 
 class _StorageTarget(_AwsTarget):
@@ -400,13 +399,13 @@ class _StorageTarget(_AwsTarget):
 
     def run(self, case: StorageCase, app: App) -> Outcome:
         event = self.render(case)
-        result, seen, error = _invoke(app, event)
+        result, error = _invoke(app, event)
         if error is not None:
             raise error
         failed: list[str] = []
         if "Records" in event and event["Records"][0].get("eventSource") == "aws:sqs":
             failed = _redelivered([r["messageId"] for r in event["Records"]], result, None)
-        return Outcome(seen=seen, failed=failed, result=result)
+        return Outcome(failed=failed, result=result)
 
 
 class S3Direct(_StorageTarget):
@@ -512,12 +511,10 @@ class Sqs(_AwsTarget):
         ]
         event = {"Records": records}
         _validate("SqsModel", event)
-        result, seen, error = _invoke(app, event)
+        result, error = _invoke(app, event)
         failed = _redelivered(case.ids, result, error)
         native = result if error is None else repr(error)
-        return Outcome(
-            seen=seen, failed=failed, result={"delivery": self.delivery, "native": native}
-        )
+        return Outcome(failed=failed, result={"delivery": self.delivery, "native": native})
 
 
 class SqsFifo(Sqs):
@@ -555,16 +552,14 @@ class Sns(_AwsTarget):
             )
             _validate("SnsModel", event)
             events.append(event)
-        seen: list[dict[str, Any]] = []
         failed: list[str] = []
         errors: list[str] = []
         for m, event in zip(case.messages, events, strict=True):
-            _, handled, error = _invoke(app, event)
-            seen.extend(handled)
+            _, error = _invoke(app, event)
             if error is not None:
                 failed.append(m.id)
                 errors.append(repr(error))
-        return Outcome(seen=seen, failed=failed, result={"delivery": "single", "native": errors})
+        return Outcome(failed=failed, result={"delivery": "single", "native": errors})
 
 
 class SnsSubscription(_AwsTarget):
@@ -584,17 +579,16 @@ class SnsSubscription(_AwsTarget):
         if any(m.delivery_count > 1 for m in case.messages):
             raise Skip("SNS does not count deliveries: a retried notification looks like the first")
         events = [self._event(case, m) for m in case.messages]
-        seen: list[dict[str, Any]] = []
         failed: list[str] = []
         errors: list[str] = []
         for fn in case.functions:
             for m, event in zip(case.messages, events, strict=True):
-                _, handled, error = _invoke(app, event, fn)
-                seen.extend(handled)
+                _, error = _invoke(app, event, fn)
                 if error is not None:
                     failed.append(copy_id(fn, m))
                     errors.append(repr(error))
-        return Outcome(seen=seen, failed=failed, result={"native": errors})
+        # What every subscriber's handler saw: the runner's recording (it owns the Recorder).
+        return Outcome(failed=failed, result={"native": errors})
 
     @staticmethod
     def _event(case: SubscribeCase, m: Message) -> dict[str, Any]:

@@ -14,14 +14,14 @@ invocation, so the host redelivers (or retries) what it carried.
 from __future__ import annotations
 
 import base64
-import inspect
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from conformance._spec import Outcome, Recorder, Skip
+from conformance import azure_worker
+from conformance._spec import Outcome, Skip
 from conformance.app_events import QUEUE
 from conformance.cases.subscribe import copy_id
 
@@ -84,48 +84,12 @@ def _azure_function(
     return fn
 
 
-class _Context:
-    """The `context` argument the worker passes to a function that asks for one."""
-
-    def __init__(self, name: str) -> None:
-        self.invocation_id = str(uuid.uuid4())
-        self.function_name = name
-        self.function_directory = "/home/site/wwwroot"
-        self.trace_context = None
-        self.retry_context = None
-        self.thread_local_storage = None
-
-
 def _call(fn: Any, datum: Any, metadata: dict[str, Any]) -> BaseException | None:
     """Convert and call as the worker does; the exception the invocation raised, or None."""
-    from azure.functions import meta
-
-    trigger = _trigger(fn)
-    converter = meta.get_binding_registry().get(trigger.type)  # type: ignore[no-untyped-call]
-    if converter is None:
-        raise AssertionError(f"azure-functions has no converter for {trigger.type!r}")
-    user_function = fn.get_user_function()
-    params = inspect.signature(user_function).parameters
-    param = params.get(trigger.name)
-    if param is None:
-        raise AssertionError(
-            f"{fn.get_function_name()}: trigger binding {trigger.name!r} is not a parameter"
-        )
-    annotation = param.annotation
-    if isinstance(annotation, str):
-        annotation = inspect.get_annotations(user_function, eval_str=True).get(trigger.name)
-    if annotation is not inspect.Parameter.empty and not converter.check_input_type_annotation(
-        annotation
-    ):
-        raise AssertionError(
-            f"{fn.get_function_name()}: the worker refuses annotation {annotation!r} "
-            f"for a {trigger.type} binding"
-        )
-    kwargs = {trigger.name: converter.decode(datum, trigger_metadata=metadata)}
-    if "context" in params and trigger.name != "context":
-        kwargs["context"] = _Context(fn.get_function_name())
     try:
-        user_function(**kwargs)
+        azure_worker.call(fn, datum, metadata)
+    except AssertionError:  # the worker would not load or convert it: not an invocation
+        raise
     except Exception as exc:  # the invocation failed; the host retries or redelivers
         return exc
     return None
@@ -325,12 +289,10 @@ class Timer(_AzureTarget):
         fn = _azure_function(app, case.function, ("timerTrigger",), self.options)
         tick = case.fire()
         datum = _datum(timer_info(tick.scheduled_time, tick.previous_time, case.past_due), "json")
-        Recorder.reset()
         error = _call(fn, datum, {})
-        seen = Recorder.take()
         if error is not None:
             raise error
-        return Outcome(seen=seen, result=tick_result(tick, None))
+        return Outcome(result=tick_result(tick, None))
 
 
 def _storage_functions(app: App, bucket: str, kind: str) -> list[str]:
@@ -352,13 +314,12 @@ class _StorageTarget(_AzureTarget):
 
     def run(self, case: StorageCase, app: App) -> Outcome:
         datum, metadata = self.invocation(case)
-        Recorder.reset()
         for name in _storage_functions(app, case.bucket, case.kind):
             fn = _azure_function(app, name, self.trigger_types, self.options)
             error = _call(fn, datum, metadata)
             if error is not None:
                 raise error
-        return Outcome(seen=Recorder.take())
+        return Outcome()
 
 
 class BlobTrigger(_StorageTarget):
@@ -438,7 +399,6 @@ class _QueueTarget(_AzureTarget):
             raise AssertionError(f"the conformance app has no function on queue {case.queue!r}")
         azure_fn = _azure_function(app, fn.name, self.trigger_types, self.options)
         invocations = [self.invocation(m, case.queue, case.fifo) for m in case.messages]
-        Recorder.reset()
         failed: list[str] = []
         errors: list[str] = []
         waiting: set[str | None] = set()
@@ -452,9 +412,7 @@ class _QueueTarget(_AzureTarget):
                 errors.append(repr(error))
                 waiting.add(m.group)
         delivery = "fifo" if case.fifo else "single"
-        return Outcome(
-            seen=Recorder.take(), failed=failed, result={"delivery": delivery, "native": errors}
-        )
+        return Outcome(failed=failed, result={"delivery": delivery, "native": errors})
 
 
 class StorageQueue(_QueueTarget):
@@ -497,7 +455,6 @@ class ServiceBusTopic(_AzureTarget):
     trigger = "subscribe"
 
     def run(self, case: SubscribeCase, app: App) -> Outcome:
-        Recorder.reset()
         failed: list[str] = []
         errors: list[str] = []
         for fn in case.functions:
@@ -512,7 +469,7 @@ class ServiceBusTopic(_AzureTarget):
                 if error is not None:
                     failed.append(copy_id(fn, m))
                     errors.append(repr(error))
-        return Outcome(seen=Recorder.take(), failed=failed, result={"native": errors})
+        return Outcome(failed=failed, result={"native": errors})
 
 
 TARGETS: list[Any] = [

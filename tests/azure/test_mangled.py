@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conformance import azure_worker
 from polyfn import EventError
-from tests.azure._host import Host, HostContext, datum, encoded_response, load
+from tests.azure._host import Host, datum, encoded_response, load
 from tests.azure.conftest import Recorder, make_app
 
 CASES = [
@@ -106,7 +107,7 @@ def check_outcome(name: str, fixture: dict[str, Any]) -> None:
     trigger = HOST.trigger(name)
     user = HOST.functions[name].get_user_function()
     try:
-        result = user(**{trigger["name"]: arg}, context=HostContext(name))
+        result = user(**{trigger["name"]: arg}, context=azure_worker.context(name))
     except EventError as exc:
         assert trigger["type"] != "httpTrigger", exc
         assert exc.source and exc.field

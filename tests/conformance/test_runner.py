@@ -345,9 +345,11 @@ def test_present_needs_a_non_empty_request_id() -> None:
     from conformance._spec import Outcome
 
     case = _cases("crash-is-500")[0]
+    aws = _targets("aws-http")[0]
     body = b'{"error": "internal error", "request_id": ""}'
-    assert any("request_id" in p for p in case.check(Outcome(500, body=body)))
-    assert case.check(Outcome(500, body=b'{"error": "internal error", "request_id": "r-1"}')) == []
+    assert any("request_id" in p for p in case.check(Outcome(500, body=body), aws))
+    good = b'{"error": "internal error", "request_id": "r-1"}'
+    assert case.check(Outcome(500, body=good), aws) == []
 
 
 def test_a_handler_must_know_its_cloud_and_invocation() -> None:
@@ -397,3 +399,52 @@ def test_schedule_cases_are_called_schedule_and_still_load_by_their_old_module_n
     code = _runner.main(target_glob="aws-eventbridge", case_glob="cron-tick", out=out)
     assert code == 0, out.getvalue()
     assert out.getvalue().startswith("schedule ") and "timer" not in out.getvalue()
+
+
+class _RecordingTarget:
+    """A driver that calls a handler which records, and never touches `Recorder` itself."""
+
+    name = "fake-http"
+    cloud = "fake"
+    trigger = "http"
+
+    def __init__(self, seen_elsewhere: list[dict[str, Any]] | None = None) -> None:
+        self.seen_elsewhere = seen_elsewhere or []
+
+    def run(self, case: Any, app: Any) -> Any:
+        from conformance._spec import Outcome, Recorder
+
+        Recorder.record({"fn": "handler", "case": case.name})
+        return Outcome(200, seen=list(self.seen_elsewhere))
+
+
+class _Case:
+    name = "recorded"
+    trigger = "http"
+
+    def __init__(self) -> None:
+        self.checked: list[tuple[Any, Any]] = []
+
+    def check(self, outcome: Any, target: Any) -> list[str]:
+        self.checked.append((outcome, target))
+        return []
+
+
+def test_the_runner_owns_the_recording() -> None:
+    from conformance._spec import Recorder
+
+    Recorder.record({"fn": "stale", "case": "an earlier run"})  # never reported
+    case, target = _Case(), _RecordingTarget()
+    result = _runner.run_one(case, target, load_app(DEFAULT_APP))
+    assert result.status == _runner.PASS, result.problems
+    assert result.outcome is not None
+    assert result.outcome.seen == [{"fn": "handler", "case": "recorded"}]
+    assert Recorder.calls == []  # taken: nothing leaks into the next case
+    assert case.checked == [(result.outcome, target)]  # check(outcome, target), always
+
+
+def test_what_a_driver_saw_elsewhere_comes_first() -> None:
+    remote = {"fn": "handler", "case": "in the server's process"}
+    result = _runner.run_one(_Case(), _RecordingTarget([remote]), load_app(DEFAULT_APP))
+    assert result.outcome is not None
+    assert result.outcome.seen == [remote, {"fn": "handler", "case": "recorded"}]

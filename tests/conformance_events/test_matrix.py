@@ -189,7 +189,7 @@ def test_a_wrong_key_or_kind_fails_the_check() -> None:
     assert good.seen[0]["key"] == "q1 + q2/sum + total.txt"
     for field, value in (("key", "q1   q2/sum   total.txt"), ("kind", "deleted"), ("size", 98)):
         bad = Outcome(seen=[{**good.seen[0], field: value}], result=good.result)
-        assert case.check(bad), field
+        assert case.check(bad, aws_events.S3Direct()), field
 
 
 def test_a_tick_with_the_wrong_time_or_flag_fails_the_check() -> None:
@@ -197,5 +197,5 @@ def test_a_tick_with_the_wrong_time_or_flag_fails_the_check() -> None:
     good = _passing_outcome(case, gcp_events.SchedulerHttp())
     for field, value in (("past_due", True), ("scheduled_time", None), ("name", "tick_rate")):
         bad = Outcome(seen=[{**good.seen[0], field: value}], result=good.result)
-        assert case.check(bad), field
-    assert case.check(Outcome(seen=[], result=good.result))
+        assert case.check(bad, gcp_events.SchedulerHttp()), field
+    assert case.check(Outcome(seen=[], result=good.result), gcp_events.SchedulerHttp())

@@ -31,11 +31,11 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import unquote
 
-from conformance import HttpCase, Outcome
+from conformance import HttpCase, Outcome, azure_worker
 from conformance.targets import aws_http as aws_driver
 from conformance.targets import azure_http as azure_driver
 from tests.aws.conftest import lambda_context
-from tests.azure._host import CONVERTERS, Host, HostContext
+from tests.azure._host import Host
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 CLOUDS = ("aws", "azure", "gcp")
@@ -136,14 +136,7 @@ def azure_host(sample: str) -> Host:
 def azure_call(sample: str, name: str, data: Any, metadata: dict[str, Any] | None = None) -> Any:
     """Call Azure function `name` as the worker does: the converter registered for its trigger
     builds the argument from the host's Datum; a raise fails the invocation."""
-    host = azure_host(sample)
-    problems = host.load_problems(name)
-    if problems:
-        raise AssertionError(f"the worker would not load {name}: {problems}")
-    trigger = host.trigger(name)
-    arg = CONVERTERS[trigger["type"]].decode(data, trigger_metadata=metadata or {})
-    user = host.functions[name].get_user_function()
-    return user(**{trigger["name"]: arg}, context=HostContext(name))
+    return azure_worker.call(azure_host(sample).functions[name], data, metadata)
 
 
 def _segment_rank(segment: str) -> int:
