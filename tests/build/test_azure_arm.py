@@ -33,6 +33,7 @@ PUBLISHED: dict[str, set[str]] = {
     "Microsoft.ServiceBus/namespaces": {"2021-11-01"},
     "Microsoft.ServiceBus/namespaces/queues": {"2021-11-01"},
     "Microsoft.ServiceBus/namespaces/topics": {"2021-11-01"},
+    "Microsoft.ServiceBus/namespaces/topics/subscriptions": {"2021-11-01"},
     # schemas/2022-04-01/Microsoft.Authorization.Authz.json (an extension resource: `scope`)
     "Microsoft.Authorization/roleAssignments": {"2022-04-01"},
 }
@@ -63,6 +64,7 @@ ROLE_NAMES = {
     "8a0f0c08-91a1-4084-bc3d-661d67233fed": "Storage Queue Data Message Processor",
     "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor",
     "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39": "Azure Service Bus Data Sender",
+    "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0": "Azure Service Bus Data Receiver",
     "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
 }
 
@@ -228,3 +230,33 @@ def test_names_azure_refuses_and_service_bus_clashes_fail_the_build(tmp_path: Pa
 
     with pytest.raises(ConfigError, match="would both be Service Bus entity 'orders'"):
         build(clash, tmp_path, app_ref="x:app")
+
+
+def test_each_subscriber_has_its_subscription_and_may_read_only_its_topic(
+    tmp_path: Path,
+) -> None:
+    from tests.build import richapp
+
+    build(richapp.app, tmp_path, app_ref="tests.build.richapp:app")
+    doc = json.loads((tmp_path / "azuredeploy.json").read_text())
+    subscribers = [f.name for f in richapp.app.functions if f.trigger_label == "subscribe"]
+    names = [
+        r["name"]
+        for r in doc["resources"]
+        if r["type"] == "Microsoft.ServiceBus/namespaces/topics/subscriptions"
+    ]
+    assert sorted(names) == sorted(
+        f"[format('{{0}}/{richapp.NOTICES}/{s}', parameters('serviceBusNamespace'))]"
+        for s in subscribers
+    )
+    topics = [
+        r["name"] for r in doc["resources"] if r["type"] == "Microsoft.ServiceBus/namespaces/topics"
+    ]
+    assert f"[format('{{0}}/{richapp.NOTICES}', parameters('serviceBusNamespace'))]" in topics
+    receivers = [
+        r["scope"]
+        for r in doc["resources"]
+        if r["type"] == "Microsoft.Authorization/roleAssignments"
+        and "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0" in r["properties"]["roleDefinitionId"]
+    ]
+    assert any(f"/topics/{richapp.NOTICES}" in scope for scope in receivers), receivers

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from polyfn._app import SubscribeTrigger
 from polyfn._grants import Grant, app_resources, check_clashes, check_names
-from polyfn._resources import Queue
+from polyfn._resources import Queue, Topic
 
 if TYPE_CHECKING:
     from polyfn._app import App
@@ -49,6 +50,7 @@ API_VERSIONS: dict[str, str] = {
     "Microsoft.ServiceBus/namespaces": "2021-11-01",
     "Microsoft.ServiceBus/namespaces/queues": "2021-11-01",
     "Microsoft.ServiceBus/namespaces/topics": "2021-11-01",
+    "Microsoft.ServiceBus/namespaces/topics/subscriptions": "2021-11-01",
     "Microsoft.Authorization/roleAssignments": "2022-04-01",
 }
 
@@ -120,6 +122,24 @@ _PRINCIPAL = (
 )
 
 
+def subscriptions(app: App) -> list[tuple[str, str]]:
+    """(topic, subscription) of each `@app.subscribe` function: the subscription is named after
+    the function, as polyfn_azure binds its Service Bus topic trigger."""
+    return [
+        (fn.trigger.topic, fn.name)
+        for fn in app.functions
+        if isinstance(fn.trigger, SubscribeTrigger)
+    ]
+
+
+def _handles(app: App) -> list[Resource]:
+    """The resources the app names, with the topics its subscribers read."""
+    found = dict(app_resources(app))
+    for topic, _ in subscriptions(app):
+        found.setdefault(("topic", topic), Topic(topic))
+    return list(found.values())
+
+
 def service_bus_queue(handle: Resource, options: Any) -> bool:
     return isinstance(handle, Queue) and (handle.fifo or handle.name in options.service_bus_queues)
 
@@ -189,6 +209,10 @@ def grants(app: App, options: Any) -> list[tuple[Resource | None, str, Grant]]:
             sb = service_bus_queue(source, options)
             trigger_roles = SERVICE_BUS_TRIGGER_ROLES if sb else STORAGE_QUEUE_TRIGGER_ROLES
             needs.append((source, trigger_roles, f"trigger of {fn.name}"))
+        elif isinstance(fn.trigger, SubscribeTrigger):
+            # The subscriber's Service Bus topic trigger reads its subscription of the topic.
+            topic = Topic(fn.trigger.topic)
+            needs.append((topic, SERVICE_BUS_TRIGGER_ROLES, f"subscription of {fn.name}"))
         for op in fn.uses:
             sends = service_bus_queue(op.resource, options)
             roles = (SERVICE_BUS_QUEUE_ROLE,) if sends else ROLES[(op.resource.kind, op.name)]
@@ -249,7 +273,7 @@ def template(app: App, options: Any, settings: dict[str, str]) -> dict[str, Any]
             },
         )
     )
-    handles = list(app_resources(app).values())
+    handles = _handles(app)
     uses_service_bus = any(h.kind == "topic" or service_bus_queue(h, options) for h in handles)
     uses_vault = any(h.kind == "secret" for h in handles)
     if uses_service_bus:
@@ -289,6 +313,18 @@ def template(app: App, options: Any, settings: dict[str, str]) -> dict[str, Any]
         type_, prefix = storage_types[handle.kind]
         resources.append(
             _res(type_, f"[format('{prefix}{n}', {_ACCOUNT})]", dependsOn=[account_id])
+        )
+    for topic, subscription in subscriptions(app):
+        # One subscription per subscriber, so each gets every message (its own dead-letter
+        # sub-queue; Service Bus counts deliveries per subscription).
+        # https://learn.microsoft.com/azure/service-bus-messaging/service-bus-queues-topics-subscriptions
+        resources.append(
+            _res(
+                "Microsoft.ServiceBus/namespaces/topics/subscriptions",
+                f"[format('{{0}}/{topic}/{subscription}', {_NAMESPACE})]",
+                properties={"deadLetteringOnMessageExpiration": True},
+                dependsOn=[_resource_id(Topic(topic), options)],
+            )
         )
     plan_id = f"[resourceId('Microsoft.Web/serverfarms', {_p('planName')})]"
     resources.append(
