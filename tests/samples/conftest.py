@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.resources_gcp.conftest import (  # noqa: F401 - Google's emulators, for test_live
+    firestore_emulator,
+    pubsub_emulator,
+)
 from tests.samples._native import local_resources
 
 
