@@ -43,10 +43,19 @@ _ENDPOINT_SETTINGS: dict[str, tuple[tuple[str, ...], ...]] = {
 # threaded server, so two racing conditional writes can both pass there (seen: a counter of 30
 # increments ending at 28). The same conditions, one writer at a time, run in
 # case_table_conditional_writes.
+# gcp-storage-emulator runs with anonymous credentials, which cannot sign a V4 URL (signing
+# needs a service account's key: https://cloud.google.com/storage/docs/access-control/signed-urls);
+# tests/resources_gcp/test_backend.py signs with a generated key instead.
 _NOT_JUDGED_ON_EMULATOR = {
     ("aws", "case_table_concurrent_if_absent"): "moto's conditional writes are not atomic",
     ("aws", "case_table_concurrent_if_version_counter"): "moto's conditional writes are not atomic",
+    (
+        "gcp",
+        "case_bucket_signed_url_get",
+    ): "the Storage emulator's anonymous credentials cannot sign",
 }
+# The setting whose presence means the provider's column runs on a local emulator.
+_EMULATOR_SETTING = {"aws": "AWS_ENDPOINT_URL", "gcp": "STORAGE_EMULATOR_HOST"}
 
 
 def configured(provider: str) -> bool:
@@ -60,7 +69,7 @@ def configured(provider: str) -> bool:
 def not_judged(provider: str, case: str) -> str | None:
     """Why `case` says nothing about `provider`'s backend on the local emulator, or None (on the
     real cloud, with no local endpoint, every case runs)."""
-    endpoint = os.environ.get("AWS_ENDPOINT_URL") or ""
+    endpoint = os.environ.get(_EMULATOR_SETTING.get(provider, ""), "")
     on_emulator = "127.0.0.1" in endpoint or "localhost" in endpoint
     return _NOT_JUDGED_ON_EMULATOR.get((provider, case)) if on_emulator else None
 

@@ -598,17 +598,39 @@ def _google(module: str) -> Any:
     return importlib.import_module(module)
 
 
+def _varint_size(n: int) -> int:
+    return max(1, (n.bit_length() + 6) // 7)
+
+
+def pubsub_largest_data(topic_path: str) -> int:
+    """The largest message data (no attributes, no ordering key) whose PublishRequest fits
+    Pub/Sub's 10,000,000 bytes: the request's protobuf encoding counts the topic name and the
+    framing of the message too (field tag, length prefixes)."""
+    base = 1 + _varint_size(len(topic_path.encode())) + len(topic_path.encode())
+    n = PUBSUB_MESSAGE_MAX - base
+    while True:
+        inner = 1 + _varint_size(n) + n  # PubsubMessage.data
+        if base + 1 + _varint_size(inner) + inner <= PUBSUB_MESSAGE_MAX:
+            return n
+        n -= 1
+
+
 class GcpHarness:
     """New resources on the Google endpoints the environment names (the emulators here);
     secrets on a fake Secret Manager."""
 
     provider = "gcp"
-    max_message_bytes = PUBSUB_MESSAGE_MAX
 
     def __init__(self, project: str) -> None:
         self.project = project
         # queue handle name -> (topic it is bound to, its subscription)
         self.subscriptions: dict[str, tuple[str, str]] = {}
+        self._last_topic = _unique("t", "-")
+
+    @property
+    def max_message_bytes(self) -> int:
+        """The largest body the last queue made takes (its topic name counts, see above)."""
+        return pubsub_largest_data(f"projects/{self.project}/topics/{self._last_topic}")
 
     def bucket(self) -> Bucket:
         from google.auth.credentials import AnonymousCredentials
@@ -640,7 +662,7 @@ class GcpHarness:
         return name
 
     def queue(self, fifo: bool = False) -> Queue:
-        topic = self._topic()
+        topic = self._last_topic = self._topic()
         self.subscriptions[topic] = (topic, self._subscribe(topic, fifo))
         return Queue(topic, fifo=fifo)
 

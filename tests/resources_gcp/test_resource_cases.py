@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from conformance._resources_runner import not_judged
 from conformance._spec import Skip
 from conformance.resource_harnesses import GcpHarness
 from conformance.resources import CASES
@@ -23,6 +24,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("gcp_env")]
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__)
 def test_resource_case_on_gcp(case: Callable[[Any], None]) -> None:
+    reason = not_judged("gcp", case.__name__)
+    if reason:
+        pytest.skip(reason)
     try:
         case(lambda: GcpHarness(PROJECT))
     except Skip as why:
