@@ -49,10 +49,12 @@ _ENDPOINT_SETTINGS: dict[str, tuple[tuple[str, ...], ...]] = {
 _NOT_JUDGED_ON_EMULATOR = {
     ("aws", "case_table_concurrent_if_absent"): "moto's conditional writes are not atomic",
     ("aws", "case_table_concurrent_if_version_counter"): "moto's conditional writes are not atomic",
-    (
-        "gcp",
-        "case_bucket_signed_url_get",
-    ): "the Storage emulator's anonymous credentials cannot sign",
+    ("gcp", "case_bucket_signed_url_get"): "the Storage emulator's credentials cannot sign",
+    # The Firestore emulator locks documents pessimistically; racing transactions on a loaded
+    # machine wait out its lock timeout again and again (minutes per case). The same writes,
+    # one at a time, run in case_table_conditional_writes; creators race in
+    # case_table_concurrent_if_absent (a create needs no transaction).
+    ("gcp", "case_table_concurrent_if_version_counter"): "the Firestore emulator's locks time out",
 }
 # The setting whose presence means the provider's column runs on a local emulator.
 _EMULATOR_SETTING = {"aws": "AWS_ENDPOINT_URL", "gcp": "STORAGE_EMULATOR_HOST"}
