@@ -112,9 +112,10 @@ def required_modules(target_glob: str | None) -> tuple[str, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    status = 0 if args.resources_only else run_triggers(args)
-    if args.resources or args.resources_only:
-        if not args.resources_only:
+    only = getattr(args, "resources_only", False)
+    status = 0 if only else run_triggers(args)
+    if getattr(args, "resources", False) or only:
+        if not only:
             print()
         status = max(status, run_resources(args))
     return status
@@ -135,12 +136,12 @@ def run_resources(args: argparse.Namespace) -> int:
     backends = [
         b
         for b in BACKENDS
-        if args.backend is None
+        if getattr(args, "backend", None) is None
         or any(fnmatch.fnmatchcase(b, g.strip()) for g in args.backend.split(","))
     ]
     if not backends:
         raise UsageError(f"--backend {args.backend!r} matches none of {', '.join(BACKENDS)}")
-    report = run_matrix(backends, args.resource_case)
+    report = run_matrix(backends, getattr(args, "resource_case", None))
     if not report.cases:
         raise UsageError(f"--resource-case {args.resource_case!r} matches no resource case")
     print(json.dumps(resource_json(report)) if args.json else format_resource_matrix(report))

@@ -32,6 +32,8 @@ def sample_resources(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
     other server, functions-framework, gets Google's emulators in its own environment)."""
     from polyfn._resources import reset_backends
 
+    # Outside an invocation too (the test's own restock and reads): the AWS backend.
+    monkeypatch.setenv("POLYFN_PROVIDER", "aws")
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", os.environ.get("AWS_ACCESS_KEY_ID") or "testing")
