@@ -216,7 +216,7 @@ def sqs_message(record: dict[str, Any], message_id: str, queue: str, i: int) -> 
         # Not the common shape: read it now, so a record whose time cannot be read fails here.
         epoch_millis(sent, f"Records[{i}].attributes.{SENT_TIMESTAMP}", SQS)
     extra = record.get("messageAttributes")
-    if extra and ENCODING_ATTRIBUTE in extra:
+    if isinstance(extra, dict) and ENCODING_ATTRIBUTE in extra:
         data, extra = _unwrap_sqs(body, extra, i)
     else:
         try:
