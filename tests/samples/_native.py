@@ -21,11 +21,13 @@ Used by tests/samples and by scripts/demo.py.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -50,6 +52,43 @@ APP_MODULES = {
 _FF_ENV = ("FUNCTION_TARGET", "FUNCTION_SIGNATURE_TYPE")
 
 _entries: dict[tuple[str, str], ModuleType] = {}
+
+
+@contextlib.contextmanager
+def local_resources(state: Path) -> Iterator[Path]:
+    """While a sample runs through its AWS, Azure or GCP entry file, its handles talk to the
+    local twins in `state` (every cloud's backend is the local one; restored afterwards), so the
+    entry files and adapters are the real ones and no cloud is needed."""
+    import polyfn_aws  # noqa: F401 - each registers its backend on import: replaced below
+    import polyfn_azure  # noqa: F401
+    import polyfn_gcp  # noqa: F401
+
+    from polyfn._local._resources import STATE_ENV, STORAGE_ENV, LocalBackend
+    from polyfn._resources import _BACKENDS, reset_backends
+
+    settings = {STATE_ENV: str(state), STORAGE_ENV: None, "POLYFN_PROVIDER": "local"}
+    saved_env = {name: os.environ.get(name) for name in settings}
+    for name, value in settings.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    reset_backends()
+    # Each cloud's handles answer from the local twins (the backend cache is what
+    # `polyfn._resources.backend_for` consults first).
+    for cloud in CLOUDS:
+        _BACKENDS[cloud] = LocalBackend()
+    try:
+        yield state
+    finally:
+        for name, old in saved_env.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
+        reset_backends()
+
+
 _hosts: dict[str, Host] = {}
 _clients: dict[tuple[str, str, str], Any] = {}
 

@@ -65,6 +65,10 @@ PUBSUB_RESERVED_PREFIX = "goog"
 # https://firebase.google.com/docs/firestore/quotas#collections_documents_and_fields
 FIRESTORE_DOCUMENT_MAX = 1_048_576
 FIRESTORE_ID_MAX = 1500
+# How often a conditional write's transaction is tried when concurrent transactions abort it
+# (the library's default is 5; contention aborts are retried with backoff:
+# https://cloud.google.com/firestore/docs/transaction-data-contention).
+TRANSACTION_ATTEMPTS = 25
 
 # Cloud Storage object names: 1-1024 bytes of UTF-8, no CR or LF.
 # https://cloud.google.com/storage/docs/objects#naming
@@ -419,13 +423,27 @@ class PubSubTopic:
         return self._path
 
     def _future(self, message: OutgoingMessage) -> Any:
-        _check_message(message, f"{self.kind} {self.name!r} send", self._resource)
-        return self._publisher.get().publish(
-            self._topic_path(),
-            message.body,
-            ordering_key=message.group or "",
-            **message.attributes,
-        )
+        what = f"{self.kind} {self.name!r} send"
+        _check_message(message, what, self._resource)
+        publisher = self._publisher.get()
+        too_large = _sdk("google.cloud.pubsub_v1.publisher.exceptions").MessageTooLargeError
+        try:
+            return publisher.publish(
+                self._topic_path(),
+                message.body,
+                ordering_key=message.group or "",
+                **message.attributes,
+            )
+        except too_large as exc:
+            # The whole publish request (topic name, framing, attributes) must fit in
+            # PUBSUB_MESSAGE_MAX bytes, so a body just under it can still be refused here.
+            raise ResourceError(
+                f"{what}: with its request framing the message exceeds Pub/Sub's "
+                f"{PUBSUB_MESSAGE_MAX}-byte publish request ({exc}); store the payload in a "
+                "bucket and send its key",
+                resource=self._resource,
+                operation="send",
+            ) from exc
 
     def _wait(self, future: Any, message: OutgoingMessage | None) -> str:
         try:
@@ -538,6 +556,15 @@ class FirestoreTable:
             )
         client = self._clients.get()
         ref = self._ref(key)
+        if if_absent:
+            # One create with its built-in precondition (the document must not exist): atomic,
+            # and no transaction for concurrent creators to abort each other on.
+            # https://cloud.google.com/firestore/docs/manage-data/add-data#set_a_document
+            try:
+                ref.create({"json": text, "version": 1})
+            except _google_errors() as exc:
+                raise self._fail(exc, "put", key) from exc
+            return "1"
 
         @firestore.transactional  # type: ignore[untyped-decorator]
         def write(transaction: Any) -> str:
@@ -560,10 +587,29 @@ class FirestoreTable:
             return str(current + 1)
 
         try:
-            result: str = write(client.transaction())
+            result: str = write(client.transaction(max_attempts=TRANSACTION_ATTEMPTS))
         except _google_errors() as exc:
             raise self._fail(exc, "put", key) from exc
+        except ValueError as exc:  # the library's "Failed to commit transaction in N attempts"
+            if if_version is not None:
+                # Concurrent writers kept aborting this one: the version it expects is, or is
+                # about to be, replaced. A lost conditional write is a Conflict; the caller
+                # reads again, as after any other.
+                raise Conflict(
+                    f"table {self.name!r} put {key!r}: concurrent writers won (if_version)",
+                    resource=self._resource,
+                    operation="put",
+                ) from exc
+            raise self._contended(exc, "put", key) from exc
         return result
+
+    def _contended(self, exc: Exception, operation: str, key: str) -> ResourceError:
+        return ResourceError(
+            f"table {self.name!r} {operation} {key!r}: other writers kept the document locked "
+            f"({TRANSACTION_ATTEMPTS} attempts): {exc}; try again",
+            resource=self._resource,
+            operation=operation,
+        )
 
     def delete(self, key: str, if_version: str | None) -> None:
         firestore = _sdk("google.cloud.firestore")
@@ -589,9 +635,11 @@ class FirestoreTable:
             transaction.delete(ref)
 
         try:
-            remove(client.transaction())
+            remove(client.transaction(max_attempts=TRANSACTION_ATTEMPTS))
         except _google_errors() as exc:
             raise self._fail(exc, "delete", key) from exc
+        except ValueError as exc:  # the library's "Failed to commit transaction in N attempts"
+            raise self._contended(exc, "delete", key) from exc
 
 
 def _stored(data: dict[str, Any] | None, table: str, key: str) -> tuple[dict[str, Any], str]:
