@@ -140,6 +140,25 @@ def forget_backend(provider: str) -> None:
     _BACKENDS.pop(provider, None)
 
 
+class LazyClient:
+    """One SDK client per process, made by `make` on first use under a lock (threads share it):
+    what every cloud backend keeps for each service it talks to."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        import threading
+
+        self._make = make
+        self._value: Any = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        if self._value is None:
+            with self._lock:
+                if self._value is None:
+                    self._value = self._make()
+        return self._value
+
+
 def reset_backends() -> None:
     """Forget every built backend and client (tests that switch endpoints or state folders)."""
     _BACKENDS.clear()

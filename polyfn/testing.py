@@ -162,8 +162,8 @@ class Client:
     def _deliver_stored(self, function: Function, stored: StoredMessage) -> None:
         from polyfn._local._runtime import consumed, dead_letter_queue, max_deliveries
 
-        message = stored_queue_message(stored)
-        message.queue = consumed(function).name  # a subscriber's message names its topic
+        # A subscriber's message names its topic, not its subscription queue (as under serve).
+        message = stored_queue_message(stored, consumed(function).name)
         try:
             deliver_message(self.app, function, message)
         except Exception as exc:

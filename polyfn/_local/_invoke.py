@@ -348,12 +348,13 @@ def queue_message(
     )
 
 
-def stored_queue_message(stored: StoredMessage) -> QueueMessage:
-    """The QueueMessage a consumer gets for a message of the local SQLite queue."""
+def stored_queue_message(stored: StoredMessage, queue: str | None = None) -> QueueMessage:
+    """The QueueMessage a consumer gets for a message of the local SQLite queue; `queue` names
+    what the consumer reads (a subscriber's topic, rather than its subscription queue)."""
     return queue_message(
         stored.id,
         stored.body,
-        stored.queue,
+        queue or stored.queue,
         attributes=stored.attributes,
         delivery_count=stored.delivery_count,
         enqueued=stored.enqueued,

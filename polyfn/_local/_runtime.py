@@ -40,8 +40,8 @@ from polyfn._local._invoke import (
     fire_timer,
     handle_request,
     local_logger,
-    queue_message,
     run_storage_function,
+    stored_queue_message,
 )
 from polyfn._local._queue import (
     BUSY_TIMEOUT,
@@ -518,16 +518,7 @@ class LocalRuntime:
                 # Not handed to the handler: back on the queue, this delivery not counted.
                 self._settle(stored, partial(self.queue.release, stored))
                 continue
-            message = queue_message(
-                stored.id,
-                stored.body,
-                reads.name,
-                attributes=stored.attributes,
-                delivery_count=stored.delivery_count,
-                enqueued=stored.enqueued,
-                group=stored.group,
-                raw={"receipt": stored.receipt},
-            )
+            message = stored_queue_message(stored, reads.name)
             try:
                 deliver_message(self.app, function, message, bounded=True)
             except Exception as exc:

@@ -47,6 +47,7 @@ from urllib.parse import quote, unquote
 from polyfn._resources import (
     AccessDenied,
     Conflict,
+    LazyClient,
     NotFound,
     ObjectInfo,
     ResourceError,
@@ -201,22 +202,6 @@ def _hint(kind: str, physical: str) -> str:
     )
 
 
-class _Lazy:
-    """One client per process, created on first use under a lock (threads share it)."""
-
-    def __init__(self, make: Callable[[], Any]) -> None:
-        self._make = make
-        self._value: Any = None
-        self._lock = threading.Lock()
-
-    def get(self) -> Any:
-        if self._value is None:
-            with self._lock:
-                if self._value is None:
-                    self._value = self._make()
-        return self._value
-
-
 def _credential() -> Any:
     from azure.identity import DefaultAzureCredential
 
@@ -275,7 +260,7 @@ def _check_metadata(metadata: dict[str, str], container: str) -> None:
 
 
 class BlobContainer:
-    def __init__(self, clients: _Lazy, name: str) -> None:
+    def __init__(self, clients: LazyClient, name: str) -> None:
         self._clients = clients
         self.name = name
         self._resource = f"bucket:{name}"
@@ -414,7 +399,7 @@ def _check_size(size: int, limit: int, what: str, resource: str, where: str) -> 
 
 
 class StorageQueue:
-    def __init__(self, clients: _Lazy, name: str) -> None:
+    def __init__(self, clients: LazyClient, name: str) -> None:
         self._clients = clients
         self.name = name
         self._resource = f"queue:{name}"
@@ -497,7 +482,7 @@ def to_service_bus_message(message: OutgoingMessage) -> Any:
 class ServiceBusEntity:
     """A Service Bus queue (fifo polyfn queues) or topic: one sender per entity per process."""
 
-    def __init__(self, clients: _Lazy, kind: str, name: str, sessions: bool) -> None:
+    def __init__(self, clients: LazyClient, kind: str, name: str, sessions: bool) -> None:
         self._clients = clients
         self.kind = kind
         self.name = name
@@ -583,7 +568,7 @@ def key_of(row: str) -> str:
 
 
 class StorageTable:
-    def __init__(self, clients: _Lazy, name: str) -> None:
+    def __init__(self, clients: LazyClient, name: str) -> None:
         self._clients = clients
         self.name = name
         self._resource = f"table:{name}"
@@ -766,10 +751,10 @@ class AzureBackend:
     """polyfn's resource backend on Azure: one client per service per process."""
 
     def __init__(self) -> None:
-        self._blobs = _Lazy(_storage_client("blob"))
-        self._queues = _Lazy(_storage_client("queue"))
-        self._tables = _Lazy(_storage_client("table"))
-        self._service_bus = _Lazy(_service_bus_client)
+        self._blobs = LazyClient(_storage_client("blob"))
+        self._queues = LazyClient(_storage_client("queue"))
+        self._tables = LazyClient(_storage_client("table"))
+        self._service_bus = LazyClient(_service_bus_client)
         self._vaults: dict[str, Any] = {}
         self._vault_lock = threading.Lock()
         self._entities: dict[tuple[str, str], Any] = {}

@@ -30,13 +30,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from polyfn._resources import (
     AccessDenied,
     Conflict,
+    LazyClient,
     NotFound,
     ObjectInfo,
     ResourceError,
@@ -201,22 +201,6 @@ def _google_errors() -> tuple[type[Exception], ...]:
     return (gexc.GoogleAPIError,)
 
 
-class _Lazy:
-    """One client per process, created on first use under a lock (threads share it)."""
-
-    def __init__(self, make: Callable[[], Any]) -> None:
-        self._make = make
-        self._value: Any = None
-        self._lock = threading.Lock()
-
-    def get(self) -> Any:
-        if self._value is None:
-            with self._lock:
-                if self._value is None:
-                    self._value = self._make()
-        return self._value
-
-
 def _missing_hint(kind: str, name: str, physical: str) -> str:
     from polyfn._resources import env_name
 
@@ -255,7 +239,7 @@ def _check_object_name(key: str, bucket: str) -> None:
 
 
 class GcsBucket:
-    def __init__(self, clients: _Lazy, name: str) -> None:
+    def __init__(self, clients: LazyClient, name: str) -> None:
         self._clients = clients
         self.name = name
         self._resource = f"bucket:{name}"
@@ -410,7 +394,7 @@ def _check_message(message: OutgoingMessage, what: str, resource: str) -> None:
 class PubSubTopic:
     """A Pub/Sub topic: the wire form of both a polyfn Queue and a polyfn Topic."""
 
-    def __init__(self, publisher: _Lazy, kind: str, name: str) -> None:
+    def __init__(self, publisher: LazyClient, kind: str, name: str) -> None:
         self._publisher = publisher
         self.kind = kind
         self.name = name
@@ -516,7 +500,7 @@ def document_id(key: str) -> str:
 
 
 class FirestoreTable:
-    def __init__(self, clients: _Lazy, name: str) -> None:
+    def __init__(self, clients: LazyClient, name: str) -> None:
         self._clients = clients
         self.name = name
         self._resource = f"table:{name}"
@@ -684,7 +668,7 @@ def _secrets_client() -> Any:
 
 
 class GcpSecret:
-    def __init__(self, clients: _Lazy, name: str) -> None:
+    def __init__(self, clients: LazyClient, name: str) -> None:
         self._clients = clients
         self.name = name
 
@@ -723,10 +707,10 @@ class GcpBackend:
     """polyfn's resource backend on Google Cloud: one client per service per process."""
 
     def __init__(self) -> None:
-        self._storage = _Lazy(_storage_client)
-        self._publisher = _Lazy(_publisher)
-        self._firestore = _Lazy(_firestore_client)
-        self._secrets = _Lazy(_secrets_client)
+        self._storage = LazyClient(_storage_client)
+        self._publisher = LazyClient(_publisher)
+        self._firestore = LazyClient(_firestore_client)
+        self._secrets = LazyClient(_secrets_client)
 
     def bucket(self, name: str) -> GcsBucket:
         return GcsBucket(self._storage, name)
