@@ -12,14 +12,14 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, Field
 
 from conformance._spec import Recorder
 from conformance.app_events import register_event_functions
-from polyfn import App, Context, HTTPError, HttpRequest, HttpResponse
+from polyfn import App, Context, Header, HTTPError, HttpRequest, HttpResponse, Path, Query
 
 app = App("conformance")
 
@@ -173,6 +173,33 @@ class Order(BaseModel):
 def create_order(req: HttpRequest, ctx: Context, order: Order) -> tuple[dict[str, Any], int]:
     seen(req, ctx)
     return {"sku": order.sku, "quantity": order.quantity}, 201
+
+
+class Typed(BaseModel):
+    item_id: int
+    limit: int
+    tags: list[str]
+    flag: bool
+    tenant: str
+
+
+@app.http("/typed/{item_id}", methods=["GET"], response_model=Typed)
+def typed(
+    req: HttpRequest,
+    ctx: Context,
+    item_id: Annotated[int, Path(ge=1)],
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    tag: tuple[str, ...] = (),
+    flag: bool = False,
+    tenant: Annotated[str, Header(alias="X-Tenant", min_length=2)] = "none",
+    broken: bool = False,
+) -> dict[str, Any]:
+    """Typed path, query and header parameters and a response model (`broken` returns a value
+    the model refuses: polyfn's 500)."""
+    seen(req, ctx)
+    if broken:
+        return {"item_id": "not a number"}
+    return {"item_id": item_id, "limit": limit, "tags": tag, "flag": flag, "tenant": tenant}
 
 
 # The schedule, storage and queue functions of the same app (conformance/app_events.py, written by

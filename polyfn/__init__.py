@@ -10,6 +10,7 @@ from polyfn._events import QueueMessage, StorageEvent, TimerEvent
 from polyfn._http import HttpRequest, HttpResponse
 from polyfn._idempotency import idempotent
 from polyfn._multidict import Headers, QueryParams
+from polyfn._params import Header, Path, Query
 from polyfn._provider import EventSamples, Option, Provider
 from polyfn._resources import (
     AccessDenied,
@@ -41,14 +42,17 @@ __all__ = [
     "EventSamples",
     "Function",
     "HTTPError",
+    "Header",
     "Headers",
     "HttpRequest",
     "HttpResponse",
     "NotFound",
     "ObjectInfo",
     "Option",
+    "Path",
     "PolyfnError",
     "Provider",
+    "Query",
     "QueryParams",
     "Queue",
     "QueueMessage",

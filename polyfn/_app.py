@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from polyfn._context import Context
     from polyfn._http import HttpRequest
+    from polyfn._params import Signature
 
     Handler = Callable[..., Any]
 
@@ -113,7 +114,7 @@ def assert_never(value: NoReturn) -> NoReturn:
 
 
 class HttpTrigger:
-    __slots__ = ("body", "methods", "path")
+    __slots__ = ("body", "methods", "path", "signature")
     label = "http"
     noun = "an HTTP function"
 
@@ -121,6 +122,9 @@ class HttpTrigger:
         self.path = path
         self.methods = methods
         self.body = body
+        # The typed parameters and response model the handler declares (polyfn._params), or
+        # None when it takes only (req, ctx[, model]).
+        self.signature: Signature | None = None
 
     def describe(self) -> str:
         return f"{'|'.join(self.methods)} {self.path}"
@@ -355,6 +359,9 @@ class App:
         methods: str | Iterable[str] | None = None,
         *,
         body: type[Any] | None = None,
+        response_model: Any = None,
+        status_code: int = 200,
+        responses: Mapping[int, Any] | None = None,
         function_name: str | None = None,
         uses: Iterable[Any] = (),
         **settings: Any,
@@ -363,6 +370,12 @@ class App:
 
         With ``body=Model`` (a pydantic model) the request body is validated first and the
         handler is called as ``(req, ctx, model_instance)``; an invalid body is answered 400.
+        Parameters the handler declares after those are read from the path, query string or
+        headers and converted to their annotated types (polyfn.Path, Query, Header; invalid
+        values are answered 400). With ``response_model=`` (a pydantic model or any type
+        pydantic validates) a result other than an HttpResponse is validated and serialised,
+        answered with `status_code`. `responses` documents the route's other answers for the
+        OpenAPI document (status -> a description, or a model for its JSON body).
         """
         if isinstance(methods, str):
             methods = (methods,)  # methods="POST" is one method, not P, O, S, T
@@ -375,8 +388,39 @@ class App:
                 )
         if body is not None and not hasattr(body, "model_validate_json"):
             raise ConfigError(f"route {path!r}: body= must be a pydantic model class, got {body!r}")
-        Route(path)  # validate the template now, so the error points at the decorator
-        return self._register(HttpTrigger(path, wanted, body), function_name, settings, uses)
+        route = Route(path)  # validate the template now, so the error points at the decorator
+        documented = _documented_responses(path, status_code, responses)
+        trigger = HttpTrigger(path, wanted, body)
+        register = self._register(trigger, function_name, settings, uses)
+        takes = 3 if body is not None else 2
+
+        def decorator(handler: Handler) -> Handler:
+            if (
+                response_model is None
+                and status_code == 200
+                and not documented
+                and _takes_only(handler, takes)
+            ):
+                return register(handler)  # nothing to read: the handler is called as it is
+            from polyfn._params import bind, plan_signature
+
+            signature = plan_signature(
+                handler,
+                tuple(route.names),
+                has_body=body is not None,
+                route=path,
+                response_model=response_model,
+                status_code=status_code,
+                responses=documented,
+            )
+            if signature is None:
+                return register(handler)
+            trigger.signature = signature
+            name = str(function_name or getattr(handler, "__name__", path))
+            register(bind(handler, signature, name))
+            return handler
+
+        return decorator
 
     def schedule(
         self,
@@ -640,6 +684,31 @@ def own_subscriber(
             **where,
         )
     return served
+
+
+def _documented_responses(
+    path: str, status_code: int, responses: Mapping[int, Any] | None
+) -> dict[int, Any] | None:
+    """`responses` checked (three-digit statuses); None when the route documents nothing."""
+    for status in (status_code, *(responses or {})):
+        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+            raise ConfigError(f"route {path!r}: {status!r} is not an HTTP status (100-599)")
+    if status_code == 200 and not responses:
+        return None
+    return dict(responses or {})
+
+
+def _takes_only(handler: Handler, count: int) -> bool:
+    """Whether `handler` is a plain function of at most `count` parameters, told from its code
+    object: cheaper than `inspect.signature`, which the core does not import for such apps."""
+    code = getattr(handler, "__code__", None)
+    return (
+        code is not None
+        and not hasattr(handler, "__self__")
+        and not hasattr(handler, "__wrapped__")
+        and not hasattr(handler, "__signature__")
+        and code.co_argcount + code.co_kwonlyargcount <= count
+    )
 
 
 def _unknown_keywords(decorator: str, given: Mapping[str, Any]) -> ConfigError:

@@ -242,6 +242,22 @@ def register(subparsers: Any) -> None:
     p.add_argument("--event", required=True, metavar="FILE", help="native event JSON file, or -")
     p.set_defaults(run=run_invoke)
 
+    p = _parser(
+        subparsers,
+        "openapi",
+        "write the OpenAPI 3.1 description of an app's HTTP functions",
+        "Describe the HTTP functions of APP as an OpenAPI 3.1 document: routes and methods, typed "
+        "path, query and header parameters, body and response models, and polyfn's own answers "
+        "(400 with field errors, 415, 500). `polyfn serve` answers the same document at "
+        "/_polyfn/openapi.json, with a docs page at /_polyfn/docs.",
+        "  polyfn openapi shop.api:app --out openapi.json",
+    )
+    p.add_argument("app", metavar="APP", help=_APP_HELP)
+    p.add_argument("--out", type=Path, metavar="FILE", help="write here instead of stdout")
+    p.add_argument("--title", help="info.title (default: the app's name)")
+    p.add_argument("--api-version", default="0.1.0", help="info.version (default 0.1.0)")
+    p.set_defaults(run=run_openapi)
+
 
 # -- helpers -----------------------------------------------------------------------------------
 
@@ -574,6 +590,22 @@ def run_events(args: argparse.Namespace) -> int:
     overrides = _pairs(args.overrides, "--set")
     event = samples.sample_event(args.trigger, **overrides)
     print(json.dumps(event, indent=2, ensure_ascii=False))
+    return 0
+
+
+def run_openapi(args: argparse.Namespace) -> int:
+    import json
+
+    from polyfn._openapi import openapi_document
+
+    app = _load(args.app)
+    document = openapi_document(app, title=args.title, version=args.api_version)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out} ({len(document['paths'])} paths)", file=sys.stderr)
     return 0
 
 

@@ -296,6 +296,8 @@ class LocalRuntime:
         try:
             if not parts and req.method == "GET":
                 return HttpResponse.json(self.describe())
+            if parts in (["openapi.json"], ["docs"]) and req.method in ("GET", "HEAD"):
+                return self._openapi(parts[0])
             if len(parts) == 2 and parts[0] == "tick" and req.method == "POST":
                 return self._tick(parts[1])
             if len(parts) == 2 and parts[0] == "send" and req.method == "POST":
@@ -309,12 +311,23 @@ class LocalRuntime:
                 "error": "unknown control request",
                 "try": [
                     "GET /_polyfn",
+                    "GET /_polyfn/openapi.json",
+                    "GET /_polyfn/docs",
                     "POST /_polyfn/tick/<function>",
                     "POST /_polyfn/send/<queue>",
                 ],
             },
             404,
         )
+
+    def _openapi(self, what: str) -> HttpResponse:
+        """The app's OpenAPI document, or the docs page that renders it."""
+        from polyfn._openapi import DOCS_PAGE, openapi_document
+
+        if what == "docs":
+            page = DOCS_PAGE.format(title=self.app.name)
+            return HttpResponse(page.encode(), 200, content_type="text/html; charset=utf-8")
+        return HttpResponse.json(openapi_document(self.app))
 
     def _send(self, queue: str, req: HttpRequest) -> HttpResponse:
         known = self.known_queues()

@@ -11,11 +11,22 @@ Google Cloud Functions (main.py), and locally under `polyfn serve`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from polyfn import App, Conflict, Context, HTTPError, HttpRequest, HttpResponse, Queue, Table
+from polyfn import (
+    App,
+    Conflict,
+    Context,
+    HTTPError,
+    HttpRequest,
+    HttpResponse,
+    Path,
+    Query,
+    Queue,
+    Table,
+)
 
 app = App("orders")
 orders = Table("orders")
@@ -30,6 +41,19 @@ class OrderIn(BaseModel):
     sku: str = Field(min_length=1, max_length=64)
     quantity: int = Field(gt=0, le=1000)
     note: str | None = None
+
+
+class Order(OrderIn):
+    id: str
+
+
+class OrderList(BaseModel):
+    orders: list[Order]
+    count: int
+
+
+# An order's id as the path gives it (decoded once); an unknown one is answered 404.
+OrderId = Annotated[str, Path(max_length=64, description="the order's id")]
 
 
 def _update_index(change: Any) -> Any:
@@ -56,24 +80,35 @@ def _order_key(order_id: str) -> str:
     return "order-" + order_id
 
 
-@app.http("/orders", methods=["GET"], uses=[orders.get])
-def list_orders(req: HttpRequest, ctx: Context) -> HttpResponse:
+@app.http("/orders", methods=["GET"], response_model=OrderList, uses=[orders.get])
+def list_orders(
+    req: HttpRequest,
+    ctx: Context,
+    sku: Annotated[frozenset[str], Query(description="only orders of these SKUs")] = frozenset(),
+) -> dict[str, Any]:
     """Every order, optionally only those of the given `sku` (repeat it: ?sku=a&sku=b)."""
-    skus = set(req.query.getall("sku"))
+    skus = sku
     index = orders.get(INDEX) or {"ids": []}
     found = []
     for order_id in index["ids"]:
         order = orders.get(_order_key(order_id))
         if order is not None and (not skus or order["sku"] in skus):
             found.append(dict(order))
-    return HttpResponse.json({"orders": found, "count": len(found)})
+    return {"orders": found, "count": len(found)}
 
 
-@app.http("/orders/{order_id}", methods=["GET"], uses=[orders.get])
-def get_order(req: HttpRequest, ctx: Context) -> dict[str, Any]:
-    order = orders.get(_order_key(req.path_params["order_id"]))
+@app.http(
+    "/orders/{order_id}",
+    methods=["GET"],
+    response_model=Order,
+    responses={404: "No such order"},
+    uses=[orders.get],
+)
+def get_order(req: HttpRequest, ctx: Context, order_id: OrderId) -> dict[str, Any]:
+    """One order."""
+    order = orders.get(_order_key(order_id))
     if order is None:
-        raise HTTPError(404, f"no order {req.path_params['order_id']!r}")
+        raise HTTPError(404, f"no order {order_id!r}")
     return dict(order)
 
 
@@ -84,7 +119,14 @@ def _take_id(index: dict[str, Any]) -> str:
     return order_id
 
 
-@app.http("/orders", methods=["POST"], body=OrderIn, uses=[orders.get, orders.put, to_worker.send])
+@app.http(
+    "/orders",
+    methods=["POST"],
+    body=OrderIn,
+    status_code=201,
+    responses={201: Order, 503: "Too many concurrent changes; try again"},
+    uses=[orders.get, orders.put, to_worker.send],
+)
 def create_order(req: HttpRequest, ctx: Context, order: OrderIn) -> HttpResponse:
     # One conditional write takes the id and lists it (a listed id whose order is not stored
     # yet, or whose write failed, is skipped by list_orders).
@@ -98,9 +140,15 @@ def create_order(req: HttpRequest, ctx: Context, order: OrderIn) -> HttpResponse
     return resp
 
 
-@app.http("/orders/{order_id}", methods=["DELETE"], uses=[orders.get, orders.put, orders.delete])
-def delete_order(req: HttpRequest, ctx: Context) -> None:
-    order_id = req.path_params["order_id"]
+@app.http(
+    "/orders/{order_id}",
+    methods=["DELETE"],
+    status_code=204,
+    responses={404: "No such order", 503: "Too many concurrent changes; try again"},
+    uses=[orders.get, orders.put, orders.delete],
+)
+def delete_order(req: HttpRequest, ctx: Context, order_id: OrderId) -> None:
+    """Delete one order (204), or 404 when there is none."""
     key = _order_key(order_id)
     if orders.get(key) is None:
         raise HTTPError(404, f"no order {order_id!r}")
