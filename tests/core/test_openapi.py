@@ -149,14 +149,16 @@ def test_serve_answers_the_document_and_a_docs_page(orders_served: Served) -> No
 
 
 @pytest.mark.e2e
-def test_schemathesis_finds_nothing_on_the_orders_sample(orders_served: Served) -> None:
+def test_schemathesis_finds_nothing_on_the_orders_sample(
+    orders_served: Served, tmp_path: FsPath
+) -> None:
     schemathesis = shutil.which("schemathesis", path=FsPath(sys.executable).parent)
     assert schemathesis is not None
     done = subprocess.run(
         [schemathesis, "run", orders_served.url + "/_polyfn/openapi.json",
          "--url", orders_served.url, "--checks", "all", "--max-examples", "8",
          "--seed", "20261203", "--no-color"],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "No issues found" in done.stdout
