@@ -1,0 +1,212 @@
+"""`bills`: what an app's traffic costs a month on Azure Functions, from dated price tables.
+
+Two plans: the Consumption plan (Linux, Y1: what polyfn's ARM template deploys) and the Flex
+Consumption plan (on demand, no always-ready instances). With them, what the triggers imply:
+Storage queue operations for queue functions (Service Bus for ``fifo=True`` queues and for
+topics, as polyfn_azure binds them), blob writes for storage functions and Event Grid operations
+when a storage function also takes deletes. HTTP functions need no gateway (the Functions host
+answers) and timers run in the host. The storage account the host itself needs, Application
+Insights and bandwidth are not priced.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, Decimal
+
+from polyfn._app import QueueTrigger, StorageTrigger, SubscribeTrigger
+from polyfn._cost import Bill, Rate, Usage, charge, chunks, round_up, total, triggered
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from polyfn._cost import Line
+
+REGION = "East US"
+PRICED_ON = "2026-12-03"  # the day these rates were checked against the pages below
+
+FUNCTIONS_PAGE = "https://azure.microsoft.com/pricing/details/functions/"
+SERVICE_BUS_PAGE = "https://azure.microsoft.com/pricing/details/service-bus/"
+EVENT_GRID_PAGE = "https://azure.microsoft.com/pricing/details/event-grid/"
+STORAGE_QUEUES_PAGE = "https://azure.microsoft.com/pricing/details/storage/queues/"
+BLOB_PAGE = "https://azure.microsoft.com/pricing/details/storage/blobs/"
+
+# Consumption: $0.000016 per GB-s of observed memory (rounded up to 128 MB, at most 1,536 MB) and
+# $0.20 per million executions, with a free grant of 400,000 GB-s and 1 million executions a month
+# per subscription; an execution bills at least 100 ms, in 1 ms steps.
+# Flex Consumption, on demand: $0.000026 per GB-s of the instance memory size (512, 2,048 or
+# 4,096 MB) and $0.40 per million executions, free 100,000 GB-s and 250,000 executions a month.
+# Service Bus Standard: a base charge of $0.0135 an hour (730 hours a month) with 13 million
+# operations included, then $0.80 per million (up to 100 million); each 64 KB is an operation.
+# Event Grid: $0.60 per million operations, the first 100,000 a month free.
+# Storage queue and blob write operations are counted but not priced here: their price depends on
+# the account's kind and redundancy (see the pages).
+RATES: dict[str, Rate] = {
+    "executions": Rate("0.20", "executions", per=1_000_000, free=1_000_000, source=FUNCTIONS_PAGE),
+    "gb_seconds": Rate("0.000016", "GB-s", free=400_000, source=FUNCTIONS_PAGE),
+    "flex_executions": Rate(
+        "0.40", "executions", per=1_000_000, free=250_000, source=FUNCTIONS_PAGE
+    ),
+    "flex_gb_seconds": Rate("0.000026", "GB-s", free=100_000, source=FUNCTIONS_PAGE),
+    "service_bus_base": Rate("0.0135", "hours", source=SERVICE_BUS_PAGE),
+    "service_bus_ops": Rate(
+        "0.80", "operations", per=1_000_000, free=13_000_000, source=SERVICE_BUS_PAGE
+    ),
+    "event_grid": Rate("0.60", "operations", per=1_000_000, free=100_000, source=EVENT_GRID_PAGE),
+    "queue_ops": Rate(None, "operations", source=STORAGE_QUEUES_PAGE),
+    "blob_writes": Rate(None, "write operations", source=BLOB_PAGE),
+}
+HOURS_PER_MONTH = 730
+DURATION_STEP_MS = 1
+MINIMUM_EXECUTION_MS = 100
+MEMORY_STEP_MB = 128
+CONSUMPTION_MAX_MB = 1536
+FLEX_INSTANCE_MB = (512, 2048, 4096)
+FLEX_DEFAULT_MB = 2048
+SERVICE_BUS_CHUNK_BYTES = 64 * 1024
+
+
+def bills(
+    usage: Sequence[Usage], *, free_tier: bool, rates: Mapping[str, Rate] = RATES
+) -> list[Bill]:
+    """The Consumption plan's bill (what polyfn deploys), then Flex Consumption's."""
+    extras, notes = _trigger_lines(usage, free_tier, rates)
+    consumption = [
+        charge(
+            "Executions",
+            total(usage, lambda u: u.invocations),
+            rates["executions"],
+            free_tier=free_tier,
+        ),
+        charge(
+            "Execution time",
+            total(usage, _consumption_gb_seconds),
+            rates["gb_seconds"],
+            free_tier=free_tier,
+        ),
+    ]
+    flex = [
+        charge(
+            "Executions (on demand)",
+            total(usage, lambda u: u.invocations),
+            rates["flex_executions"],
+            free_tier=free_tier,
+        ),
+        charge(
+            "Execution time (on demand)",
+            total(usage, _flex_gb_seconds),
+            rates["flex_gb_seconds"],
+            free_tier=free_tier,
+        ),
+    ]
+    return [
+        Bill(
+            "azure",
+            "consumption",
+            "Azure Functions Consumption plan (Linux)",
+            deployed=True,
+            priced_on=PRICED_ON,
+            region=REGION,
+            lines=consumption + extras,
+            notes=[
+                "Consumption bills observed memory; the declared (or profile) memory stands in "
+                "for it, rounded up to 128 MB",
+                *notes,
+            ],
+        ),
+        Bill(
+            "azure",
+            "flex",
+            "Azure Functions Flex Consumption plan (on demand)",
+            deployed=False,
+            priced_on=PRICED_ON,
+            region=REGION,
+            lines=flex + extras,
+            notes=[
+                "Flex bills the instance memory size (512, 2,048 or 4,096 MB: the smallest that "
+                "holds the function's memory) for each execution, as if one ran per instance",
+                *notes,
+            ],
+        ),
+    ]
+
+
+def _consumption_gb_seconds(u: Usage) -> Decimal:
+    observed = round_up(Decimal(u.memory_mb or MEMORY_STEP_MB), Decimal(MEMORY_STEP_MB))
+    memory = min(observed, Decimal(CONSUMPTION_MAX_MB))
+    return u.seconds(DURATION_STEP_MS, MINIMUM_EXECUTION_MS) * memory / 1024
+
+
+def _flex_gb_seconds(u: Usage) -> Decimal:
+    wanted = u.memory_mb or FLEX_DEFAULT_MB
+    instance = next((size for size in FLEX_INSTANCE_MB if size >= wanted), FLEX_INSTANCE_MB[-1])
+    return u.seconds(DURATION_STEP_MS) * instance / 1024
+
+
+def _trigger_lines(
+    usage: Sequence[Usage], free_tier: bool, rates: Mapping[str, Rate]
+) -> tuple[list[Line], list[str]]:
+    lines: list[Line] = []
+    notes: list[str] = []
+    queues = triggered(usage, QueueTrigger)
+    storage_queues = [u for u, t in queues if not t.fifo]
+    if storage_queues:
+        # Put, then per message a Get and a Delete (the host reads in batches, but each message
+        # is deleted on its own); polling an empty queue adds more.
+        operations = total(storage_queues, lambda u: 3 * u.messages)
+        lines.append(
+            charge("Storage queue operations", operations, rates["queue_ops"], free_tier=free_tier)
+        )
+        notes.append(
+            "queue functions use Storage queues (fifo=True and service_bus_queues use "
+            "Service Bus); their operations are counted, not priced"
+        )
+    bus_operations = _service_bus_operations(usage)
+    if bus_operations:
+        hours = Decimal(HOURS_PER_MONTH)
+        lines.append(
+            charge(
+                "Service Bus Standard base", hours, rates["service_bus_base"], free_tier=free_tier
+            )
+        )
+        # The 13 million included operations come with the base charge, not a free tier.
+        lines.append(
+            charge(
+                "Service Bus operations", bus_operations, rates["service_bus_ops"], free_tier=True
+            )
+        )
+    storage = triggered(usage, StorageTrigger)
+    if storage:
+        writes = total((u for u, _ in storage), lambda u: u.invocations)
+        lines.append(
+            charge(
+                "Blob write operations (uploads)", writes, rates["blob_writes"], free_tier=free_tier
+            )
+        )
+        # A storage function that takes deletes is bound to Event Grid (polyfn_azure._app).
+        grid = [u for u, t in storage if set(t.events) != {"created"}]
+        if grid:
+            lines.append(
+                charge(
+                    "Event Grid operations",
+                    total(grid, lambda u: u.invocations),
+                    rates["event_grid"],
+                    free_tier=free_tier,
+                )
+            )
+    return lines, notes
+
+
+def _service_bus_operations(usage: Sequence[Usage]) -> Decimal:
+    """Service Bus operations: a send per message, and a receive and a complete per delivery
+    (each subscriber of a topic gets its own copy); each 64 KB is one more operation."""
+    operations = Decimal(0)
+    for u, queue in triggered(usage, QueueTrigger):
+        if queue.fifo:
+            operations += 3 * u.messages * chunks(u.request_bytes, SERVICE_BUS_CHUNK_BYTES)
+    sent: dict[str, Decimal] = {}
+    for u, trigger in triggered(usage, SubscribeTrigger):
+        size = chunks(u.request_bytes, SERVICE_BUS_CHUNK_BYTES)
+        operations += 2 * u.messages * size
+        sent[trigger.topic] = max(sent.get(trigger.topic, Decimal(0)), u.messages * size)
+    return (operations + sum(sent.values(), Decimal(0))).to_integral_value(rounding=ROUND_CEILING)
