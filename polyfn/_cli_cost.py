@@ -35,16 +35,16 @@ example:
 
 
 def register(subparsers: Any) -> None:
-    from polyfn._cost import PROFILE_FIELDS
-
-    fields = "\n".join(f"  {name:15} {meaning}" for name, meaning in PROFILE_FIELDS.items())
     p = subparsers.add_parser(
         "cost",
         help="the app's monthly bill on each cloud, from a traffic profile",
-        description=_DESCRIPTION.replace("{fields}", fields),
+        description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    # The profile's fields come from the cost model, loaded only when `polyfn cost` runs (decimal
+    # and typing would cost every other command's start).
+    p.before_parse.append(_describe_fields)
     p.add_argument("app", metavar="APP", help="the app: module:attribute, a module, or a .py file")
     p.add_argument("--profile", required=True, type=Path, metavar="FILE", help="traffic profile")
     p.add_argument("--provider", metavar="P", help="price this cloud only (default: every one)")
@@ -53,6 +53,13 @@ def register(subparsers: Any) -> None:
         "--no-free-tier", action="store_true", help="price every unit, without the free tiers"
     )
     p.set_defaults(run=run_cost)
+
+
+def _describe_fields(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    from polyfn._cost import PROFILE_FIELDS
+
+    fields = "\n".join(f"  {name:15} {meaning}" for name, meaning in PROFILE_FIELDS.items())
+    parser.description = _DESCRIPTION.replace("{fields}", fields)
 
 
 def run_cost(args: argparse.Namespace) -> int:

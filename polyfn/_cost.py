@@ -366,7 +366,7 @@ def measured_profile(lines: Iterable[str], app: App, *, origin: str) -> list[Usa
     ``duration_ms`` of its lines, and its count scaled from the log's time span to a 30-day
     month. Lines that are not invocation records (other log lines) are skipped."""
     import json
-    from datetime import datetime
+    from datetime import UTC, datetime
 
     seen: dict[str, list[Decimal]] = {}
     times: list[datetime] = []
@@ -387,9 +387,11 @@ def measured_profile(lines: Iterable[str], app: App, *, origin: str) -> list[Usa
             raise ConfigError(f"{where}: an invocation record needs 'function' and 'time'")
         seen.setdefault(name, []).append(_number(duration, f"{where}: duration_ms"))
         try:
-            times.append(datetime.fromisoformat(stamp))
+            when = datetime.fromisoformat(stamp)
         except ValueError:
             raise ConfigError(f"{where}: time {stamp!r} is not an ISO 8601 time") from None
+        # serve writes UTC with its offset; a hand-edited time without one is taken as UTC too.
+        times.append(when if when.tzinfo else when.replace(tzinfo=UTC))
     if not seen:
         raise ConfigError(
             f'profile {origin}: no invocation records (lines with "message": "invocation" '

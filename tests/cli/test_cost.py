@@ -312,3 +312,45 @@ def test_usage_defaults_come_from_declared_settings() -> None:
     )
     assert isinstance(usage, Usage)
     assert (usage.memory_mb, usage.messages, usage.request_bytes) == (None, 5, 1024)
+
+
+def _line(function: str, time: str, duration: object = 10) -> str:
+    return json.dumps(
+        {"time": time, "message": "invocation", "function": function, "duration_ms": duration}
+    )
+
+
+@pytest.mark.parametrize(
+    ("lines", "named"),
+    [
+        (
+            [_line("ghost", "2026-12-01T12:00:00+00:00"), _line("ghost", "2026-12-01T12:00:09")],
+            "the log has invocations of 'ghost', which app 'pricing-examples' does not declare",
+        ),
+        (
+            [
+                _line("gcf_128", "2026-12-01T12:00:00+00:00"),
+                _line("gcf_128", "2026-12-01T12:00:00"),
+            ],
+            "needs a log that covers at least a second",
+        ),
+        (
+            [_line("gcf_128", "2026-12-01T12:00:00+00:00"), _line("gcf_128", "noon")],
+            "time 'noon' is not an ISO 8601 time",
+        ),
+        (
+            [_line("gcf_128", "2026-12-01T12:00:00+00:00"), _line("gcf_128", "2026-12-01", "x")],
+            "duration_ms must be a number, got 'x'",
+        ),
+    ],
+)
+def test_a_bad_serve_log_is_refused_naming_the_line(
+    capsys: Any, tmp_path: Path, lines: list[str], named: str
+) -> None:
+    # The second line of each has no offset: serve writes UTC, and such a time is taken as UTC.
+    path = tmp_path / "serve.log"
+    path.write_text("\n".join(lines) + "\n")
+    code, out, err = run(capsys, "cost", EXAMPLES, "--profile", str(path))
+    assert code == 2
+    assert named in " ".join(err.split())
+    assert "Traceback" not in err and out == ""

@@ -18,7 +18,7 @@ from polyfn._cost import Bill, Rate, Usage, charge, chunks, round_up, total, tri
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from polyfn._cost import Line
 
@@ -71,64 +71,31 @@ def bills(
 ) -> list[Bill]:
     """The Consumption plan's bill (what polyfn deploys), then Flex Consumption's."""
     extras, notes = _trigger_lines(usage, free_tier, rates)
-    consumption = [
-        charge(
-            "Executions",
-            total(usage, lambda u: u.invocations),
-            rates["executions"],
-            free_tier=free_tier,
-        ),
-        charge(
-            "Execution time",
-            total(usage, _consumption_gb_seconds),
-            rates["gb_seconds"],
-            free_tier=free_tier,
-        ),
-    ]
-    flex = [
-        charge(
-            "Executions (on demand)",
-            total(usage, lambda u: u.invocations),
-            rates["flex_executions"],
-            free_tier=free_tier,
-        ),
-        charge(
-            "Execution time (on demand)",
-            total(usage, _flex_gb_seconds),
-            rates["flex_gb_seconds"],
-            free_tier=free_tier,
-        ),
-    ]
-    return [
-        Bill(
-            "azure",
-            "consumption",
-            "Azure Functions Consumption plan (Linux)",
-            deployed=True,
-            priced_on=PRICED_ON,
-            region=REGION,
-            lines=consumption + extras,
-            notes=[
-                "Consumption bills observed memory; the declared (or profile) memory stands in "
-                "for it, rounded up to 128 MB",
-                *notes,
-            ],
-        ),
-        Bill(
-            "azure",
-            "flex",
-            "Azure Functions Flex Consumption plan (on demand)",
-            deployed=False,
-            priced_on=PRICED_ON,
-            region=REGION,
-            lines=flex + extras,
-            notes=[
-                "Flex bills the instance memory size (512, 2,048 or 4,096 MB: the smallest that "
-                "holds the function's memory) for each execution, as if one ran per instance",
-                *notes,
-            ],
-        ),
-    ]
+    out = []
+    for plan, (title, executions, gb_seconds, measure, note) in PLANS.items():
+        lines = [
+            charge(
+                "Executions",
+                total(usage, lambda u: u.invocations),
+                rates[executions],
+                free_tier=free_tier,
+            ),
+            charge("Execution time", total(usage, measure), rates[gb_seconds], free_tier=free_tier),
+            *extras,
+        ]
+        out.append(
+            Bill(
+                "azure",
+                plan,
+                title,
+                deployed=plan == "consumption",
+                priced_on=PRICED_ON,
+                region=REGION,
+                lines=lines,
+                notes=[note, *notes],
+            )
+        )
+    return out
 
 
 def _consumption_gb_seconds(u: Usage) -> Decimal:
@@ -141,6 +108,28 @@ def _flex_gb_seconds(u: Usage) -> Decimal:
     wanted = u.memory_mb or FLEX_DEFAULT_MB
     instance = next((size for size in FLEX_INSTANCE_MB if size >= wanted), FLEX_INSTANCE_MB[-1])
     return u.seconds(DURATION_STEP_MS) * instance / 1024
+
+
+# plan -> (title, the rates of its executions and execution time, its GB-s measure, its note);
+# the plan polyfn's ARM template deploys first.
+PLANS: dict[str, tuple[str, str, str, Callable[[Usage], Decimal], str]] = {
+    "consumption": (
+        "Azure Functions Consumption plan (Linux)",
+        "executions",
+        "gb_seconds",
+        _consumption_gb_seconds,
+        "Consumption bills observed memory; the declared (or profile) memory stands in for it, "
+        "rounded up to 128 MB",
+    ),
+    "flex": (
+        "Azure Functions Flex Consumption plan (on demand)",
+        "flex_executions",
+        "flex_gb_seconds",
+        _flex_gb_seconds,
+        "Flex bills the instance memory size (512, 2,048 or 4,096 MB: the smallest that holds the "
+        "function's memory) for each execution, as if one ran per instance",
+    ),
+}
 
 
 def _trigger_lines(
