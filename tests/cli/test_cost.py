@@ -38,9 +38,10 @@ def amounts(bill: dict[str, Any]) -> dict[str, str | None]:
 
 
 def test_lambda_pricing_page_example_2(capsys: Any, tmp_path: Path) -> None:
-    # https://aws.amazon.com/lambda/pricing/ (the page's worked "Example 2", US East, free tier
-    # applied): 128 MB, 30 million executions a month, 200 ms each: compute 750,000 GB-s less
-    # 400,000 free = 350,000 GB-s -> $5.83; requests 29 million billable -> $5.80; total $11.63.
+    # https://aws.amazon.com/lambda/pricing/ ("Example 2" of the page's version that billed in
+    # 100 ms steps, before December 2020; US East, free tier applied): 128 MB, 30 million
+    # executions a month of 200 ms: compute 750,000 GB-s less 400,000 free = 350,000 GB-s ->
+    # $5.83; requests 29 million billable -> $5.80; total $11.63. Today's rate gives the same.
     bills = cost(capsys, tmp_path, {"lambda_128": {"invocations": 30_000_000, "duration_ms": 200}})
     bill = bills["aws", "x86_64"]
     compute = bill["lines"][1]
@@ -55,8 +56,8 @@ def test_lambda_pricing_page_example_2(capsys: Any, tmp_path: Path) -> None:
 
 
 def test_lambda_pricing_page_example_1_at_the_pages_rate() -> None:
-    # https://aws.amazon.com/lambda/pricing/ (the same page's "Example 1", published with the rate
-    # then listed, $0.00001667 per GB-s; today's table holds $0.0000166667): 512 MB, 3 million
+    # https://aws.amazon.com/lambda/pricing/ (the same version's "Example 1", published with the
+    # rate then listed, $0.00001667 per GB-s; today's table holds $0.0000166667): 512 MB, 3 million
     # executions of 1 s: 1,500,000 GB-s less 400,000 free -> $18.34; 2 million billable requests
     # -> $0.40; total $18.74. The page's rate goes in as a table of that date would hold it.
     from polyfn_aws._cost import LAMBDA_PAGE, RATES, bills
@@ -77,27 +78,40 @@ def test_lambda_pricing_page_example_1_at_the_pages_rate() -> None:
 
 
 def test_lambda_pricing_page_mobile_backend_example(capsys: Any, tmp_path: Path) -> None:
-    # https://aws.amazon.com/lambda/pricing/ ("Example 1: Mobile application backend", priced
-    # without the free tier): 3 million requests a month, 120 ms each, 1,536 MB on x86:
-    # 540,000 GB-s -> $9.00; requests -> $0.60; total $9.60. The profile of DESIGN.md's example.
+    # https://aws.amazon.com/lambda/pricing/ (as of 2026, "Example 1: Mobile application
+    # backend"): 3 million requests a month of 120 ms, 1,536 MB on x86, free tier applied:
+    # 540,000 GB-s less 400,000 free = 140,000 GB-s at $0.0000166667 -> $2.33; 2 million billable
+    # requests -> $0.40; total $2.73. It is the profile of DESIGN.md's example.
+    bills = cost(capsys, tmp_path, {"lambda_1536": {"invocations": 3_000_000, "duration_ms": 120}})
+    bill = bills["aws", "x86_64"]
+    assert bill["lines"][1]["quantity"] == "540000" and bill["lines"][1]["billable"] == "140000"
+    assert amounts(bill) == {"Lambda requests": "0.40", "Lambda compute (x86_64)": "2.33"}
+    assert bill["total"] == "2.73"
+
+
+def test_lambda_pricing_page_telemetry_example(capsys: Any, tmp_path: Path) -> None:
+    # https://aws.amazon.com/lambda/pricing/ (as of 2026, "Example 2: Enriching streaming
+    # telemetry with additional metadata", priced without the free tier): 10,000 vehicles once an
+    # hour for 31 days = 7,440,000 invocations of 2 s at 1 GB on x86: requests $1.488 ~= $1.49;
+    # 14.88 million GB-s at $0.0000166667 -> $248.00; total $249.49.
     bills = cost(
         capsys,
         tmp_path,
-        {"lambda_1536": {"invocations": 3_000_000, "duration_ms": 120}},
+        {"lambda_1024": {"invocations": 7_440_000, "duration_ms": 2000}},
         "--no-free-tier",
         "--provider",
         "aws",
     )
     bill = bills["aws", "x86_64"]
-    assert bill["lines"][1]["quantity"] == "540000"
-    assert amounts(bill) == {"Lambda requests": "0.60", "Lambda compute (x86_64)": "9.00"}
-    assert bill["total"] == "9.60"
+    assert amounts(bill) == {"Lambda requests": "1.49", "Lambda compute (x86_64)": "248.00"}
+    assert bill["total"] == "249.49"
     assert set(bills) == {("aws", "x86_64"), ("aws", "arm64")}
 
 
 def test_azure_functions_consumption_pricing_example(capsys: Any, tmp_path: Path) -> None:
-    # https://azure.microsoft.com/pricing/details/functions/ (its Consumption plan pricing
-    # example): observed memory 512 MB, 3,000,000 executions of one second: 1.5 million GB-s less
+    # https://azure.microsoft.com/pricing/details/functions/ (its Consumption plan pricing example;
+    # not re-read when this test was written, as the searchable copy of the page stops before its
+    # examples): observed memory 512 MB, 3,000,000 executions of one second: 1.5 million GB-s less
     # the 400,000 GB-s grant at $0.000016 -> $17.60; 2 million billable executions at $0.20 per
     # million -> $0.40; total $18.00.
     bills = cost(
@@ -114,8 +128,9 @@ def test_azure_functions_consumption_pricing_example(capsys: Any, tmp_path: Path
 
 
 def test_cloud_functions_simple_event_driven_example(capsys: Any, tmp_path: Path) -> None:
-    # https://cloud.google.com/functions/pricing-1stgen ("Simple event-driven function"): 128 MB
-    # and 200 MHz, 10 million invocations a month of 300 ms, Google APIs only (no billable
+    # https://cloud.google.com/functions/pricing-1stgen ("Simple event-driven function"; not
+    # re-read when this test was written, as the searchable copies of the page stop before it):
+    # 128 MB and 200 MHz, 10 million invocations a month of 300 ms, Google APIs only (no billable
     # egress): invocations 8 million billable -> $3.20; 375,000 GB-s, under the 400,000 free ->
     # $0.00; 600,000 GHz-s less 200,000 free -> $4.00; networking $0.00; total $7.20 a month.
     bills = cost(

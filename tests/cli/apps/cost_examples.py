@@ -22,6 +22,7 @@ def _ok(req: Any, ctx: Any) -> dict[str, bool]:
 app.schedule("0 * * * *", function_name="lambda_512", memory=512)(_done)
 app.schedule("0 * * * *", function_name="lambda_128", memory=128)(_done)
 app.schedule("0 * * * *", function_name="lambda_1536", memory=1536)(_done)
+app.schedule("0 * * * *", function_name="lambda_1024", memory=1024)(_done)
 # Azure's and Cloud Functions' examples: HTTP functions (no gateway on either).
 app.http("/azure", function_name="azure_512", memory=512)(_ok)
 app.http("/gcf", function_name="gcf_128", memory=128)(_ok)
