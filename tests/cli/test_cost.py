@@ -182,6 +182,9 @@ def test_triggers_imply_gateway_queue_topic_and_storage_requests(
         "0.08",
     )
     assert aws["SNS publishes"]["quantity"] == "10000"
+    # Lambda requests: one per invocation (2M HTTP, 100,000 queue batches, 10,000 SNS and 20,000
+    # S3 events).
+    assert aws["Lambda requests"]["quantity"] == "2130000"
     assert aws["S3 PUT requests (uploads)"]["amount"] == "0.10"
     gcp = {line["item"]: line for line in bills["gcp", "gen2"]["lines"]}
     assert "Pub/Sub throughput" in gcp and "Cloud Storage Class A operations (uploads)" in gcp
