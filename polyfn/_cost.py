@@ -14,7 +14,6 @@ every function's usage of that meter.
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import TypeVar
 
 from polyfn._errors import ConfigError
 
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
 
     from polyfn._app import App, Function
 
-T = TypeVar("T")
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 MONTH_SECONDS = Decimal(30 * 24 * 3600)  # a measured log is scaled to a 30-day month
@@ -106,16 +104,26 @@ class Rate:
     """One meter of a cloud's price list: `price` in USD per `per` units, the monthly free
     allowance `free` (0 for none), and the page it comes from."""
 
-    __slots__ = ("free", "per", "price", "source", "unit")
+    __slots__ = ("free", "included", "per", "price", "source", "unit")
 
     def __init__(
-        self, price: str | None, unit: str, *, per: int = 1, free: int | str = 0, source: str
+        self,
+        price: str | None,
+        unit: str,
+        *,
+        per: int = 1,
+        free: int | str = 0,
+        included: bool = False,
+        source: str,
     ) -> None:
         # None: a meter polyfn counts but holds no price for (the quantity is still shown).
         self.price = None if price is None else Decimal(price)
         self.unit = unit
         self.per = Decimal(per)
         self.free = Decimal(free)
+        # `included`: the allowance comes with a paid base charge, not with a free tier, so
+        # --no-free-tier keeps it.
+        self.included = included
         self.source = source
 
     def describe(self) -> str:
@@ -244,15 +252,48 @@ def chunks(size_bytes: Decimal, chunk_bytes: int) -> Decimal:
 
 
 def charge(item: str, quantity: Decimal, rate: Rate, *, free_tier: bool) -> Line:
-    """The line for `quantity` units of `rate`, its free allowance taken off when `free_tier`."""
-    free = min(quantity, rate.free) if free_tier else ZERO
+    """The line for `quantity` units of `rate`, its free allowance taken off when `free_tier` (an
+    allowance a base charge includes always)."""
+    free = min(quantity, rate.free) if free_tier or rate.included else ZERO
     price = rate.price if rate.price is not None else ZERO
     return Line(item, quantity, rate, free, cents((quantity - free) * price / rate.per))
 
 
-def triggered(usage: Iterable[Usage], kind: type[T]) -> list[tuple[Usage, T]]:
-    """The usages of the functions whose trigger is a `kind`, each with its trigger."""
-    return [(u, u.function.trigger) for u in usage if isinstance(u.function.trigger, kind)]
+class Implied:
+    """What an app's triggers imply on one cloud beyond its functions: a quantity per billed item
+    (in the order first met) and notes. An adapter fills it with one `match` over each usage's
+    trigger, then turns it into lines."""
+
+    __slots__ = ("_added", "_peaks", "_rates", "notes")
+
+    def __init__(self) -> None:
+        self._rates: dict[str, str] = {}  # item -> the key of its rate in the adapter's table
+        self._added: dict[str, Decimal] = {}
+        self._peaks: dict[str, dict[str, Decimal]] = {}
+        self.notes: list[str] = []
+
+    def add(self, item: str, rate: str, quantity: Decimal) -> None:
+        """Count `quantity` more of `item`."""
+        self._rates.setdefault(item, rate)
+        self._added[item] = self._added.get(item, ZERO) + quantity
+
+    def peak(self, item: str, rate: str, key: str, quantity: Decimal) -> None:
+        """Count `item` once per `key`, at the largest quantity given for it: the publishes to a
+        topic are its busiest subscriber's messages, a namespace's base charge is paid once."""
+        self._rates.setdefault(item, rate)
+        peaks = self._peaks.setdefault(item, {})
+        peaks[key] = max(peaks.get(key, ZERO), quantity)
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def lines(self, rates: Mapping[str, Rate], *, free_tier: bool) -> list[Line]:
+        out = []
+        for item, rate in self._rates.items():
+            quantity = self._added.get(item, ZERO) + sum(self._peaks.get(item, {}).values(), ZERO)
+            out.append(charge(item, quantity, rates[rate], free_tier=free_tier))
+        return out
 
 
 def total(usages: Iterable[Usage], measure: Any) -> Decimal:
@@ -449,10 +490,12 @@ def format_bills(bills: Iterable[Bill], *, free_tier: bool) -> str:
         mark = " (what polyfn deploys)" if bill.deployed else ""
         out.append(f"{bill.provider} · {bill.title}{mark}")
         out.append(f"  {bill.region} prices checked on {bill.priced_on}")
-        rows = [("charge", "quantity", "free" if free_tier else "", "rate", "amount")]
+        # Without free tiers the column shows only allowances a base charge includes.
+        shown = free_tier or any(line.free for line in bill.lines)
+        rows = [("charge", "quantity", "free" if shown else "", "rate", "amount")]
         for line in bill.lines:
             amount = "-" if line.rate.price is None else f"${line.amount:,.2f}"
-            free = _count(line.free) if free_tier else ""
+            free = _count(line.free) if shown else ""
             rows.append(
                 (
                     line.item,

@@ -12,15 +12,21 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, Decimal
 
-from polyfn._app import HttpTrigger, QueueTrigger, ScheduleTrigger, StorageTrigger, SubscribeTrigger
-from polyfn._cost import Bill, Rate, Usage, charge, chunks, total, triggered
+from polyfn._app import (
+    HttpTrigger,
+    QueueTrigger,
+    ScheduleTrigger,
+    StorageTrigger,
+    SubscribeTrigger,
+    assert_never,
+)
+from polyfn._cost import Bill, Implied, Rate, Usage, charge, chunks, total
 from polyfn._errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from polyfn._cost import Line
 
 REGION = "us-east-1"
 PRICED_ON = "2026-12-03"  # the day these rates were checked against the pages below
@@ -70,7 +76,8 @@ def bills(
                 f"memory=) is outside Lambda's "
                 f"{MEMORY_MB[0]}-{MEMORY_MB[1]} MB"
             )
-    extras = _trigger_lines(usage, free_tier, rates)
+    implied = _implied(usage)
+    extras = implied.lines(rates, free_tier=free_tier)
     out = []
     for arch, title in PLANS:
         gb_seconds = total(usage, lambda u: u.seconds(DURATION_STEP_MS) * _memory(u) / 1024)
@@ -88,53 +95,51 @@ def bills(
             Bill(
                 "aws",
                 arch,
-                title + (" + API Gateway HTTP API" if triggered(usage, HttpTrigger) else ""),
+                title + (" + API Gateway HTTP API" if _serves_http(usage) else ""),
                 deployed=arch == "x86_64",
                 priced_on=PRICED_ON,
                 region=REGION,
                 lines=lines,
-                notes=_notes(usage),
+                notes=implied.notes,
             )
         )
     return out
+
+
+def _serves_http(usage: Sequence[Usage]) -> bool:
+    return any(u.function.trigger.label == HttpTrigger.label for u in usage)
 
 
 def _memory(u: Usage) -> int:
     return u.memory_mb if u.memory_mb is not None else DEFAULT_MEMORY_MB
 
 
-def _trigger_lines(
-    usage: Sequence[Usage], free_tier: bool, rates: Mapping[str, Rate]
-) -> list[Line]:
-    """The charges of the services the triggers imply, whatever the architecture."""
-    lines = []
-    http = [u for u, _ in triggered(usage, HttpTrigger)]
-    if http:
-        metered = total(
-            http, lambda u: u.invocations * chunks(u.request_bytes, HTTP_API_METERED_BYTES)
-        )
-        lines.append(
-            charge("API Gateway HTTP API requests", metered, rates["http_api"], free_tier=free_tier)
-        )
-    queues = triggered(usage, QueueTrigger)
-    for fifo, item, rate in ((False, "SQS standard", "sqs"), (True, "SQS FIFO", "sqs_fifo")):
-        requests = sum((_sqs_requests(u, t) for u, t in queues if t.fifo is fifo), Decimal(0))
-        if any(t.fifo is fifo for _, t in queues):
-            lines.append(charge(f"{item} requests", requests, rates[rate], free_tier=free_tier))
-    topics = _topics(usage)
-    if topics:
-        lines.append(
-            charge(
-                "SNS publishes", sum(topics.values(), Decimal(0)), rates["sns"], free_tier=free_tier
-            )
-        )
-    storage = [u for u, _ in triggered(usage, StorageTrigger)]
-    if storage:
-        uploads = total(storage, lambda u: u.invocations)
-        lines.append(
-            charge("S3 PUT requests (uploads)", uploads, rates["s3_put"], free_tier=free_tier)
-        )
-    return lines
+def _implied(usage: Sequence[Usage]) -> Implied:
+    """What the triggers imply on AWS, whatever the architecture."""
+    implied = Implied()
+    for u in usage:
+        trigger = u.function.trigger
+        match trigger:
+            case HttpTrigger():
+                metered = u.invocations * chunks(u.request_bytes, HTTP_API_METERED_BYTES)
+                implied.add("API Gateway HTTP API requests", "http_api", metered)
+                implied.note(
+                    "API Gateway's free tier (first 12 months of an account only) is not applied"
+                )
+            case QueueTrigger():
+                kind = "FIFO" if trigger.fifo else "standard"
+                rate = "sqs_fifo" if trigger.fifo else "sqs"
+                implied.add(f"SQS {kind} requests", rate, _sqs_requests(u, trigger))
+            case SubscribeTrigger():
+                published = u.messages * chunks(u.request_bytes, SNS_CHUNK_BYTES)
+                implied.peak("SNS publishes", "sns", trigger.topic, published)
+            case StorageTrigger():
+                implied.add("S3 PUT requests (uploads)", "s3_put", u.invocations)
+            case ScheduleTrigger():
+                implied.note("EventBridge schedule rules: no charge")
+            case _:
+                assert_never(trigger)
+    return implied
 
 
 def _sqs_requests(u: Usage, trigger: QueueTrigger) -> Decimal:
@@ -144,23 +149,3 @@ def _sqs_requests(u: Usage, trigger: QueueTrigger) -> Decimal:
     batch = min(trigger.batch_size, SQS_RECEIVE_MAX)
     batches = (u.messages / batch).to_integral_value(rounding=ROUND_CEILING)
     return u.messages * per_message + 2 * batches * per_message
-
-
-def _topics(usage: Sequence[Usage]) -> dict[str, Decimal]:
-    """Publishes per topic: every subscriber receives each message once, so a topic's publishes
-    are its busiest subscriber's messages (64 KB each)."""
-    topics: dict[str, Decimal] = {}
-    for u, trigger in triggered(usage, SubscribeTrigger):
-        topic = trigger.topic
-        published = u.messages * chunks(u.request_bytes, SNS_CHUNK_BYTES)
-        topics[topic] = max(topics.get(topic, Decimal(0)), published)
-    return topics
-
-
-def _notes(usage: Sequence[Usage]) -> list[str]:
-    notes = []
-    if triggered(usage, HttpTrigger):
-        notes.append("API Gateway's free tier (first 12 months of an account only) is not applied")
-    if triggered(usage, ScheduleTrigger):
-        notes.append("EventBridge schedule rules: no charge")
-    return notes

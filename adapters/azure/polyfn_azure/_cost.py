@@ -11,16 +11,22 @@ Insights and bandwidth are not priced.
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
-from polyfn._app import QueueTrigger, StorageTrigger, SubscribeTrigger
-from polyfn._cost import Bill, Rate, Usage, charge, chunks, round_up, total, triggered
+from polyfn._app import (
+    HttpTrigger,
+    QueueTrigger,
+    ScheduleTrigger,
+    StorageTrigger,
+    SubscribeTrigger,
+    assert_never,
+)
+from polyfn._cost import Bill, Implied, Rate, Usage, charge, chunks, round_up, total
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
-    from polyfn._cost import Line
 
 REGION = "East US"
 PRICED_ON = "2026-12-03"  # the day these rates were checked against the pages below
@@ -50,7 +56,12 @@ RATES: dict[str, Rate] = {
     "flex_gb_seconds": Rate("0.000026", "GB-s", free=100_000, source=FUNCTIONS_PAGE),
     "service_bus_base": Rate("0.0135", "hours", source=SERVICE_BUS_PAGE),
     "service_bus_ops": Rate(
-        "0.80", "operations", per=1_000_000, free=13_000_000, source=SERVICE_BUS_PAGE
+        "0.80",
+        "operations",
+        per=1_000_000,
+        free=13_000_000,
+        included=True,  # with the base charge, not a free tier
+        source=SERVICE_BUS_PAGE,
     ),
     "event_grid": Rate("0.60", "operations", per=1_000_000, free=100_000, source=EVENT_GRID_PAGE),
     "queue_ops": Rate(None, "operations", source=STORAGE_QUEUES_PAGE),
@@ -70,7 +81,8 @@ def bills(
     usage: Sequence[Usage], *, free_tier: bool, rates: Mapping[str, Rate] = RATES
 ) -> list[Bill]:
     """The Consumption plan's bill (what polyfn deploys), then Flex Consumption's."""
-    extras, notes = _trigger_lines(usage, free_tier, rates)
+    implied = _implied(usage)
+    extras = implied.lines(rates, free_tier=free_tier)
     out = []
     for plan, (title, executions, gb_seconds, measure, note) in PLANS.items():
         lines = [
@@ -92,7 +104,7 @@ def bills(
                 priced_on=PRICED_ON,
                 region=REGION,
                 lines=lines,
-                notes=[note, *notes],
+                notes=[note, *implied.notes],
             )
         )
     return out
@@ -132,70 +144,46 @@ PLANS: dict[str, tuple[str, str, str, Callable[[Usage], Decimal], str]] = {
 }
 
 
-def _trigger_lines(
-    usage: Sequence[Usage], free_tier: bool, rates: Mapping[str, Rate]
-) -> tuple[list[Line], list[str]]:
-    lines: list[Line] = []
-    notes: list[str] = []
-    queues = triggered(usage, QueueTrigger)
-    storage_queues = [u for u, t in queues if not t.fifo]
-    if storage_queues:
-        # Put, then per message a Get and a Delete (the host reads in batches, but each message
-        # is deleted on its own); polling an empty queue adds more.
-        operations = total(storage_queues, lambda u: 3 * u.messages)
-        lines.append(
-            charge("Storage queue operations", operations, rates["queue_ops"], free_tier=free_tier)
-        )
-        notes.append(
-            "queue functions use Storage queues (fifo=True and service_bus_queues use "
-            "Service Bus); their operations are counted, not priced"
-        )
-    bus_operations = _service_bus_operations(usage)
-    if bus_operations:
-        hours = Decimal(HOURS_PER_MONTH)
-        lines.append(
-            charge(
-                "Service Bus Standard base", hours, rates["service_bus_base"], free_tier=free_tier
-            )
-        )
-        # The 13 million included operations come with the base charge, not a free tier.
-        lines.append(
-            charge(
-                "Service Bus operations", bus_operations, rates["service_bus_ops"], free_tier=True
-            )
-        )
-    storage = triggered(usage, StorageTrigger)
-    if storage:
-        writes = total((u for u, _ in storage), lambda u: u.invocations)
-        lines.append(
-            charge(
-                "Blob write operations (uploads)", writes, rates["blob_writes"], free_tier=free_tier
-            )
-        )
-        # A storage function that takes deletes is bound to Event Grid (polyfn_azure._app).
-        grid = [u for u, t in storage if set(t.events) != {"created"}]
-        if grid:
-            lines.append(
-                charge(
-                    "Event Grid operations",
-                    total(grid, lambda u: u.invocations),
-                    rates["event_grid"],
-                    free_tier=free_tier,
-                )
-            )
-    return lines, notes
-
-
-def _service_bus_operations(usage: Sequence[Usage]) -> Decimal:
-    """Service Bus operations: a send per message, and a receive and a complete per delivery
-    (each subscriber of a topic gets its own copy); each 64 KB is one more operation."""
-    operations = Decimal(0)
-    for u, queue in triggered(usage, QueueTrigger):
-        if queue.fifo:
-            operations += 3 * u.messages * chunks(u.request_bytes, SERVICE_BUS_CHUNK_BYTES)
-    sent: dict[str, Decimal] = {}
-    for u, trigger in triggered(usage, SubscribeTrigger):
+def _implied(usage: Sequence[Usage]) -> Implied:
+    """What the triggers imply on Azure, whatever the plan."""
+    implied = Implied()
+    for u in usage:
+        trigger = u.function.trigger
         size = chunks(u.request_bytes, SERVICE_BUS_CHUNK_BYTES)
-        operations += 2 * u.messages * size
-        sent[trigger.topic] = max(sent.get(trigger.topic, Decimal(0)), u.messages * size)
-    return (operations + sum(sent.values(), Decimal(0))).to_integral_value(rounding=ROUND_CEILING)
+        match trigger:
+            case HttpTrigger() | ScheduleTrigger():
+                pass  # the Functions host answers HTTP and runs timers itself
+            case QueueTrigger() if trigger.fifo:
+                # Service Bus (sessions): a send, a receive and a complete per message.
+                _service_bus(implied)
+                implied.add("Service Bus operations", "service_bus_ops", 3 * u.messages * size)
+            case QueueTrigger():
+                # Put, then per message a Get and a Delete (the host reads in batches, but each
+                # message is deleted on its own); polling an empty queue adds more.
+                implied.add("Storage queue operations", "queue_ops", 3 * u.messages)
+                implied.note(
+                    "queue functions use Storage queues (fifo=True and service_bus_queues use "
+                    "Service Bus); their operations are counted, not priced"
+                )
+            case SubscribeTrigger():
+                # One send per message to the topic; a receive and a complete per subscription.
+                _service_bus(implied)
+                sent = u.messages * size
+                implied.peak("Service Bus operations", "service_bus_ops", trigger.topic, sent)
+                implied.add("Service Bus operations", "service_bus_ops", 2 * u.messages * size)
+            case StorageTrigger():
+                implied.add("Blob write operations (uploads)", "blob_writes", u.invocations)
+                if set(trigger.events) != {"created"}:
+                    # A storage function that also takes deletes is bound to Event Grid
+                    # (polyfn_azure._app).
+                    implied.add("Event Grid operations", "event_grid", u.invocations)
+            case _:
+                assert_never(trigger)
+    return implied
+
+
+def _service_bus(implied: Implied) -> None:
+    """The Standard namespace's base charge, paid once whatever uses it."""
+    implied.peak(
+        "Service Bus Standard base", "service_bus_base", "namespace", Decimal(HOURS_PER_MONTH)
+    )

@@ -13,15 +13,21 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from polyfn._app import QueueTrigger, ScheduleTrigger, StorageTrigger, SubscribeTrigger
-from polyfn._cost import Bill, Rate, Usage, charge, total, triggered
+from polyfn._app import (
+    HttpTrigger,
+    QueueTrigger,
+    ScheduleTrigger,
+    StorageTrigger,
+    SubscribeTrigger,
+    assert_never,
+)
+from polyfn._cost import Bill, Implied, Rate, Usage, charge, total
 from polyfn._errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from polyfn._cost import Line
 
 REGION = "Tier 1 regions (us-central1)"
 PRICED_ON = "2026-12-03"  # the day these rates were checked against the pages below
@@ -92,7 +98,8 @@ def bills(
     usage: Sequence[Usage], *, free_tier: bool, rates: Mapping[str, Rate] = RATES
 ) -> list[Bill]:
     """Cloud Run functions' bill (2nd gen, what polyfn deploys), then 1st gen's."""
-    extras, notes = _trigger_lines(usage, free_tier, rates)
+    implied = _implied(usage)
+    extras = implied.lines(rates, free_tier=free_tier)
     invocations = total(usage, lambda u: u.invocations)
     second = [
         charge("Requests", invocations, rates["run_requests"], free_tier=free_tier),
@@ -138,7 +145,7 @@ def bills(
             notes=[
                 "request-based billing (CPU only during requests), one request per "
                 "instance at a time",
-                *notes,
+                *implied.notes,
             ],
         ),
         Bill(
@@ -149,7 +156,7 @@ def bills(
             priced_on=PRICED_ON,
             region=REGION,
             lines=first + extras,
-            notes=notes,
+            notes=implied.notes,
         ),
     ]
 
@@ -180,45 +187,31 @@ def _ghz(u: Usage) -> Decimal:
     return Decimal(dict(GHZ_FOR_MEMORY)[_gen1_memory(u)])
 
 
-def _trigger_lines(
-    usage: Sequence[Usage], free_tier: bool, rates: Mapping[str, Rate]
-) -> tuple[list[Line], list[str]]:
-    lines: list[Line] = []
-    notes: list[str] = []
-    if triggered(usage, StorageTrigger):
-        notes.append("Eventarc delivers Cloud Storage events (a Google source) at no charge")
-    throughput = _pubsub_bytes(usage)
-    if throughput:
-        lines.append(
-            charge("Pub/Sub throughput", throughput / TIB, rates["pubsub"], free_tier=free_tier)
-        )
-    storage = [u for u, _ in triggered(usage, StorageTrigger)]
-    if storage:
-        lines.append(
-            charge(
-                "Cloud Storage Class A operations (uploads)",
-                total(storage, lambda u: u.invocations),
-                rates["storage_class_a"],
-                free_tier=free_tier,
-            )
-        )
-    jobs = Decimal(len(triggered(usage, ScheduleTrigger)))
-    if jobs:
-        lines.append(
-            charge("Cloud Scheduler jobs", jobs, rates["scheduler_jobs"], free_tier=free_tier)
-        )
-    return lines, notes
-
-
-def _pubsub_bytes(usage: Sequence[Usage]) -> Decimal:
-    """Publish and delivery throughput: each message counts at least 1,000 bytes when published
-    and again for each subscription it is delivered to."""
-    published: dict[str, Decimal] = {}
-    delivered = Decimal(0)
-    carried = [(u, t.queue) for u, t in triggered(usage, QueueTrigger)]
-    carried += [(u, t.topic) for u, t in triggered(usage, SubscribeTrigger)]
-    for u, topic in carried:
-        size = u.messages * max(u.request_bytes, Decimal(PUBSUB_MIN_BYTES))
-        published[topic] = max(published.get(topic, Decimal(0)), size)
-        delivered += size
-    return sum(published.values(), Decimal(0)) + delivered
+def _implied(usage: Sequence[Usage]) -> Implied:
+    """What the triggers imply on GCP, whatever the generation."""
+    implied = Implied()
+    for u in usage:
+        trigger = u.function.trigger
+        # Pub/Sub counts each message at least 1,000 bytes, once when published and once per
+        # subscription it is delivered to (a queue is a topic with one push subscription).
+        carried = u.messages * max(u.request_bytes, Decimal(PUBSUB_MIN_BYTES)) / TIB
+        match trigger:
+            case HttpTrigger():
+                pass
+            case QueueTrigger():
+                implied.peak("Pub/Sub throughput", "pubsub", trigger.queue, carried)
+                implied.add("Pub/Sub throughput", "pubsub", carried)
+            case SubscribeTrigger():
+                implied.peak("Pub/Sub throughput", "pubsub", trigger.topic, carried)
+                implied.add("Pub/Sub throughput", "pubsub", carried)
+            case StorageTrigger():
+                uploads = "Cloud Storage Class A operations (uploads)"
+                implied.add(uploads, "storage_class_a", u.invocations)
+                implied.note(
+                    "Eventarc delivers Cloud Storage events (a Google source) at no charge"
+                )
+            case ScheduleTrigger():
+                implied.add("Cloud Scheduler jobs", "scheduler_jobs", Decimal(1))
+            case _:
+                assert_never(trigger)
+    return implied
