@@ -192,6 +192,12 @@ def test_triggers_imply_gateway_queue_topic_and_storage_requests(
     # Storage queue operations are counted but carry no price in polyfn's table.
     assert azure["Storage queue operations"]["amount"] is None
     assert azure["Service Bus Standard base"]["amount"] == "9.86"  # 730 h at $0.0135
+    # The 13 million operations the base charge includes are no free tier: --no-free-tier keeps
+    # them, while every free tier goes.
+    priced = cost(capsys, tmp_path, functions, "--no-free-tier", "--provider", "azure")
+    bus = {line["item"]: line for line in priced["azure", "consumption"]["lines"]}
+    assert bus["Service Bus operations"]["free"] == bus["Service Bus operations"]["quantity"]
+    assert bus["Executions"]["free"] == "0"
 
 
 def test_text_output_names_plans_rates_and_sources(capsys: Any, tmp_path: Path) -> None:
