@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-SUBCOMMAND_MODULES = ("polyfn._cli_local", "polyfn._cli_build", "conformance._cli")
+SUBCOMMAND_MODULES = (
+    "polyfn._cli_local",
+    "polyfn._cli_build",
+    "polyfn._cli_cost",
+    "conformance._cli",
+)
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1

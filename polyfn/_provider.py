@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from typing import Any, Protocol
 
     from polyfn._app import App
+    from polyfn._cost import Bill, Usage
     from polyfn._resources import Backend
 
     # command -> (the extra of the provider's distribution it needs, modules proving it is there)
@@ -186,6 +187,13 @@ class Provider(Protocol):
         """A new resource backend on the cloud's SDK (built once per process, on first use)."""
         ...
 
+    def cost(self, usage: Sequence[Usage], *, free_tier: bool) -> list[Bill]:
+        """The app's monthly bills for `usage` (one per function, see polyfn._cost), one bill
+        per plan the provider prices, the plan its build deploys first; priced from the
+        provider's own dated tables, each rate citing its page. `free_tier` False prices every
+        unit. ConfigError for a usage it cannot price (a memory outside its limits)."""
+        ...
+
 
 class ProviderDefaults:
     """What most providers share, for a provider class to inherit (the contract is `Provider`;
@@ -225,6 +233,15 @@ class ProviderDefaults:
         log: Callable[[str], object],
     ) -> dict[str, str]:
         raise NotImplementedError  # connect() refused before any work
+
+    def cost(self, usage: Sequence[Usage], *, free_tier: bool) -> list[Bill]:
+        """Refuse: a provider prices nothing until it holds price tables."""
+        from polyfn._cost import NotPricedError
+
+        name = getattr(self, "name", type(self).__name__)
+        raise NotPricedError(
+            f"provider {name!r} has no price tables; `polyfn cost` cannot price it"
+        )
 
 
 # -- discovery -----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from polyfn._app import App
+    from polyfn._cost import Bill, Usage
     from polyfn._provider import EventSamples, Provider
     from polyfn._resources import Backend
 
@@ -111,6 +112,11 @@ class AwsProvider(ProviderDefaults):
         from polyfn_aws._resources import AwsBackend
 
         return AwsBackend()
+
+    def cost(self, usage: Sequence[Usage], *, free_tier: bool) -> list[Bill]:
+        from polyfn_aws._cost import bills
+
+        return bills(usage, free_tier=free_tier)
 
 
 provider = AwsProvider()

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from polyfn._app import App
+    from polyfn._cost import Bill, Usage
     from polyfn._provider import EventSamples, Provider
     from polyfn._resources import Backend
 
@@ -103,6 +104,11 @@ class AzureProvider(ProviderDefaults):
         from polyfn_azure._resources import AzureBackend
 
         return AzureBackend()
+
+    def cost(self, usage: Sequence[Usage], *, free_tier: bool) -> list[Bill]:
+        from polyfn_azure._cost import bills
+
+        return bills(usage, free_tier=free_tier)
 
 
 def _function_app_options(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from polyfn._app import App
+    from polyfn._cost import Bill, Usage
     from polyfn._provider import EventSamples, Provider
     from polyfn._resources import Backend
 
@@ -118,6 +119,11 @@ class GcpProvider(ProviderDefaults):
         from polyfn_gcp._resources import GcpBackend
 
         return GcpBackend()
+
+    def cost(self, usage: Sequence[Usage], *, free_tier: bool) -> list[Bill]:
+        from polyfn_gcp._cost import bills
+
+        return bills(usage, free_tier=free_tier)
 
 
 provider = GcpProvider()
