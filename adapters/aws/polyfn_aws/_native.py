@@ -62,6 +62,9 @@ if TYPE_CHECKING:
 
     LambdaHandler = Callable[[Any, Any], Any]
 
+# The attribute of a wrapped native handler that names the adapter it runs on: `polyfn package`
+# (polyfn/_cli_build.py) puts that adapter into the zip of any cloud.
+PROVIDER_MARK = "__polyfn_provider__"
 # event= -> what the polyfn handler serves (the decorator's word, for messages).
 EVENTS: dict[str, str] = {
     "rest": "app.http",
@@ -770,4 +773,6 @@ def from_lambda(handler: LambdaHandler, event: str) -> Callable[[Any, Context], 
     # The function's default name (the decorator reads __name__): the Lambda handler's own.
     built.__name__ = built.__qualname__ = name if isinstance(name, str) else f"lambda_{event}"
     built.__doc__ = getattr(handler, "__doc__", None)
+    # `polyfn package` puts this adapter into another cloud's zip for it.
+    setattr(built, PROVIDER_MARK, "aws")
     return built

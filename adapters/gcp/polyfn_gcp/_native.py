@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
     from polyfn import Context
 
+# The attribute of a wrapped native handler that names the adapter it runs on: `polyfn package`
+# (polyfn/_cli_build.py) puts that adapter into the zip of any cloud.
+PROVIDER_MARK = "__polyfn_provider__"
 # RFC 3986 section 3.3: the characters a path segment carries unescaped ("pchar").
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 # A WSGI server computes these from the body and the connection (PEP 3333, "Other HTTP
@@ -138,4 +141,6 @@ def from_functions_framework(
     name = getattr(function, "__name__", None)
     polyfn_view.__name__ = polyfn_view.__qualname__ = name if isinstance(name, str) else "view"
     polyfn_view.__doc__ = getattr(function, "__doc__", None)
+    # `polyfn package` puts this adapter into another cloud's zip for it.
+    setattr(polyfn_view, PROVIDER_MARK, "gcp")
     return polyfn_view
