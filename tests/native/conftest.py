@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 
+from tests.local.conftest import local_log as polyfn_log
 from tests.native import app as native_app
 from tests.native import lambda_handlers
+
+__all__ = ["polyfn_log"]  # the polyfn log records of a test (the local tests' fixture)
 
 
 @pytest.fixture
@@ -19,20 +22,6 @@ def seen() -> Iterator[list[dict[str, Any]]]:
     native_app.ANSWER[0] = None
     yield lambda_handlers.SEEN
     lambda_handlers.SEEN.clear()
-
-
-@pytest.fixture
-def polyfn_log() -> Iterator[list[logging.LogRecord]]:
-    """Every record the ``polyfn`` loggers write during the test."""
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
-    logger = logging.getLogger("polyfn")
-    logger.addHandler(handler)
-    try:
-        yield records
-    finally:
-        logger.removeHandler(handler)
 
 
 def logged_errors(records: list[logging.LogRecord]) -> str:

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import uuid
 from pathlib import Path
 from typing import Any
 
-import functions_framework
 import polyfn_aws
 import polyfn_azure
 import pytest
@@ -23,6 +21,7 @@ from awslambdaric.lambda_context import LambdaContext
 
 from polyfn.testing import Client
 from tests.azure._host import Host, encoded_response, load
+from tests.gcp.conftest import Served
 from tests.native import app as native_app
 from tests.native.app import app
 from tests.native.conftest import logged_errors
@@ -270,16 +269,9 @@ def test_batch_processor_on_azure(host: Host, seen: Any) -> None:
 
 @pytest.fixture(scope="module")
 def gcp() -> Any:
-    saved = {k: os.environ.get(k) for k in ("FUNCTION_TARGET", "FUNCTION_SIGNATURE_TYPE")}
-    try:
-        flask_app = functions_framework.create_app("http", str(MAIN), "http")
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    return flask_app.test_client(use_cookies=False)
+    """functions-framework's app serving tests/native/native_main.py (no cookie jar: each request
+    sends the cookies the test gives it)."""
+    return Served("http", "http", source=MAIN).flask_app.test_client(use_cookies=False)
 
 
 def test_rest_and_http_resolvers_on_gcp(gcp: Any) -> None:

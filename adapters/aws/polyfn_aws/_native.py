@@ -52,7 +52,13 @@ from polyfn._http import HttpRequest, HttpResponse, is_text_content
 from polyfn._multidict import Headers
 from polyfn_aws._handler import S3_EVENT_SOURCE, SCHEDULE_EVENT, SNS_SOURCE, SQS_SOURCE
 from polyfn_aws._http import HTTP_V2, REST, http_kind
-from polyfn_aws._queue import FIFO_SUFFIX, GROUP_ID, RECEIVE_COUNT, SENT_TIMESTAMP
+from polyfn_aws._queue import (
+    FIFO_SUFFIX,
+    GROUP_ID,
+    RECEIVE_COUNT,
+    SENT_TIMESTAMP,
+    string_attributes,
+)
 from polyfn_aws._storage import EVENTBRIDGE_KINDS, NOTIFICATION_KINDS
 
 if TYPE_CHECKING:
@@ -499,15 +505,7 @@ def render_sqs_record(msg: QueueMessage) -> dict[str, Any]:
         "receiptHandle": base64.b64encode(f"polyfn:{msg.queue}:{msg.id}".encode()).decode(),
         "body": body,
         "attributes": attributes,
-        "messageAttributes": {
-            name: {
-                "stringValue": value,
-                "stringListValues": [],
-                "binaryListValues": [],
-                "dataType": "String",
-            }
-            for name, value in msg.attributes.items()
-        },
+        "messageAttributes": string_attributes(msg.attributes),
         "md5OfBody": hashlib.md5(msg.body, usedforsecurity=False).hexdigest(),
         "eventSource": SQS_SOURCE,
         "eventSourceARN": f"arn:aws:sqs:{region}:{ACCOUNT}:{queue}",
@@ -613,20 +611,24 @@ def _sns_handler(handler: LambdaHandler) -> Callable[[QueueMessage, Context], No
 # -- storage and schedules ---------------------------------------------------------------------
 
 
+def _object(event: StorageEvent, key: str, *, etag: str, version: str) -> dict[str, Any]:
+    """The ``object`` of an S3 event: the notification and EventBridge spell the ETag and the
+    version id differently (`etag`, `version`), and leave out what is unknown (a delete's size)."""
+    obj: dict[str, Any] = {"key": key, "sequencer": f"{_millis(event.time):016X}"}
+    if event.size is not None:
+        obj["size"] = event.size
+    if event.etag is not None:
+        obj[etag] = event.etag
+    if event.version is not None:
+        obj[version] = event.version
+    return obj
+
+
 def render_s3_record(event: StorageEvent) -> dict[str, Any]:
     """The S3 notification record for `event`; the key URL-encoded as S3 encodes it (a space is
     ``+``). https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
     """
-    obj: dict[str, Any] = {
-        "key": quote_plus(event.key, safe="/"),
-        "sequencer": f"{_millis(event.time):016X}",
-    }
-    if event.size is not None:
-        obj["size"] = event.size
-    if event.etag is not None:
-        obj["eTag"] = event.etag
-    if event.version is not None:
-        obj["versionId"] = event.version
+    obj = _object(event, quote_plus(event.key, safe="/"), etag="eTag", version="versionId")
     return {
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
@@ -670,17 +672,10 @@ def render_s3_eventbridge(event: StorageEvent) -> dict[str, Any]:
     """The S3 event on EventBridge for `event` (the key as stored, not encoded).
     https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html
     """
-    obj: dict[str, Any] = {"key": event.key, "sequencer": f"{_millis(event.time):016X}"}
-    if event.size is not None:
-        obj["size"] = event.size
-    if event.etag is not None:
-        obj["etag"] = event.etag
-    if event.version is not None:
-        obj["version-id"] = event.version
     detail = {
         "version": "0",
         "bucket": {"name": event.bucket},
-        "object": obj,
+        "object": _object(event, event.key, etag="etag", version="version-id"),
         "request-id": API_ID,
         "requester": ACCOUNT,
         "source-ip-address": "127.0.0.1",
