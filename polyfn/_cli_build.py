@@ -429,11 +429,20 @@ def make_package(
         app, app_ref=source.app_ref, options=options, taken=top_level_names(source)
     )
     requirements = provider.requirements(app) + read_requirements(args.requirements)
+    packages = ["polyfn", provider.package]
+    # A native handler of another cloud (polyfn_aws.from_lambda,
+    # polyfn_gcp.from_functions_framework) runs on that cloud's adapter, which the wrapper names:
+    # the zip holds that adapter too, with what it requires.
+    native = {getattr(fn.handler, "__polyfn_provider__", None) for fn in app.functions}
+    for name in sorted(n for n in native if isinstance(n, str) and n != args.provider):
+        other = load_provider(name)
+        packages.append(other.package)
+        requirements += [r for r in other.requirements(app) if r not in requirements]
     no_bytecode = bytecode_problem()
     report = write_zip(
         out,
         source=source,
-        packages=["polyfn", provider.package],
+        packages=packages,
         files=files,
         requirements=requirements,
         vendor=deps == "vendor",

@@ -23,6 +23,10 @@ a handler does, per source:
    function's on-failure destination or dead-letter queue (EventBridge Scheduler applies its own
    retry policy first).
 
+A Lambda handler written for one of these sources runs on any cloud through
+``from_lambda(lambda_handler, event="rest" | "http" | "sqs" | "sns" | "s3" | "eventbridge")``
+(see `_native` and docs/native-handlers.md).
+
 An event for a bucket, queue, topic or schedule that no function is bound to is an `EventError`
 that says what arrived and what the app serves. See the modules for each source's details:
 `_http` (paths, queries, headers, cookies, bodies), `_queue` (batches, FIFO, attributes),
@@ -46,6 +50,7 @@ if TYPE_CHECKING:
 
     from polyfn_aws._build import build
     from polyfn_aws._names import rule_name, scheduler_input
+    from polyfn_aws._native import from_lambda
     from polyfn_aws._samples import sample_event
     from polyfn_aws._schedule import from_eventbridge, to_eventbridge
 
@@ -53,6 +58,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "build": "polyfn_aws._build",
     "from_eventbridge": "polyfn_aws._schedule",
+    "from_lambda": "polyfn_aws._native",
     "rule_name": "polyfn_aws._names",
     "sample_event": "polyfn_aws._samples",
     "scheduler_input": "polyfn_aws._names",
@@ -77,6 +83,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "build",
     "from_eventbridge",
+    "from_lambda",
     "handler",
     "provider",
     "rule_name",

@@ -49,7 +49,7 @@ from polyfn_aws._fields import all_strings, get
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from datetime import datetime
     from typing import Any
 
@@ -71,6 +71,21 @@ GROUP_ID = "MessageGroupId"
 # the readers decode the body and drop the marker, so QueueMessage.body is the bytes sent.
 ENCODING_ATTRIBUTE = "polyfn-encoding"
 BASE64 = "base64"
+
+
+def string_attributes(attributes: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """SQS ``messageAttributes`` of an event record for `attributes`, each a String attribute.
+    https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#example-standard-queue-message-event
+    """
+    return {
+        name: {
+            "stringValue": value,
+            "stringListValues": [],
+            "binaryListValues": [],
+            "dataType": "String",
+        }
+        for name, value in attributes.items()
+    }
 
 
 def queue_name(arn: Any) -> str:

@@ -20,6 +20,7 @@ from polyfn._local._sample_args import (
     render,
     wire_path,
 )
+from polyfn_aws._queue import string_attributes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -359,15 +360,7 @@ def _sqs_record(
         "receiptHandle": base64.b64encode(_request_id("receipt" + body).encode()).decode(),
         "body": body,
         "attributes": attrs,
-        "messageAttributes": {
-            name: {
-                "stringValue": value,
-                "stringListValues": [],
-                "binaryListValues": [],
-                "dataType": "String",
-            }
-            for name, value in attributes.items()
-        },
+        "messageAttributes": string_attributes(attributes),
         "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
         "eventSource": "aws:sqs",
         "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}",

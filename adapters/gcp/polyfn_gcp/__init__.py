@@ -5,6 +5,9 @@ In main.py::
     http = polyfn_gcp.http(app)            # functions-framework --target http
     event = polyfn_gcp.cloud_event(app)    # --target event --signature-type cloudevent
 
+A functions-framework HTTP function (a Flask view) runs on any cloud through
+``from_functions_framework(view)`` (docs/native-handlers.md).
+
 This module only re-exports; every name lives in a private module of its own. The tooling names
 (build, deploy, sample events) load on first use, so a function's cold start never imports them.
 """
@@ -31,6 +34,7 @@ from polyfn_gcp._schedule import from_cloud_scheduler, to_cloud_scheduler
 if TYPE_CHECKING:
     from polyfn_gcp._build import build
     from polyfn_gcp._deploy import deploy
+    from polyfn_gcp._native import from_functions_framework
     from polyfn_gcp._samples import sample_event
 
 
@@ -42,6 +46,7 @@ register(provider)
 _LAZY = {
     "build": "polyfn_gcp._build",
     "deploy": "polyfn_gcp._deploy",
+    "from_functions_framework": "polyfn_gcp._native",
     "sample_event": "polyfn_gcp._samples",
 }
 
@@ -68,6 +73,7 @@ __all__ = [  # noqa: RUF022
     "cloud_event",
     "deploy",
     "from_cloud_scheduler",
+    "from_functions_framework",
     "http",
     "provider",
     "queue_push_path",
