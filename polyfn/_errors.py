@@ -44,6 +44,17 @@ def _encodable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+class MessagesFailedError(PolyfnError):
+    """Raised to fail an invocation because these queue messages failed (`ids`), where the cloud
+    has no per-message answer: the queue then redelivers the invocation's messages (the adapters'
+    ``batch_response`` raises it on Azure and GCP)."""
+
+    def __init__(self, ids: list[str], detail: str) -> None:
+        self.ids = ids
+        shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+        super().__init__(f"{len(ids)} message(s) failed ({_encodable(shown)}): {detail}")
+
+
 class ScheduleError(PolyfnError, ValueError):
     """A schedule that is invalid, or that a target cloud cannot express. The message says why."""
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import textwrap
+from pathlib import Path
+
 import pytest
 
 # Every sample trigger of an HTTP source with a path option: (provider, trigger).
@@ -21,3 +24,25 @@ HTTP_SOURCES = [
 def http_source(request: pytest.FixtureRequest) -> tuple[str, str]:
     """Each HTTP sample source in turn, as (provider, trigger)."""
     return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def ff_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A functions-framework source recording what its HTTP (`web`) and CloudEvent (`event`)
+    functions receive."""
+    source = tmp_path_factory.mktemp("ff") / "ff_recorder_main.py"
+    source.write_text(
+        textwrap.dedent("""
+        import flask
+        GOT = []
+
+        def web(request: flask.Request):
+            GOT.append((request.method, request.path, request.args.getlist("a"),
+                        dict(request.headers)))
+            return "ok"
+
+        def event(cloud_event):
+            GOT.append((cloud_event["type"], cloud_event.get("subject"), cloud_event.data))
+    """)
+    )
+    return source

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import textwrap
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -227,26 +226,6 @@ def test_azure_samples_decode_with_azure_functions_converters(trigger: str) -> N
 
 
 # -- GCP: functions-framework's own app ---------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ff_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    source = tmp_path_factory.mktemp("ff") / "ff_recorder_main.py"
-    source.write_text(
-        textwrap.dedent("""
-        import flask
-        GOT = []
-
-        def web(request: flask.Request):
-            GOT.append((request.method, request.path, request.args.getlist("a"),
-                        dict(request.headers)))
-            return "ok"
-
-        def event(cloud_event):
-            GOT.append((cloud_event["type"], cloud_event.get("subject"), cloud_event.data))
-    """)
-    )
-    return source
 
 
 def _ff(source: Path, target: str, signature: str) -> tuple[Any, list[Any]]:

@@ -45,17 +45,32 @@ if TYPE_CHECKING:
     from typing import Any
 
     from polyfn_aws._build import build
+    from polyfn_aws._library import (
+        batch_response,
+        http_request,
+        http_response,
+        queue_messages,
+        storage_event,
+        timer_event,
+    )
     from polyfn_aws._names import rule_name, scheduler_input
     from polyfn_aws._samples import sample_event
     from polyfn_aws._schedule import from_eventbridge, to_eventbridge
 
-# Deploy-time tools load on first use: a Lambda cold start imports the handler only.
+# Deploy-time tools and the library functions (docs/library.md) load on first use: a Lambda cold
+# start imports the handler only.
 _LAZY = {
+    "batch_response": "polyfn_aws._library",
     "build": "polyfn_aws._build",
     "from_eventbridge": "polyfn_aws._schedule",
+    "http_request": "polyfn_aws._library",
+    "http_response": "polyfn_aws._library",
+    "queue_messages": "polyfn_aws._library",
     "rule_name": "polyfn_aws._names",
     "sample_event": "polyfn_aws._samples",
     "scheduler_input": "polyfn_aws._names",
+    "storage_event": "polyfn_aws._library",
+    "timer_event": "polyfn_aws._library",
     "to_eventbridge": "polyfn_aws._schedule",
 }
 
@@ -75,12 +90,18 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "batch_response",
     "build",
     "from_eventbridge",
     "handler",
+    "http_request",
+    "http_response",
     "provider",
+    "queue_messages",
     "rule_name",
     "sample_event",
     "scheduler_input",
+    "storage_event",
+    "timer_event",
     "to_eventbridge",
 ]

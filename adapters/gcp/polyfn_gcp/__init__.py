@@ -17,6 +17,14 @@ from polyfn._provider import register
 from polyfn_gcp._auth import DeliveryAuth
 from polyfn_gcp._cloud_event import cloud_event
 from polyfn_gcp._http import http, to_flask_response, to_request
+from polyfn_gcp._library import (
+    batch_response,
+    http_request,
+    http_response,
+    queue_messages,
+    storage_event,
+    timer_event,
+)
 from polyfn_gcp._names import (
     QUEUE_PATH_PREFIX,
     SCHEDULE_ATTRIBUTE,
@@ -64,16 +72,22 @@ __all__ = [  # noqa: RUF022
     "QUEUE_PATH_PREFIX",
     "SCHEDULE_ATTRIBUTE",
     "SCHEDULE_PATH_PREFIX",
+    "batch_response",
     "build",
     "cloud_event",
     "deploy",
     "from_cloud_scheduler",
     "http",
+    "http_request",
+    "http_response",
     "provider",
+    "queue_messages",
     "queue_push_path",
     "sample_event",
     "schedule_path",
     "scheduler_job_name",
+    "storage_event",
+    "timer_event",
     "to_cloud_scheduler",
     "to_flask_response",
     "to_request",
