@@ -211,8 +211,35 @@ def _sqs_batch(*bodies: str) -> dict[str, Any]:
             ["--to", "gcp"],
             "no neutral meaning",
         ),
+        (
+            gcp.sample_event("storage") | {"type": "google.cloud.storage.object.v1.archived"},
+            ["--to", "aws"],
+            "kind='archived' must be one of: created, deleted",
+        ),
+        (
+            {"Records": aws.sample_event("s3")["Records"] * 2},
+            ["--to", "azure"],
+            "the event holds 2 S3 records",
+        ),
+        (
+            json.loads(
+                (EVENTS / "aws" / "not_requests" / "apiGatewayAuthorizerV2Event.json").read_text()
+            ),
+            ["--to", "gcp"],
+            "a Lambda authorizer event",
+        ),
     ],
-    ids=["batch", "binary", "unknown", "wrong-trigger", "wrong-source", "restore"],
+    ids=[
+        "batch",
+        "binary",
+        "unknown",
+        "wrong-trigger",
+        "wrong-source",
+        "restore",
+        "archived",
+        "two-records",
+        "authorizer",
+    ],
 )
 def test_what_cannot_translate_exits_2_naming_it(
     capsys: Any, tmp_path: Path, event: dict[str, Any], args: list[str], says: str

@@ -28,6 +28,10 @@ that says what arrived and what the app serves. See the modules for each source'
 `_http` (paths, queries, headers, cookies, bodies), `_queue` (batches, FIFO, attributes),
 `_storage` (S3 keys and event kinds), `_timer` (rules and schedules).
 
+Library use without `App` (docs/library.md): `http_request`, `http_response`, `queue_messages`,
+`batch_response`, `storage_event` and `timer_event` read native events into the neutral model
+inside a Lambda handler of your own, with the code `handler` runs (`_library`).
+
 Resource handles (`Bucket`, `Queue`, `Topic`, `Table`, `Secret`) used on Lambda run on S3, SQS,
 SNS, DynamoDB and Secrets Manager through boto3 (``pip install 'polyfn-aws[resources]'``):
 see `_resources`.

@@ -1,5 +1,9 @@
 """polyfn on Azure Functions: ``app = polyfn_azure.function_app(my_app)`` in function_app.py.
 
+Library use without `App` (docs/library.md): `http_request`, `http_response`, `queue_messages`,
+`batch_response`, `storage_event` and `timer_event` read azure-functions' objects into the neutral
+model inside an Azure function of your own (`_library`).
+
 This module only re-exports; every name lives in a private module of its own.
 """
 

@@ -5,6 +5,10 @@ In main.py::
     http = polyfn_gcp.http(app)            # functions-framework --target http
     event = polyfn_gcp.cloud_event(app)    # --target event --signature-type cloudevent
 
+Library use without `App` (docs/library.md): `http_request`, `http_response`, `queue_messages`,
+`batch_response`, `storage_event` and `timer_event` read Flask requests and CloudEvents into the
+neutral model inside a functions-framework function of your own (`_library`).
+
 This module only re-exports; every name lives in a private module of its own. The tooling names
 (build, deploy, sample events) load on first use, so a function's cold start never imports them.
 """
