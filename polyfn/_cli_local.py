@@ -211,14 +211,7 @@ def register(subparsers: Any) -> None:
         nargs="?",
         help="trigger name (`polyfn events PROVIDER` lists them)",
     )
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        dest="overrides",
-        help="override a field of the sample (repeatable)",
-    )
+    _set_option(p, "override a field of the sample (repeatable)")
     p.set_defaults(run=run_events)
 
     p = _parser(
@@ -264,18 +257,18 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--trigger", metavar="TRIGGER", help="the target's trigger (`polyfn events PROVIDER`)"
     )
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        dest="overrides",
-        help="set a field of the translated event (as `polyfn events --set`; repeatable)",
-    )
+    _set_option(p, "set a field of the translated event (as `polyfn events --set`; repeatable)")
     p.set_defaults(run=run_translate)
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+def _set_option(parser: Any, help: str) -> None:
+    """``--set KEY=VALUE``, repeatable, collected in ``args.overrides``."""
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides", help=help
+    )
 
 
 def _provider_argument(parser: Any, *names: str, **kwargs: Any) -> None:

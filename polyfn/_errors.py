@@ -5,6 +5,7 @@ from __future__ import annotations
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 
@@ -53,6 +54,14 @@ class MessagesFailedError(PolyfnError):
         self.ids = ids
         shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
         super().__init__(f"{len(ids)} message(s) failed ({_encodable(shown)}): {detail}")
+
+
+def fail_messages(failed: Iterable[str], detail: str) -> None:
+    """Raise `MessagesFailedError` for the message ids in `failed`, unless there are none;
+    `detail` says what the cloud does with a failed invocation's messages."""
+    ids = list(failed)
+    if ids:
+        raise MessagesFailedError(ids, detail)
 
 
 class ScheduleError(PolyfnError, ValueError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,17 @@ HTTP_SOURCES = [
 def http_source(request: pytest.FixtureRequest) -> tuple[str, str]:
     """Each HTTP sample source in turn, as (provider, trigger)."""
     return request.param  # type: ignore[no-any-return]
+
+
+def open_gcp_sample(client: Any, sample: dict[str, Any]) -> Any:
+    """Send a GCP HTTP sample (method, path, query, headers, body) through a Flask test client."""
+    return client.open(
+        sample["path"],
+        method=sample["method"],
+        query_string=sample["query"],
+        headers=sample["headers"],
+        data=sample["body"],
+    )
 
 
 @pytest.fixture(scope="module")

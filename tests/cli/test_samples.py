@@ -15,6 +15,7 @@ from polyfn_azure import _samples as azure
 from polyfn_gcp import _samples as gcp
 
 from tests._sam import sam_event
+from tests.cli.conftest import open_gcp_sample
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -262,13 +263,7 @@ def test_gcp_event_samples_are_read_by_functions_framework(ff_source: Path, trig
 def test_gcp_http_samples_are_read_by_functions_framework(ff_source: Path, trigger: str) -> None:
     client, got = _ff(ff_source, "web", "http")
     sample = gcp.sample_event(trigger, **({"query": "a=1&a=2"} if trigger == "http" else {}))
-    resp = client.open(
-        sample["path"],
-        method=sample["method"],
-        query_string=sample["query"],
-        headers=sample["headers"],
-        data=sample["body"],
-    )
+    resp = open_gcp_sample(client, sample)
     assert resp.status_code == 200
     method, path, args, headers = got[-1]
     if trigger == "http":

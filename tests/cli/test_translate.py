@@ -20,6 +20,7 @@ from polyfn import ConfigError
 from polyfn._translate import neutral_fields, translate
 from tests._sam import sam_event
 from tests.cli._run import run, write_event
+from tests.cli.conftest import open_gcp_sample
 from tests.cli.test_samples import AWS_MODELS, _datum, _ff
 
 if TYPE_CHECKING:
@@ -48,13 +49,7 @@ def _validate(cloud: str, event: dict[str, Any], source: Path) -> None:
         return
     if trigger in ("http", "scheduler-http"):
         client, _ = _ff(source, "web", "http")
-        resp = client.open(
-            event["path"],
-            method=event["method"],
-            query_string=event["query"],
-            headers=event["headers"],
-            data=event["body"],
-        )
+        resp = open_gcp_sample(client, event)
     else:
         client, _ = _ff(source, "event", "cloudevent")
         resp = client.post(

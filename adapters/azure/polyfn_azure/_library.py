@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from polyfn._errors import MessagesFailedError
+from polyfn._errors import fail_messages
 from polyfn_azure._http import request_from_azure, response_to_azure
 from polyfn_azure._options import DEFAULT_ROUTE_PREFIX
 from polyfn_azure._queue import service_bus_message, storage_message
@@ -82,9 +82,7 @@ def queue_messages(msg: Any, queue: str = "") -> list[QueueMessage]:
 def batch_response(failed: Iterable[str]) -> None:
     """None when `failed` is empty; otherwise raises `MessagesFailedError`, which fails the
     invocation (Azure has no per-message answer: every message of the invocation is retried)."""
-    ids = list(failed)
-    if ids:
-        raise MessagesFailedError(ids, RETRY)
+    fail_messages(failed, RETRY)
 
 
 def storage_event(event: Any) -> StorageEvent:

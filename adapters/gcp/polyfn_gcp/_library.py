@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from polyfn import EventError
-from polyfn._errors import MessagesFailedError
+from polyfn._errors import fail_messages
 from polyfn_gcp._cloud_event import SOURCE, _parsed, _text
 from polyfn_gcp._http import to_flask_response, to_request
 from polyfn_gcp._names import SCHEDULE_ATTRIBUTE
@@ -121,9 +121,7 @@ def queue_messages(event: Any, queue: str = "") -> list[QueueMessage]:
 def batch_response(failed: Iterable[str]) -> None:
     """None when `failed` is empty; otherwise raises `MessagesFailedError`, which fails the
     delivery so Pub/Sub redelivers it (a push delivery is one message: no partial answer)."""
-    ids = list(failed)
-    if ids:
-        raise MessagesFailedError(ids, RETRY)
+    fail_messages(failed, RETRY)
 
 
 def storage_event(event: Any) -> StorageEvent:
