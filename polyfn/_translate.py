@@ -137,8 +137,9 @@ def neutral_fields(
 
 
 # Fields a target may leave out when none of its triggers carries them: they describe the
-# delivery (where it came from, whether it is late), not what happened.
-OPTIONAL_FIELDS = frozenset({"source_ip", "delivery_count", "etag", "content_type"})
+# delivery (where it came from, its id, when and how often it was delivered), not what happened.
+OPTIONAL_FIELDS = frozenset({"source_ip", "id", "delivery_count", "etag", "content_type"})
+OPTIONAL_BY_KIND = {"queue": frozenset({"time"})}
 
 
 def _accepts(overrides: Mapping[str, str], key: str) -> bool:
@@ -147,8 +148,10 @@ def _accepts(overrides: Mapping[str, str], key: str) -> bool:
 
 
 def _missing(samples: EventSamples, trigger: str, fields: Mapping[str, str]) -> list[str]:
+    """The fields of the event that `trigger` cannot carry (an empty one says nothing)."""
     overrides = samples.OVERRIDES[trigger]
-    return [k for k in fields if k not in OPTIONAL_FIELDS and not _accepts(overrides, k)]
+    optional = OPTIONAL_FIELDS | OPTIONAL_BY_KIND.get(samples.KINDS[trigger], frozenset())
+    return [k for k, v in fields.items() if v and k not in optional and not _accepts(overrides, k)]
 
 
 def choose_trigger(

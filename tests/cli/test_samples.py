@@ -303,3 +303,8 @@ def test_aws_invoke_leaves_the_process_environment_as_it_found_it(
     assert "AWS_LAMBDA_FUNCTION_VERSION" not in os.environ
     assert os.environ["AWS_REGION"] == "eu-west-3"
     assert current_provider() == "local"
+
+
+def test_gcp_http_sample_header_overrides_replace_the_default_of_any_case() -> None:
+    headers = gcp.sample_event("http", **{"header.accept": "text/plain"})["headers"]
+    assert [v for k, v in headers.items() if k.lower() == "accept"] == ["text/plain"]
