@@ -1,9 +1,10 @@
-"""The local-loop commands: serve, tick, send, messages, events, invoke.
+"""The local-loop commands: serve, tick, send, messages, events, invoke, translate.
 
 ``serve`` runs an app on this machine with no cloud account; ``tick`` fires a schedule once;
 ``send`` and ``messages`` feed and inspect the local queues; ``events`` prints a sample native
 event of any trigger of any cloud; ``invoke`` runs one native event through a cloud's real
-adapter entry. Adapters are imported inside the handlers only.
+adapter entry; ``translate`` turns one cloud's native event into another's. Adapters are
+imported inside the handlers only.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def _parser(subparsers: Any, name: str, summary: str, description: str, example:
 
 
 def register(subparsers: Any) -> None:
-    """Add serve, tick, send, messages, events and invoke to the ``polyfn`` parser."""
+    """Add serve, tick, send, messages, events, invoke and translate to the ``polyfn`` parser."""
     p = _parser(
         subparsers,
         "serve",
@@ -210,14 +211,7 @@ def register(subparsers: Any) -> None:
         nargs="?",
         help="trigger name (`polyfn events PROVIDER` lists them)",
     )
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        dest="overrides",
-        help="override a field of the sample (repeatable)",
-    )
+    _set_option(p, "override a field of the sample (repeatable)")
     p.set_defaults(run=run_events)
 
     p = _parser(
@@ -258,8 +252,39 @@ def register(subparsers: Any) -> None:
     p.add_argument("--api-version", default="0.1.0", help="info.version (default 0.1.0)")
     p.set_defaults(run=run_openapi)
 
+    p = _parser(
+        subparsers,
+        "translate",
+        "turn one cloud's native event into another cloud's equivalent",
+        "Read the native event in EVENT_FILE (- for standard input) as its cloud's adapter reads "
+        "it (--from, or the one provider whose triggers it looks like), and print the same "
+        "request, object change, message or tick as a native event of the --to provider, in "
+        "the shape `polyfn events` prints. The target trigger is the first of the same kind "
+        "that carries every field (--trigger picks one). What has no equivalent (a binary "
+        "body, a batch of several messages, attributes no trigger of the target carries) is "
+        "refused with exit status 2, naming it; docs/translate.md lists what cannot translate.",
+        "  polyfn events aws s3 > s3.json\n"
+        "  polyfn translate --to gcp s3.json\n"
+        "  polyfn translate --to azure --from aws --trigger servicebus sqs.json",
+    )
+    p.add_argument("event", metavar="EVENT_FILE", help="native event JSON file, or -")
+    _provider_argument(p, "--to", required=True, metavar="PROVIDER")
+    _provider_argument(p, "--from", dest="source", metavar="PROVIDER")
+    p.add_argument(
+        "--trigger", metavar="TRIGGER", help="the target's trigger (`polyfn events PROVIDER`)"
+    )
+    _set_option(p, "set a field of the translated event (as `polyfn events --set`; repeatable)")
+    p.set_defaults(run=run_translate)
+
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+def _set_option(parser: Any, help: str) -> None:
+    """``--set KEY=VALUE``, repeatable, collected in ``args.overrides``."""
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides", help=help
+    )
 
 
 def _provider_argument(parser: Any, *names: str, **kwargs: Any) -> None:
@@ -617,19 +642,7 @@ def run_invoke(args: argparse.Namespace) -> int:
     require_command_extra(args.provider, "invoke")
     app = _load(args.app)
     function = app.function(args.function)
-    raw = _read_input(args.event if args.event == "-" else "@" + args.event, "event")
-    try:
-        event = json.loads(raw)
-    except ValueError as exc:
-        raise UsageError(
-            f"event file {args.event!r} is not JSON ({exc}). Write a native {args.provider} event "
-            f"there; `polyfn events {args.provider}` lists the samples it can generate."
-        ) from exc
-    if not isinstance(event, dict):
-        raise UsageError(
-            f"event file {args.event!r} holds a JSON {type(event).__name__}; a native event is a "
-            f"JSON object (see `polyfn events {args.provider}`)."
-        )
+    event = _event_file(args.event, args.provider)
     samples = _samples(args.provider)
     looks_like = samples.trigger_of(event)
     if looks_like is not None and not _takes(function.trigger_label, samples.KINDS[looks_like]):
@@ -646,6 +659,57 @@ def run_invoke(args: argparse.Namespace) -> int:
     result, ok = samples.invoke(app, function.name, event)
     print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     return invoke_exit_status(ok, samples.http_status(result))
+
+
+def _event_file(name: str, provider: str) -> dict[str, Any]:
+    """The JSON object in event file `name` (- for standard input)."""
+    import json
+
+    raw = _read_input(name if name == "-" else "@" + name, "event")
+    try:
+        event = json.loads(raw)
+    except ValueError as exc:
+        raise UsageError(
+            f"event file {name!r} is not JSON ({exc}). Write a native {provider} event "
+            f"there; `polyfn events {provider}` lists the samples it can generate."
+        ) from exc
+    if not isinstance(event, dict):
+        raise UsageError(
+            f"event file {name!r} holds a JSON {type(event).__name__}; a native event is a "
+            f"JSON object (see `polyfn events {provider}`)."
+        )
+    return event
+
+
+def run_translate(args: argparse.Namespace) -> int:
+    import json
+
+    from polyfn._provider import names
+    from polyfn._translate import detect_source, translate
+
+    event = _event_file(args.event, args.source or "PROVIDER")
+    source = args.source
+    if source is None:
+        readers = {}
+        for name in names():
+            samples = _samples(name)
+            if hasattr(samples, "read_event"):  # a provider that cannot be read is no source
+                readers[name] = samples
+        source = detect_source(event, readers)
+    source_samples = _samples(source)
+    if not hasattr(source_samples, "read_event"):
+        raise UsageError(f"provider {source!r} cannot read its events into the neutral model.")
+    out = translate(
+        event,
+        source_samples,
+        _samples(args.to),
+        source_name=source,
+        target_name=args.to,
+        trigger=args.trigger,
+        overrides=_pairs(args.overrides, "--set"),
+    )
+    print(json.dumps(out, indent=2, ensure_ascii=False))
+    return 0
 
 
 # `polyfn invoke`'s exit status when the event was read: the same rule on every cloud.

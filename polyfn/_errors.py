@@ -5,6 +5,7 @@ from __future__ import annotations
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 
@@ -42,6 +43,25 @@ def _encodable(text: str) -> str:
     if text.isascii():
         return text
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class MessagesFailedError(PolyfnError):
+    """Raised to fail an invocation because these queue messages failed (`ids`), where the cloud
+    has no per-message answer: the queue then redelivers the invocation's messages (the adapters'
+    ``batch_response`` raises it on Azure and GCP)."""
+
+    def __init__(self, ids: list[str], detail: str) -> None:
+        self.ids = ids
+        shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+        super().__init__(f"{len(ids)} message(s) failed ({_encodable(shown)}): {detail}")
+
+
+def fail_messages(failed: Iterable[str], detail: str) -> None:
+    """Raise `MessagesFailedError` for the message ids in `failed`, unless there are none;
+    `detail` says what the cloud does with a failed invocation's messages."""
+    ids = list(failed)
+    if ids:
+        raise MessagesFailedError(ids, detail)
 
 
 class ScheduleError(PolyfnError, ValueError):

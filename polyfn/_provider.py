@@ -101,6 +101,18 @@ class EventSamples(Protocol):
         """The trigger a native event looks like, or None when it is not recognised."""
         ...
 
+    @property
+    def PLATFORM_HEADERS(self) -> Collection[str]:  # noqa: N802
+        """Request headers the cloud's front end adds (lower case; one ending in "-" names a
+        prefix), which ``polyfn translate`` leaves out of the translated request."""
+
+    def read_event(self, event: dict[str, Any]) -> Any:
+        """The neutral value a native event (in `sample_event`'s form) holds, read by the
+        adapter's library functions: an HttpRequest, StorageEvent, TimerEvent or a list of
+        QueueMessage; None for an event with no neutral meaning. For ``polyfn translate``,
+        which needs it only from the provider it translates from."""
+        ...
+
     def invoke(self, app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
         """Run `event` through the provider's real runtime entry; (native result, succeeded)."""
         ...

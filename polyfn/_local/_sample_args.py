@@ -75,7 +75,7 @@ HELP: dict[str, str] = {
 
 # What a client leaves as it is in a URL path: RFC 3986's pchar (unreserved, sub-delims, ":" and
 # "@"), the "/" between segments, and "%" so that an escape written by the user stays one.
-_PATH_AS_SENT = "/%!$&'()*+,;=:@~"
+PATH_AS_SENT = "/%!$&'()*+,;=:@~"
 
 
 def wire_path(path: str) -> str:
@@ -83,7 +83,7 @@ def wire_path(path: str) -> str:
     "#" percent-encoded (they cannot stand in a URL path)."""
     from urllib.parse import quote
 
-    return quote(path, safe=_PATH_AS_SENT)
+    return quote(path, safe=PATH_AS_SENT)
 
 
 class SampleValues:
@@ -122,6 +122,16 @@ class SampleValues:
             return int(self.values[key])
         except ValueError:
             raise ConfigError(f"{key}={self.values[key]!r} must be a whole number") from None
+
+    def present(self, **fields: str) -> dict[str, Any]:
+        """The native `fields` (native name -> key) whose values are set: an empty value is
+        a field the event leaves out (a translated event whose source did not carry it). A
+        ``size`` is a number."""
+        out: dict[str, Any] = {}
+        for native, key in fields.items():
+            if self.values[key] != "":
+                out[native] = self.integer(key) if key == "size" else self.values[key]
+        return out
 
     def prefixed(self, prefix: str) -> dict[str, str]:
         return self.extra[prefix]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import textwrap
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -16,6 +15,7 @@ from polyfn_azure import _samples as azure
 from polyfn_gcp import _samples as gcp
 
 from tests._sam import sam_event
+from tests.cli.conftest import open_gcp_sample
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -229,26 +229,6 @@ def test_azure_samples_decode_with_azure_functions_converters(trigger: str) -> N
 # -- GCP: functions-framework's own app ---------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def ff_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    source = tmp_path_factory.mktemp("ff") / "ff_recorder_main.py"
-    source.write_text(
-        textwrap.dedent("""
-        import flask
-        GOT = []
-
-        def web(request: flask.Request):
-            GOT.append((request.method, request.path, request.args.getlist("a"),
-                        dict(request.headers)))
-            return "ok"
-
-        def event(cloud_event):
-            GOT.append((cloud_event["type"], cloud_event.get("subject"), cloud_event.data))
-    """)
-    )
-    return source
-
-
 def _ff(source: Path, target: str, signature: str) -> tuple[Any, list[Any]]:
     import sys
 
@@ -283,13 +263,7 @@ def test_gcp_event_samples_are_read_by_functions_framework(ff_source: Path, trig
 def test_gcp_http_samples_are_read_by_functions_framework(ff_source: Path, trigger: str) -> None:
     client, got = _ff(ff_source, "web", "http")
     sample = gcp.sample_event(trigger, **({"query": "a=1&a=2"} if trigger == "http" else {}))
-    resp = client.open(
-        sample["path"],
-        method=sample["method"],
-        query_string=sample["query"],
-        headers=sample["headers"],
-        data=sample["body"],
-    )
+    resp = open_gcp_sample(client, sample)
     assert resp.status_code == 200
     method, path, args, headers = got[-1]
     if trigger == "http":
@@ -329,3 +303,8 @@ def test_aws_invoke_leaves_the_process_environment_as_it_found_it(
     assert "AWS_LAMBDA_FUNCTION_VERSION" not in os.environ
     assert os.environ["AWS_REGION"] == "eu-west-3"
     assert current_provider() == "local"
+
+
+def test_gcp_http_sample_header_overrides_replace_the_default_of_any_case() -> None:
+    headers = gcp.sample_event("http", **{"header.accept": "text/plain"})["headers"]
+    assert [v for k, v in headers.items() if k.lower() == "accept"] == ["text/plain"]

@@ -197,3 +197,18 @@ def test_providers_are_scanned_only_when_a_resource_needs_one(
     assert cold == 0  # import polyfn and building the handler scan nothing
     assert where == expected
     assert count == scans
+
+
+def test_translate_renders_for_a_provider_the_core_does_not_name(tmp_path: Path) -> None:
+    """The toy provider comes from its entry point; it reads no events (no `read_event`), so the
+    source is still detected among the others, and the message lands in the toy's shape."""
+    from polyfn_gcp import _samples as gcp
+
+    event = tmp_path / "pubsub.json"
+    event.write_text(json.dumps(gcp.sample_event("pubsub", body='{"id": 7}', queue="jobs")))
+    done = polyfn("translate", "--to", "toy", str(event), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert (out["subject"], out["data"]) == ("jobs", {"id": 7})
+    refused = polyfn("translate", "--to", "gcp", "--from", "toy", str(event), cwd=tmp_path)
+    assert refused.returncode == 2 and "cannot read its events" in refused.stderr

@@ -32,6 +32,10 @@ that says what arrived and what the app serves. See the modules for each source'
 `_http` (paths, queries, headers, cookies, bodies), `_queue` (batches, FIFO, attributes),
 `_storage` (S3 keys and event kinds), `_timer` (rules and schedules).
 
+Library use without `App` (docs/library.md): `http_request`, `http_response`, `queue_messages`,
+`batch_response`, `storage_event` and `timer_event` read native events into the neutral model
+inside a Lambda handler of your own, with the code `handler` runs (`_library`).
+
 Resource handles (`Bucket`, `Queue`, `Topic`, `Table`, `Secret`) used on Lambda run on S3, SQS,
 SNS, DynamoDB and Secrets Manager through boto3 (``pip install 'polyfn-aws[resources]'``):
 see `_resources`.
@@ -49,19 +53,34 @@ if TYPE_CHECKING:
     from typing import Any
 
     from polyfn_aws._build import build
+    from polyfn_aws._library import (
+        batch_response,
+        http_request,
+        http_response,
+        queue_messages,
+        storage_event,
+        timer_event,
+    )
     from polyfn_aws._names import rule_name, scheduler_input
     from polyfn_aws._native import from_lambda
     from polyfn_aws._samples import sample_event
     from polyfn_aws._schedule import from_eventbridge, to_eventbridge
 
-# Deploy-time tools load on first use: a Lambda cold start imports the handler only.
+# Deploy-time tools and the library functions (docs/library.md) load on first use: a Lambda cold
+# start imports the handler only.
 _LAZY = {
+    "batch_response": "polyfn_aws._library",
     "build": "polyfn_aws._build",
     "from_eventbridge": "polyfn_aws._schedule",
     "from_lambda": "polyfn_aws._native",
+    "http_request": "polyfn_aws._library",
+    "http_response": "polyfn_aws._library",
+    "queue_messages": "polyfn_aws._library",
     "rule_name": "polyfn_aws._names",
     "sample_event": "polyfn_aws._samples",
     "scheduler_input": "polyfn_aws._names",
+    "storage_event": "polyfn_aws._library",
+    "timer_event": "polyfn_aws._library",
     "to_eventbridge": "polyfn_aws._schedule",
 }
 
@@ -81,13 +100,19 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "batch_response",
     "build",
     "from_eventbridge",
     "from_lambda",
     "handler",
+    "http_request",
+    "http_response",
     "provider",
+    "queue_messages",
     "rule_name",
     "sample_event",
     "scheduler_input",
+    "storage_event",
+    "timer_event",
     "to_eventbridge",
 ]

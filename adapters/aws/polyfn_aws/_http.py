@@ -563,10 +563,18 @@ def handle(
     request_id = event["requestContext"].get("requestId")
     ctx = to_context(lambda_context, default_name, request_id if type(request_id) is str else None)
     resp = app.handle_http(req, ctx, function=function)
-    out = to_response(resp, kind, ctx.log if kind == ALB and len(resp.cookies) > 1 else None)
+    return answer(resp, kind, ctx, ctx.invocation_id, req)
+
+
+def answer(
+    resp: HttpResponse, kind: str, logs: Any, request_id: str, req: HttpRequest | None
+) -> dict[str, Any]:
+    """The answer `kind` expects for `resp`, or polyfn's 500 (logged on ``logs.log``, read only
+    then: a Context makes its logger on first use) when it is over what `kind` carries back."""
+    out = to_response(resp, kind, logs.log if kind == ALB and len(resp.cookies) > 1 else None)
     size = oversize(out, kind)
     if size is not None:
-        ctx.log.error(
+        logs.log.error(
             "the response (status %s, %d bytes of JSON with the body%s) is over the %d bytes %s "
             "carries back; answered 500 instead. Serve large content from object storage (a "
             "presigned URL) rather than through the function",
@@ -575,7 +583,7 @@ def handle(
             " in base64" if out.get("isBase64Encoded") else "",
             RESPONSE_LIMITS[kind],
             "an ALB" if kind in (ALB, ALB_MULTI) else "a synchronous Lambda invocation",
-            extra={"method": req.method, "path": req.path},
+            extra={"method": req.method, "path": req.path} if req is not None else None,
         )
-        out = to_response(internal_error(ctx.invocation_id), kind)
+        out = to_response(internal_error(request_id), kind)
     return out

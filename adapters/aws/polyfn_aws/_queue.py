@@ -49,7 +49,7 @@ from polyfn_aws._fields import all_strings, get
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
     from datetime import datetime
     from typing import Any
 
@@ -302,11 +302,7 @@ def _by_queue(
             failed.update(ids)  # type: ignore[arg-type]
         else:
             failed.update(f["itemIdentifier"] for f in answer["batchItemFailures"])
-    return {
-        "batchItemFailures": [
-            {"itemIdentifier": r["messageId"]} for r in records if r["messageId"] in failed
-        ]
-    }
+    return batch_response(r["messageId"] for r in records if r["messageId"] in failed)
 
 
 def _one_queue(
@@ -364,7 +360,13 @@ def _one_queue(
                 # A failed record whose group is unknown holds back everything after it.
                 stop_all = stop_all or group is None
                 failed_groups.add(group)
-    return {"batchItemFailures": [{"itemIdentifier": i} for i in failures]}
+    return batch_response(failures)
+
+
+def batch_response(failed: Iterable[str]) -> dict[str, Any]:
+    """The SQS partial-batch answer naming the records in `failed` (message ids); Lambda deletes
+    the others. An empty list is the answer for a batch that fully succeeded."""
+    return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}
 
 
 def _unserved(

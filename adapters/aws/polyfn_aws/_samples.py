@@ -308,7 +308,7 @@ def _s3_record(v: SampleValues) -> dict[str, Any]:
     kind = v.choice("kind", ("created", "deleted"))
     obj: dict[str, Any] = {"key": quote_plus(v["key"], safe="/"), "sequencer": "0A1B2C3D4E5F678901"}
     if kind == "created":
-        obj.update({"size": v.integer("size"), "eTag": v["etag"]})
+        obj.update(v.present(size="size", eTag="etag"))
     return {
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
@@ -421,7 +421,7 @@ def _s3_eventbridge(v: SampleValues) -> dict[str, Any]:
     kind = v.choice("kind", ("created", "deleted"))
     obj: dict[str, Any] = {"key": v["key"], "sequencer": "617f08299329d189"}
     if kind == "created":
-        obj.update({"size": v.integer("size"), "etag": v["etag"]})
+        obj.update(v.present(size="size", etag="etag"))
     return {
         "version": "0",
         "id": _request_id("s3eb" + v["key"]),
@@ -518,6 +518,30 @@ def trigger_of(event: dict[str, Any]) -> str | None:
         if "httpMethod" in event:
             return "http-api-v1" if event.get("version") == "1.0" else "http-rest"
     return None
+
+
+# Request headers API Gateway, CloudFront and ALB add on the way in (trace ids, CloudFront's
+# viewer headers): https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/adding-cloudfront-headers.html
+# and https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-request-tracing.html
+PLATFORM_HEADERS = ("x-amzn-", "x-amz-cf-id", "cloudfront-")
+
+
+def read_event(event: dict[str, Any]) -> Any:
+    """The neutral value of a native AWS event, read by polyfn_aws's library functions."""
+    from polyfn_aws import _library
+
+    readers: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "http": _library.http_request,
+        "schedule": _library.timer_event,
+        "storage": _library.storage_event,
+        "queue": _library.queue_messages,
+    }
+    trigger = trigger_of(event)
+    if trigger is None:
+        from polyfn._errors import EventError
+
+        raise EventError(f"none of the AWS events polyfn reads ({', '.join(TRIGGERS)})")
+    return readers[KINDS[trigger]](event)
 
 
 def http_status(result: Any) -> int | None:

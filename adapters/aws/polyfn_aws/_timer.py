@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from polyfn._app import App, Function
+    from polyfn._schedule import Schedule
 
 SCHEDULED = "EventBridge scheduled event"
 # A scheduled rule runs within the minute it is due (one minute is the schedules' precision);
@@ -70,7 +71,8 @@ def _serving(app: App, function: Function, what: str, source: str, field: str) -
     )
 
 
-def _rule_of(event: dict[str, Any]) -> str | None:
+def rule_of(event: dict[str, Any]) -> str | None:
+    """The name of the rule (or schedule) whose ARN is among the event's resources."""
     for arn in get(event, "resources", list, SCHEDULED):
         if type(arn) is str and any(mark in arn for mark in RULE_ARN_MARKS):
             return arn.rsplit("/", 1)[-1]
@@ -104,6 +106,24 @@ def schedule_function(app: App, function: Function | None, rule: str | None) -> 
     )
 
 
+def scheduled_tick(
+    event: dict[str, Any], name: str, schedule: Schedule | None, now: datetime | None = None
+) -> TimerEvent:
+    """The tick of an EventBridge scheduled event, for the schedule function `name`."""
+    when = timestamp(event.get("time"), "time", SCHEDULED)
+    return TimerEvent(name, schedule, when, _past_due(when, now), raw=event)
+
+
+def scheduler_tick(
+    event: dict[str, Any], name: str, schedule: Schedule | None, now: datetime | None = None
+) -> TimerEvent:
+    """The tick of an EventBridge Scheduler invocation with polyfn's Input."""
+    raw_time = event.get("time")
+    # An Input sent by hand (or a test invoke) carries the placeholder unsubstituted.
+    when = None if raw_time == SCHEDULER_TIME else optional_timestamp(raw_time, "time", SCHEDULER)
+    return TimerEvent(name, schedule, when, _past_due(when, now), raw=event)
+
+
 def handle_scheduled(
     app: App,
     function: Function | None,
@@ -111,10 +131,9 @@ def handle_scheduled(
     lambda_context: Any,
     now: datetime | None = None,
 ) -> None:
-    fn = schedule_function(app, function, _rule_of(event))
-    when = timestamp(event.get("time"), "time", SCHEDULED)
+    fn = schedule_function(app, function, rule_of(event))
     trigger: Any = fn.trigger
-    tick = TimerEvent(fn.name, trigger.schedule, when, _past_due(when, now), raw=event)
+    tick = scheduled_tick(event, fn.name, trigger.schedule, now)
     event_id = event.get("id")
     ctx = to_context(lambda_context, fn.name, event_id if type(event_id) is str else None)
     app.invoke(fn, tick, ctx)
@@ -151,9 +170,6 @@ def handle_scheduler(
                 source=SCHEDULER,
             )
         fn = found[0]
-    raw_time = event.get("time")
-    # An Input sent by hand (or a test invoke) carries the placeholder unsubstituted.
-    when = None if raw_time == SCHEDULER_TIME else optional_timestamp(raw_time, "time", SCHEDULER)
     trigger: Any = fn.trigger
-    tick = TimerEvent(fn.name, trigger.schedule, when, _past_due(when, now), raw=event)
+    tick = scheduler_tick(event, fn.name, trigger.schedule, now)
     app.invoke(fn, tick, to_context(lambda_context, fn.name))

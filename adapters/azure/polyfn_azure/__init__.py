@@ -1,5 +1,9 @@
 """polyfn on Azure Functions: ``app = polyfn_azure.function_app(my_app)`` in function_app.py.
 
+Library use without `App` (docs/library.md): `http_request`, `http_response`, `queue_messages`,
+`batch_response`, `storage_event` and `timer_event` read azure-functions' objects into the neutral
+model inside an Azure function of your own (`_library`).
+
 This module only re-exports; every name lives in a private module of its own.
 """
 
@@ -7,6 +11,13 @@ from polyfn._provider import register
 from polyfn_azure._app import function_app, serve_http
 from polyfn_azure._context import make_context
 from polyfn_azure._http import UndeliverableCookieError, request_from_azure, response_to_azure
+from polyfn_azure._library import (
+    batch_response,
+    http_request,
+    http_response,
+    queue_messages,
+    storage_event,
+)
 from polyfn_azure._options import AzureOptions
 from polyfn_azure._provider import provider
 from polyfn_azure._queue import service_bus_message, storage_message
@@ -23,18 +34,23 @@ register(provider)
 __all__ = [
     "AzureOptions",
     "UndeliverableCookieError",
+    "batch_response",
     "blob_event",
     "event_grid_event",
     "from_ncrontab",
     "function_app",
+    "http_request",
+    "http_response",
     "make_context",
     "provider",
+    "queue_messages",
     "request_from_azure",
     "response_to_azure",
     "route_template",
     "sample_event",
     "serve_http",
     "service_bus_message",
+    "storage_event",
     "storage_message",
     "timer_event",
     "to_ncrontab",

@@ -81,7 +81,7 @@ from polyfn_azure._queue import SERVICE_BUS_TOPIC_SOURCE, service_bus_message, s
 from polyfn_azure._routes import check_function_name, http_methods, route_template
 from polyfn_azure._schedule import to_ncrontab
 from polyfn_azure._storage import AZURE_KINDS, blob_event, event_grid_event
-from polyfn_azure._timer import timer_event
+from polyfn_azure._timer import function_tick
 
 # Binding (parameter) names: the worker matches them to the function's parameters by name, and the
 # host wants a letter then letters or digits. The worker passes its context to a parameter named
@@ -277,7 +277,7 @@ def _run(
 
 def _timer_function(app: App, fn: Function) -> Callable[..., Any]:
     def handler(timer: func.TimerRequest, context: func.Context) -> None:
-        _run(app, fn, lambda: timer_event(fn, timer), context)
+        _run(app, fn, lambda: function_tick(fn, timer), context)
 
     return handler
 

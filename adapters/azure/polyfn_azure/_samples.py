@@ -164,7 +164,7 @@ def _blob(v: SampleValues) -> dict[str, Any]:
     bucket, key = v["bucket"], v["key"]
     properties = {
         "ContentLength": len(content),
-        "ContentType": v["content_type"],
+        **v.present(ContentType="content_type"),
         "ETag": f'"{v["etag"]}"',
         "LastModified": v["time"],
         "CreatedOn": v["time"],
@@ -189,14 +189,16 @@ def _eventgrid_blob(v: SampleValues) -> dict[str, Any]:
         "api": "PutBlob" if kind == "created" else "DeleteBlob",
         "clientRequestId": _uuid("client" + key),
         "requestId": _uuid("request" + key),
-        "contentType": v["content_type"],
+        **v.present(contentType="content_type"),
         "blobType": "BlockBlob",
         "url": _blob_url(bucket, key),
         "sequencer": "0000000000000000000000000000201B00000000004092a5",
         "storageDiagnostics": {"batchId": _uuid("batch" + key)},
     }
     if kind == "created":
-        data.update({"eTag": f"0x{v['etag'][:15].upper()}", "contentLength": int(v["size"])})
+        data.update(v.present(contentLength="size"))
+        if v["etag"]:
+            data["eTag"] = f"0x{v['etag'][:15].upper()}"
     event = {
         "topic": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/shop/providers/"
         f"Microsoft.Storage/storageAccounts/{ACCOUNT}",
@@ -446,6 +448,69 @@ def _http_result(datum: Any) -> dict[str, Any]:
     }
 
 
+def decode(event: dict[str, Any], binding: str) -> Any:
+    """The object azure-functions' converter for `binding` builds from a host-shaped invocation
+    (its first input's TypedData and the trigger metadata, each as the worker's Datum)."""
+    from azure.functions import meta
+
+    from polyfn._errors import EventError
+
+    inputs = event.get("inputData")
+    if not isinstance(inputs, list) or not inputs or not isinstance(inputs[0], dict):
+        raise EventError(
+            "expected a list of parameter bindings", field="inputData", source="azure host"
+        )
+    metadata_json = event.get("triggerMetadata") or {}
+    if not isinstance(metadata_json, dict):
+        raise EventError("expected an object", field="triggerMetadata", source="azure host")
+    metadata = {k: to_datum(v, f"triggerMetadata.{k}") for k, v in metadata_json.items()}
+    datum = to_datum(inputs[0].get("data"), "inputData[0].data")
+    converter = meta.get_binding_registry().get(binding)  # type: ignore[no-untyped-call]
+    try:
+        return converter.decode(datum, trigger_metadata=metadata)
+    except (KeyError, TypeError, ValueError, NotImplementedError) as exc:
+        raise EventError(
+            f"azure-functions' {converter.__name__} cannot read it: {type(exc).__name__}: {exc}",
+            field="inputData[0].data",
+            source=f"azure {binding}",
+        ) from exc
+
+
+# Request headers the Functions host and App Service's front end add (ARR affinity and the
+# original URL, the client certificate, the site's own routing):
+# https://learn.microsoft.com/azure/app-service/reference-app-settings#domain-and-dns
+PLATFORM_HEADERS = ("x-arr-", "x-ms-", "x-waws-", "x-site-deployment-id", "x-original-url")
+
+
+def _method_name(event: dict[str, Any]) -> str:
+    try:
+        name = json.loads(event["triggerMetadata"]["sys"]["json"])["MethodName"]
+    except (KeyError, TypeError, ValueError):
+        return ""
+    return name if isinstance(name, str) else ""
+
+
+def read_event(event: dict[str, Any]) -> Any:
+    """The neutral value of a host-shaped invocation: azure-functions' converter builds the
+    trigger's object, and polyfn_azure's library functions read it. A Storage queue message
+    names no queue (its ``queue`` is empty)."""
+    from polyfn._errors import EventError
+    from polyfn_azure import _library
+
+    trigger = trigger_of(event)
+    if trigger is None:
+        raise EventError(f"none of the Azure invocations polyfn reads ({', '.join(TRIGGERS)})")
+    native = decode(event, BINDINGS[trigger])
+    readers: dict[str, Callable[[Any], Any]] = {
+        "http": lambda req: _library.http_request(req, ROUTE_PREFIX),
+        # The TimerRequest names no function; the invocation's sys metadata does.
+        "schedule": lambda timer: _library.timer_event(timer, name=_method_name(event)),
+        "storage": _library.storage_event,
+        "queue": _library.queue_messages,
+    }
+    return readers[KINDS[trigger]](native)
+
+
 def http_status(result: Any) -> int | None:
     """The HTTP status in what `invoke` returned, or None when it is no HTTP answer."""
     try:
@@ -465,7 +530,6 @@ def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
     import inspect
     import traceback
 
-    from azure.functions import meta
     from azure.functions.http import HttpResponseConverter
 
     import polyfn_azure
@@ -483,11 +547,6 @@ def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
     trigger = az_fn.get_trigger()
     if trigger is None:
         raise EventError(f"Azure function {function!r} has no trigger binding", source="azure host")
-    inputs = event.get("inputData")
-    if not isinstance(inputs, list) or not inputs or not isinstance(inputs[0], dict):
-        raise EventError(
-            "expected a list of parameter bindings", field="inputData", source="azure host"
-        )
     looks_like = trigger_of(event)
     if looks_like is not None and BINDINGS[looks_like] != trigger.get_binding_name():
         matching = [t for t, b in BINDINGS.items() if b == trigger.get_binding_name()]
@@ -498,22 +557,7 @@ def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
             field="inputData[0].data",
             source="azure host",
         )
-    metadata_json = event.get("triggerMetadata") or {}
-    if not isinstance(metadata_json, dict):
-        raise EventError("expected an object", field="triggerMetadata", source="azure host")
-    metadata = {k: to_datum(v, f"triggerMetadata.{k}") for k, v in metadata_json.items()}
-    datum = to_datum(inputs[0].get("data"), "inputData[0].data")
-    converter = meta.get_binding_registry().get(  # type: ignore[no-untyped-call]
-        trigger.get_binding_name()
-    )
-    try:
-        decoded = converter.decode(datum, trigger_metadata=metadata)
-    except (KeyError, TypeError, ValueError, NotImplementedError) as exc:
-        raise EventError(
-            f"azure-functions' {converter.__name__} cannot read it: {type(exc).__name__}: {exc}",
-            field="inputData[0].data",
-            source=f"azure {trigger.get_binding_name()}",
-        ) from exc
+    decoded = decode(event, trigger.get_binding_name())
     user_function = az_fn.get_user_function()
     invocation_id = str(event.get("invocationId") or "00000000-0000-0000-0000-000000000000")
     kwargs: dict[str, Any] = {trigger.name: decoded}

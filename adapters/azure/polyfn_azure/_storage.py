@@ -50,8 +50,9 @@ SUBJECT_CONTAINER = "/blobServices/default/containers/"
 SUBJECT_BLOBS = "/blobs/"
 
 
-def blob_event(container: str, stream: Any) -> StorageEvent:
-    """A "created" StorageEvent from the blob trigger (it fires for new and updated blobs)."""
+def blob_event(container: str | None, stream: Any) -> StorageEvent:
+    """A "created" StorageEvent from the blob trigger (it fires for new and updated blobs);
+    `container` is the one the function is bound to (None: the one the blob's path names)."""
     path = required_str(attribute(stream, "name", BLOB_PATH, BLOB_SOURCE), BLOB_PATH, BLOB_SOURCE)
     head, sep, key = path.partition("/")
     if not sep or not key:
@@ -60,7 +61,9 @@ def blob_event(container: str, stream: Any) -> StorageEvent:
             field=BLOB_PATH,
             source=BLOB_SOURCE,
         )
-    if head != container:
+    if container is None:
+        container = head
+    elif head != container:
         raise EventError(
             f"blob {path!r:.80} is in container {head!r}, this function is bound to {container!r}",
             field=BLOB_PATH,

@@ -17,7 +17,7 @@ from polyfn._values import mapping, optional_timestamp
 from polyfn_azure._values import attribute
 
 if TYPE_CHECKING:
-    from polyfn import Function
+    from polyfn import Function, Schedule
 
 SOURCE = "azure timer trigger"
 
@@ -27,7 +27,9 @@ SCHEDULE_STATUS = "ScheduleStatus"
 DUE_OCCURRENCE = "Next"
 
 
-def timer_event(fn: Function, timer: Any) -> TimerEvent:
+def timer_event(timer: Any, *, name: str = "", schedule: Schedule | None = None) -> TimerEvent:
+    """The tick of a timer trigger's `azure.functions.TimerRequest`: `name` and `schedule` are
+    the function's (the TimerRequest carries neither)."""
     past_due = attribute(timer, "past_due", PAST_DUE, SOURCE)
     if not isinstance(past_due, bool):
         raise EventError(
@@ -40,6 +42,11 @@ def timer_event(fn: Function, timer: Any) -> TimerEvent:
         scheduled = optional_timestamp(
             status.get(DUE_OCCURRENCE), f"{SCHEDULE_STATUS}.{DUE_OCCURRENCE}", SOURCE
         )
+    return TimerEvent(name, schedule, scheduled, past_due, raw=timer)
+
+
+def function_tick(fn: Function, timer: Any) -> TimerEvent:
+    """The tick of schedule function `fn`."""
     trigger = fn.trigger
     schedule = trigger.schedule if isinstance(trigger, ScheduleTrigger) else None
-    return TimerEvent(fn.name, schedule, scheduled, past_due, raw=timer)
+    return timer_event(timer, name=fn.name, schedule=schedule)

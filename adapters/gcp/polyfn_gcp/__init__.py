@@ -8,6 +8,10 @@ In main.py::
 A functions-framework HTTP function (a Flask view) runs on any cloud through
 ``from_functions_framework(view)`` (docs/native-handlers.md).
 
+Library use without `App` (docs/library.md): `http_request`, `http_response`, `queue_messages`,
+`batch_response`, `storage_event` and `timer_event` read Flask requests and CloudEvents into the
+neutral model inside a functions-framework function of your own (`_library`).
+
 This module only re-exports; every name lives in a private module of its own. The tooling names
 (build, deploy, sample events) load on first use, so a function's cold start never imports them.
 """
@@ -20,6 +24,14 @@ from polyfn._provider import register
 from polyfn_gcp._auth import DeliveryAuth
 from polyfn_gcp._cloud_event import cloud_event
 from polyfn_gcp._http import http, to_flask_response, to_request
+from polyfn_gcp._library import (
+    batch_response,
+    http_request,
+    http_response,
+    queue_messages,
+    storage_event,
+    timer_event,
+)
 from polyfn_gcp._names import (
     QUEUE_PATH_PREFIX,
     SCHEDULE_ATTRIBUTE,
@@ -69,17 +81,23 @@ __all__ = [  # noqa: RUF022
     "QUEUE_PATH_PREFIX",
     "SCHEDULE_ATTRIBUTE",
     "SCHEDULE_PATH_PREFIX",
+    "batch_response",
     "build",
     "cloud_event",
     "deploy",
     "from_cloud_scheduler",
     "from_functions_framework",
     "http",
+    "http_request",
+    "http_response",
     "provider",
+    "queue_messages",
     "queue_push_path",
     "sample_event",
     "schedule_path",
     "scheduler_job_name",
+    "storage_event",
+    "timer_event",
     "to_cloud_scheduler",
     "to_flask_response",
     "to_request",

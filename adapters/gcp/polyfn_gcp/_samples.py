@@ -68,7 +68,11 @@ def _http(v: SampleValues) -> dict[str, Any]:
         "X-Forwarded-Proto": "https",
         "Traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
     }
-    headers.update(v.prefixed("header"))
+    extra = v.prefixed("header")
+    # Header names are case-insensitive: a --set header replaces the default of any case.
+    overridden = {name.lower() for name in extra}
+    headers = {k: val for k, val in headers.items() if k.lower() not in overridden}
+    headers.update(extra)
     body = v["body"]
     if body and not any(k.lower() == "content-type" for k in headers):
         headers["Content-Type"] = "application/json"
@@ -122,12 +126,13 @@ def _object(v: SampleValues, kind: str) -> dict[str, Any]:
         "bucket": bucket,
         "generation": generation,
         "metageneration": "1",
-        "contentType": v["content_type"],
+        **v.present(contentType="content_type"),
         "timeCreated": v["time"].replace("Z", ".000Z"),
         "updated": v["time"].replace("Z", ".000Z"),
         "storageClass": "STANDARD",
         "timeStorageClassUpdated": v["time"].replace("Z", ".000Z"),
-        "size": str(v.integer("size")),
+        # int64 as a decimal string, as the JSON API writes it
+        **{k: str(n) for k, n in v.present(size="size").items()},
         "md5Hash": base64.b64encode(bytes.fromhex(v["etag"])).decode()
         if len(v["etag"]) == 32
         else "",
@@ -373,6 +378,38 @@ def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
         result["body"] = base64.b64encode(raw).decode()
         result["isBase64Encoded"] = True
     return result, response.status_code < 500
+
+
+# Request headers Google's front end adds (its load balancer's trace and the W3C trace context
+# it propagates): https://cloud.google.com/load-balancing/docs/https#target-proxies and
+# https://cloud.google.com/trace/docs/trace-context
+PLATFORM_HEADERS = ("x-cloud-trace-context", "traceparent", "x-appengine-", "x-goog-")
+
+
+def read_event(event: dict[str, Any]) -> Any:
+    """The neutral value of a GCP event: the request functions-framework's Flask app would hand
+    over (an HTTP request, or a CloudEvent read by the cloudevents library and functions-
+    framework's legacy-event conversion), read by polyfn_gcp's library functions."""
+    import flask
+    from cloudevents.http import from_http
+    from functions_framework.event_conversion import background_event_to_cloud_event
+    from werkzeug.test import EnvironBuilder
+
+    from polyfn_gcp import _library
+
+    trigger = trigger_of(event)
+    _, kwargs = _request(event, trigger)
+    request = flask.Request(EnvironBuilder(**kwargs).get_environ())
+    if trigger == "http":
+        return _library.http_request(request)
+    if trigger == "scheduler-http":
+        return _library.timer_event(request)
+    if trigger == "storage-legacy":
+        return _library.storage_event(background_event_to_cloud_event(request))
+    cloud_event = from_http(dict(request.headers), request.get_data())
+    if trigger == "pubsub":
+        return _library.queue_messages(cloud_event)
+    return _library.storage_event(cloud_event)
 
 
 def http_status(result: Any) -> int | None:

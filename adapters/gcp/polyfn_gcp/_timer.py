@@ -10,7 +10,7 @@ from polyfn._app import ScheduleTrigger
 from polyfn._values import timestamp
 
 if TYPE_CHECKING:
-    from polyfn import Function, Headers, QueueMessage
+    from polyfn import Function, Headers, QueueMessage, Schedule
 
 # Headers Cloud Scheduler sets on HTTP target requests: "X-CloudScheduler-JobName: This header will
 # contain the job name. X-CloudScheduler-ScheduleTime: For Cloud Scheduler jobs specified in the
@@ -63,13 +63,24 @@ def tick_from_headers(
             field=JOB_NAME_HEADER,
             source=HTTP_SOURCE,
         )
+    return header_tick(headers, fn.name, trigger.schedule, now, raw)
+
+
+def header_tick(
+    headers: Headers,
+    name: str,
+    schedule: Schedule | None,
+    now: datetime | None = None,
+    raw: object = None,
+) -> TimerEvent:
+    """The TimerEvent of a Cloud Scheduler HTTP request's headers, for schedule `name`."""
     raw_time = headers.get(SCHEDULE_TIME_HEADER)
     scheduled = (
         timestamp(raw_time, SCHEDULE_TIME_HEADER, HTTP_SOURCE) if raw_time is not None else None
     )
     return TimerEvent(
-        fn.name,
-        trigger.schedule,
+        name,
+        schedule,
         scheduled,
         past_due=_past_due(scheduled, now),
         raw=raw if raw is not None else headers,
@@ -83,11 +94,17 @@ def tick_from_message(fn: Function, msg: QueueMessage, now: datetime | None = No
     after the minute the job was due; unix cron fires on whole minutes, so the schedule time is the
     publish time truncated to its minute (a redelivery keeps the original publish time).
     """
-    trigger = _schedule_of(fn)
+    return message_tick(msg, fn.name, _schedule_of(fn).schedule, now)
+
+
+def message_tick(
+    msg: QueueMessage, name: str, schedule: Schedule | None, now: datetime | None = None
+) -> TimerEvent:
+    """The TimerEvent of a Cloud Scheduler Pub/Sub target message, for schedule `name`."""
     scheduled = msg.enqueued_time.replace(second=0, microsecond=0) if msg.enqueued_time else None
     return TimerEvent(
-        fn.name,
-        trigger.schedule,
+        name,
+        schedule,
         scheduled,
         past_due=_past_due(scheduled, now) or msg.delivery_count > 1,
         raw=msg.raw,
