@@ -4,11 +4,14 @@ This module only re-exports; every name lives in a private module of its own.
 """
 
 from polyfn._app import App, Function, Settings
+from polyfn._auth import Principal, api_key, cloud_auth, jwt_bearer
 from polyfn._context import Context
+from polyfn._cors import CORSConfig
 from polyfn._errors import ConfigError, EventError, HTTPError, PolyfnError, ScheduleError
 from polyfn._events import QueueMessage, StorageEvent, TimerEvent
 from polyfn._http import HttpRequest, HttpResponse
 from polyfn._idempotency import idempotent
+from polyfn._middleware import after, before
 from polyfn._multidict import Headers, QueryParams
 from polyfn._provider import EventSamples, Option, Provider
 from polyfn._resources import (
@@ -33,6 +36,7 @@ __all__ = [
     "AccessDenied",
     "App",
     "Bucket",
+    "CORSConfig",
     "ConfigError",
     "Conflict",
     "Context",
@@ -48,6 +52,7 @@ __all__ = [
     "ObjectInfo",
     "Option",
     "PolyfnError",
+    "Principal",
     "Provider",
     "QueryParams",
     "Queue",
@@ -62,5 +67,10 @@ __all__ = [
     "Table",
     "TimerEvent",
     "Topic",
+    "after",
+    "api_key",
+    "before",
+    "cloud_auth",
     "idempotent",
+    "jwt_bearer",
 ]

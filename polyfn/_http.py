@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from polyfn._auth import Principal
+
 # RFC 9110 reason phrases, for the clouds (ALB) that want a status line, and for logs.
 REASON_PHRASES: dict[int, str] = {
     100: "Continue", 101: "Switching Protocols", 200: "OK", 201: "Created", 202: "Accepted",
@@ -67,11 +69,14 @@ class HttpRequest:
         "_query",
         "_raw_headers",
         "_raw_query",
+        "_state",
         "body",
+        "cloud_reader",
         "method",
         "model",
         "path",
         "path_params",
+        "principal",
         "raw",
         "route",
         "source_ip",
@@ -119,6 +124,26 @@ class HttpRequest:
         self.raw = raw
         self.route: str | None = None
         self.model: Any = None
+        # Who sent the request, once an authentication hook (polyfn._auth) has established it.
+        self.principal: Principal | None = None
+        # The adapter's reader of the identity its cloud's front end verified (cloud_principal).
+        self.cloud_reader: Callable[[HttpRequest], Principal | None] | None = None
+        self._state: dict[str, Any] | None = None
+
+    @property
+    def cloud_principal(self) -> Principal | None:
+        """The caller as the cloud's front end verified it (an API Gateway authorizer's claims,
+        App Service authentication's client principal, IAP or Cloud Run IAM), read from the
+        native request by the adapter when asked; None where there is none."""
+        reader = self.cloud_reader
+        return reader(self) if reader is not None else None
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """A dict for middleware to hand values to the handler, per request."""
+        if self._state is None:
+            self._state = {}
+        return self._state
 
     @property
     def query(self) -> QueryParams:
