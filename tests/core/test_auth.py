@@ -151,7 +151,7 @@ def jwks_server():
     fetches: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
+        def do_GET(self):
             fetches.append(self.path)
             body = json.dumps({"keys": [jwk]}).encode()
             self.send_response(200)

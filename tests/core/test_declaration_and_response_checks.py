@@ -40,7 +40,13 @@ def test_methods_given_as_one_string_is_one_method():
 @pytest.mark.parametrize(
     ("decorator", "args", "typo", "meant", "listed"),
     [
-        ("http", ("/x",), "method", "methods", "path, methods, body, cors, middleware, function_name"),
+        (
+            "http",
+            ("/x",),
+            "method",
+            "methods",
+            "path, methods, body, cors, middleware, function_name",
+        ),
         ("queue", ("q",), "bach_size", "batch_size", "queue, batch_size, fifo, function_name"),
         ("schedule", ("0 2 * * *",), "timezone", None, "schedule, tz, function_name"),
         ("storage", ("b",), "timout", "timeout", "bucket, on, prefix, suffix, function_name"),
