@@ -213,7 +213,8 @@ def _wrapping(name: str) -> Any:
 
     def layer(req: HttpRequest, ctx: Context, call_next: Any) -> HttpResponse:
         if not req.path.startswith(MIDDLEWARE_PREFIX):
-            return call_next()
+            passed: HttpResponse = call_next()
+            return passed
         _order(req, f"{name}>")
         resp: HttpResponse = call_next()
         resp.headers.add("X-Order", f"<{name}")

@@ -42,7 +42,9 @@ def _bearer(token: str) -> tuple[tuple[str, str], ...]:
     return (("Authorization", f"Bearer {token}"),)
 
 
-def _preflight(method: str, origin: str = CORS_ORIGIN, *extra: tuple[str, str]):
+def _preflight(
+    method: str, origin: str = CORS_ORIGIN, *extra: tuple[str, str]
+) -> tuple[tuple[str, str], ...]:
     return (("Origin", origin), ("Access-Control-Request-Method", method), *extra)
 
 
