@@ -315,14 +315,6 @@ class App:
             raise ConfigError(f"App cors= must be a polyfn.CORSConfig or None, got {value!r}")
         self._cors = value
 
-    @property
-    def has_cors(self) -> bool:
-        """Whether any route answers CORS (app-wide or its own): preflights are looked for."""
-        return self._cors is not None or any(
-            isinstance(f.trigger, HttpTrigger) and isinstance(f.trigger.cors, CORSConfig)
-            for f in self._functions.values()
-        )
-
     def cors_of(self, fn: Function) -> CORSConfig | None:
         """The CORS rules that apply to an HTTP function: its route's own, else the app's."""
         trigger = fn.trigger
