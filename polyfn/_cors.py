@@ -178,7 +178,7 @@ class CORSConfig:
         elif _TOKEN.fullmatch(method) is None:
             resp = _refused("malformed Access-Control-Request-Method header", MALFORMED_STATUS)
         elif not self.allows_origin(origin):
-            resp = _refused(f"CORSConfig: origin {origin[:100]!r} is not allowed")
+            resp = _refused(f"CORS: origin {origin[:100]!r} is not allowed")
         else:
             resp = self._preflight_allowed(req, origin, method.upper(), tuple(declared))
         add_vary(resp, "Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers")
@@ -190,7 +190,7 @@ class CORSConfig:
         methods = self.allowed_methods(declared)
         if method not in methods and not (method == "HEAD" and "GET" in methods):
             return _refused(
-                f"CORSConfig: method {method[:20]!r} is not allowed; allowed: {', '.join(methods)}"
+                f"CORS: method {method[:20]!r} is not allowed; allowed: {', '.join(methods)}"
             )
         requested = [
             h.strip().lower()
@@ -205,7 +205,7 @@ class CORSConfig:
             refused = [h for h in requested if h not in self.headers]
             if refused:
                 return _refused(
-                    f"CORSConfig: request header{'s' if len(refused) > 1 else ''} "
+                    f"CORS: request header{'s' if len(refused) > 1 else ''} "
                     f"{', '.join(refused)[:200]} not allowed"
                 )
         resp = HttpResponse(b"", PREFLIGHT_STATUS)
