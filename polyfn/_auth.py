@@ -54,8 +54,8 @@ class Principal:
     `subject`: the caller's id (a JWT's ``sub``, an API key's name, the cloud's user id);
     `claims`: what is known of the caller (a JWT's claims, the cloud authorizer's context);
     `scheme`: how it was established: ``"api-key"``, ``"jwt"``, or the cloud's mechanism
-    (``"aws:jwt-authorizer"``, ``"aws:lambda-authorizer"``, ``"aws:iam"``, ``"aws:authorizer"``,
-    ``"azure:app-service-auth"``, ``"gcp:iap"``, ``"gcp:iam"``).
+    (``"aws:jwt-authorizer"``, ``"aws:lambda-authorizer"``, ``"aws:iam"``,
+    ``"azure:app-service-auth"``, ``"gcp:iap"``, ``"gcp:iam"``; docs/http.md has the table).
     """
 
     __slots__ = ("claims", "scheme", "subject")
