@@ -300,9 +300,12 @@ class App:
         self.name = name
         self._functions: dict[str, Function] = {}
         self.router = Router()
+        # Whether any route has CORS or middleware: without, a request takes the short path.
+        self._http_extras = False
         self._cors: CORSConfig | None = None
         self.cors = cors
-        self.middleware: tuple[Middleware, ...] = middleware_list("App middleware", middleware)
+        self._middleware = middleware_list("App middleware", middleware)
+        self._http_extras = self._cors is not None or bool(self._middleware)
 
     @property
     def cors(self) -> CORSConfig | None:
@@ -314,6 +317,8 @@ class App:
         if value is not None and not isinstance(value, CORSConfig):
             raise ConfigError(f"App cors= must be a polyfn.CORSConfig or None, got {value!r}")
         self._cors = value
+        if value is not None:
+            self._http_extras = True
 
     def cors_of(self, fn: Function) -> CORSConfig | None:
         """The CORS rules that apply to an HTTP function: its route's own, else the app's."""
@@ -328,7 +333,13 @@ class App:
     def use(self, *layers: Middleware) -> None:
         """Add app-wide middleware ``(req, ctx, call_next) -> response``, after (inside) those
         already added; they wrap every HTTP route's own middleware and handler."""
-        self.middleware += middleware_list("app.use", layers)
+        self._middleware += middleware_list("app.use", layers)
+        self._http_extras = True
+
+    @property
+    def middleware(self) -> tuple[Middleware, ...]:
+        """The app-wide middleware, outermost first (add with `use`, `before`, `after`)."""
+        return self._middleware
 
     def before(self, hook: BeforeHook) -> BeforeHook:
         """Decorator: run ``hook(req, ctx)`` before every HTTP handler (a non-None return
@@ -453,6 +464,8 @@ class App:
             raise ConfigError(f"route {path!r}: body= must be a pydantic model class, got {body!r}")
         Route(path)  # validate the template now, so the error points at the decorator
         trigger = HttpTrigger(path, wanted, body, cors=cors, middleware=layers)
+        if cors is not None or layers:
+            self._http_extras = True
         return self._register(trigger, function_name, settings, uses)
 
     def schedule(
@@ -611,7 +624,8 @@ class App:
 
         With `function`, only that function's route is considered (one cloud function per route).
         """
-        if req.method == "OPTIONS" and "access-control-request-method" in req.headers:
+        extras = self._http_extras
+        if extras and req.method == "OPTIONS" and "access-control-request-method" in req.headers:
             preflight = self._preflight(req, function)
             if preflight is not None:
                 return preflight
@@ -633,9 +647,8 @@ class App:
         req.route = route.template
         if ctx.function_name != fn.name:
             ctx = ctx.with_function(fn.name)
-        trigger = fn.trigger
-        assert isinstance(trigger, HttpTrigger)
-        cors = self._cors if trigger.cors is None else self.cors_of(fn)
+        trigger: HttpTrigger = fn.trigger  # type: ignore[assignment]  # the router holds HTTP only
+        cors = self.cors_of(fn) if extras else None
         if cors is not None:
             origin = req.headers.get("origin")
             if origin is not None and not is_origin(origin):
@@ -648,7 +661,7 @@ class App:
                 return resp
         token = enter_invocation(ctx.provider, fn)
         try:
-            if self.middleware or trigger.middleware:
+            if extras and (self._middleware or trigger.middleware):
                 resp = self._through_middleware(fn, trigger, req, ctx)
             else:
                 resp = self._call_handler(fn, trigger, req, ctx)
@@ -699,7 +712,7 @@ class App:
         """The handler inside the app's layers, then the route's (first declared outermost).
         An HTTPError becomes its answer at the layer it leaves, so outer layers see a response;
         other exceptions go up through each ``call_next``."""
-        layers = (*self.middleware, *trigger.middleware)
+        layers = (*self._middleware, *trigger.middleware)
 
         def call(index: int, request: HttpRequest) -> HttpResponse:
             if index == len(layers):

@@ -66,6 +66,7 @@ class HttpRequest:
     __slots__ = (
         "_cookies",
         "_headers",
+        "_principal",
         "_query",
         "_raw_headers",
         "_raw_query",
@@ -76,11 +77,15 @@ class HttpRequest:
         "model",
         "path",
         "path_params",
-        "principal",
         "raw",
         "route",
         "source_ip",
     )
+    # Set only when used (see __init__): an adapter's reader of the caller its cloud verified,
+    # the Principal an authentication hook established, middleware's per-request values.
+    cloud_reader: Callable[[HttpRequest], Principal | None] | None
+    _principal: Principal | None
+    _state: dict[str, Any]
 
     def __init__(
         self,
@@ -124,26 +129,41 @@ class HttpRequest:
         self.raw = raw
         self.route: str | None = None
         self.model: Any = None
-        # Who sent the request, once an authentication hook (polyfn._auth) has established it.
-        self.principal: Principal | None = None
-        # The adapter's reader of the identity its cloud's front end verified (cloud_principal).
-        self.cloud_reader: Callable[[HttpRequest], Principal | None] | None = None
-        self._state: dict[str, Any] | None = None
+        # `_principal`, `_state` and `cloud_reader` are left unset here, so a request that never
+        # uses them costs nothing more to build (the HTTP budget): the properties below read an
+        # unset slot as None (or a new dict).
+
+    @property
+    def principal(self) -> Principal | None:
+        """Who sent the request, once an authentication hook (polyfn._auth) established it."""
+        try:
+            return self._principal
+        except AttributeError:
+            return None
+
+    @principal.setter
+    def principal(self, value: Principal | None) -> None:
+        self._principal = value
 
     @property
     def cloud_principal(self) -> Principal | None:
         """The caller as the cloud's front end verified it (an API Gateway authorizer's claims,
         App Service authentication's client principal, IAP or Cloud Run IAM), read from the
-        native request by the adapter when asked; None where there is none."""
-        reader = self.cloud_reader
+        native request by the adapter's `cloud_reader` when asked; None where there is none."""
+        try:
+            reader = self.cloud_reader
+        except AttributeError:
+            return None
         return reader(self) if reader is not None else None
 
     @property
     def state(self) -> dict[str, Any]:
         """A dict for middleware to hand values to the handler, per request."""
-        if self._state is None:
+        try:
+            return self._state
+        except AttributeError:
             self._state = {}
-        return self._state
+            return self._state
 
     @property
     def query(self) -> QueryParams:
