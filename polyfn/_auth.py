@@ -122,7 +122,7 @@ def api_key(
         given = _credential(req, header)
         if not given:
             raise _unauthorized(f"missing API key (header {header})", challenge)
-        raw = given.encode("utf-8", "surrogateescape")
+        raw = given.encode("utf-8", "surrogatepass")  # a lone surrogate is no key, no 500
         found = None
         matched = False
         for key, holder in encoded:  # every key compared: the time says nothing of which one
