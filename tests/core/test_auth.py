@@ -70,7 +70,9 @@ def test_api_key_names_the_holder():
     assert status == 200 and body["subject"] == "billing" and body["scheme"] == "api-key"
 
 
-@pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}, {"X-API-Key": ""}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"X-API-Key": "wrong"}, {"X-API-Key": ""}, {"X-API-Key": "\ud800"}]
+)
 def test_api_key_missing_or_wrong_is_401(headers):
     status, body, resp_headers = call(whoami_app(api_key(["k-123"])), **headers)
     assert status == 401 and "API key" in body["error"]
