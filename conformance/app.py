@@ -4,7 +4,8 @@ Its HTTP handlers either echo what they saw (every part of the request, in neutr
 into `Recorder` and returned as JSON under ``"echo"``, so a driver that talks to a real server in
 another process can still read it) or build the response a case asks for: a status, repeated
 headers, several Set-Cookie, JSON/text/binary/empty bodies, the return conversions, a redirect,
-an `HTTPError`, a crash (500), a body validated by a pydantic model (400).
+an `HTTPError`, a crash (500), a body validated by a pydantic model (400). Routes under /cors,
+/mw and /auth carry CORS rules, middleware (app-wide and per route) and authentication hooks.
 """
 
 from __future__ import annotations
@@ -19,7 +20,21 @@ from pydantic import BaseModel, Field
 
 from conformance._spec import Recorder
 from conformance.app_events import register_event_functions
-from polyfn import App, Context, Header, HTTPError, HttpRequest, HttpResponse, Path, Query
+from polyfn import (
+    App,
+    Context,
+    CORSConfig,
+    Header,
+    HTTPError,
+    HttpRequest,
+    HttpResponse,
+    Path,
+    Query,
+    after,
+    api_key,
+    before,
+    jwt_bearer,
+)
 
 app = App("conformance")
 
@@ -200,6 +215,130 @@ def typed(
     if broken:
         return {"item_id": "not a number"}
     return {"item_id": item_id, "limit": limit, "tags": tag, "flag": flag, "tenant": tenant}
+
+
+# -- CORS, middleware and authentication (conformance/cases/http_cors_auth.py) -------------------
+
+CORS_ORIGIN = "https://app.example"
+STRICT_CORS = CORSConfig(
+    [CORS_ORIGIN],
+    headers=["content-type", "x-api-key"],
+    credentials=True,
+    max_age=600,
+    expose_headers=["X-Total"],
+)
+API_KEY = "conformance-key"
+JWT_SECRET = "conformance-secret-of-32-bytes!!"
+JWT_AUDIENCE = "conformance"
+MIDDLEWARE_PREFIX = "/mw/"
+
+
+def _order(req: HttpRequest, step: str) -> None:
+    req.state.setdefault("order", []).append(step)
+
+
+def _wrapping(name: str) -> Any:
+    """A wrapping middleware that records itself on the way in and on the way out (as a
+    response header, since the body is written by then)."""
+
+    def layer(req: HttpRequest, ctx: Context, call_next: Any) -> HttpResponse:
+        if not req.path.startswith(MIDDLEWARE_PREFIX):
+            passed: HttpResponse = call_next()
+            return passed
+        _order(req, f"{name}>")
+        resp: HttpResponse = call_next()
+        resp.headers.add("X-Order", f"<{name}")
+        return resp
+
+    return layer
+
+
+def _before(name: str) -> Any:
+    def hook(req: HttpRequest, ctx: Context) -> None:
+        if req.path.startswith(MIDDLEWARE_PREFIX):
+            _order(req, name)
+
+    return hook
+
+
+def _after(name: str) -> Any:
+    def hook(req: HttpRequest, ctx: Context, resp: HttpResponse) -> None:
+        if req.path.startswith(MIDDLEWARE_PREFIX):
+            resp.headers.add("X-Order", name)
+
+    return hook
+
+
+# App-wide layers: they run for every route of the app, and record only under /mw/.
+app.use(_wrapping("app"))
+app.before(_before("app-before"))
+app.after(_after("app-after"))
+
+
+@app.http("/cors/strict", methods=["GET", "PUT"], cors=STRICT_CORS)
+def cors_strict(req: HttpRequest, ctx: Context) -> HttpResponse:
+    seen(req, ctx)
+    return HttpResponse.json({"ok": True}, headers={"X-Total": "3"})
+
+
+@app.http("/cors/open", methods=["GET"], cors=CORSConfig("*", expose_headers=["X-Total"]))
+def cors_open(req: HttpRequest, ctx: Context) -> dict[str, Any]:
+    seen(req, ctx)
+    return {"ok": True}
+
+
+@app.http(
+    "/mw/order",
+    methods=["GET"],
+    middleware=[_wrapping("route"), before(_before("route-before")), after(_after("route-after"))],
+)
+def mw_order(req: HttpRequest, ctx: Context) -> dict[str, Any]:
+    seen(req, ctx)
+    return {"order": [*req.state.get("order", []), "handler"]}
+
+
+def _refuse_teapots(req: HttpRequest, ctx: Context) -> Any:
+    return ({"error": "short-circuited"}, 418) if req.query.get("teapot") else None
+
+
+def _crash(req: HttpRequest, ctx: Context, call_next: Any) -> HttpResponse:
+    raise RuntimeError("secret-detail: middleware failed with hunter2")
+
+
+@app.http("/mw/short", methods=["GET"], middleware=[before(_refuse_teapots)])
+def mw_short(req: HttpRequest, ctx: Context) -> dict[str, Any]:
+    seen(req, ctx)
+    return {"ran": True}
+
+
+@app.http("/mw/crash", methods=["GET"], middleware=[_crash])
+def mw_crash(req: HttpRequest, ctx: Context) -> dict[str, Any]:
+    seen(req, ctx)
+    return {"ran": True}
+
+
+def _principal(req: HttpRequest, ctx: Context) -> dict[str, Any]:
+    seen(req, ctx)
+    principal = req.principal
+    assert principal is not None
+    return {"subject": principal.subject, "scheme": principal.scheme}
+
+
+app.http(
+    "/auth/key",
+    methods=["GET"],
+    cors=STRICT_CORS,
+    middleware=[api_key({API_KEY: "conformance-client"})],
+    function_name="auth_key",
+)(_principal)
+app.http(
+    "/auth/jwt",
+    methods=["GET"],
+    middleware=[
+        jwt_bearer(key=JWT_SECRET, algorithms=["HS256"], audience=JWT_AUDIENCE),
+    ],
+    function_name="auth_jwt",
+)(_principal)
 
 
 # The schedule, storage and queue functions of the same app (conformance/app_events.py, written by

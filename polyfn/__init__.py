@@ -4,7 +4,9 @@ This module only re-exports; every name lives in a private module of its own.
 """
 
 from polyfn._app import App, Function, Settings
+from polyfn._auth import Principal, api_key, cloud_auth, jwt_bearer
 from polyfn._context import Context
+from polyfn._cors import CORSConfig
 from polyfn._errors import (
     ConfigError,
     EventError,
@@ -16,6 +18,7 @@ from polyfn._errors import (
 from polyfn._events import QueueMessage, StorageEvent, TimerEvent
 from polyfn._http import HttpRequest, HttpResponse
 from polyfn._idempotency import idempotent
+from polyfn._middleware import after, before
 from polyfn._multidict import Headers, QueryParams
 from polyfn._params import Header, Path, Query
 from polyfn._provider import EventSamples, Option, Provider
@@ -41,6 +44,7 @@ __all__ = [
     "AccessDenied",
     "App",
     "Bucket",
+    "CORSConfig",
     "ConfigError",
     "Conflict",
     "Context",
@@ -59,6 +63,7 @@ __all__ = [
     "Option",
     "Path",
     "PolyfnError",
+    "Principal",
     "Provider",
     "Query",
     "QueryParams",
@@ -74,5 +79,10 @@ __all__ = [
     "Table",
     "TimerEvent",
     "Topic",
+    "after",
+    "api_key",
+    "before",
+    "cloud_auth",
     "idempotent",
+    "jwt_bearer",
 ]

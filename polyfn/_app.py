@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from polyfn._cors import MALFORMED_STATUS, CORSConfig, add_vary, is_origin
 from polyfn._errors import ConfigError, EventError, HTTPError
 from polyfn._events import STORAGE_KINDS
 from polyfn._http import HttpResponse, dump_json, internal_error, response_problem, to_response
+from polyfn._middleware import after, before, middleware_list
 from polyfn._resources import (
     Bucket,
     Operation,
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 
     from polyfn._context import Context
     from polyfn._http import HttpRequest
+    from polyfn._middleware import AfterHook, BeforeHook, Middleware
     from polyfn._params import Signature
 
     Handler = Callable[..., Any]
@@ -114,14 +117,29 @@ def assert_never(value: NoReturn) -> NoReturn:
 
 
 class HttpTrigger:
-    __slots__ = ("body", "methods", "path", "signature")
+    """An HTTP route: its path template, methods and per-route options (a body model, CORSConfig,
+    middleware, the handler's typed parameters); a new per-route option is one more keyword of
+    `App.http` and one slot here."""
+
+    __slots__ = ("body", "cors", "methods", "middleware", "path", "signature")
     label = "http"
     noun = "an HTTP function"
 
-    def __init__(self, path: str, methods: tuple[str, ...], body: type[Any] | None) -> None:
+    def __init__(
+        self,
+        path: str,
+        methods: tuple[str, ...],
+        body: type[Any] | None,
+        *,
+        cors: CORSConfig | bool | None = None,
+        middleware: tuple[Middleware, ...] = (),
+    ) -> None:
         self.path = path
         self.methods = methods
         self.body = body
+        # None: the app's CORSConfig; False: none for this route; a CORSConfig: this route's own.
+        self.cors = cors
+        self.middleware = middleware
         # The typed parameters and response model the handler declares (polyfn._params), or
         # None when it takes only (req, ctx[, model]).
         self.signature: Signature | None = None
@@ -275,12 +293,70 @@ class App:
     Adapters (polyfn_aws, polyfn_azure, polyfn_gcp) wrap one App into each cloud's entry point.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        cors: CORSConfig | None = None,
+        middleware: Iterable[Middleware] = (),
+    ) -> None:
         if not name or not name.replace("-", "").replace("_", "").isalnum():
             raise ConfigError(f"app name {name!r} must be letters, digits, '-' or '_'")
         self.name = name
         self._functions: dict[str, Function] = {}
         self.router = Router()
+        # Whether any route has CORS or middleware: without, a request takes the short path.
+        self._http_extras = False
+        self._cors: CORSConfig | None = None
+        self.cors = cors
+        self._middleware = middleware_list("App middleware", middleware)
+        self._http_extras = self._cors is not None or bool(self._middleware)
+
+    @property
+    def cors(self) -> CORSConfig | None:
+        """The CORS rules of every HTTP route that declares none of its own (None: none)."""
+        return self._cors
+
+    @cors.setter
+    def cors(self, value: CORSConfig | None) -> None:
+        if value is not None and not isinstance(value, CORSConfig):
+            raise ConfigError(f"App cors= must be a polyfn.CORSConfig or None, got {value!r}")
+        self._cors = value
+        if value is not None:
+            self._http_extras = True
+
+    def cors_of(self, fn: Function) -> CORSConfig | None:
+        """The CORS rules that apply to an HTTP function: its route's own, else the app's."""
+        trigger = fn.trigger
+        own = trigger.cors if isinstance(trigger, HttpTrigger) else None
+        if own is None:
+            return self._cors
+        return own if isinstance(own, CORSConfig) else None
+
+    # -- middleware --------------------------------------------------------------------------
+
+    def use(self, *layers: Middleware) -> None:
+        """Add app-wide middleware ``(req, ctx, call_next) -> response``, after (inside) those
+        already added; they wrap every HTTP route's own middleware and handler."""
+        self._middleware += middleware_list("app.use", layers)
+        self._http_extras = True
+
+    @property
+    def middleware(self) -> tuple[Middleware, ...]:
+        """The app-wide middleware, outermost first (add with `use`, `before`, `after`)."""
+        return self._middleware
+
+    def before(self, hook: BeforeHook) -> BeforeHook:
+        """Decorator: run ``hook(req, ctx)`` before every HTTP handler (a non-None return
+        answers instead of the handler)."""
+        self.use(before(hook))
+        return hook
+
+    def after(self, hook: AfterHook) -> AfterHook:
+        """Decorator: run ``hook(req, ctx, resp)`` on every HTTP answer (a non-None return
+        replaces the answer)."""
+        self.use(after(hook))
+        return hook
 
     # -- declaration -------------------------------------------------------------------------
 
@@ -362,6 +438,8 @@ class App:
         response_model: Any = None,
         status_code: int = 200,
         responses: Mapping[int, Any] | None = None,
+        cors: CORSConfig | bool | None = None,
+        middleware: Iterable[Middleware] | Middleware = (),
         function_name: str | None = None,
         uses: Iterable[Any] = (),
         **settings: Any,
@@ -376,7 +454,19 @@ class App:
         pydantic validates) a result other than an HttpResponse is validated and serialised,
         answered with `status_code`. `responses` documents the route's other answers for the
         OpenAPI document (status -> a description, or a model for its JSON body).
+
+
+        `cors`: this route's own `CORSConfig` (False: none, even if the app has some; None: the
+        app's; True: any origin, no credentials). `middleware`: this route's own layers, inside
+        the app's (docs/http.md).
         """
+        if cors is True:
+            cors = CORSConfig()  # any origin, no credentials (Chalice's cors=True)
+        if cors is not None and cors is not False and not isinstance(cors, CORSConfig):
+            raise ConfigError(
+                f"route {path!r}: cors= must be a polyfn.CORSConfig, False or None, got {cors!r}"
+            )
+        layers = middleware_list(f"route {path!r} middleware", middleware)
         if isinstance(methods, str):
             methods = (methods,)  # methods="POST" is one method, not P, O, S, T
         wanted = tuple(m.upper() if isinstance(m, str) else m for m in (methods or ("GET",)))
@@ -390,7 +480,9 @@ class App:
             raise ConfigError(f"route {path!r}: body= must be a pydantic model class, got {body!r}")
         route = Route(path)  # validate the template now, so the error points at the decorator
         documented = _documented_responses(path, status_code, responses)
-        trigger = HttpTrigger(path, wanted, body)
+        trigger = HttpTrigger(path, wanted, body, cors=cors, middleware=layers)
+        if cors is not None or layers:
+            self._http_extras = True
         register = self._register(trigger, function_name, settings, uses)
         takes = 3 if body is not None else 2
 
@@ -578,6 +670,11 @@ class App:
 
         With `function`, only that function's route is considered (one cloud function per route).
         """
+        extras = self._http_extras
+        if extras and req.method == "OPTIONS" and "access-control-request-method" in req.headers:
+            preflight = self._preflight(req, function)
+            if preflight is not None:
+                return preflight
         try:
             if function is None:
                 route, fn, params = self.router.match(req.method, req.path)
@@ -596,33 +693,31 @@ class App:
         req.route = route.template
         if ctx.function_name != fn.name:
             ctx = ctx.with_function(fn.name)
-        trigger = fn.trigger
+        trigger: HttpTrigger = fn.trigger  # type: ignore[assignment]  # the router holds HTTP only
+        cors = self.cors_of(fn) if extras else None
+        if cors is not None:
+            origin = req.headers.get("origin")
+            if origin is not None and not is_origin(origin):
+                resp = HttpResponse(
+                    _error_body("malformed Origin header"),
+                    MALFORMED_STATUS,
+                    content_type="application/json",
+                )
+                add_vary(resp, "Origin")
+                return resp
         token = enter_invocation(ctx.provider, fn)
         try:
-            if isinstance(trigger, HttpTrigger) and trigger.body is not None:
-                model = _validate_body(trigger.body, req)
-                if isinstance(model, HttpResponse):
-                    return model
-                req.model = model
-                result = fn.handler(req, ctx, model)
+            if extras and (self._middleware or trigger.middleware):
+                resp = self._through_middleware(fn, trigger, req, ctx)
             else:
-                result = fn.handler(req, ctx)
-            resp = to_response(result).normalized()
-            if req.method == "HEAD":
-                # The same status and headers as GET, no body (RFC 9110 section 9.3.2).
-                resp.body = b""
+                resp = self._call_handler(fn, trigger, req, ctx)
         except HTTPError as exc:
-            resp = HttpResponse(
-                dump_json({"error": exc.detail if exc.detail is not None else _reason(exc.status)}),
-                exc.status,
-                exc.headers,
-                content_type="application/json",
-            ).normalized()
+            resp = _http_error(exc)
         except Exception:
             ctx.log.exception(
                 "unhandled exception in %s", fn.name, extra={"method": req.method, "path": req.path}
             )
-            return internal_error(ctx.invocation_id)
+            resp = internal_error(ctx.invocation_id)
         finally:
             exit_invocation(token)
         # Checked here, once for every cloud and `polyfn serve`: a CR or LF in a header would
@@ -635,8 +730,76 @@ class App:
                 problem,
                 extra={"method": req.method, "path": req.path},
             )
-            return internal_error(ctx.invocation_id)
+            resp = internal_error(ctx.invocation_id)
+        if req.method == "HEAD":
+            # The same status and headers as GET, no body (RFC 9110 section 9.3.2).
+            resp.body = b""
+        if cors is not None:
+            cors.apply(req, resp)
         return resp
+
+    def _call_handler(
+        self, fn: Function, trigger: HttpTrigger, req: HttpRequest, ctx: Context
+    ) -> HttpResponse:
+        """Validate the body (when the route declares a model), call the handler, convert."""
+        if trigger.body is not None:
+            model = _validate_body(trigger.body, req)
+            if isinstance(model, HttpResponse):
+                return model
+            req.model = model
+            result = fn.handler(req, ctx, model)
+        else:
+            result = fn.handler(req, ctx)
+        return to_response(result).normalized()
+
+    def _through_middleware(
+        self, fn: Function, trigger: HttpTrigger, req: HttpRequest, ctx: Context
+    ) -> HttpResponse:
+        """The handler inside the app's layers, then the route's (first declared outermost).
+        An HTTPError becomes its answer at the layer it leaves, so outer layers see a response;
+        other exceptions go up through each ``call_next``."""
+        layers = (*self._middleware, *trigger.middleware)
+
+        def call(index: int, request: HttpRequest) -> HttpResponse:
+            if index == len(layers):
+                try:
+                    return self._call_handler(fn, trigger, request, ctx)
+                except HTTPError as exc:
+                    return _http_error(exc)
+
+            def call_next(next_request: HttpRequest | None = None) -> HttpResponse:
+                return call(index + 1, request if next_request is None else next_request)
+
+            try:
+                result = layers[index](request, ctx, call_next)
+            except HTTPError as exc:
+                return _http_error(exc)
+            return to_response(result).normalized()
+
+        return call(0, req)
+
+    def _preflight(self, req: HttpRequest, function: Function | None) -> HttpResponse | None:
+        """polyfn's answer to a CORS preflight, or None when no CORS rules cover the path (the
+        OPTIONS request is then routed as any other)."""
+        route = self.router.route_for(req.path)
+        if route is None:
+            return None
+        method = (req.headers.get("access-control-request-method") or "").strip().upper()
+        target = route.methods.get(method) or (
+            route.methods.get("GET") if method == "HEAD" else None
+        )
+        if function is not None and function not in route.methods.values():
+            return None
+        if target is not None:
+            cors = self.cors_of(target)
+        else:
+            # A method the route does not declare: the rules its functions share, if any (one
+            # set of rules answers the preflight, which is then refused for the method).
+            found = {id(c): c for c in map(self.cors_of, route.methods.values())}
+            cors = next(iter(found.values())) if len(found) == 1 else None
+        if cors is None:
+            return None
+        return cors.preflight(req, route.methods)
 
     def _match_one(
         self, function: Function, req: HttpRequest
@@ -732,6 +895,16 @@ def _unknown_keywords(decorator: str, given: Mapping[str, Any]) -> ConfigError:
         + (f"{', '.join(own)} and the settings " if own else "the settings ")
         + ", ".join(settings)
     )
+
+
+def _http_error(exc: HTTPError) -> HttpResponse:
+    """The answer an HTTPError asks for: its status, its headers, its detail as JSON."""
+    return HttpResponse(
+        dump_json({"error": exc.detail if exc.detail is not None else _reason(exc.status)}),
+        exc.status,
+        exc.headers,
+        content_type="application/json",
+    ).normalized()
 
 
 def _reason(status: int) -> str:

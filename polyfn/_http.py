@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from polyfn._auth import Principal
+
 # RFC 9110 reason phrases, for the clouds (ALB) that want a status line, and for logs.
 REASON_PHRASES: dict[int, str] = {
     100: "Continue", 101: "Switching Protocols", 200: "OK", 201: "Created", 202: "Accepted",
@@ -64,10 +66,13 @@ class HttpRequest:
     __slots__ = (
         "_cookies",
         "_headers",
+        "_principal",
         "_query",
         "_raw_headers",
         "_raw_query",
+        "_state",
         "body",
+        "cloud_reader",
         "method",
         "model",
         "path",
@@ -76,6 +81,11 @@ class HttpRequest:
         "route",
         "source_ip",
     )
+    # Set only when used (see __init__): an adapter's reader of the caller its cloud verified,
+    # the Principal an authentication hook established, middleware's per-request values.
+    cloud_reader: Callable[[HttpRequest], Principal | None] | None
+    _principal: Principal | None
+    _state: dict[str, Any]
 
     def __init__(
         self,
@@ -119,6 +129,41 @@ class HttpRequest:
         self.raw = raw
         self.route: str | None = None
         self.model: Any = None
+        # `_principal`, `_state` and `cloud_reader` are left unset here, so a request that never
+        # uses them costs nothing more to build (the HTTP budget): the properties below read an
+        # unset slot as None (or a new dict).
+
+    @property
+    def principal(self) -> Principal | None:
+        """Who sent the request, once an authentication hook (polyfn._auth) established it."""
+        try:
+            return self._principal
+        except AttributeError:
+            return None
+
+    @principal.setter
+    def principal(self, value: Principal | None) -> None:
+        self._principal = value
+
+    @property
+    def cloud_principal(self) -> Principal | None:
+        """The caller as the cloud's front end verified it (an API Gateway authorizer's claims,
+        App Service authentication's client principal, IAP or Cloud Run IAM), read from the
+        native request by the adapter's `cloud_reader` when asked; None where there is none."""
+        try:
+            reader = self.cloud_reader
+        except AttributeError:
+            return None
+        return reader(self) if reader is not None else None
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """A dict for middleware to hand values to the handler, per request."""
+        try:
+            return self._state
+        except AttributeError:
+            self._state = {}
+            return self._state
 
     @property
     def query(self) -> QueryParams:

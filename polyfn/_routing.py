@@ -162,6 +162,17 @@ class Router:
     def routes(self) -> list[Route]:
         return list(self._routes.values())
 
+    def route_for(self, path: str) -> Route | None:
+        """The most specific route whose template matches `path`, whatever the method."""
+        path = normalize_path(path)
+        static = self._static.get(path)
+        if static is not None:
+            return static
+        for route in self._dynamic:
+            if route.match(path) is not None:
+                return route
+        return None
+
     def match(self, method: str, path: str) -> tuple[Route, Function, dict[str, str]]:
         """The route, target and path parameters for a request; raises NoRoute/MethodNotAllowed."""
         path = normalize_path(path)

@@ -39,6 +39,24 @@ def test_import_polyfn_aws_and_building_a_handler_stays_light():
     assert not roots & set(FORBIDDEN), roots & set(FORBIDDEN)
 
 
+def test_pyjwt_loads_only_when_a_bearer_token_is_checked():
+    code = (
+        "import polyfn\napp = polyfn.App('a')\n"
+        "bearer = polyfn.jwt_bearer(key='k' * 32, algorithms=['HS256'], audience='x')\n"
+        "def f(r, c): return 1\napp.http('/x', middleware=[bearer])(f)\n"
+        "app.handle_http(polyfn.HttpRequest('GET', '/x'), polyfn.Context('local', '', 'r'))"
+    )
+    assert "jwt" not in _roots(loaded_after(code))  # no token sent: refused before PyJWT is needed
+    assert "jwt" in _roots(
+        loaded_after(
+            code.replace(
+                "'/x'), polyfn.Context",
+                "'/x', headers={'Authorization': 'Bearer a.b.c'}), polyfn.Context",
+            )
+        )
+    )
+
+
 def test_pydantic_loads_only_when_an_app_declares_a_model():
     code = "import polyfn\napp = polyfn.App('a')\ndef f(r, c): return 1\napp.http('/x')(f)"
     assert "pydantic" not in _roots(loaded_after(code))

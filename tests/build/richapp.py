@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import uuid
 
-from polyfn import App, HttpRequest, QueueMessage, Schedule, StorageEvent, TimerEvent, Topic
+from polyfn import (
+    App,
+    CORSConfig,
+    HttpRequest,
+    QueueMessage,
+    Schedule,
+    StorageEvent,
+    TimerEvent,
+    Topic,
+)
 from polyfn._context import Context
 
 SUFFIX = uuid.uuid4().hex[:8]
@@ -18,7 +27,15 @@ EVENTS = f"events-{SUFFIX}"
 FAILED = f"failed-{SUFFIX}"
 NOTICES = f"notices-{SUFFIX}"
 
-app = App(f"rich-{SUFFIX}")
+# App-wide CORS, so the AWS template configures the HTTP API's own CORS (cfn-lint checks it).
+CORS = CORSConfig(
+    ["https://shop.example"],
+    headers=["content-type", "authorization"],
+    credentials=True,
+    max_age=600,
+    expose_headers=["x-request-id"],
+)
+app = App(f"rich-{SUFFIX}", cors=CORS)
 
 
 @app.http("/orders/{order_id}", methods=["GET", "DELETE"], memory=256, timeout=10)

@@ -600,3 +600,40 @@ def test_invoke_runs_with_the_timeout_the_template_writes() -> None:
     assert ok and result["statusCode"] == 200
     # Not Lambda's 3 s: the 60 s polyfn's templates give a function that declares no timeout.
     assert lambda_fn["Properties"]["Timeout"] - 5 < left[0] <= lambda_fn["Properties"]["Timeout"]
+
+
+def test_app_wide_cors_is_the_http_apis_own(doc):
+    (api,) = _of_type(doc, "AWS::ApiGatewayV2::Api").values()
+    assert api["Properties"]["CorsConfiguration"] == {
+        "AllowOrigins": ["https://shop.example"],
+        "AllowMethods": ["DELETE", "GET", "PUT"],
+        "AllowHeaders": ["content-type", "authorization"],
+        "ExposeHeaders": ["x-request-id"],
+        "MaxAge": 600,
+        "AllowCredentials": True,
+    }
+    # The gateway answers preflights itself: no OPTIONS route is declared for them.
+    keys = [r["Properties"]["RouteKey"] for r in _of_type(doc, "AWS::ApiGatewayV2::Route").values()]
+    assert not any(k.startswith("OPTIONS ") for k in keys)
+
+
+def test_per_route_cors_stays_polyfns_and_routes_options_to_the_lambda():
+    from polyfn import CORSConfig
+
+    app = App("percors", cors=CORSConfig("*"))
+
+    @app.http("/a", methods=["POST"], cors=CORSConfig(["https://a.example"]), standalone=True)
+    def a(req, ctx):
+        return "a"
+
+    @app.http("/b", cors=False)
+    def b(req, ctx):
+        return "b"
+
+    document, _ = template(app)
+    (api,) = _of_type(document, "AWS::ApiGatewayV2::Api").values()
+    assert "CorsConfiguration" not in api["Properties"]
+    keys = {
+        r["Properties"]["RouteKey"] for r in _of_type(document, "AWS::ApiGatewayV2::Route").values()
+    }
+    assert {"POST /a", "OPTIONS /a"} <= keys

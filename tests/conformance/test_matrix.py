@@ -66,10 +66,10 @@ def test_at_least_thirty_http_cases_with_distinct_names() -> None:
 @pytest.mark.e2e
 def test_same_answer_on_every_http_target() -> None:
     """Cases whose answer does not depend on the cloud get the same bytes from every target."""
-    from conformance.cases.http import SAME_EVERYWHERE
+    from conformance.cases import http, http_cors_auth
 
     cases = [c for c in CASES if getattr(c, "same_everywhere", False)]
-    assert {c.name for c in cases} == SAME_EVERYWHERE
+    assert {c.name for c in cases} == http.SAME_EVERYWHERE | http_cors_auth.SAME_EVERYWHERE
     targets = [t for t in _runner.load_targets() if t.trigger == "http"]
     report = _runner.run(load_app(DEFAULT_APP), cases, targets)
     assert report.ok, _runner.format_matrix(report)

@@ -45,7 +45,8 @@ def test_methods_given_as_one_string_is_one_method():
             ("/x",),
             "method",
             "methods",
-            "path, methods, body, response_model, status_code, responses, function_name",
+            "path, methods, body, response_model, status_code, responses, cors, middleware, "
+            "function_name",
         ),
         ("queue", ("q",), "bach_size", "batch_size", "queue, batch_size, fifo, function_name"),
         ("schedule", ("0 2 * * *",), "timezone", None, "schedule, tz, function_name"),

@@ -348,11 +348,15 @@ def _template(app: App) -> tuple[dict[str, Any], _Template]:
     )
     groups = http_groups(app)
     if groups:
-        api_id = t.add(
-            "HttpApi",
-            "AWS::ApiGatewayV2::Api",
-            {"Name": app.name, "ProtocolType": "HTTP", "Description": f"polyfn app {app.name}"},
-        )
+        api: dict[str, Any] = {
+            "Name": app.name,
+            "ProtocolType": "HTTP",
+            "Description": f"polyfn app {app.name}",
+        }
+        cors = gateway_cors(app)
+        if cors is not None:
+            api["CorsConfiguration"] = cors
+        api_id = t.add("HttpApi", "AWS::ApiGatewayV2::Api", api)
         t.add(
             "HttpApiDefaultStage",
             "AWS::ApiGatewayV2::Stage",
@@ -363,7 +367,7 @@ def _template(app: App) -> tuple[dict[str, Any], _Template]:
             "Value": _sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"),
         }
         for group in groups:
-            _http_group(t, group, api_id)
+            _http_group(t, group, api_id, gateway_answers_cors=cors is not None)
     buckets: dict[str, list[tuple[Function, str, str]]] = {}
     for fn in app.functions:
         if not isinstance(fn.trigger, HttpTrigger):
@@ -586,7 +590,47 @@ def _check_env(what: str, env: dict[str, str]) -> None:
             )
 
 
-def _http_group(t: _Template, group: HttpGroup, api_id: str) -> None:
+def gateway_cors(app: App) -> dict[str, Any] | None:
+    """The HTTP API's CorsConfiguration for the app's CORS rules, or None where polyfn must
+    answer CORS itself.
+
+    An HTTP API configured for CORS answers every preflight itself and replaces the CORS headers
+    of the integration's answers with its own ("API Gateway ignores CORS headers returned from
+    your backend integration"), for the whole API:
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html
+    So the gateway takes over only when one set of rules covers every route: the app's, with no
+    route declaring its own or opting out. The properties are AWS::ApiGatewayV2::Api Cors's:
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-api-cors.html
+    """
+    cors = app.cors
+    http = [fn for fn in app.functions if isinstance(fn.trigger, HttpTrigger)]
+    if (
+        cors is None
+        or not http
+        or any(isinstance(fn.trigger, HttpTrigger) and fn.trigger.cors is not None for fn in http)
+    ):
+        return None
+    declared = sorted(
+        {m for fn in http if isinstance(fn.trigger, HttpTrigger) for m in fn.trigger.methods}
+    )
+    config: dict[str, Any] = {
+        "AllowOrigins": list(cors.origins),
+        "AllowMethods": list(cors.allowed_methods(declared)),
+    }
+    if cors.headers:
+        config["AllowHeaders"] = ["*"] if "*" in cors.headers else list(cors.headers)
+    if cors.expose_headers:
+        config["ExposeHeaders"] = list(cors.expose_headers)
+    if cors.max_age is not None:
+        config["MaxAge"] = cors.max_age
+    if cors.credentials:
+        config["AllowCredentials"] = True
+    return config
+
+
+def _http_group(
+    t: _Template, group: HttpGroup, api_id: str, *, gateway_answers_cors: bool = False
+) -> None:
     """One Lambda for a group of HTTP functions, its integration and its routes: the shared group
     takes the HTTP API's $default route (every request no other route matches, so polyfn answers
     404 and 405 as everywhere else), any other group its own METHOD /path routes."""
@@ -639,6 +683,10 @@ def _http_group(t: _Template, group: HttpGroup, api_id: str) -> None:
             trigger = fn.trigger
             assert isinstance(trigger, HttpTrigger)
             keys += [f"{method} {trigger.path}" for method in trigger.methods]
+            if not gateway_answers_cors and app.cors_of(fn) is not None:
+                # polyfn answers the preflight: the gateway must route OPTIONS to the Lambda.
+                keys.append(f"OPTIONS {trigger.path}")
+    keys = list(dict.fromkeys(keys))
     for key in keys:
         t.add(
             t.ids(group.name, "default" if key == "$default" else key, "route"),

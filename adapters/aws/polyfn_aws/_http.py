@@ -61,6 +61,7 @@ from polyfn._multidict import Headers
 from polyfn._values import base64_bytes, string_lists, string_map
 from polyfn_aws._context import to_context
 from polyfn_aws._fields import all_strings, check
+from polyfn_aws._identity import authorizer_principal
 
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
@@ -455,11 +456,14 @@ _READERS = {
 def to_request(event: dict[str, Any], kind: str) -> HttpRequest:
     """The neutral request for an HTTP event of source `kind`; `EventError` if it is unreadable."""
     try:
-        return _READERS[kind](event, kind)
+        req = _READERS[kind](event, kind)
     except EventError:
         raise
     except _READ_ERRORS as exc:
         raise check(event, FIELDS[kind], kind, exc) from None
+    # Read only when asked (polyfn.cloud_auth, req.cloud_principal): most requests never are.
+    req.cloud_reader = authorizer_principal
+    return req
 
 
 # -- out ---------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import azure.functions as func
 
 from polyfn import EventError, Headers, HttpRequest, PolyfnError, QueryParams
 from polyfn._values import required_str
+from polyfn_azure._identity import client_principal
 from polyfn_azure._values import attribute
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def request_from_azure(req: Any, route_prefix: str) -> HttpRequest:
     if not isinstance(body, bytes):
         raise EventError(f"body is {type(body).__name__}, not bytes", field="body", source=SOURCE)
     path = strip_prefix(urllib.parse.unquote(parts.path) or "/", route_prefix)
-    return HttpRequest(
+    request = HttpRequest(
         method,
         path,
         query=query,
@@ -117,6 +118,8 @@ def request_from_azure(req: Any, route_prefix: str) -> HttpRequest:
         source_ip=client_ip(headers.get(FORWARDED_FOR)),
         raw=req,
     )
+    request.cloud_reader = client_principal
+    return request
 
 
 def check_cookie(set_cookie: str) -> None:

@@ -33,6 +33,7 @@ from polyfn_gcp._context import (
     trace_id,
 )
 from polyfn_gcp._dispatch import NotServedError, message_function, run_all, schedule_function
+from polyfn_gcp._identity import google_principal
 from polyfn_gcp._names import (
     QUEUE_PATH_PREFIX,
     SCHEDULE_ATTRIBUTE,
@@ -84,7 +85,7 @@ def to_request(request: flask.Request) -> HttpRequest:
     """
     headers = Headers(list(request.headers.items()))
     forwarded = headers.get(FORWARDED_FOR, "").split(",", 1)[0].strip()
-    return HttpRequest(
+    req = HttpRequest(
         request.method,
         request.path,
         # Raw: HttpRequest parses it when the handler first reads req.query.
@@ -94,6 +95,8 @@ def to_request(request: flask.Request) -> HttpRequest:
         source_ip=forwarded or request.remote_addr,
         raw=request,
     )
+    req.cloud_reader = google_principal
+    return req
 
 
 def to_flask_response(resp: HttpResponse) -> flask.Response:
