@@ -96,6 +96,10 @@ def _credential(req: HttpRequest, header: str) -> str | None:
     return value
 
 
+# The attribute an auth layer carries for the OpenAPI document: (scheme name, securityScheme).
+OPENAPI_SECURITY = "__polyfn_openapi_security__"
+
+
 def api_key(
     keys: Mapping[str, str] | Iterable[str],
     *,
@@ -133,7 +137,8 @@ def api_key(
         req.principal = Principal(found, scheme="api-key")
         return call_next(req)
 
-    return api_key_layer
+    scheme = {"type": "apiKey", "in": "header", "name": header}
+    return _documented(api_key_layer, f"apiKey-{header}", scheme)
 
 
 class _Keys:
@@ -230,7 +235,9 @@ def jwt_bearer(
         )
         return call_next(req)
 
-    return jwt_bearer_layer
+    return _documented(
+        jwt_bearer_layer, "bearerJWT", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
 
 
 def _invalid(reason: str) -> str:
@@ -259,4 +266,15 @@ def cloud_auth(require: Callable[[Principal], bool] | None = None) -> Middleware
         req.principal = principal
         return call_next(req)
 
-    return cloud_auth_layer
+    scheme = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "the identity the cloud's front end verified (docs/http.md)",
+    }
+    return _documented(cloud_auth_layer, "cloudIdentity", scheme)
+
+
+def _documented(layer: Middleware, name: str, scheme: dict[str, str]) -> Middleware:
+    """`layer` with the OpenAPI security scheme it enforces (polyfn._openapi reads it)."""
+    setattr(layer, OPENAPI_SECURITY, (name, scheme))
+    return layer

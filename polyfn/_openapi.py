@@ -11,6 +11,7 @@ Spec: https://spec.openapis.org/oas/v3.1.0
 from __future__ import annotations
 
 from polyfn._app import HttpTrigger
+from polyfn._auth import OPENAPI_SECURITY
 from polyfn._http import reason_phrase
 from polyfn._routing import parse_template
 
@@ -61,13 +62,15 @@ def _error(description: str) -> dict[str, Any]:
 
 
 class _Schemas:
-    """The components/schemas of the document, filled as models are met."""
+    """The components/schemas of the document, filled as models are met, and the security
+    schemes the routes' auth middleware enforces."""
 
     def __init__(self) -> None:
         self.components: dict[str, Any] = {
             "Error": _ERROR_SCHEMA,
             "ValidationError": _FIELDS_SCHEMA,
         }
+        self.security: dict[str, Any] = {}
 
     def of(self, tp: Any) -> dict[str, Any]:
         """A schema for `tp` (a pydantic model or any type pydantic validates): a `$ref` to a
@@ -97,16 +100,38 @@ def openapi_document(
         item = paths.setdefault(path, {})
         for method in trigger.methods:
             operation_id = fn.name if len(trigger.methods) == 1 else f"{fn.name}_{method.lower()}"
-            item[method.lower()] = _operation(fn, trigger, operation_id, greedy, schemas)
+            operation = _operation(fn, trigger, operation_id, greedy, schemas)
+            _secure(operation, (*app.middleware, *trigger.middleware), schemas)
+            item[method.lower()] = operation
     info: dict[str, Any] = {"title": title or app.name, "version": version}
     if description:
         info["description"] = description
+    components: dict[str, Any] = {"schemas": dict(sorted(schemas.components.items()))}
+    if schemas.security:
+        components["securitySchemes"] = dict(sorted(schemas.security.items()))
     return {
         "openapi": OPENAPI_VERSION,
         "info": info,
         "paths": dict(sorted(paths.items())),
-        "components": {"schemas": dict(sorted(schemas.components.items()))},
+        "components": components,
     }
+
+
+def _secure(operation: dict[str, Any], layers: tuple[Any, ...], schemas: _Schemas) -> None:
+    """The security requirement of an operation: every auth layer (polyfn.api_key, jwt_bearer,
+    cloud_auth) on its way must pass, so each is one entry of a single requirement object."""
+    required: dict[str, list[str]] = {}
+    for layer in layers:
+        documented = getattr(layer, OPENAPI_SECURITY, None)
+        if documented is not None:
+            name, scheme = documented
+            schemas.security[name] = scheme
+            required[name] = []
+    if required:
+        operation["security"] = [required]
+        responses = operation["responses"]
+        responses["401"] = _error("Missing or invalid credentials")
+        operation["responses"] = dict(sorted(responses.items()))
 
 
 def _openapi_path(template: str) -> tuple[str, set[str]]:

@@ -162,3 +162,29 @@ def test_schemathesis_finds_nothing_on_the_orders_sample(
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "No issues found" in done.stdout
+
+
+def test_auth_middleware_becomes_security_schemes_and_requirements() -> None:
+    from polyfn import api_key, jwt_bearer
+
+    app = App("secure", middleware=[api_key(["k1"], header="X-Key")])
+
+    @app.http("/open")
+    def open_route(req: HttpRequest, ctx: Context) -> None: ...
+
+    @app.http(
+        "/admin",
+        middleware=[jwt_bearer(key="s" * 32, algorithms=["HS256"], audience="api")],
+    )
+    def admin(req: HttpRequest, ctx: Context) -> None: ...
+
+    doc = openapi_document(app)
+    validate(doc)
+    assert doc["components"]["securitySchemes"] == {
+        "apiKey-X-Key": {"type": "apiKey", "in": "header", "name": "X-Key"},
+        "bearerJWT": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+    }
+    # Every layer on the way must pass: one requirement object naming each.
+    assert doc["paths"]["/admin"]["get"]["security"] == [{"apiKey-X-Key": [], "bearerJWT": []}]
+    assert doc["paths"]["/open"]["get"]["security"] == [{"apiKey-X-Key": []}]
+    assert "401" in doc["paths"]["/admin"]["get"]["responses"]
