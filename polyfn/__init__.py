@@ -26,6 +26,7 @@ from polyfn._resources import (
     Topic,
 )
 from polyfn._schedule import Schedule
+from polyfn._web import asgi, wsgi
 
 __version__ = "0.1.0"
 
@@ -62,5 +63,7 @@ __all__ = [
     "Table",
     "TimerEvent",
     "Topic",
+    "asgi",
     "idempotent",
+    "wsgi",
 ]

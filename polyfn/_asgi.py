@@ -1,0 +1,228 @@
+"""The ASGI bridge behind `polyfn.asgi`: a neutral request in, one ASGI HTTP cycle, a response out.
+
+The ASGI specification (https://asgi.readthedocs.io/en/latest/specs/www.html and
+specs/lifespan.html) is what this module follows:
+
+- one event loop per bridge, in the process that serves it; each request runs on it to the end
+  (requests to one app are served one at a time: a Lambda instance takes one at a time anyway,
+  and a host that calls polyfn from several threads waits its turn on a lock);
+- the lifespan protocol's startup runs once, before the first request; its ``state`` is copied
+  into every request's scope. Shutdown is never sent: no cloud tells a function instance it is
+  about to stop;
+- ``path`` is the whole path the client asked for (``root_path``, the stage or route prefix,
+  then the app's path), as uvicorn sends it and Starlette and Django expect since 2023;
+- a response's body messages are joined (a streaming response is buffered whole);
+- spec version 2.4: polyfn never disconnects, so ``receive`` after the body waits until the
+  response is complete and only then says ``http.disconnect``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import TYPE_CHECKING, Any
+
+from polyfn._errors import ConfigError
+from polyfn._web import CONTEXT_KEY, REQUEST_KEY, build_response, host_and_port, scheme_of
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from polyfn._context import Context
+    from polyfn._http import HttpRequest, HttpResponse
+
+    Message = dict[str, Any]
+    Receive = Callable[[], Awaitable[Message]]
+    Send = Callable[[Message], Awaitable[None]]
+
+ASGI_VERSIONS = {"version": "3.0", "spec_version": "2.4"}
+
+# How long the app may take to answer lifespan.startup before polyfn gives up on it.
+STARTUP_TIMEOUT_SECONDS = 60.0
+
+
+class StartupError(ConfigError):
+    """The app's lifespan startup failed: every request of this process answers 500."""
+
+
+def encode_header(text: str) -> bytes:
+    # HTTP/1.1 field values are ISO-8859-1 on the wire (RFC 9110 section 5.5); a value a cloud
+    # delivered as decoded UTF-8 text goes back to its UTF-8 bytes.
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
+def http_scope(req: HttpRequest, ctx: Context, state: dict[str, Any] | None) -> dict[str, Any]:
+    """The ASGI HTTP connection scope of `req`."""
+    scheme = scheme_of(req)
+    root = req.root_path
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": ASGI_VERSIONS,
+        "http_version": "1.1",
+        "method": req.method,
+        "scheme": scheme,
+        "path": root + req.path if root else req.path,
+        "query_string": req.query_string.encode("latin-1", "replace"),
+        "root_path": root,
+        "headers": [
+            (name.lower().encode("latin-1"), encode_header(value))
+            for name, value in req.headers.multi_items()
+        ],
+        "client": (req.source_ip, 0) if req.source_ip else None,
+        "server": host_and_port(req, scheme),
+        REQUEST_KEY: req,
+        CONTEXT_KEY: ctx,
+    }
+    if state is not None:
+        scope["state"] = dict(state)
+    return scope
+
+
+class _Cycle:
+    """One request's receive and send, and what the app sent."""
+
+    __slots__ = ("body", "chunks", "done", "headers", "status")
+
+    def __init__(self, body: bytes) -> None:
+        self.body: bytes | None = body
+        self.status: int | None = None
+        self.headers: list[tuple[str, str]] = []
+        self.chunks: list[bytes] = []
+        self.done: asyncio.Event | None = None
+
+    async def receive(self) -> Message:
+        body = self.body
+        if body is not None:
+            self.body = None
+            return {"type": "http.request", "body": body, "more_body": False}
+        # The app asks again only to hear of a disconnect: none comes before the answer is whole.
+        if self.done is None:
+            self.done = asyncio.Event()
+        await self.done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            if self.status is not None:
+                raise RuntimeError("the ASGI app sent http.response.start twice")
+            self.status = int(message["status"])
+            self.headers = [
+                (bytes(name).decode("latin-1"), bytes(value).decode("latin-1"))
+                for name, value in message.get("headers") or ()
+            ]
+        elif kind == "http.response.body":
+            if self.status is None:
+                raise RuntimeError("the ASGI app sent a body before http.response.start")
+            chunk = message.get("body", b"")
+            if chunk:
+                self.chunks.append(bytes(chunk))
+            if not message.get("more_body", False) and self.done is not None:
+                self.done.set()
+
+
+class AsgiBridge:
+    """An ASGI app served one request at a time on the bridge's own event loop."""
+
+    def __init__(self, app: Any, lifespan: str) -> None:
+        self.app = app
+        self.lifespan = lifespan
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.lock = threading.Lock()
+        self.state: dict[str, Any] | None = None
+        self.started = lifespan == "off"
+        self.failure: StartupError | None = None
+        self.startup_detail = ""
+        # The lifespan task lives as long as the process: the app awaits shutdown in it.
+        self._lifespan_task: asyncio.Task[None] | None = None
+
+    def handler(self) -> Callable[[HttpRequest, Context], HttpResponse]:
+        def asgi_app(req: HttpRequest, ctx: Context) -> HttpResponse:
+            return self.serve(req, ctx)
+
+        return asgi_app
+
+    def serve(self, req: HttpRequest, ctx: Context) -> HttpResponse:
+        with self.lock:
+            loop = self.loop
+            if loop is None:
+                loop = self.loop = asyncio.new_event_loop()
+            if not self.started:
+                loop.run_until_complete(self._startup())
+                if self.failure is not None:
+                    # Once, with the app's own words (Starlette sends its traceback); every
+                    # request of the process then answers 500 and logs the short reason.
+                    ctx.log.error("%s", self.failure, extra={"startup": self.startup_detail})
+            if self.failure is not None:
+                raise self.failure
+            return loop.run_until_complete(self._call(req, ctx))
+
+    async def _call(self, req: HttpRequest, ctx: Context) -> HttpResponse:
+        cycle = _Cycle(req.body)
+        await self.app(http_scope(req, ctx, self.state), cycle.receive, cycle.send)
+        if cycle.done is not None:
+            cycle.done.set()
+        if cycle.status is None:
+            raise RuntimeError("the ASGI app returned without sending http.response.start")
+        return build_response(cycle.status, cycle.headers, b"".join(cycle.chunks))
+
+    async def _startup(self) -> None:
+        """Send lifespan.startup once; remember a failure, so every request reports it."""
+        self.started = True
+        state: dict[str, Any] = {}
+        inbox: asyncio.Queue[Message] = asyncio.Queue()
+        outbox: asyncio.Queue[Message] = asyncio.Queue()
+        scope = {"type": "lifespan", "asgi": ASGI_VERSIONS, "state": state}
+        await inbox.put({"type": "lifespan.startup"})
+        task = asyncio.ensure_future(self.app(scope, inbox.get, outbox.put))
+        # Its exception, if any, is reported below or stands for "no lifespan support".
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        answer = asyncio.ensure_future(outbox.get())
+        done, _ = await asyncio.wait(
+            {task, answer}, timeout=STARTUP_TIMEOUT_SECONDS, return_when=asyncio.FIRST_COMPLETED
+        )
+        name = _app_name(self.app)
+        if answer in done:
+            message = answer.result()
+            if message.get("type") == "lifespan.startup.complete":
+                self.state = state
+                self._lifespan_task = task
+                return
+            detail = str(message.get("message") or "").strip()
+            self.startup_detail = detail
+            why = detail.splitlines()[-1] if detail else "it gave no reason"
+            self.failure = StartupError(
+                f"the ASGI app {name} failed its lifespan startup: {why}. Fix the app's startup "
+                "(its lifespan or on_startup handlers; the log has the app's own error) or serve "
+                "it with polyfn.asgi(app, lifespan='off') if it needs none"
+            )
+        else:
+            answer.cancel()
+            if task in done:
+                exc = task.exception()
+                if self.lifespan == "auto":
+                    # The spec: an app that raises on a lifespan scope does not support the
+                    # protocol; the server carries on without it.
+                    self.state = None
+                    return
+                self.failure = StartupError(
+                    f"the ASGI app {name} does not take the lifespan protocol "
+                    f"({type(exc).__name__ if exc else 'it returned'}: {exc}), but "
+                    "polyfn.asgi(app, lifespan='on') requires it; use lifespan='auto' or 'off'"
+                )
+            else:
+                task.cancel()
+                self.failure = StartupError(
+                    f"the ASGI app {name} did not finish its lifespan startup in "
+                    f"{STARTUP_TIMEOUT_SECONDS:g} s; make its startup faster or serve it with "
+                    "lifespan='off'"
+                )
+        if self.failure is not None and not task.done():
+            task.cancel()
+
+
+def _app_name(app: Any) -> str:
+    return f"{type(app).__module__}.{type(app).__qualname__}"
