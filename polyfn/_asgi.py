@@ -7,8 +7,9 @@ specs/lifespan.html) is what this module follows:
   (requests to one app are served one at a time: a Lambda instance takes one at a time anyway,
   and a host that calls polyfn from several threads waits its turn on a lock);
 - the lifespan protocol's startup runs once, before the first request; its ``state`` is copied
-  into every request's scope. Shutdown is never sent: no cloud tells a function instance it is
-  about to stop;
+  into every request's scope. Shutdown is sent when the bridge is collected or the interpreter
+  exits normally (`polyfn serve` stopping); a cloud stops a function instance without a word, so
+  on a cloud it may never come;
 - ``path`` is the whole path the client asked for (``root_path``, the stage or route prefix,
   then the app's path), as uvicorn sends it and Starlette and Django expect since 2023;
 - a response's body messages are joined (a streaming response is buffered whole);
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from polyfn._errors import ConfigError
@@ -37,8 +39,10 @@ if TYPE_CHECKING:
 
 ASGI_VERSIONS = {"version": "3.0", "spec_version": "2.4"}
 
-# How long the app may take to answer lifespan.startup before polyfn gives up on it.
+# How long the app may take to answer lifespan.startup before polyfn gives up on it, and to
+# finish its shutdown when the process ends.
 STARTUP_TIMEOUT_SECONDS = 60.0
+SHUTDOWN_TIMEOUT_SECONDS = 5.0
 
 
 class StartupError(ConfigError):
@@ -131,13 +135,14 @@ class AsgiBridge:
         self.app = app
         self.lifespan = lifespan
         self.loop: asyncio.AbstractEventLoop | None = None
+        # What the finalizer closes: the loop, and the lifespan task with its inbox.
+        self._owned = _Owned()
+        weakref.finalize(self, self._owned.close)
         self.lock = threading.Lock()
         self.state: dict[str, Any] | None = None
         self.started = lifespan == "off"
         self.failure: StartupError | None = None
         self.startup_detail = ""
-        # The lifespan task lives as long as the process: the app awaits shutdown in it.
-        self._lifespan_task: asyncio.Task[None] | None = None
 
     def handler(self) -> Callable[[HttpRequest, Context], HttpResponse]:
         def asgi_app(req: HttpRequest, ctx: Context) -> HttpResponse:
@@ -149,7 +154,7 @@ class AsgiBridge:
         with self.lock:
             loop = self.loop
             if loop is None:
-                loop = self.loop = asyncio.new_event_loop()
+                loop = self.loop = self._owned.loop = asyncio.new_event_loop()
             if not self.started:
                 loop.run_until_complete(self._startup())
                 if self.failure is not None:
@@ -189,7 +194,8 @@ class AsgiBridge:
             message = answer.result()
             if message.get("type") == "lifespan.startup.complete":
                 self.state = state
-                self._lifespan_task = task
+                # The task lives as long as the bridge: the app awaits shutdown in it.
+                self._owned.lifespan = (task, inbox)
                 return
             detail = str(message.get("message") or "").strip()
             self.startup_detail = detail
@@ -222,6 +228,30 @@ class AsgiBridge:
                 )
         if self.failure is not None and not task.done():
             task.cancel()
+
+
+class _Owned:
+    """The bridge's event loop and lifespan task, closed when the bridge goes."""
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.lifespan: tuple[asyncio.Task[Any], asyncio.Queue[Message]] | None = None
+
+    def close(self) -> None:
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            if self.lifespan is not None and not loop.is_running():
+                task, inbox = self.lifespan
+                inbox.put_nowait({"type": "lifespan.shutdown"})
+                loop.run_until_complete(asyncio.wait({task}, timeout=SHUTDOWN_TIMEOUT_SECONDS))
+                task.cancel()
+        except RuntimeError:  # another event loop runs in this thread: no shutdown then
+            pass
+        finally:
+            if not loop.is_running():
+                loop.close()
 
 
 def _app_name(app: Any) -> str:

@@ -106,8 +106,15 @@ def host_and_port(req: HttpRequest, scheme: str) -> tuple[str, int]:
 
 def build_response(status: int, headers: list[tuple[str, str]], body: bytes) -> HttpResponse:
     """The app's answer as an `HttpResponse`: every header line kept in order (repeated names
-    and several Set-Cookie too), the server-owned ones left to the serving front end."""
+    and several Set-Cookie too), the server-owned ones left to the serving front end.
+
+    A value loses its leading and trailing spaces and tabs, which are no part of a field value
+    (RFC 9110 section 5.5): Django's WSGI handler writes each Set-Cookie as " name=value"."""
     from polyfn._http import HttpResponse
 
-    kept = [(name, value) for name, value in headers if name.lower() not in SERVER_OWNED_HEADERS]
+    kept = [
+        (name, value.strip(" \t"))
+        for name, value in headers
+        if name.lower() not in SERVER_OWNED_HEADERS
+    ]
     return HttpResponse(body, status, kept).normalized()
