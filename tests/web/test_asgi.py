@@ -227,9 +227,9 @@ def test_root_path_is_the_stage_or_route_prefix_the_client_url_has(target: Any, 
 
 
 def test_an_http_api_named_stage_is_the_root_path() -> None:
-    from conformance.targets.aws_http import lambda_context, render_http_api
-
     import polyfn_aws
+
+    from conformance.targets.aws_http import lambda_context, render_http_api
 
     event = render_http_api(WHERE)
     event["rawPath"] = "/v2/where"
