@@ -100,3 +100,17 @@ def record_framework_view(
     )
     req.route = polyfn_template(route)
     return seen(req, ctx.with_function(endpoint))
+
+
+def json_return(kind: str) -> tuple[Any, int] | None:
+    """What the native ``/return/{kind}`` handler's dict, list, tuple and model values become
+    (JSON and a status), for a framework view to answer the same; None for the other kinds."""
+    from conformance.app import Order
+
+    values: dict[str, tuple[Any, int]] = {
+        "dict": ({"kind": "dict", "n": 1, "unicode": "café ✓"}, 200),
+        "list": ([1, "two", None], 200),
+        "tuple": ({"created": True}, 201),
+        "model": (Order(sku="ABC-1", quantity=2).model_dump(), 200),
+    }
+    return values.get(kind)

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import polyfn
-from conformance._flavours import WEB_METHODS, record_framework_view
+from conformance._flavours import WEB_METHODS, json_return, record_framework_view
 from conformance.app import BINARY, Order
 from polyfn import App
 
@@ -135,14 +135,10 @@ async def respond(request: Request) -> Response:
 @api.get("/return/{kind}")
 async def returns(request: Request, kind: str) -> Response:
     await _seen(request)
-    if kind in ("dict", "list", "tuple", "model"):
-        values: dict[str, Any] = {
-            "dict": {"kind": "dict", "n": 1, "unicode": "café ✓"},
-            "list": [1, "two", None],
-            "tuple": {"created": True},
-            "model": Order(sku="ABC-1", quantity=2).model_dump(),
-        }
-        return JSONResponse(values[kind], 201 if kind == "tuple" else 200)
+    json_value = json_return(kind)
+    if json_value is not None:
+        doc, status = json_value
+        return JSONResponse(doc, status)
     if kind == "str":
         return PlainTextResponse("plain text ✓")
     if kind == "bytes":

@@ -14,9 +14,10 @@ from typing import Any
 import flask
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 import polyfn
-from conformance._flavours import WEB_METHODS, record_framework_view
+from conformance._flavours import WEB_METHODS, json_return, record_framework_view
 from conformance.app import BINARY, Order
 from polyfn import App
 
@@ -129,14 +130,10 @@ def respond() -> flask.Response:
 @web.route("/return/<kind>", methods=["GET"])
 def returns(kind: str) -> flask.Response:
     _seen()
-    if kind in ("dict", "list", "tuple", "model"):
-        values: dict[str, Any] = {
-            "dict": {"kind": "dict", "n": 1, "unicode": "café ✓"},
-            "list": [1, "two", None],
-            "tuple": {"created": True},
-            "model": Order(sku="ABC-1", quantity=2).model_dump(),
-        }
-        return _json(values[kind], 201 if kind == "tuple" else 200)
+    json_value = json_return(kind)
+    if json_value is not None:
+        doc, status = json_value
+        return _json(doc, status)
     if kind == "str":
         return flask.Response("plain text ✓", mimetype="text/plain")
     if kind == "bytes":
@@ -147,7 +144,7 @@ def returns(kind: str) -> flask.Response:
 
 
 @web.route("/redirect", methods=["GET"])
-def redirect() -> flask.Response:
+def redirect() -> WerkzeugResponse:
     _seen()
     resp = flask.redirect("https://example.com/landing?from=conformance", 302)
     resp.set_data(b"")  # werkzeug writes a small HTML page; the native handler sends none

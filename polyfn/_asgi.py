@@ -25,7 +25,14 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 from polyfn._errors import ConfigError
-from polyfn._web import CONTEXT_KEY, REQUEST_KEY, build_response, host_and_port, scheme_of
+from polyfn._web import (
+    CONTEXT_KEY,
+    REQUEST_KEY,
+    build_response,
+    header_pairs,
+    host_and_port,
+    scheme_of,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -49,18 +56,24 @@ class StartupError(ConfigError):
     """The app's lifespan startup failed: every request of this process answers 500."""
 
 
-def encode_header(text: str) -> bytes:
-    # HTTP/1.1 field values are ISO-8859-1 on the wire (RFC 9110 section 5.5); a value a cloud
-    # delivered as decoded UTF-8 text goes back to its UTF-8 bytes.
-    try:
-        return text.encode("latin-1")
-    except UnicodeEncodeError:
-        return text.encode("utf-8")
-
-
 def http_scope(req: HttpRequest, ctx: Context, state: dict[str, Any] | None) -> dict[str, Any]:
     """The ASGI HTTP connection scope of `req`."""
-    scheme = scheme_of(req)
+    headers: list[tuple[bytes, bytes]] = []
+    host = proto = None
+    for name, value in header_pairs(req):
+        key = name.lower()
+        if key == "host":
+            host = value
+        elif key == "x-forwarded-proto":
+            proto = value
+        try:
+            encoded = value.encode("latin-1")
+        except UnicodeEncodeError:
+            # HTTP/1.1 field values are ISO-8859-1 on the wire (RFC 9110 section 5.5); a value a
+            # cloud delivered as decoded UTF-8 text goes back to its UTF-8 bytes.
+            encoded = value.encode("utf-8")
+        headers.append((key.encode("latin-1"), encoded))
+    scheme = scheme_of(proto)
     root = req.root_path
     scope: dict[str, Any] = {
         "type": "http",
@@ -71,12 +84,9 @@ def http_scope(req: HttpRequest, ctx: Context, state: dict[str, Any] | None) -> 
         "path": root + req.path if root else req.path,
         "query_string": req.query_string.encode("latin-1", "replace"),
         "root_path": root,
-        "headers": [
-            (name.lower().encode("latin-1"), encode_header(value))
-            for name, value in req.headers.multi_items()
-        ],
+        "headers": headers,
         "client": (req.source_ip, 0) if req.source_ip else None,
-        "server": host_and_port(req, scheme),
+        "server": host_and_port(host, scheme),
         REQUEST_KEY: req,
         CONTEXT_KEY: ctx,
     }

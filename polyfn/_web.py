@@ -11,7 +11,7 @@ from __future__ import annotations
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from typing import Any
 
     from polyfn._context import Context
@@ -82,26 +82,35 @@ def wsgi(wsgi_app: Any) -> WebHandler:
     return wsgi_handler(wsgi_app)
 
 
-def scheme_of(req: HttpRequest) -> str:
+def scheme_of(forwarded_proto: str | None) -> str:
     """The scheme the client used: the front end's X-Forwarded-Proto, else https (every cloud's
     function endpoint is served over TLS)."""
-    proto = req.headers.get("x-forwarded-proto")
-    if proto:
-        proto = proto.split(",", 1)[0].strip().lower()
+    if forwarded_proto:
+        proto = forwarded_proto.split(",", 1)[0].strip().lower()
         if proto in ("http", "https"):
             return proto
     return "https"
 
 
-def host_and_port(req: HttpRequest, scheme: str) -> tuple[str, int]:
-    """The server's name and port, from the Host header (what a web server states as SERVER_NAME
-    and SERVER_PORT)."""
+def host_and_port(host: str | None, scheme: str) -> tuple[str, int]:
+    """The server's name and port from the Host header (what a web server states as
+    SERVER_NAME and SERVER_PORT)."""
     default = 443 if scheme == "https" else 80
-    host = req.headers.get("host") or "localhost"
+    if not host:
+        return "localhost", default
     name, sep, port = host.rpartition(":")
     if sep and port.isdigit() and not name.endswith(":"):  # not the inside of an IPv6 literal
         return name, int(port)
     return host, default
+
+
+def header_pairs(req: HttpRequest) -> Iterable[tuple[str, str]]:
+    """Every header line of `req`, without building its `Headers` when the adapter handed over a
+    plain dict (one value per name) that nothing has read yet."""
+    raw = req._raw_headers
+    if req._headers is None and raw is not None:
+        return raw.items()
+    return req.headers.multi_items()
 
 
 def build_response(status: int, headers: list[tuple[str, str]], body: bytes) -> HttpResponse:

@@ -33,8 +33,9 @@ def _native(text: str) -> str:
 
 def wsgi_environ(req: HttpRequest, ctx: Context) -> dict[str, Any]:
     """The WSGI environ of `req`."""
-    scheme = scheme_of(req)
-    server, port = host_and_port(req, scheme)
+    headers = req.headers
+    scheme = scheme_of(headers.get("x-forwarded-proto"))
+    server, port = host_and_port(headers.get("host"), scheme)
     environ: dict[str, Any] = {
         "REQUEST_METHOD": req.method,
         "SCRIPT_NAME": _native(req.root_path),
@@ -55,7 +56,7 @@ def wsgi_environ(req: HttpRequest, ctx: Context) -> dict[str, Any]:
         REQUEST_KEY: req,
         CONTEXT_KEY: ctx,
     }
-    for name, values in req.headers.to_multi().items():
+    for name, values in headers.to_multi().items():
         key = name.upper().replace("-", "_")
         joined = ("; " if key == "COOKIE" else ", ").join(_native(v) for v in values)
         if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):

@@ -240,3 +240,16 @@ def test_an_http_api_named_stage_is_the_root_path() -> None:
     seen = json.loads(result["body"])
     assert (seen["root_path"], seen["path"]) == ("/v2", "/v2/where")
     assert seen["client"] == WHERE.source_ip
+
+
+def test_one_handler_serves_the_root_and_every_path_below_it() -> None:
+    async def root(request: Request) -> Response:
+        return JSONResponse({"path": request.url.path})
+
+    handler = polyfn.asgi(Starlette(routes=[Route("/", root), *ROUTES]))
+    app = App("rooted")
+    app.http("/", methods=METHODS, function_name="api_root")(handler)
+    app.http("/{path+}", methods=METHODS, function_name="api")(handler)
+    client = Client(app)
+    assert Client.json(client.get("/")) == {"path": "/"}
+    assert client.get("/stream").body == b"chunk 0\nchunk 1\nchunk 2\n"
