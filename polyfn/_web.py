@@ -8,6 +8,9 @@ states them, the response's headers) lives here.
 
 from __future__ import annotations
 
+from polyfn._errors import ConfigError
+from polyfn._http import HttpResponse
+
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -15,7 +18,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from polyfn._context import Context
-    from polyfn._http import HttpRequest, HttpResponse
+    from polyfn._http import HttpRequest
 
     WebHandler = Callable[[HttpRequest, Context], HttpResponse]
 
@@ -49,8 +52,6 @@ def asgi(asgi_app: Any, *, lifespan: str = "auto") -> WebHandler:
     why. A streaming response is buffered whole before it is returned. An exception the app
     raises is polyfn's 500, whatever the app sent before it.
     """
-    from polyfn._errors import ConfigError
-
     if lifespan not in LIFESPAN_MODES:
         raise ConfigError(
             f"polyfn.asgi(lifespan={lifespan!r}): expected one of {', '.join(LIFESPAN_MODES)}"
@@ -70,8 +71,6 @@ def wsgi(wsgi_app: Any) -> WebHandler:
     Bind it like `asgi`'s. An exception the app lets through is polyfn's 500: let Flask's
     propagate (``PROPAGATE_EXCEPTIONS = True``) and Django's (``DEBUG_PROPAGATE_EXCEPTIONS =
     True``) to have it, or the framework answers its own 500 page."""
-    from polyfn._errors import ConfigError
-
     if not callable(wsgi_app):
         raise ConfigError(
             f"polyfn.wsgi() takes a WSGI application (a callable app(environ, start_response)), "
@@ -119,8 +118,6 @@ def build_response(status: int, headers: list[tuple[str, str]], body: bytes) -> 
 
     A value loses its leading and trailing spaces and tabs, which are no part of a field value
     (RFC 9110 section 5.5): Django's WSGI handler writes each Set-Cookie as " name=value"."""
-    from polyfn._http import HttpResponse
-
     kept = [
         (name, value.strip(" \t"))
         for name, value in headers
