@@ -35,7 +35,7 @@ from polyfn._web import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Iterable
 
     from polyfn._context import Context
     from polyfn._http import HttpRequest, HttpResponse
@@ -103,7 +103,7 @@ class _Cycle:
     def __init__(self, body: bytes) -> None:
         self.body: bytes | None = body
         self.status: int | None = None
-        self.headers: list[tuple[str, str]] = []
+        self.headers: Iterable[tuple[bytes, bytes]] = ()
         self.chunks: list[bytes] = []
         self.done: asyncio.Event | None = None
 
@@ -124,10 +124,7 @@ class _Cycle:
             if self.status is not None:
                 raise RuntimeError("the ASGI app sent http.response.start twice")
             self.status = int(message["status"])
-            self.headers = [
-                (bytes(name).decode("latin-1"), bytes(value).decode("latin-1"))
-                for name, value in message.get("headers") or ()
-            ]
+            self.headers = message.get("headers") or ()
         elif kind == "http.response.body":
             if self.status is None:
                 raise RuntimeError("the ASGI app sent a body before http.response.start")
@@ -182,7 +179,14 @@ class AsgiBridge:
             cycle.done.set()
         if cycle.status is None:
             raise RuntimeError("the ASGI app returned without sending http.response.start")
-        return build_response(cycle.status, cycle.headers, b"".join(cycle.chunks))
+        # Header lines are ISO-8859-1 text (RFC 9110 section 5.5).
+        headers = [
+            (bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in cycle.headers
+        ]
+        chunks = cycle.chunks
+        return build_response(
+            cycle.status, headers, chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        )
 
     async def _startup(self) -> None:
         """Send lifespan.startup once; remember a failure, so every request reports it."""

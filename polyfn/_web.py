@@ -118,9 +118,12 @@ def build_response(status: int, headers: list[tuple[str, str]], body: bytes) -> 
 
     A value loses its leading and trailing spaces and tabs, which are no part of a field value
     (RFC 9110 section 5.5): Django's WSGI handler writes each Set-Cookie as " name=value"."""
-    kept = [
-        (name, value.strip(" \t"))
-        for name, value in headers
-        if name.lower() not in SERVER_OWNED_HEADERS
-    ]
-    return HttpResponse(body, status, kept).normalized()
+    kept: list[tuple[str, str]] = []
+    cookies: list[str] = []
+    for name, value in headers:
+        key = name.lower()
+        if key == "set-cookie":
+            cookies.append(value.strip(" \t"))
+        elif key not in SERVER_OWNED_HEADERS:
+            kept.append((name, value.strip(" \t")))
+    return HttpResponse(body, status, kept, cookies)
