@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -40,8 +41,13 @@ def load_app(ref: str) -> App:
 
 def app_ref(app: App) -> str | None:
     """An importable ``module:attr`` that names `app` (for a server in another process)."""
+    fixtures = str(Path(__file__).resolve().parent / "fixtures")
     for name, module in list(sys.modules.items()):
         if module is None or name.startswith("_"):
+            continue
+        # A cloud's entry file (fixtures/gcp/main.py) holds the app it served in this process,
+        # but names whatever app was current then: never the reference for another process.
+        if str(getattr(module, "__file__", None) or "").startswith(fixtures):
             continue
         for attr, value in list(vars(module).items()):
             if value is app and not attr.startswith("_"):

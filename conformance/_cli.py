@@ -28,6 +28,9 @@ _EPILOG = """\
 examples:
   polyfn conformance                                   the built-in cases on all targets
   polyfn conformance --target 'aws-*' --case 'cookies-*'
+  polyfn conformance --app-flavour fastapi,flask --target '*-http,aws-*'
+                                                       the HTTP cases through a FastAPI and a
+                                                       Flask app (polyfn.asgi, polyfn.wsgi)
   polyfn conformance --app shop.api:app --cases shop.conformance_cases
                                                        your handlers, your cases (a module with
                                                        CASES = [conformance.HttpCase(...), ...])
@@ -55,6 +58,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "the polyfn App to run: module:attr, a module, or a path to a .py file "
             "(default: the conformance app, conformance.app:app); needs --cases, since the "
             "built-in cases are written for the conformance app"
+        ),
+    )
+    parser.add_argument(
+        "--app-flavour",
+        metavar="NAMES",
+        help=(
+            "run the built-in cases on these flavours of the conformance app, comma-separated: "
+            "native (polyfn handlers), fastapi (a FastAPI app through polyfn.asgi), flask (a "
+            "Flask app through polyfn.wsgi); a web flavour runs the HTTP cases, and skips the "
+            "ones its framework answers otherwise, saying why (docs/web-apps.md)"
         ),
     )
     parser.add_argument(
@@ -150,6 +163,17 @@ def run_resources(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _flavour_names(args: argparse.Namespace) -> list[str] | None:
+    value = getattr(args, "app_flavour", None)
+    if not value:
+        return None
+    if args.app:
+        from polyfn._cli_errors import UsageError
+
+        raise UsageError("--app-flavour runs the conformance app's flavours: leave out --app")
+    return [n.strip() for n in value.split(",") if n.strip()]
+
+
 def run_triggers(args: argparse.Namespace) -> int:
     from conformance._apps import AppRefError
     from conformance._runner import main
@@ -166,6 +190,7 @@ def run_triggers(args: argparse.Namespace) -> int:
             case_glob=args.case,
             as_json=args.json,
             load=load_app,
+            flavours=_flavour_names(args),
         )
     except (AppRefError, ModuleNotFoundError, ValueError) as exc:
         from polyfn._cli_errors import UsageError

@@ -283,8 +283,11 @@ def run(
     targets: Sequence[Any],
     *,
     progress: Any = None,
+    skips: dict[str, str] | None = None,
 ) -> Report:
-    """Every case on every target of its trigger; targets are closed at the end."""
+    """Every case on every target of its trigger; targets are closed at the end. A case named
+    in `skips` is skipped on every target, with that reason (what an app flavour's framework
+    does otherwise)."""
     results: list[Result] = []
     try:
         for case in cases:
@@ -292,7 +295,10 @@ def run(
             for target in targets:
                 if target.trigger != case.trigger:
                     continue
-                result = run_one(case, target, app)
+                if skips and case.name in skips:
+                    result = Result(case.name, target.name, case.trigger, SKIP, skips[case.name])
+                else:
+                    result = run_one(case, target, app)
                 row.append(result)
                 if progress is not None:
                     progress(result)
@@ -374,18 +380,25 @@ def main(
     as_json: bool = False,
     out: Any = None,
     load: Any = None,
+    flavours: Sequence[str] | None = None,
 ) -> int:
     """Load, run and print; 0 when nothing failed, 1 otherwise. Globs that leave no case x
     target pair raise `UsageError` (exit status 2 on the command line) naming what exists.
 
     `load` turns `app_ref` into the App (the CLI passes polyfn's own APP loader, which also
     takes a path to a .py file); by default ``module:attr``.
+
+    `flavours` (conformance/_flavours.py: native, fastapi, flask) runs the built-in cases on
+    each flavour of the conformance app in turn, one matrix each; a web flavour runs the HTTP
+    cases only.
     """
     import sys
 
     from conformance._apps import DEFAULT_APP, load_app
 
     out = out or sys.stdout
+    if flavours:
+        return _main_flavours(flavours, case_modules, target_glob, case_glob, as_json, out)
     if app_ref is not None and app_ref != DEFAULT_APP and not case_modules:
         from polyfn._cli_errors import UsageError
 
@@ -414,3 +427,55 @@ def main(
     report = run(app, cases, targets)
     print(format_json(report) if as_json else format_matrix(report), file=out)
     return 0 if report.ok else 1
+
+
+def _main_flavours(
+    names: Sequence[str],
+    case_modules: Sequence[str] | None,
+    target_glob: str | None,
+    case_glob: str | None,
+    as_json: bool,
+    out: Any,
+) -> int:
+    from conformance._apps import load_app
+    from conformance._flavours import FLAVOURS, skips_of
+    from polyfn._cli_errors import UsageError
+
+    unknown = [n for n in names if n not in FLAVOURS]
+    if unknown:
+        raise UsageError(
+            f"--app-flavour {', '.join(unknown)}: the flavours are {', '.join(FLAVOURS)}"
+        )
+    every_case = load_cases(case_modules)
+    every_target = load_targets()
+    status = 0
+    documents = []
+    for name in names:
+        flavour = FLAVOURS[name]
+        for module in flavour.needs:
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError as exc:
+                raise UsageError(
+                    f"--app-flavour {name} needs {module}: pip install {module}"
+                ) from exc
+        app = load_app(flavour.app_ref)
+        pool = every_case if name == "native" else [c for c in every_case if c.trigger == "http"]
+        cases = select(pool, case_glob)
+        selected = select(every_target, target_glob)
+        targets = [t for t in selected if t.trigger in {c.trigger for c in cases}]
+        if not cases or not targets:
+            raise UsageError(
+                nothing_to_run(pool, every_target, cases, selected, case_glob, target_glob)
+            )
+        report = run(app, cases, targets, skips=skips_of(flavour))
+        status = max(status, 0 if report.ok else 1)
+        if as_json:
+            documents.append({"flavour": name, **json.loads(format_json(report))})
+        else:
+            print(f"== app flavour {name}: {flavour.description}", file=out)
+            print(format_matrix(report), file=out)
+            print(file=out)
+    if as_json:
+        print(json.dumps(documents, indent=2), file=out)
+    return status

@@ -37,6 +37,7 @@ from polyfn._resources import (
     Topic,
 )
 from polyfn._schedule import Schedule
+from polyfn._web import asgi, wsgi
 
 __version__ = "0.1.0"
 
@@ -81,8 +82,10 @@ __all__ = [
     "Topic",
     "after",
     "api_key",
+    "asgi",
     "before",
     "cloud_auth",
     "idempotent",
     "jwt_bearer",
+    "wsgi",
 ]

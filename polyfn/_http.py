@@ -56,11 +56,24 @@ def parse_cookie_header(values: Iterable[str]) -> dict[str, str]:
     return cookies
 
 
+def stripped_prefix(full: Any, path: str) -> str:
+    """What an adapter dropped from `full` to leave `path`: the stage, base path or route prefix
+    the client's URL has ("" when nothing was dropped, or when `full` does not end with `path`)."""
+    if type(full) is not str or full == path or not full.startswith("/"):
+        return ""
+    if path == "/":
+        return full.rstrip("/")
+    return full[: -len(path)] if full.endswith(path) else ""
+
+
 class HttpRequest:
     """An HTTP request, as every cloud delivers it to a polyfn handler.
 
-    `path` is percent-decoded and carries no stage or base-path prefix; `body` is the raw bytes
-    (base64 transport encodings already removed); `raw` is the native event, as an escape hatch.
+    `path` is percent-decoded and carries no stage or base-path prefix; `root_path` is that
+    prefix as the client's URL has it ("/prod" for an API Gateway stage, "/api" for Azure's
+    route prefix, "" where there is none), so a web framework can build the client's URLs;
+    `body` is the raw bytes (base64 transport encodings already removed); `raw` is the native
+    event, as an escape hatch.
     """
 
     __slots__ = (
@@ -78,6 +91,7 @@ class HttpRequest:
         "path",
         "path_params",
         "raw",
+        "root_path",
         "route",
         "source_ip",
     )
@@ -99,6 +113,7 @@ class HttpRequest:
         path_params: Mapping[str, str] | None = None,
         source_ip: str | None = None,
         raw: Any = None,
+        root_path: str = "",
     ) -> None:
         self.method = method.upper()
         self.path = path or "/"
@@ -127,6 +142,7 @@ class HttpRequest:
         self.path_params: dict[str, str] = dict(path_params or {})
         self.source_ip = source_ip
         self.raw = raw
+        self.root_path = root_path
         self.route: str | None = None
         self.model: Any = None
         # `_principal`, `_state` and `cloud_reader` are left unset here, so a request that never
@@ -175,6 +191,16 @@ class HttpRequest:
     @query.setter
     def query(self, value: QueryParams) -> None:
         self._query = value
+
+    @property
+    def query_string(self) -> str:
+        """The query as a query string: as the cloud delivered it where it did (percent-encoded),
+        else encoded from the parsed parameters (repeated keys and blank values kept)."""
+        if self._raw_query is not None:
+            return self._raw_query
+        from urllib.parse import quote, urlencode
+
+        return urlencode(self.query.multi_items(), quote_via=quote)
 
     @property
     def headers(self) -> Headers:

@@ -25,5 +25,15 @@ def test_bench_run_quick_prints_every_table():
     )
     assert done.returncode == 0, f"bench/run.sh --quick failed:\n{done.stderr[-4000:]}"
     out = done.stdout
-    for title in ("cold start", "HTTP API", "SQS", "Azure", "GCP", "tick", "Resource handles"):
+    titles = (
+        "cold start",
+        "HTTP API",
+        "FastAPI",
+        "SQS",
+        "Azure",
+        "GCP",
+        "tick",
+        "Resource handles",
+    )
+    for title in titles:
         assert title.lower() in out.lower(), f"no {title!r} table in bench/run.sh --quick"

@@ -56,7 +56,7 @@ else back; `http_kind` refuses them with an `EventError` that says what they are
 from __future__ import annotations
 
 from polyfn._errors import EventError
-from polyfn._http import HttpRequest, internal_error, reason_phrase
+from polyfn._http import HttpRequest, internal_error, reason_phrase, stripped_prefix
 from polyfn._multidict import Headers
 from polyfn._values import base64_bytes, string_lists, string_map
 from polyfn_aws._context import to_context
@@ -351,12 +351,14 @@ def _request_v2(event: dict[str, Any], kind: str) -> HttpRequest:
     path = event["rawPath"]
     if type(path) is not str:
         raise TypeError("rawPath")
+    root_path = ""
     if kind == URL:
         path = _unquote(path)
     else:
         route_key = event.get("routeKey")
         template = route_key.partition(" ")[2] if type(route_key) is str else None
-        path = app_path(path, template, event.get("pathParameters"), rc.get("stage"))
+        full, path = path, app_path(path, template, event.get("pathParameters"), rc.get("stage"))
+        root_path = stripped_prefix(full, path)
     query: Any = event.get("rawQueryString")  # a string is parsed by HttpRequest on first use
     if not query:
         if query is not None and query != "":
@@ -375,6 +377,7 @@ def _request_v2(event: dict[str, Any], kind: str) -> HttpRequest:
         body=_body(event, kind),
         source_ip=http.get("sourceIp"),
         raw=event,
+        root_path=root_path,
     )
 
 
@@ -401,7 +404,10 @@ def _request_v1(event: dict[str, Any], kind: str) -> HttpRequest:
     # An HTTP API's named stage leads its 1.0 `path` (a REST API's `path` has no stage); with the
     # `$default` route (`resource` "$default") only the stage says what to drop.
     stage = rc.get("stage") if kind == HTTP_V1 else None
-    path = app_path(path, event.get("resource"), event.get("pathParameters"), stage)
+    full, path = path, app_path(path, event.get("resource"), event.get("pathParameters"), stage)
+    # A REST API's default endpoint leads `requestContext.path` with the stage, not `path`.
+    rc_path = rc.get("path") if kind == REST else None
+    root_path = _unquote(stripped_prefix(rc_path if type(rc_path) is str else full, path))
     if kind == REST:
         path = _unquote(path)
     identity = rc.get("identity")
@@ -414,6 +420,7 @@ def _request_v1(event: dict[str, Any], kind: str) -> HttpRequest:
         body=_body(event, kind),
         source_ip=source_ip if type(source_ip) is str else None,
         raw=event,
+        root_path=root_path,
     )
 
 

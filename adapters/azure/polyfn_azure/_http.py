@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import azure.functions as func
 
 from polyfn import EventError, Headers, HttpRequest, PolyfnError, QueryParams
+from polyfn._http import stripped_prefix
 from polyfn._values import required_str
 from polyfn_azure._identity import client_principal
 from polyfn_azure._values import attribute
@@ -108,7 +109,8 @@ def request_from_azure(req: Any, route_prefix: str) -> HttpRequest:
     body = attribute(req, "get_body", "body", SOURCE)()
     if not isinstance(body, bytes):
         raise EventError(f"body is {type(body).__name__}, not bytes", field="body", source=SOURCE)
-    path = strip_prefix(urllib.parse.unquote(parts.path) or "/", route_prefix)
+    full = urllib.parse.unquote(parts.path) or "/"
+    path = strip_prefix(full, route_prefix)
     request = HttpRequest(
         method,
         path,
@@ -117,6 +119,7 @@ def request_from_azure(req: Any, route_prefix: str) -> HttpRequest:
         body=body,
         source_ip=client_ip(headers.get(FORWARDED_FOR)),
         raw=req,
+        root_path=stripped_prefix(full, path),
     )
     request.cloud_reader = client_principal
     return request
