@@ -48,6 +48,13 @@ FLAVOURS = {
 WEB_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
+def framework_cases(cases: Iterable[Any]) -> list[Any]:
+    """The HTTP cases a web-framework flavour runs: all but those of polyfn's own routing
+    features (typed parameters, CORS, middleware, auth), which a framework app replaces with
+    its framework's."""
+    return [c for c in cases if c.trigger == "http" and not getattr(c, "feature", "")]
+
+
 def skips_of(flavour: Flavour) -> dict[str, str]:
     """Case name -> why the flavour's framework answers it otherwise (its module's SKIPS)."""
     import importlib

@@ -80,6 +80,9 @@ class HttpCase:
     same_everywhere: bool = False
     live: bool = False
     description: str = ""
+    # The polyfn routing feature the case checks (typed parameters, CORS, middleware, auth):
+    # an app flavour written in a web framework uses its framework's own, so it runs without it.
+    feature: str = ""
     trigger: str = field(default="http", init=False)
 
     @property

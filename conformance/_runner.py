@@ -438,7 +438,7 @@ def _main_flavours(
     out: Any,
 ) -> int:
     from conformance._apps import load_app
-    from conformance._flavours import FLAVOURS, skips_of
+    from conformance._flavours import FLAVOURS, framework_cases, skips_of
     from polyfn._cli_errors import UsageError
 
     unknown = [n for n in names if n not in FLAVOURS]
@@ -460,7 +460,7 @@ def _main_flavours(
                     f"--app-flavour {name} needs {module}: pip install {module}"
                 ) from exc
         app = load_app(flavour.app_ref)
-        pool = every_case if name == "native" else [c for c in every_case if c.trigger == "http"]
+        pool = every_case if name == "native" else framework_cases(every_case)
         cases = select(pool, case_glob)
         selected = select(every_target, target_glob)
         targets = [t for t in selected if t.trigger in {c.trigger for c in cases}]

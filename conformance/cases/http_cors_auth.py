@@ -277,6 +277,10 @@ SAME_EVERYWHERE = {
     "auth-jwt-wrong-audience",
 }  # fmt: skip
 CASES = [
-    dataclasses.replace(case, same_everywhere=True) if case.name in SAME_EVERYWHERE else case
+    dataclasses.replace(
+        case,
+        same_everywhere=case.name in SAME_EVERYWHERE or case.same_everywhere,
+        feature=case.name.partition("-")[0],  # cors, middleware or auth
+    )
     for case in CASES
 ]

@@ -13,7 +13,7 @@ import pytest
 
 from conformance import _runner
 from conformance._apps import DEFAULT_APP, load_app
-from conformance._flavours import FLAVOURS, polyfn_template, skips_of
+from conformance._flavours import FLAVOURS, framework_cases, polyfn_template, skips_of
 from conformance._spec import Skip
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,7 +40,7 @@ def test_every_http_case_on_every_http_target(
     # gcp-http in process (functions-framework's own Flask app); the live cases over the wire
     # are the e2e test below.
     monkeypatch.setenv("POLYFN_CONFORMANCE_NO_SERVER", "1")
-    cases = _http(_runner.load_cases())
+    cases = framework_cases(_runner.load_cases())
     targets = [t for t in _runner.load_targets() if t.name == target_name]
     skips = skips_of(FLAVOURS[flavour])
     assert skips and set(skips) <= {c.name for c in cases}
@@ -68,7 +68,7 @@ def test_the_seven_http_targets_are_the_matrix_columns() -> None:
 @pytest.mark.e2e
 @pytest.mark.parametrize("flavour", ["fastapi", "flask"])
 def test_live_cases_over_the_wire_on_gcp(flavour: str) -> None:
-    cases = [c for c in _http(_runner.load_cases()) if c.live]
+    cases = [c for c in framework_cases(_runner.load_cases()) if c.live]
     targets = [t for t in _runner.load_targets() if t.name == "gcp-http"]
     report = _runner.run(
         load_app(FLAVOURS[flavour].app_ref), cases, targets, skips=skips_of(FLAVOURS[flavour])
