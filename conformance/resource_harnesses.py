@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance._spec import Skip
+from conformance.hosts import aws as aws_host
 from polyfn import App, Bucket, Queue, QueueMessage, Secret, Table, Topic
 
 if TYPE_CHECKING:
@@ -129,11 +130,7 @@ def aws_region() -> str:
 
 
 def _lambda_context() -> Any:
-    from awslambdaric.lambda_context import LambdaContext
-
-    deadline = int(time.time() * 1000) + 30_000
-    arn = f"arn:aws:lambda:{aws_region()}:123456789012:function:consumer"
-    return LambdaContext(str(uuid.uuid4()), None, None, deadline, arn)
+    return aws_host.lambda_context(function="consumer", region=aws_region())
 
 
 def sqs_records(sqs: Any, url: str, arn: str, count: int, timeout: float) -> list[dict[str, Any]]:
@@ -576,7 +573,7 @@ def gcp_push_delivery(queue: str, body: dict[str, Any]) -> QueueMessage:
     functions-framework's own app; the QueueMessage the handler got."""
     import polyfn_gcp
 
-    from conformance.targets.gcp_events import client
+    from conformance.hosts.gcp import client
 
     got: list[QueueMessage] = []
     app = App("consumer")

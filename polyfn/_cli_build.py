@@ -241,7 +241,7 @@ def require_command_extra(provider: str, command: str) -> None:
     if command in loaded.extras:
         extra, modules = loaded.extras[command]
         line = f"polyfn {command} --provider {provider}"
-        require_extra(loaded.distribution, extra, line, modules)
+        require_extra(loaded.distribution, extra, line, modules, checkout=loaded.checkout)
 
 
 def load(ref: str) -> tuple[App, AppSource]:
