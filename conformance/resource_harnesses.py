@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from conformance._spec import Skip
 from conformance.hosts import aws as aws_host
+from conformance.hosts import environment
 from polyfn import App, Bucket, Queue, QueueMessage, Secret, Table, Topic
 
 if TYPE_CHECKING:
@@ -716,18 +717,12 @@ class GcpHarness:
 def _environ(values: dict[str, str]) -> Iterator[None]:
     from polyfn._resources import reset_backends
 
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    reset_backends()
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with environment(values):
         reset_backends()
+        try:
+            yield
+        finally:
+            reset_backends()
 
 
 @contextlib.contextmanager

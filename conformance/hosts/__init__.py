@@ -10,3 +10,32 @@ the cloud's documentation and its own libraries' sources, sharing no code with t
 The conformance drivers (targets/), ``polyfn invoke`` (each adapter's `_samples.invoke`), the
 tests and the benchmarks all use these modules: there is no other emulation of a cloud's host.
 """
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+
+@contextlib.contextmanager
+def environment(values: Mapping[str, str | None]) -> Iterator[None]:
+    """`values` in os.environ (None: unset) for the block, the old values restored after: what a
+    host sets around one call or one app's loading, and no longer."""
+    saved = {name: os.environ.get(name) for name in values}
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    try:
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old

@@ -14,6 +14,8 @@ import traceback
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from conformance.hosts import environment
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
@@ -63,14 +65,8 @@ def runtime_environment(function: str, memory: int | None) -> Iterator[None]:
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_REGION": REGION,
     }
-    added = [name for name in runtime_env if name not in os.environ]
-    for name in added:
-        os.environ[name] = runtime_env[name]
-    try:
+    with environment({k: v for k, v in runtime_env.items() if k not in os.environ}):
         yield
-    finally:
-        for name in added:
-            os.environ.pop(name, None)
 
 
 def through_json(value: Any) -> Any:

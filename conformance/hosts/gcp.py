@@ -8,7 +8,6 @@ request Eventarc makes of a CloudEvent. Used by the conformance drivers (targets
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import os
 import tempfile
@@ -16,8 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from conformance.hosts import environment
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
     from polyfn import App
 
@@ -49,25 +50,6 @@ _clients: dict[tuple[int, str, str | None], tuple[App, Any]] = {}
 _main_dir: list[Path] = []
 
 
-@contextlib.contextmanager
-def _environment(values: dict[str, str | None]) -> Iterator[None]:
-    """`values` in os.environ (None: unset) for the block, the old values restored after."""
-    saved = {name: os.environ.get(name) for name in values}
-    for name, value in values.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    try:
-        yield
-    finally:
-        for name, old in saved.items():
-            if old is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = old
-
-
 def create_app(
     target: str, source: str | Path, signature_type: str, *, check_deliveries: bool = False
 ) -> Any:
@@ -79,7 +61,7 @@ def create_app(
     settings: dict[str, str | None] = {name: os.environ.get(name) for name in _FF_ENV}
     if not check_deliveries:
         settings[DELIVERY_AUTH_ENV] = "off"
-    with _environment(settings):
+    with environment(settings):
         return functions_framework.create_app(  # type: ignore[no-untyped-call]
             target, str(source), signature_type
         )
@@ -173,7 +155,7 @@ def invoke(
     if TIMEOUT_ENV not in os.environ:
         timeout[TIMEOUT_ENV] = f"{app.function(function).settings.effective_timeout:g}"
     try:
-        with _environment(timeout):
+        with environment(timeout):
             response = served.test_client().open(**request)
     except Exception as exc:
         if passes(exc):

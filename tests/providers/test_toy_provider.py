@@ -197,3 +197,15 @@ def test_providers_are_scanned_only_when_a_resource_needs_one(
     assert cold == 0  # import polyfn and building the handler scan nothing
     assert where == expected
     assert count == scans
+
+
+def test_the_help_lists_each_provider_as_it_describes_itself(shop: Path) -> None:
+    """The core's help names no provider: `polyfn package --help` lists the installed ones with
+    their own descriptions and `--deps` defaults, the toy among them."""
+    done = polyfn("package", "--help", cwd=shop)
+    assert done.returncode == 0, done.stderr
+    help_text = " ".join(done.stdout.split())
+    assert "toy a plain WSGI host (test provider)" in help_text
+    assert "vendor on toy" in help_text
+    deploy = " ".join(polyfn("deploy", "--help", cwd=shop).stdout.split())
+    assert "toy a plain WSGI host (test provider) does not deploy:" in deploy

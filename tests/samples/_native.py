@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +36,7 @@ from urllib.parse import unquote
 from conformance import HttpCase, Outcome
 from conformance.hosts import aws as aws_host
 from conformance.hosts import azure as azure_worker
+from conformance.hosts import environment
 from conformance.hosts import gcp as gcp_host
 from conformance.targets import aws_http as aws_driver
 from conformance.targets import azure_http as azure_driver
@@ -68,26 +68,16 @@ def local_resources(state: Path) -> Iterator[Path]:
     from polyfn._resources import _BACKENDS, reset_backends
 
     settings = {STATE_ENV: str(state), STORAGE_ENV: None, "POLYFN_PROVIDER": "local"}
-    saved_env = {name: os.environ.get(name) for name in settings}
-    for name, value in settings.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    reset_backends()
-    # Each cloud's handles answer from the local twins (the backend cache is what
-    # `polyfn._resources.backend_for` consults first).
-    for cloud in CLOUDS:
-        _BACKENDS[cloud] = LocalBackend()
-    try:
-        yield state
-    finally:
-        for name, old in saved_env.items():
-            if old is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = old
+    with environment(settings):
         reset_backends()
+        # Each cloud's handles answer from the local twins (the backend cache is what
+        # `polyfn._resources.backend_for` consults first).
+        for cloud in CLOUDS:
+            _BACKENDS[cloud] = LocalBackend()
+        try:
+            yield state
+        finally:
+            reset_backends()
 
 
 _hosts: dict[str, Host] = {}

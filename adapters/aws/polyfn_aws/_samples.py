@@ -1,5 +1,6 @@
 """Sample native AWS events for ``polyfn events aws TRIGGER`` and running one through the adapter
-for ``polyfn invoke --provider aws``.
+for ``polyfn invoke --provider aws`` (in conformance.hosts.aws, the one emulation of the Lambda
+runtime).
 
 Every shape follows the AWS documentation page cited beside its builder; tests check each sample
 against aws-lambda-powertools' parser models and run it through `polyfn_aws.handler`.

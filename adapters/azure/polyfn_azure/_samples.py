@@ -1,13 +1,14 @@
 """Sample native Azure Functions invocations for ``polyfn events azure TRIGGER``, and running
-one through the adapter for ``polyfn invoke --provider azure``.
+one through the adapter for ``polyfn invoke --provider azure`` (in conformance.hosts.azure, the
+one emulation of the host and worker).
 
 A sample is what the Functions host sends the Python worker, as JSON: the gRPC
 ``InvocationRequest``'s ``inputData`` (one ``ParameterBinding`` with its ``TypedData``) and
 ``triggerMetadata`` (name -> ``TypedData``), in protobuf's JSON mapping (bytes as base64).
 https://github.com/Azure/azure-functions-language-worker-protobuf/blob/dev/src/proto/FunctionRpc.proto
-`invoke` turns those TypedData into `azure.functions.meta.Datum` values as the worker does, and
-hands them to azure-functions' own converters and to the function that
-`polyfn_azure.function_app` registered.
+`invoke` hands the invocation to conformance.hosts.azure, which turns those TypedData into the
+values the worker builds and passes them to azure-functions' own converters and to the function
+that `polyfn_azure.function_app` registered.
 """
 
 from __future__ import annotations

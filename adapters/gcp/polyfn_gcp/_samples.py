@@ -5,8 +5,9 @@ A sample is what reaches functions-framework: an HTTP request (``method``, ``pat
 ``headers``, ``body``) for HTTP functions and Cloud Scheduler HTTP targets; a CloudEvent in its
 JSON form for Eventarc's Cloud Storage and Pub/Sub events (delivered in binary content mode, as
 Eventarc does); a legacy background event (``context`` + ``data``) for the older Cloud Storage
-trigger. `invoke` sends it through functions-framework's own Flask app
-(``create_app(...).test_client()``) serving `polyfn_gcp.http` or `polyfn_gcp.cloud_event`.
+trigger. `invoke` sends it through functions-framework's own Flask app serving
+`polyfn_gcp.http` or `polyfn_gcp.cloud_event` (conformance.hosts.gcp, the one emulation of
+Cloud Run's functions-framework host).
 """
 
 from __future__ import annotations
