@@ -2,7 +2,7 @@
 
 Azure: host-shaped `Datum`s from the test suite's fixtures (tests/events/azure), azure-functions'
 own converters, and the functions that `polyfn_azure.function_app` registered, called as the
-worker calls them (conformance.azure_worker is the one emulation of the worker, shared with the
+worker calls them (conformance.hosts.azure is the one emulation of the worker, shared with the
 conformance drivers and the tests: its context is reused here, not copied).
 GCP: functions-framework's own Flask app (`create_app`) over bench/_gcp_targets.py; WSGI environs
 built once with werkzeug's EnvironBuilder and copied per call (a server builds a fresh one per
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -23,13 +22,12 @@ from _common import REPO, Timings, fmt_us, table
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from conformance import azure_worker
+from conformance.hosts import azure as azure_host
+from conformance.hosts import gcp as gcp_host
 from tests.azure._host import REGISTRY, Host, datum
 from tests.azure._host import load as load_azure
 
 GCP_SOURCE = REPO / "bench" / "_gcp_targets.py"
-# functions-framework records its configuration in these (get_function_target & co.).
-_FF_ENV = ("FUNCTION_TARGET", "FUNCTION_SIGNATURE_TYPE")
 
 __all__ = [
     "AzureCall",
@@ -53,7 +51,7 @@ class AzureCall:
         self.param = binding["name"]
         self.user = host.functions[function].get_user_function()
         # Built once, outside the timing (the worker builds one per invocation).
-        self.context = azure_worker.context(function, "11111111-2222-3333-4444-555555555555")
+        self.context = azure_host.context(function, "11111111-2222-3333-4444-555555555555")
 
     def decode(self) -> Any:
         """What the worker hands the function: azure-functions' converter over the Datum."""
@@ -69,19 +67,7 @@ def azure_call(function_app: Any, function: str, fixture: str) -> AzureCall:
 
 def ff_app(target: str, signature_type: str) -> Any:
     """functions-framework's Flask app serving `target` of bench/_gcp_targets.py."""
-    import functions_framework
-
-    saved = {k: os.environ.get(k) for k in _FF_ENV}
-    try:
-        return functions_framework.create_app(  # type: ignore[no-untyped-call]
-            target, str(GCP_SOURCE), signature_type
-        )
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return gcp_host.create_app(target, GCP_SOURCE, signature_type)
 
 
 def environ(

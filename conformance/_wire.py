@@ -48,6 +48,20 @@ def cookie_header(case: HttpCase) -> str | None:
     return "; ".join(f"{name}={value}" for name, value in case.cookies)
 
 
+def is_text_content(content_type: str | None, content_encoding: str | None = None) -> bool:
+    """Whether a body with these headers is text that may travel unencoded (a text media type and
+    no Content-Encoding: a gzip or br body is binary whatever its type)."""
+    if content_encoding and content_encoding.strip().lower() not in ("identity", ""):
+        return False
+    ctype = (content_type or "").split(";", 1)[0].strip().lower()
+    return bool(ctype) and (
+        ctype.startswith("text/")
+        or ctype in _TEXT_TYPES
+        or ctype.endswith("+json")
+        or ctype.endswith("+xml")
+    )
+
+
 def is_text_body(case: HttpCase) -> bool:
     """Whether the request body is text (a text media type and valid UTF-8)."""
     ctype = ""

@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance._spec import Skip
+from conformance.hosts import aws as aws_host
+from conformance.hosts import environment
 from polyfn import App, Bucket, Queue, QueueMessage, Secret, Table, Topic
 
 if TYPE_CHECKING:
@@ -129,11 +131,7 @@ def aws_region() -> str:
 
 
 def _lambda_context() -> Any:
-    from awslambdaric.lambda_context import LambdaContext
-
-    deadline = int(time.time() * 1000) + 30_000
-    arn = f"arn:aws:lambda:{aws_region()}:123456789012:function:consumer"
-    return LambdaContext(str(uuid.uuid4()), None, None, deadline, arn)
+    return aws_host.lambda_context(function="consumer", region=aws_region())
 
 
 def sqs_records(sqs: Any, url: str, arn: str, count: int, timeout: float) -> list[dict[str, Any]]:
@@ -576,7 +574,7 @@ def gcp_push_delivery(queue: str, body: dict[str, Any]) -> QueueMessage:
     functions-framework's own app; the QueueMessage the handler got."""
     import polyfn_gcp
 
-    from conformance.targets.gcp_events import client
+    from conformance.hosts.gcp import client
 
     got: list[QueueMessage] = []
     app = App("consumer")
@@ -719,18 +717,12 @@ class GcpHarness:
 def _environ(values: dict[str, str]) -> Iterator[None]:
     from polyfn._resources import reset_backends
 
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    reset_backends()
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with environment(values):
         reset_backends()
+        try:
+            yield
+        finally:
+            reset_backends()
 
 
 @contextlib.contextmanager

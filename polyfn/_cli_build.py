@@ -25,16 +25,9 @@ if TYPE_CHECKING:
 _BUILD_HELP = """\
 Write the deployment artefacts of APP for one cloud into DIR, print the files written, and warn
 about every setting (memory, timeout, env, max_concurrency, retries, dead_letter) the cloud cannot
-honour as declared.
-
-  aws    template.json: a CloudFormation template (one Lambda for the HTTP routes behind one HTTP
-         API, one per other function, each with its IAM role and log group; EventBridge rules or
-         Scheduler schedules, S3 buckets with notifications, SQS queues with event source
-         mappings), and the Lambda entry modules.
-  azure  function_app.py, host.json, requirements.txt, local.settings.json (Functions v2 model).
-  gcp    one CreateFunctionRequest (Cloud Functions gen2) for the HTTP routes and one per other
-         function, one Cloud Scheduler job per schedule, as JSON, plus deploy.sh with the
-         equivalent gcloud commands, and main.py.
+honour as declared. Each provider writes its own cloud's artefacts (a CloudFormation template,
+function_app.py and host.json, Cloud Functions specs and deploy.sh: docs/deploy.md); the
+providers installed here are listed at the end.
 
 HTTP routes share one deployed function unless their settings differ or they say standalone=True
 (docs/deploy.md). A generated entry never replaces a file of yours: an app with its own main.py
@@ -66,15 +59,9 @@ examples:
 """
 
 _DEPLOY_HELP = """\
-Package APP and deploy it with your credentials.
-
-  aws  uploads the zip to an S3 bucket (--bucket; created if missing), then creates or updates the
-       CloudFormation stack (--stack, default: the app's name) and waits for it. boto3 reads the
-       usual credentials (environment, ~/.aws, SSO); --endpoint-url (or AWS_ENDPOINT_URL) points it
-       at another endpoint, such as a local moto_server.
-  gcp  uploads the source and creates each function with google-cloud-functions, then the Cloud
-       Scheduler jobs; uses Application Default Credentials (gcloud auth application-default
-       login)."""
+Package APP and deploy it with your credentials, through the provider's own SDK (how each one
+deploys, and which credentials it reads: docs/deploy.md). The providers installed here are listed
+at the end, with how to publish where a provider does not deploy itself."""
 
 _DEPLOY_EPILOG = """\
 examples:
@@ -90,7 +77,7 @@ def register(subparsers: Any) -> None:
     raw = argparse.RawDescriptionHelpFormatter
     build = subparsers.add_parser(
         "build",
-        help="write a cloud's deployment artefacts (CloudFormation, function_app.py, gen2 specs)",
+        help="write a cloud's deployment artefacts",
         description=_BUILD_HELP,
         epilog=_BUILD_EPILOG,
         formatter_class=raw,
@@ -120,7 +107,7 @@ def register(subparsers: Any) -> None:
 
     deploy = subparsers.add_parser(
         "deploy",
-        help="package and deploy to AWS (CloudFormation) or GCP (Cloud Functions gen2)",
+        help="package and deploy with the provider's own SDK",
         description=_DEPLOY_HELP,
         epilog=_DEPLOY_EPILOG,
         formatter_class=raw,
@@ -156,6 +143,7 @@ def provider_flags(parser: Parser, argv: list[str], choice: argparse.Action, com
     chosen = peek.parse_known_args(argv)[0].provider
     wanted = [chosen] if chosen in installed and not {"-h", "--help"} & set(argv) else installed
     declared: dict[str, list[tuple[str, Option]]] = {}
+    providers = []
     for name in wanted:
         try:
             loaded = load_provider(name)
@@ -163,11 +151,42 @@ def provider_flags(parser: Parser, argv: list[str], choice: argparse.Action, com
             if len(wanted) == 1:
                 raise
             continue  # --help: a provider that cannot load here adds no flags
+        providers.append(loaded)
         for option in loaded.options:
             if command in option.commands:
                 declared.setdefault(option.name, []).append((name, option))
     for flag, options in declared.items():
         _add_flag(parser, flag, options)
+    _describe_providers(parser, providers, command)
+
+
+def _describe_providers(parser: Parser, providers: list[Provider], command: str) -> None:
+    """The providers in the command's help, each as it describes itself (the core's own help
+    names none), and the default `--deps` mode of each."""
+    if not providers:
+        return
+    import textwrap
+
+    lines = []
+    for loaded in providers:
+        instead = loaded.deploy_instead("APP") if command == "deploy" else None
+        lines.append(f"  {loaded.name:<8} {loaded.description}")
+        if instead:
+            indent = " " * 11
+            lines.append(
+                textwrap.fill(
+                    instead,
+                    width=100,
+                    initial_indent=f"{indent}does not deploy: ",
+                    subsequent_indent=indent,
+                    break_on_hyphens=False,
+                )
+            )
+    parser.description = f"{parser.description or ''}\n\nproviders:\n" + "\n".join(lines)
+    for action in parser._actions:
+        if action.dest == "deps" and action.help:
+            defaults = ", ".join(f"{p.deps_modes[0]} on {p.name}" for p in providers)
+            action.help = action.help.replace("the provider's own", defaults)
 
 
 def _add_flag(parser: Parser, flag: str, options: list[tuple[str, Option]]) -> None:
@@ -199,7 +218,7 @@ def _package_options(parser: argparse.ArgumentParser) -> None:
         "--deps",
         choices=("vendor", "remote"),
         help="vendor: Linux wheels inside the zip; remote: requirements.txt for the cloud's "
-        "build (default: vendor on aws, remote on azure and gcp)",
+        "build (default: the provider's own)",
     )
     parser.add_argument(
         "-r",
@@ -241,7 +260,7 @@ def require_command_extra(provider: str, command: str) -> None:
     if command in loaded.extras:
         extra, modules = loaded.extras[command]
         line = f"polyfn {command} --provider {provider}"
-        require_extra(loaded.distribution, extra, line, modules)
+        require_extra(loaded.distribution, extra, line, modules, checkout=loaded.checkout)
 
 
 def load(ref: str) -> tuple[App, AppSource]:

@@ -10,15 +10,10 @@ class UsageError(PolyfnError):
     event file that is not JSON. The message says what is wrong and what to do instead."""
 
 
-# Where each distribution of this repository is in a checkout (they are not on PyPI), for the
-# pip command of a missing extra.
-CHECKOUT_PATHS = {
-    "polyfn": ".",
-    "polyfn-aws": "./adapters/aws",
-    "polyfn-azure": "./adapters/azure",
-    "polyfn-gcp": "./adapters/gcp",
-    "polyfn-conformance": "./conformance",
-}
+# Where the core's own distributions are in a checkout (they are not on PyPI), for the pip
+# command of a missing extra. A provider's distribution says where it is itself
+# (`Provider.checkout`): the core names no provider.
+OWN_CHECKOUTS = {"polyfn": ".", "polyfn-conformance": "./conformance"}
 
 
 def extra_requirements(distribution: str, extra: str) -> list[str]:
@@ -36,14 +31,14 @@ def extra_requirements(distribution: str, extra: str) -> list[str]:
 
 
 def _with_own_requirements(requirement: str) -> str:
-    """`requirement`, followed by what it requires when it is another distribution of this
-    repository (``polyfn[conformance]`` is ``polyfn-conformance``, which pulls the drivers'
+    """`requirement`, followed by what it requires when it is one of the core's own
+    distributions (``polyfn[conformance]`` is ``polyfn-conformance``, which pulls the drivers'
     libraries): the error then names the libraries that are missing."""
     import importlib.metadata
     import re
 
     name = re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0]
-    if name not in CHECKOUT_PATHS:
+    if name not in OWN_CHECKOUTS:
         return requirement
     try:
         own = importlib.metadata.requires(name) or []
@@ -54,12 +49,13 @@ def _with_own_requirements(requirement: str) -> str:
 
 
 def missing_extra(
-    distribution: str, extra: str, command: str, exc: ModuleNotFoundError
+    distribution: str, extra: str, command: str, exc: ModuleNotFoundError, checkout: str = ""
 ) -> UsageError:
-    """The one-paragraph error for a command whose optional dependencies are not installed."""
+    """The one-paragraph error for a command whose optional dependencies are not installed;
+    `checkout`: where `distribution` is in a source checkout (the core's own are known)."""
     wanted = extra_requirements(distribution, extra)
     what = f" ({', '.join(wanted)})" if wanted else ""
-    checkout = CHECKOUT_PATHS.get(distribution)
+    checkout = checkout or OWN_CHECKOUTS.get(distribution, "")
     local = f" (from a checkout: pip install '{checkout}[{extra}]')" if checkout else ""
     return UsageError(
         f"`{command}` needs the optional dependencies {distribution}[{extra}]{what}, and "
@@ -68,7 +64,9 @@ def missing_extra(
     )
 
 
-def require_extra(distribution: str, extra: str, command: str, modules: tuple[str, ...]) -> None:
+def require_extra(
+    distribution: str, extra: str, command: str, modules: tuple[str, ...], checkout: str = ""
+) -> None:
     """Import `modules` (what `command` needs from `distribution`'s `extra`), or raise the
     `missing_extra` error: before the command does any work, never an ImportError midway."""
     import importlib
@@ -77,4 +75,4 @@ def require_extra(distribution: str, extra: str, command: str, modules: tuple[st
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            raise missing_extra(distribution, extra, command, exc) from exc
+            raise missing_extra(distribution, extra, command, exc, checkout) from exc

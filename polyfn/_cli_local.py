@@ -219,10 +219,10 @@ def register(subparsers: Any) -> None:
         "invoke",
         "run one native event through a cloud's real adapter entry",
         "Run FUNCTION of APP once through PROVIDER's real adapter entry with the native event "
-        "in FILE (- for standard input), and print the native result as JSON: what the Lambda "
-        "returns (polyfn_aws.handler), what the Azure worker would send the host "
-        "(polyfn_azure.function_app with azure-functions' own converters), or the HTTP response "
-        "functions-framework gives (polyfn_gcp). `polyfn events` writes such files. Exit status, "
+        "in FILE (- for standard input), in a fake host of that cloud, and print the native "
+        "result as JSON: what the cloud's runtime would return (a Lambda's result, the Azure "
+        "worker's answer to the host, the HTTP response functions-framework gives). `polyfn "
+        "events` writes such files. Exit status, "
         "the same on every cloud: 0 when the invocation succeeded (an HTTP answer 1xx-3xx); 1 "
         "when the function failed it (a raise, or an HTTP answer 5xx such as polyfn's 500); 2 "
         "when the event cannot be read (or another usage error); 3 when an HTTP answer is 4xx "

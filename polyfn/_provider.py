@@ -129,6 +129,9 @@ class Provider(Protocol):
     description: str  # one line: the platform it deploys to
     entry: str  # the runtime entry the generated files call, e.g. "polyfn_aws.handler(app)"
     distribution: str  # the distribution to pip install (for messages)
+    # Where that distribution sits in a source checkout ("./adapters/aws"), for the pip command
+    # of a missing extra; "" when it is installed from an index only.
+    checkout: str
     package: str  # the import package `polyfn package` copies into the zip beside polyfn
     extras: CommandExtras  # what a command needs beyond the distribution itself
     options: Sequence[Option]  # its flags of build, package and deploy
@@ -213,6 +216,7 @@ class ProviderDefaults:
     (`runtime_marker`), `requirements` from the distribution's own, and no deploy."""
 
     distribution: str
+    checkout = ""  # installed from an index only: no checkout path to suggest
     runtime_marker = ""  # a variable the cloud's runtime sets in every function's environment
 
     def detect(self, environ: Mapping[str, str]) -> bool:

@@ -13,7 +13,6 @@ import base64
 import hashlib
 import json
 import struct
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,8 @@ from urllib.parse import quote_plus
 
 from conformance._spec import Outcome, Skip
 from conformance.cases.subscribe import copy_id
+from conformance.hosts import aws as host
+from conformance.hosts.aws import ACCOUNT, REGION
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -31,9 +32,6 @@ if TYPE_CHECKING:
     from conformance.cases.subscribe import SubscribeCase
     from polyfn import App
 
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
-FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:conformance"
 # The message attribute with which polyfn's AWS resources backend marks a body it sent base64
 # (SNS and SQS carry text only): a wire convention of polyfn's, in docs/resources-aws.md.
 SNS_ENCODING_ATTRIBUTE = "polyfn-encoding"
@@ -65,13 +63,6 @@ def _handler(app: App, function: str | None = None) -> Callable[[dict[str, Any],
     return cached[1]
 
 
-def _context() -> Any:
-    from awslambdaric.lambda_context import LambdaContext
-
-    deadline = int(time.time() * 1000) + 30_000
-    return LambdaContext(str(uuid.uuid4()), None, None, deadline, FUNCTION_ARN)
-
-
 def _invoke(
     app: App, event: dict[str, Any], function: str | None = None
 ) -> tuple[Any, BaseException | None]:
@@ -80,7 +71,7 @@ def _invoke(
     error: BaseException | None = None
     result: Any = None
     try:
-        result = _handler(app, function)(json.loads(json.dumps(event)), _context())
+        result = _handler(app, function)(host.through_json(event), host.lambda_context())
     except Exception as exc:  # the invocation failed: Lambda retries the whole event
         error = exc
     return result, error

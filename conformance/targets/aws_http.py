@@ -46,13 +46,12 @@ from conformance._wire import (
     raw_query_pairs,
     request_id,
 )
+from conformance.hosts import aws as host
+from conformance.hosts.aws import ACCOUNT, REGION
 
 if TYPE_CHECKING:
     from polyfn import App
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
-FUNCTION = "conformance"
 ALB_ARN = (
     f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/conformance/73e2d6bc24d8a067"
 )
@@ -60,21 +59,6 @@ ALB_BODY_LIMIT = 1024 * 1024  # "The maximum size of the request body ... is 1 M
 ALB_RESPONSE_LIMIT = 1024 * 1024  # "The maximum size of the response JSON ... is 1 MB"
 LAMBDA_REQUEST_LIMIT = 6 * 1024 * 1024
 LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024
-
-
-def lambda_context(request: str) -> Any:
-    """The context awslambdaric builds for an invocation (30 s left)."""
-    from awslambdaric.lambda_context import LambdaContext
-
-    ctx = LambdaContext(
-        request,
-        None,
-        None,
-        int(time.time() * 1000) + 30_000,
-        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION}",
-    )
-    ctx.function_name = FUNCTION
-    return ctx
 
 
 def _body(case: HttpCase, text_ok: bool) -> tuple[str | None, bool]:
@@ -435,7 +419,7 @@ class AwsHttpTarget:
             raise Skip("Lambda takes at most 6 MB of request payload (synchronous invocation)")
         validate("aws-rest" if self.base_path else self.name, event)
         handler = self.handler(app)
-        result = handler(json.loads(json.dumps(event)), lambda_context(request_id()))
+        result = handler(host.through_json(event), host.lambda_context(request_id()))
         return self.read(result)
 
 

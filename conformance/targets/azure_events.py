@@ -20,10 +20,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from conformance import azure_worker
 from conformance._spec import Outcome, Skip
 from conformance.app_events import QUEUE
 from conformance.cases.subscribe import copy_id
+from conformance.hosts import azure as azure_host
 
 if TYPE_CHECKING:
     from conformance.cases.queue import Message, QueueCase
@@ -61,13 +61,6 @@ def _functions(app: App, options: dict[str, Any]) -> list[Any]:
     return cached[1]
 
 
-def _trigger(fn: Any) -> Any:
-    trigger = fn.get_trigger()
-    if trigger is None:
-        raise AssertionError(f"Azure function {fn.get_function_name()} has no trigger binding")
-    return trigger
-
-
 def _azure_function(
     app: App, name: str, trigger_types: tuple[str, ...], options: dict[str, Any]
 ) -> Any:
@@ -78,7 +71,7 @@ def _azure_function(
         names = [f.get_function_name() for f in indexed]
         raise AssertionError(f"no Azure function named {name!r}; indexed: {names}")
     fn = found[0]
-    kind = _trigger(fn).type
+    kind = azure_host.trigger(fn).type
     if kind not in trigger_types:
         raise Skip(f"{name} is bound by a {kind} trigger here, not {' or '.join(trigger_types)}")
     return fn
@@ -87,7 +80,7 @@ def _azure_function(
 def _call(fn: Any, datum: Any, metadata: dict[str, Any]) -> BaseException | None:
     """Convert and call as the worker does; the exception the invocation raised, or None."""
     try:
-        azure_worker.call(fn, datum, metadata)
+        azure_host.call(fn, datum, metadata)
     except AssertionError:  # the worker would not load or convert it: not an invocation
         raise
     except Exception as exc:  # the invocation failed; the host retries or redelivers

@@ -30,10 +30,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote
 
-from conformance import azure_worker
 from conformance._httpcase import HttpCase
 from conformance._spec import Outcome
 from conformance._wire import cookie_header, query_pairs
+from conformance.hosts import azure as azure_host
 
 if TYPE_CHECKING:
     from polyfn import App
@@ -213,7 +213,7 @@ class AzureHttpTarget:
             # The host answers itself; the worker never sees the request.
             return Outcome(404, {}, [], b"", result="host 404: no route")
         fn, values = found
-        result = azure_worker.call(fn.indexed, request_datum(case, values))
+        result = azure_host.call(fn.indexed, request_datum(case, values))
         datum = HttpResponseConverter.encode(result, expected_type=None)
         outcome = read_response(datum)
         return replace(

@@ -5,9 +5,9 @@ an HTTP target and through Pub/Sub.
 
 Each driver renders the HTTP request Eventarc, Pub/Sub or Cloud Scheduler sends, written from the
 Google docs cited beside each renderer (no adapter code), and posts it to functions-framework's
-own Flask app (``functions_framework.create_app(...).test_client()``) serving
-``polyfn_gcp.cloud_event(app)`` or ``polyfn_gcp.http(app)`` (``function=`` for one function's
-deployment): functions-framework parses the
+own Flask app serving ``polyfn_gcp.cloud_event(app)`` or ``polyfn_gcp.http(app)`` (``function=``
+for one function's deployment; conformance.hosts.gcp, the one emulation of Cloud Run's
+functions-framework): functions-framework parses the
 CloudEvent (or converts the legacy event) exactly as it does in production. A 2xx answer is an
 acknowledgement; anything else makes the sender deliver again.
 """
@@ -16,20 +16,17 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import tempfile
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from conformance._spec import Outcome, Skip
 from conformance.cases.subscribe import copy_id
+from conformance.hosts import gcp as host
+from conformance.hosts.gcp import binary_mode, structured_mode
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from conformance.cases.queue import Message, QueueCase
     from conformance.cases.schedule import ScheduleCase, Tick
     from conformance.cases.storage import StorageCase
@@ -49,64 +46,6 @@ LEGACY_STORAGE_TYPES = {
 PUBSUB_TYPE = "google.cloud.pubsub.topic.v1.messagePublished"
 SCHEDULE_ATTRIBUTE = "polyfn-schedule"  # the cross-adapter convention for Pub/Sub ticks
 
-# main.py for functions-framework: it serves whatever app `serving` holds when the Flask app is
-# created, so one source file serves every conformance app.
-_MAIN = """\
-from conformance.targets.gcp_events import entry
-
-event = entry("cloudevent")
-http = entry("http")
-"""
-DELIVERY_AUTH_ENV = "POLYFN_GCP_DELIVERY_AUTH"
-_serving: list[tuple[App, str | None]] = []
-_clients: dict[tuple[int, str, str | None], tuple[App, Any]] = {}
-_main_dir: list[Path] = []
-
-
-def entry(signature: str) -> Callable[..., Any]:
-    """The polyfn_gcp function for the app (or the one function of it) being served (called
-    from the generated main.py)."""
-    import polyfn_gcp
-
-    app, function = _serving[-1]
-    if signature == "cloudevent":
-        return polyfn_gcp.cloud_event(app, function=function)
-    # A local harness: its deliveries carry no Google-signed token, so the OIDC check is off
-    # (the documented switch; polyfn_gcp's own tests cover the check).
-    previous = os.environ.get(DELIVERY_AUTH_ENV)
-    os.environ[DELIVERY_AUTH_ENV] = "off"
-    try:
-        return polyfn_gcp.http(app, function=function)
-    finally:
-        if previous is None:
-            os.environ.pop(DELIVERY_AUTH_ENV, None)
-        else:
-            os.environ[DELIVERY_AUTH_ENV] = previous
-
-
-def client(app: App, signature: str, function: str | None = None) -> Any:
-    """A test client of functions-framework's app serving `app`, or only its `function` as the
-    deployed function of that one does (built once per app and function)."""
-    key = (id(app), signature, function)
-    cached = _clients.get(key)
-    if cached is None or cached[0] is not app:
-        import functions_framework
-
-        if not _main_dir:
-            _main_dir.append(Path(tempfile.mkdtemp(prefix="polyfn-conformance-gcp-")))
-            (_main_dir[0] / "main.py").write_text(_MAIN)
-        _serving.append((app, function))
-        try:
-            target = "event" if signature == "cloudevent" else "http"
-            flask_app = functions_framework.create_app(  # type: ignore[no-untyped-call]
-                target, str(_main_dir[0] / "main.py"), signature
-            )
-        finally:
-            _serving.pop()
-        cached = (app, flask_app.test_client())
-        _clients[key] = cached
-    return cached[1]
-
 
 def _rfc3339(t: datetime) -> str:
     return t.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -120,34 +59,7 @@ def _post(
     headers: dict[str, str],
     function: str | None = None,
 ) -> Any:
-    return client(app, signature, function).post(path, data=body, headers=headers)
-
-
-def _ce_header(value: str) -> str:
-    """A CloudEvents attribute as an HTTP header value: percent-encode space, '"', '%' and
-    everything outside printable ASCII (HTTP binding 3.1.3.2):
-    https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/http-protocol-binding.md
-    """
-    return "".join(
-        ch if 0x21 <= ord(ch) <= 0x7E and ch not in '"%' else quote(ch, safe="") for ch in value
-    )
-
-
-def binary_mode(attributes: dict[str, str], data: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
-    """A CloudEvent in binary content mode: attributes as ce- headers, data as the JSON body."""
-    headers = {f"ce-{k}": _ce_header(v) for k, v in attributes.items()}
-    headers["Content-Type"] = "application/json"
-    return json.dumps(data).encode(), headers
-
-
-def structured_mode(
-    attributes: dict[str, str], data: dict[str, Any]
-) -> tuple[bytes, dict[str, str]]:
-    """A CloudEvent in structured content mode: one application/cloudevents+json document."""
-    document = {**attributes, "datacontenttype": "application/json", "data": data}
-    return json.dumps(document).encode(), {
-        "Content-Type": "application/cloudevents+json; charset=utf-8"
-    }
+    return host.client(app, signature, function).post(path, data=body, headers=headers)
 
 
 # -- Cloud Storage ------------------------------------------------------------------------------

@@ -7,13 +7,13 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from awslambdaric.lambda_context import LambdaContext
 
+from conformance.hosts import aws as aws_host
 from polyfn import App, HttpRequest, HttpResponse, QueueMessage, Schedule, StorageEvent, TimerEvent
 
 EVENTS = Path(__file__).resolve().parent.parent / "events" / "aws"
@@ -25,15 +25,8 @@ def load(name: str) -> dict[str, Any]:
 
 
 def lambda_context(request_id: str = "req-0001", remaining_ms: int = 30_000) -> LambdaContext:
-    """The context object awslambdaric hands a Python handler."""
-    deadline = int(time.time() * 1000) + remaining_ms
-    return LambdaContext(
-        request_id,
-        None,
-        None,
-        deadline,
-        "arn:aws:lambda:us-east-1:123456789012:function:shop",
-    )
+    """The context object awslambdaric hands a Python handler (conformance's Lambda runtime)."""
+    return aws_host.lambda_context(request_id, remaining_ms, function="shop")
 
 
 def _alb_multi_model() -> Any:

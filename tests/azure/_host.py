@@ -2,7 +2,7 @@
 fixtures (tests/events/azure), and the functions of one FunctionApp as the host indexes them.
 
 The worker's part (loading a function, its `context`, the call through the trigger's converter)
-is conformance's one emulation of it, `conformance.azure_worker`, shared with the conformance
+is conformance's one emulation of it, `conformance.hosts.azure`, shared with the conformance
 drivers and tests/samples.
 """
 
@@ -18,7 +18,7 @@ import azure.functions as func
 from azure.functions import meta
 from azure.functions.http import HttpResponseConverter
 
-from conformance import azure_worker
+from conformance.hosts import azure as azure_host
 
 REGISTRY: Any = meta.get_binding_registry()  # type: ignore[no-untyped-call]
 EVENTS = Path(__file__).resolve().parent.parent / "events" / "azure"
@@ -79,7 +79,7 @@ class Host:
     def call(self, name: str, fixture: dict[str, Any], invocation_id: str | None = None) -> Any:
         """Run function `name` as the worker does on the fixture's Datums."""
         metadata = {k: datum(v) for k, v in fixture.get("metadata", {}).items()}
-        return azure_worker.call(
+        return azure_host.call(
             self.functions[name],
             datum(fixture["data"]),
             metadata,
@@ -92,8 +92,8 @@ class Host:
         return HttpResponseConverter.encode(self.call(name, fixture), expected_type=None)
 
     def load_problems(self, name: str) -> list[str]:
-        """What the worker's loader would refuse (`conformance.azure_worker.load_problems`)."""
-        return azure_worker.load_problems(self.functions[name])
+        """What the worker's loader would refuse (`conformance.hosts.azure.load_problems`)."""
+        return azure_host.load_problems(self.functions[name])
 
 
 def encoded_response(d: meta.Datum) -> tuple[int, dict[str, str], list[str], bytes]:

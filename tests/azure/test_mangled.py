@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance import azure_worker
+from conformance.hosts import azure as azure_host
 from polyfn import EventError
 from tests.azure._host import Host, datum, encoded_response, load
 from tests.azure.conftest import Recorder, make_app
@@ -107,7 +107,7 @@ def check_outcome(name: str, fixture: dict[str, Any]) -> None:
     trigger = HOST.trigger(name)
     user = HOST.functions[name].get_user_function()
     try:
-        result = user(**{trigger["name"]: arg}, context=azure_worker.context(name))
+        result = user(**{trigger["name"]: arg}, context=azure_host.context(name))
     except EventError as exc:
         assert trigger["type"] != "httpTrigger", exc
         assert exc.source and exc.field

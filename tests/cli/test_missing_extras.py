@@ -82,6 +82,22 @@ def _polyfn_without(blocked: str, *argv: str, cwd: Path) -> subprocess.Completed
             "./adapters/aws[invoke]",
             ["awslambdaric"],
         ),
+        # The fake hosts `polyfn invoke` runs a sample in are the conformance suite's
+        # (conformance.hosts): each adapter's invoke extra brings them.
+        (
+            "conformance",
+            ["invoke", APP, "get_order", "--provider", "azure", "--event", EVENT],
+            "polyfn-azure[invoke]",
+            "./adapters/azure[invoke]",
+            ["polyfn-conformance"],
+        ),
+        (
+            "conformance",
+            ["invoke", APP, "get_order", "--provider", "gcp", "--event", EVENT],
+            "polyfn-gcp[invoke]",
+            "./adapters/gcp[invoke]",
+            ["polyfn-conformance"],
+        ),
         (
             "boto3",
             ["deploy", APP, "--provider", "aws", "--region", "eu-west-1"],

@@ -14,6 +14,7 @@ from polyfn_aws import _samples as aws
 from polyfn_azure import _samples as azure
 from polyfn_gcp import _samples as gcp
 
+from conformance.hosts import azure as azure_host
 from tests._sam import sam_event
 from tests.cli.conftest import open_gcp_sample
 
@@ -171,39 +172,14 @@ def test_aws_samples_have_every_field_of_sam_clis_template(
 # -- Azure: the worker's Datum, azure-functions' converters ------------------------------------
 
 
-def _datum(typed: dict[str, Any]) -> Any:
-    """The Datum the Python worker builds from a TypedData (written here independently of
-    polyfn_azure._samples.to_datum)."""
-    from azure.functions.meta import Datum
-
-    [(kind, value)] = typed.items()
-    if kind == "http":
-        strings = {
-            n: {k: Datum(v, "string") for k, v in (value.get(n) or {}).items()}
-            for n in ("headers", "params", "query")
-        }
-        body = _datum(value["body"]) if "body" in value else Datum(b"", "bytes")
-        return Datum(
-            {
-                "method": Datum(value["method"], "string"),
-                "url": Datum(value["url"], "string"),
-                "body": body,
-                **strings,
-            },
-            "http",
-        )
-    if kind == "bytes":
-        return Datum(base64.b64decode(value), "bytes")
-    return Datum(value, kind)
-
-
 @pytest.mark.parametrize("trigger", sorted(azure.TRIGGERS))
 def test_azure_samples_decode_with_azure_functions_converters(trigger: str) -> None:
     from azure.functions import meta
 
     sample = azure.sample_event(trigger, **({"group": "s1"} if trigger == "servicebus" else {}))
-    data = _datum(sample["inputData"][0]["data"])
-    metadata = {k: _datum(v) for k, v in sample["triggerMetadata"].items()}
+    # The Datums the worker builds from the TypedData: the suite's host, not the adapter.
+    data = azure_host.to_datum(sample["inputData"][0]["data"], "inputData[0].data")
+    metadata = {k: azure_host.to_datum(v, k) for k, v in sample["triggerMetadata"].items()}
     converter = meta.get_binding_registry().get(azure.BINDINGS[trigger])
     obj = converter.decode(data, trigger_metadata=metadata)
     if trigger == "http":

@@ -16,12 +16,13 @@ from polyfn_aws import _samples as aws
 from polyfn_azure import _samples as azure
 from polyfn_gcp import _samples as gcp
 
+from conformance.hosts.azure import to_datum
 from polyfn import ConfigError
 from polyfn._translate import neutral_fields, translate
 from tests._sam import sam_event
 from tests.cli._run import run, write_event
 from tests.cli.conftest import open_gcp_sample
-from tests.cli.test_samples import AWS_MODELS, _datum, _ff
+from tests.cli.test_samples import AWS_MODELS, _ff
 
 if TYPE_CHECKING:
     from polyfn._provider import EventSamples
@@ -42,8 +43,8 @@ def _validate(cloud: str, event: dict[str, Any], source: Path) -> None:
     if cloud == "azure":
         from azure.functions import meta
 
-        data = _datum(event["inputData"][0]["data"])
-        metadata = {k: _datum(v) for k, v in event["triggerMetadata"].items()}
+        data = to_datum(event["inputData"][0]["data"], "inputData[0].data")
+        metadata = {k: to_datum(v, k) for k, v in event["triggerMetadata"].items()}
         converter = meta.get_binding_registry().get(azure.BINDINGS[trigger])
         assert converter.decode(data, trigger_metadata=metadata) is not None
         return

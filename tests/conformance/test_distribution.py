@@ -47,5 +47,28 @@ def test_the_core_extra_pulls_the_suite() -> None:
     extras = _pyproject(REPO / "pyproject.toml")["project"]["optional-dependencies"]
     assert extras["conformance"] == ["polyfn-conformance"]
     deps = " ".join(_pyproject(SUITE / "pyproject.toml")["project"]["dependencies"])
-    for name in ("polyfn-aws[invoke]", "polyfn-azure", "polyfn-gcp", "aws-lambda-powertools"):
+    for name in (
+        "polyfn-aws",
+        "awslambdaric",
+        "polyfn-azure",
+        "polyfn-gcp",
+        "aws-lambda-powertools",
+    ):
         assert name in deps, name
+    # Not through polyfn-aws[invoke]: that extra pulls the suite itself (below).
+    assert "[invoke]" not in deps
+
+
+def test_each_adapter_invoke_extra_pulls_the_suite_and_its_hosts() -> None:
+    """`polyfn invoke` runs a sample in the suite's fake host of the cloud (conformance.hosts):
+    each adapter's `invoke` extra brings the suite, and the provider asks for it before it
+    runs."""
+    from polyfn._provider import provider
+
+    for cloud in ("aws", "azure", "gcp"):
+        extras = _pyproject(REPO / "adapters" / cloud / "pyproject.toml")["project"][
+            "optional-dependencies"
+        ]
+        assert any(r.startswith("polyfn-conformance") for r in extras["invoke"]), cloud
+        extra, modules = provider(cloud).extras["invoke"]
+        assert extra == "invoke" and "conformance.hosts" in modules, cloud

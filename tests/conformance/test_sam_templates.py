@@ -17,6 +17,7 @@ import pytest
 
 from conformance._spec import Recorder
 from conformance.app import seen
+from conformance.hosts import aws as aws_host
 from conformance.targets import aws_http
 from polyfn import App, Context, HttpRequest
 from tests._sam import sam_event
@@ -35,7 +36,7 @@ def _run(event: dict[str, Any], reader: Any) -> tuple[Any, dict[str, Any]]:
     import polyfn_aws
 
     Recorder.reset()
-    result = polyfn_aws.handler(app)(event, aws_http.lambda_context("sam-request"))
+    result = polyfn_aws.handler(app)(event, aws_host.lambda_context("sam-request"))
     calls = Recorder.take()
     assert len(calls) == 1, result
     return reader(result), calls[0]
@@ -109,6 +110,6 @@ def test_template_answers_in_its_own_shape(service: str, name: str, source: str)
     import polyfn_aws
 
     event = sam_event(service, name)
-    result = polyfn_aws.handler(App("empty"))(event, aws_http.lambda_context("sam-404"))
+    result = polyfn_aws.handler(App("empty"))(event, aws_host.lambda_context("sam-404"))
     target = aws_http.AwsHttpTarget(source)
     assert target.read(result).status == 404

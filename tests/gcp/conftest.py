@@ -13,15 +13,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import functions_framework
 import pytest
 
+from conformance.hosts import gcp as gcp_host
 from tests.conftest import free_port, running
 
 SOURCE = Path(__file__).parent / "apps" / "main.py"
 EVENTS = Path(__file__).parents[1] / "events" / "gcp"
-# functions-framework records its configuration in these (get_function_target & co.).
-_FF_ENV = ("FUNCTION_TARGET", "FUNCTION_SIGNATURE_TYPE")
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -35,18 +33,10 @@ class Served:
     def __init__(
         self, target: str, signature_type: str, *, propagate: bool = False, source: Path = SOURCE
     ) -> None:
-        saved = {k: os.environ.get(k) for k in _FF_ENV}
-        try:
-            self.flask_app = functions_framework.create_app(target, str(source), signature_type)
-            # create_app executes the source as a module named after its file ("main"); keep
-            # ours before another test loads a different main.py under the same name.
-            self.module: ModuleType = sys.modules[source.stem]
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        self.flask_app = gcp_host.create_app(target, source, signature_type, check_deliveries=True)
+        # create_app executes the source as a module named after its file ("main"); keep ours
+        # before another test loads a different main.py under the same name.
+        self.module: ModuleType = sys.modules[source.stem]
         if propagate:  # let the function's exception reach the test instead of a 500
             self.flask_app.config["PROPAGATE_EXCEPTIONS"] = True
         self.client = self.flask_app.test_client()

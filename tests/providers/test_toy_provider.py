@@ -212,3 +212,15 @@ def test_translate_renders_for_a_provider_the_core_does_not_name(tmp_path: Path)
     assert (out["subject"], out["data"]) == ("jobs", {"id": 7})
     refused = polyfn("translate", "--to", "gcp", "--from", "toy", str(event), cwd=tmp_path)
     assert refused.returncode == 2 and "cannot read its events" in refused.stderr
+
+
+def test_the_help_lists_each_provider_as_it_describes_itself(shop: Path) -> None:
+    """The core's help names no provider: `polyfn package --help` lists the installed ones with
+    their own descriptions and `--deps` defaults, the toy among them."""
+    done = polyfn("package", "--help", cwd=shop)
+    assert done.returncode == 0, done.stderr
+    help_text = " ".join(done.stdout.split())
+    assert "toy a plain WSGI host (test provider)" in help_text
+    assert "vendor on toy" in help_text
+    deploy = " ".join(polyfn("deploy", "--help", cwd=shop).stdout.split())
+    assert "toy a plain WSGI host (test provider) does not deploy:" in deploy

@@ -10,6 +10,8 @@ cloud's own library accepts.
 - GCP: ``functions_framework.create_app(target, source=samples/<s>/main.py, signature_type)``
   and its Flask test client.
 
+Each cloud's host is conformance's one emulation of it (conformance.hosts).
+
 Every sample has entry files with the same names (lambda_function.py, function_app.py, main.py),
 so each is loaded under a module name of its own; the sample's app module (``orders_app`` ...)
 is imported once and shared by its three entries, as it would be in one deployed process.
@@ -24,19 +26,20 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import os
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import unquote
 
-from conformance import HttpCase, Outcome, azure_worker
+from conformance import HttpCase, Outcome
+from conformance.hosts import aws as aws_host
+from conformance.hosts import azure as azure_worker
+from conformance.hosts import environment
+from conformance.hosts import gcp as gcp_host
 from conformance.targets import aws_http as aws_driver
 from conformance.targets import azure_http as azure_driver
-from tests.aws.conftest import lambda_context
 from tests.azure._host import Host
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -48,8 +51,6 @@ APP_MODULES = {
     "uploads": "uploads_app",
     "worker": "worker_app",
 }
-# functions-framework records its configuration in these while it builds an app.
-_FF_ENV = ("FUNCTION_TARGET", "FUNCTION_SIGNATURE_TYPE")
 
 _entries: dict[tuple[str, str], ModuleType] = {}
 
@@ -67,26 +68,16 @@ def local_resources(state: Path) -> Iterator[Path]:
     from polyfn._resources import _BACKENDS, reset_backends
 
     settings = {STATE_ENV: str(state), STORAGE_ENV: None, "POLYFN_PROVIDER": "local"}
-    saved_env = {name: os.environ.get(name) for name in settings}
-    for name, value in settings.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    reset_backends()
-    # Each cloud's handles answer from the local twins (the backend cache is what
-    # `polyfn._resources.backend_for` consults first).
-    for cloud in CLOUDS:
-        _BACKENDS[cloud] = LocalBackend()
-    try:
-        yield state
-    finally:
-        for name, old in saved_env.items():
-            if old is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = old
+    with environment(settings):
         reset_backends()
+        # Each cloud's handles answer from the local twins (the backend cache is what
+        # `polyfn._resources.backend_for` consults first).
+        for cloud in CLOUDS:
+            _BACKENDS[cloud] = LocalBackend()
+        try:
+            yield state
+        finally:
+            reset_backends()
 
 
 _hosts: dict[str, Host] = {}
@@ -143,9 +134,8 @@ def aws_invoke(sample: str, event: dict[str, Any], request_id: str | None = None
     """``lambda_function.handler(event, context)`` as the Lambda runtime calls it, and its
     result as the service reads it back (through JSON)."""
     handler = entry(sample, "lambda_function").handler
-    context = lambda_context(request_id or str(uuid.uuid4()))
-    result = handler(json.loads(json.dumps(event)), context)
-    return json.loads(json.dumps(result))
+    result = handler(aws_host.through_json(event), aws_host.lambda_context(request_id))
+    return aws_host.through_json(result)
 
 
 # The ways Lambda is put behind HTTP, by the conformance suite's target names.
@@ -221,29 +211,14 @@ def azure_http_call(sample: str, case: HttpCase) -> Outcome:
 # -- GCP ----------------------------------------------------------------------------------------
 
 
-GCP_DELIVERY_AUTH = "POLYFN_GCP_DELIVERY_AUTH"
-
-
 def gcp_client(sample: str, target: str, signature_type: str) -> Any:
     """A test client of functions-framework's own app serving `target` of the sample's main.py
     (built once per sample and target)."""
     key = (sample, target, signature_type)
     client = _clients.get(key)
     if client is None:
-        import functions_framework
-
-        source = _on_path(sample) / "main.py"
-        saved = {k: os.environ.get(k) for k in (*_FF_ENV, GCP_DELIVERY_AUTH)}
-        # The samples' deliveries carry no Google-signed token: serve them with the check off.
-        os.environ[GCP_DELIVERY_AUTH] = "off"
-        try:
-            flask_app = functions_framework.create_app(target, str(source), signature_type)  # type: ignore[no-untyped-call]
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        # The samples' deliveries carry no Google-signed token: served with the check off.
+        flask_app = gcp_host.create_app(target, _on_path(sample) / "main.py", signature_type)
         client = _clients[key] = flask_app.test_client()
     return client
 

@@ -162,7 +162,7 @@ def _millis(when: datetime | None) -> int:
 # -- the context -------------------------------------------------------------------------------
 
 
-class LambdaContext:
+class PortableLambdaContext:
     """The Lambda context object a handler expects (awslambdaric's `LambdaContext`), built from a
     polyfn `Context`: the same attributes and ``get_remaining_time_in_millis()``.
 
@@ -192,7 +192,7 @@ class LambdaContext:
         return max(0, int(self._deadline - time.monotonic() * 1000))
 
     def __repr__(self) -> str:
-        return f"LambdaContext(function_name={self.function_name!r}, aws_request_id=...)"
+        return f"PortableLambdaContext(function_name={self.function_name!r}, aws_request_id=...)"
 
 
 def _function_memory() -> int | None:
@@ -205,10 +205,11 @@ def _function_memory() -> int | None:
 
 
 def lambda_context(ctx: Context) -> Any:
-    """The runtime's own context on Lambda, a `LambdaContext` elsewhere."""
+    """The runtime's own context on Lambda; elsewhere a `PortableLambdaContext` (the same
+    attributes)."""
     if ctx.provider == "aws" and ctx.raw is not None:
         return ctx.raw
-    return LambdaContext(ctx, _function_memory())
+    return PortableLambdaContext(ctx, _function_memory())
 
 
 # -- HTTP --------------------------------------------------------------------------------------

@@ -30,13 +30,15 @@ class AwsProvider(ProviderDefaults):
     entry = "polyfn_aws.handler(app)"
     distribution = "polyfn-aws"
     package = "polyfn_aws"
+    checkout = "./adapters/aws"
     # Lambda sets it in every function's environment (a reserved variable).
     # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
     runtime_marker = "AWS_LAMBDA_FUNCTION_NAME"
     # What polyfn's commands need on AWS beyond polyfn-aws itself: command -> (its extra in
     # adapters/aws/pyproject.toml, the modules that prove the extra is installed).
     extras: Mapping[str, tuple[str, tuple[str, ...]]] = {
-        "invoke": ("invoke", ("awslambdaric",)),  # the LambdaContext invoke passes, as the runtime
+        # The LambdaContext invoke passes, in conformance's emulation of the runtime.
+        "invoke": ("invoke", ("awslambdaric", "conformance.hosts")),
         "deploy": ("deploy", ("boto3", "botocore")),  # S3 upload and CloudFormation
     }
     options: Sequence[Option] = (

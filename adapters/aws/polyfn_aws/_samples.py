@@ -1,5 +1,6 @@
 """Sample native AWS events for ``polyfn events aws TRIGGER`` and running one through the adapter
-for ``polyfn invoke --provider aws``.
+for ``polyfn invoke --provider aws`` (in conformance.hosts.aws, the one emulation of the Lambda
+runtime).
 
 Every shape follows the AWS documentation page cited beside its builder; tests check each sample
 against aws-lambda-powertools' parser models and run it through `polyfn_aws.handler`.
@@ -544,72 +545,24 @@ def read_event(event: dict[str, Any]) -> Any:
     return readers[KINDS[trigger]](event)
 
 
+# -- invoke ------------------------------------------------------------------------------------
+# The Lambda runtime around the call is conformance's one emulation of it (conformance.hosts.aws,
+# in polyfn-conformance: the extra polyfn-aws[invoke]).
+
+
 def http_status(result: Any) -> int | None:
     """The HTTP status in what `invoke` returned, or None when it is no HTTP answer."""
-    status = result.get("statusCode") if isinstance(result, dict) else None
-    return status if type(status) is int else None
+    from conformance.hosts import aws as host
+
+    return host.http_status(result)
 
 
 def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
-    """Run `event` through ``polyfn_aws.handler(app, function=...)`` with an awslambdaric
-    LambdaContext; returns (what the Lambda returns, True) or, when the handler raises, the
-    error payload Lambda reports for a failed invocation and False. An `EventError` (the
-    adapter cannot read the event) propagates."""
-    import os
-
-    fn = app.function(function)
-    # What the deployed Lambda gets: `polyfn build` writes this timeout (polyfn's default
-    # unless declared) into the template, never leaving Lambda's own 3 s default.
-    timeout = fn.settings.effective_timeout
-    lambda_name = f"{app.name}-{function}"
-    # The runtime sets these before it builds the context:
-    # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
-    runtime_env = {
-        "AWS_LAMBDA_FUNCTION_NAME": lambda_name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.settings.memory or 128),
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_REGION": REGION,
-    }
-    # Only for this call: code after it in the same process must not think it runs on Lambda.
-    added = [name for name in runtime_env if name not in os.environ]
-    for name in added:
-        os.environ[name] = runtime_env[name]
-    try:
-        return _invoke_handler(app, function, event, lambda_name, timeout)
-    finally:
-        for name in added:
-            os.environ.pop(name, None)
-
-
-def _invoke_handler(
-    app: App, function: str, event: dict[str, Any], lambda_name: str, timeout: float
-) -> tuple[Any, bool]:
-    import time
-    import traceback
-    import uuid
-
-    from awslambdaric.lambda_context import LambdaContext
-
-    import polyfn_aws
+    """Run `event` through ``polyfn_aws.handler(app, function=...)`` in conformance's emulation
+    of the Lambda runtime (`conformance.hosts.aws.invoke`); returns (what the Lambda returns,
+    True) or, when the handler raises, the error payload Lambda reports for a failed invocation
+    and False. An `EventError` (the adapter cannot read the event) propagates."""
+    from conformance.hosts import aws as host
     from polyfn._errors import PolyfnError
 
-    context = LambdaContext(
-        str(uuid.uuid4()),
-        None,
-        None,
-        int(time.time() * 1000 + timeout * 1000),
-        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{lambda_name}",
-    )
-    handler = polyfn_aws.handler(app, function=function)
-    try:
-        return handler(event, context), True
-    except PolyfnError:
-        raise
-    except Exception as exc:
-        # https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html
-        return {
-            "errorMessage": str(exc),
-            "errorType": type(exc).__name__,
-            "requestId": context.aws_request_id,
-            "stackTrace": traceback.format_tb(exc.__traceback__),
-        }, False
+    return host.invoke(app, function, event, passes=lambda exc: isinstance(exc, PolyfnError))

@@ -30,11 +30,16 @@ class AzureProvider(ProviderDefaults):
     entry = "polyfn_azure.function_app(app)"
     distribution = "polyfn-azure"
     package = "polyfn_azure"
+    checkout = "./adapters/azure"
     # The Functions host sets it for every worker it starts.
     # https://learn.microsoft.com/azure/azure-functions/functions-app-settings#functions_worker_runtime
     runtime_marker = "FUNCTIONS_WORKER_RUNTIME"
-    # azure-functions, a hard dependency, serves every command: no command needs an extra.
-    extras: Mapping[str, tuple[str, tuple[str, ...]]] = {}
+    # What polyfn's commands need on Azure beyond polyfn-azure itself (azure-functions, a hard
+    # dependency, serves the rest): command -> (its extra in adapters/azure/pyproject.toml, the
+    # modules that prove the extra is installed).
+    extras: Mapping[str, tuple[str, tuple[str, ...]]] = {
+        "invoke": ("invoke", ("conformance.hosts",)),  # the emulated host and worker
+    }
     options: Sequence[Option] = (
         Option(
             "azure-option",

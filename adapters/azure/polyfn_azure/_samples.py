@@ -1,13 +1,14 @@
 """Sample native Azure Functions invocations for ``polyfn events azure TRIGGER``, and running
-one through the adapter for ``polyfn invoke --provider azure``.
+one through the adapter for ``polyfn invoke --provider azure`` (in conformance.hosts.azure, the
+one emulation of the host and worker).
 
 A sample is what the Functions host sends the Python worker, as JSON: the gRPC
 ``InvocationRequest``'s ``inputData`` (one ``ParameterBinding`` with its ``TypedData``) and
 ``triggerMetadata`` (name -> ``TypedData``), in protobuf's JSON mapping (bytes as base64).
 https://github.com/Azure/azure-functions-language-worker-protobuf/blob/dev/src/proto/FunctionRpc.proto
-`invoke` turns those TypedData into `azure.functions.meta.Datum` values as the worker does, and
-hands them to azure-functions' own converters and to the function that
-`polyfn_azure.function_app` registered.
+`invoke` hands the invocation to conformance.hosts.azure, which turns those TypedData into the
+values the worker builds and passes them to azure-functions' own converters and to the function
+that `polyfn_azure.function_app` registered.
 """
 
 from __future__ import annotations
@@ -298,182 +299,21 @@ def trigger_of(event: dict[str, Any]) -> str | None:
 
 
 # -- invoke ------------------------------------------------------------------------------------
-
-
-def to_datum(typed: Any, where: str) -> Any:
-    """A host TypedData (protobuf JSON) as the `azure.functions.meta.Datum` the worker builds
-    from it (azure-functions-python-worker, bindings/datumdef.py, Datum.from_typed_data)."""
-    from azure.functions.meta import Datum
-
-    from polyfn._errors import EventError
-
-    if not isinstance(typed, dict) or len(typed) != 1:
-        raise EventError(
-            "expected a TypedData object with one of string, json, bytes, int, double, http",
-            field=where,
-            source="azure host",
-        )
-    ((kind, value),) = typed.items()
-    if kind == "http":
-        if not isinstance(value, dict):
-            raise EventError("expected an RpcHttp object", field=where, source="azure host")
-
-        def strings(name: str) -> dict[str, Any]:
-            found = value.get(name) or {}
-            if not isinstance(found, dict):
-                raise EventError(
-                    "expected a map of strings", field=f"{where}.http.{name}", source="azure host"
-                )
-            return {k: Datum(str(v), "string") for k, v in found.items()}
-
-        body = value.get("body")
-        return Datum(
-            {
-                "method": Datum(str(value.get("method", "")), "string"),
-                "url": Datum(str(value.get("url", "")), "string"),
-                "headers": strings("headers"),
-                "body": to_datum(body, f"{where}.http.body")
-                if body is not None
-                else Datum(b"", "bytes"),
-                "params": strings("params"),
-                "query": strings("query"),
-            },
-            "http",
-        )
-    if kind == "bytes":
-        try:
-            return Datum(base64.b64decode(value, validate=True), "bytes")
-        except (TypeError, ValueError) as exc:
-            raise EventError(
-                f"bytes are not base64: {exc}", field=where, source="azure host"
-            ) from None
-    if kind in ("string", "json"):
-        return Datum(str(value), kind)
-    if kind in ("int", "double"):
-        return Datum(int(value) if kind == "int" else float(value), kind)
-    raise EventError(f"unsupported TypedData kind {kind!r}", field=where, source="azure host")
-
-
-def _context_class() -> type:
-    import threading
-
-    import azure.functions as func
-    from azure.functions import _abc
-
-    class _Trace(_abc.TraceContext):
-        def __init__(self, traceparent: str) -> None:
-            self._parent = traceparent
-
-        @property
-        def trace_state(self) -> str:
-            return ""
-
-        @property
-        def trace_parent(self) -> str:
-            return self._parent
-
-        @property
-        def attributes(self) -> dict[str, str]:
-            return {}
-
-    class _Context(func.Context):
-        """The worker's invocation context, for the function's ``context`` parameter."""
-
-        def __init__(self, invocation_id: str, function_name: str) -> None:
-            self._invocation_id = invocation_id
-            self._function_name = function_name
-            digest = hashlib.sha256(invocation_id.encode()).hexdigest()
-            self._trace = _Trace(f"00-{digest[:32]}-{digest[32:48]}-01")
-
-        @property
-        def invocation_id(self) -> str:
-            return self._invocation_id
-
-        @property
-        def thread_local_storage(self) -> type[threading.local]:
-            return threading.local
-
-        @property
-        def function_name(self) -> str:
-            return self._function_name
-
-        @property
-        def function_directory(self) -> str:
-            import os
-
-            return os.getcwd()
-
-        @property
-        def trace_context(self) -> _abc.TraceContext:
-            return self._trace
-
-        @property
-        def retry_context(self) -> Any:
-            return None
-
-    return _Context
-
-
-def _body_typed(raw: bytes, headers: dict[str, Any]) -> dict[str, str]:
-    """A response body as TypedData JSON: text (a text type, no Content-Encoding, UTF-8) as a
-    string, so it reads as it is; anything else as base64 bytes."""
-    from polyfn._http import is_text_content
-
-    lower = {str(k).lower(): str(v) for k, v in headers.items()}
-    if is_text_content(lower.get("content-type"), lower.get("content-encoding")):
-        try:
-            return _string(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            pass
-    return _bytes(raw)
-
-
-def _http_result(datum: Any) -> dict[str, Any]:
-    """The RpcHttp the worker returns to the host, as JSON (a text body as a string, any other
-    body as base64 bytes)."""
-    value = datum.value
-    body = value["body"]
-    raw = body.value if isinstance(body.value, bytes) else str(body.value).encode()
-    cookies = [
-        c.output(header="").strip()
-        for cookie in value.get("cookies") or []
-        for c in cookie.values()
-    ]
-    headers = {name: d.value for name, d in value["headers"].items()}
-    return {
-        "statusCode": value["status_code"].value,
-        "headers": headers,
-        "cookies": cookies,
-        "body": _body_typed(raw, headers),
-    }
+# The host and worker around the call are conformance's one emulation of them
+# (conformance.hosts.azure, in polyfn-conformance: the extra polyfn-azure[invoke]); what stays
+# here is what the sample catalog knows: which sample feeds which binding.
 
 
 def decode(event: dict[str, Any], binding: str) -> Any:
-    """The object azure-functions' converter for `binding` builds from a host-shaped invocation
-    (its first input's TypedData and the trigger metadata, each as the worker's Datum)."""
-    from azure.functions import meta
-
+    """The object azure-functions' converter for `binding` builds from a host-shaped invocation,
+    as conformance's emulation of the host hands it to the worker (`conformance.hosts.azure`)."""
+    from conformance.hosts import azure as host
     from polyfn._errors import EventError
 
-    inputs = event.get("inputData")
-    if not isinstance(inputs, list) or not inputs or not isinstance(inputs[0], dict):
-        raise EventError(
-            "expected a list of parameter bindings", field="inputData", source="azure host"
-        )
-    metadata_json = event.get("triggerMetadata") or {}
-    if not isinstance(metadata_json, dict):
-        raise EventError("expected an object", field="triggerMetadata", source="azure host")
-    metadata = {k: to_datum(v, f"triggerMetadata.{k}") for k, v in metadata_json.items()}
-    datum = to_datum(inputs[0].get("data"), "inputData[0].data")
-    converter = meta.get_binding_registry().get(binding)  # type: ignore[no-untyped-call]
     try:
-        return converter.decode(datum, trigger_metadata=metadata)
-    except (KeyError, TypeError, ValueError, NotImplementedError) as exc:
-        raise EventError(
-            f"azure-functions' {converter.__name__} cannot read it: {type(exc).__name__}: {exc}",
-            field="inputData[0].data",
-            source=f"azure {binding}",
-        ) from exc
+        return host.decode(event, binding)
+    except host.HostError as exc:
+        raise EventError(str(exc), field=exc.field, source=exc.source) from exc
 
 
 # Request headers the Functions host and App Service's front end add (ARR affinity and the
@@ -513,79 +353,40 @@ def read_event(event: dict[str, Any]) -> Any:
 
 def http_status(result: Any) -> int | None:
     """The HTTP status in what `invoke` returned, or None when it is no HTTP answer."""
-    try:
-        return int(result["returnValue"]["http"]["statusCode"])
-    except (KeyError, TypeError, ValueError):
-        return None
+    from conformance.hosts import azure as host
+
+    return host.http_status(result)
 
 
 def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
-    """Run a host-shaped invocation through ``polyfn_azure.function_app(app)``: each input's
-    TypedData becomes a Datum, the trigger binding's azure-functions converter decodes it, the
-    registered function runs, and an HTTP result goes back through HttpResponseConverter.
-    Returns (the InvocationResponse's outputs, True), or its failure and False when the
-    function raised. An `EventError` (an invocation the adapter or converter cannot read)
-    propagates."""
-    import asyncio
-    import inspect
-    import traceback
-
-    from azure.functions.http import HttpResponseConverter
-
+    """Run a host-shaped invocation through ``polyfn_azure.function_app(app)`` in conformance's
+    emulation of the host and worker (`conformance.hosts.azure.invoke`). Returns (the
+    InvocationResponse's outputs, True), or its failure and False when the function raised. An
+    `EventError` (an invocation the adapter, the host or a converter cannot read) propagates."""
     import polyfn_azure
+    from conformance.hosts import azure as host
     from polyfn._errors import EventError
 
-    fa = polyfn_azure.function_app(app)
-    registered = {f.get_function_name(): f for f in fa.get_functions()}
-    if function not in registered:
-        raise EventError(
-            f"polyfn_azure.function_app registers no Azure function {function!r} (it has "
-            f"{', '.join(str(n) for n in registered)})",
-            source="azure host",
-        )
-    az_fn = registered[function]
-    trigger = az_fn.get_trigger()
-    if trigger is None:
-        raise EventError(f"Azure function {function!r} has no trigger binding", source="azure host")
     looks_like = trigger_of(event)
-    if looks_like is not None and BINDINGS[looks_like] != trigger.get_binding_name():
-        matching = [t for t, b in BINDINGS.items() if b == trigger.get_binding_name()]
-        raise EventError(
-            f"this is a {looks_like} invocation ({BINDINGS[looks_like]}), but Azure function "
-            f"{function!r} is bound with {trigger.get_binding_name()}; use `polyfn events azure "
-            f"{' or '.join(matching)}`",
-            field="inputData[0].data",
-            source="azure host",
-        )
-    decoded = decode(event, trigger.get_binding_name())
-    user_function = az_fn.get_user_function()
-    invocation_id = str(event.get("invocationId") or "00000000-0000-0000-0000-000000000000")
-    kwargs: dict[str, Any] = {trigger.name: decoded}
-    if "context" in inspect.signature(user_function).parameters:
-        kwargs["context"] = _context_class()(invocation_id, function)
+
+    def check(binding: str) -> None:
+        if looks_like is not None and BINDINGS[looks_like] != binding:
+            matching = [t for t, b in BINDINGS.items() if b == binding]
+            raise EventError(
+                f"this is a {looks_like} invocation ({BINDINGS[looks_like]}), but Azure function "
+                f"{function!r} is bound with {binding}; use `polyfn events azure "
+                f"{' or '.join(matching)}`",
+                field="inputData[0].data",
+                source="azure host",
+            )
+
     try:
-        result = user_function(**kwargs)
-        if inspect.isawaitable(result):
-            result = asyncio.run(result)  # type: ignore[arg-type]
-    except EventError:
-        raise
-    except Exception as exc:
-        # The worker reports a raise as a failed InvocationResponse; the host then retries or
-        # poisons the input as the trigger's extension decides.
-        return {
-            "invocationId": invocation_id,
-            "result": {
-                "status": "Failure",
-                "exception": {
-                    "message": f"{type(exc).__name__}: {exc}",
-                    "stackTrace": "".join(traceback.format_tb(exc.__traceback__)),
-                },
-            },
-        }, False
-    response: dict[str, Any] = {"invocationId": invocation_id, "result": {"status": "Success"}}
-    if result is not None:
-        out = HttpResponseConverter.encode(result, expected_type=None)
-        response["returnValue"] = (
-            {"http": _http_result(out)} if out.type == "http" else {out.type: out.value}
+        return host.invoke(
+            polyfn_azure.function_app(app),
+            function,
+            event,
+            check=check,
+            passes=lambda exc: isinstance(exc, EventError),
         )
-    return response, True
+    except host.HostError as exc:
+        raise EventError(str(exc), field=exc.field, source=exc.source) from exc

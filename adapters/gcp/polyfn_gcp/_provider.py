@@ -34,6 +34,7 @@ class GcpProvider(ProviderDefaults):
     entry = "polyfn_gcp.http(app) / polyfn_gcp.cloud_event(app)"
     distribution = "polyfn-gcp"
     package = "polyfn_gcp"
+    checkout = "./adapters/gcp"
     # Cloud Run sets it in every container it runs, Cloud Run functions included.
     # https://cloud.google.com/run/docs/container-contract#env-vars
     runtime_marker = "K_SERVICE"
@@ -43,6 +44,7 @@ class GcpProvider(ProviderDefaults):
         "build": ("build", _SPEC_TYPES),
         "package": ("build", _SPEC_TYPES),
         "deploy": ("deploy", ("google.auth", *_SPEC_TYPES)),
+        "invoke": ("invoke", ("conformance.hosts",)),  # functions-framework's emulated host
     }
     options: Sequence[Option] = (
         Option("project", _PROJECT_HELP, commands=("build", "deploy")),

@@ -5,15 +5,15 @@ A sample is what reaches functions-framework: an HTTP request (``method``, ``pat
 ``headers``, ``body``) for HTTP functions and Cloud Scheduler HTTP targets; a CloudEvent in its
 JSON form for Eventarc's Cloud Storage and Pub/Sub events (delivered in binary content mode, as
 Eventarc does); a legacy background event (``context`` + ``data``) for the older Cloud Storage
-trigger. `invoke` sends it through functions-framework's own Flask app
-(``create_app(...).test_client()``) serving `polyfn_gcp.http` or `polyfn_gcp.cloud_event`.
+trigger. `invoke` sends it through functions-framework's own Flask app serving
+`polyfn_gcp.http` or `polyfn_gcp.cloud_event` (conformance.hosts.gcp, the one emulation of
+Cloud Run's functions-framework host).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from typing import TYPE_CHECKING, Any
 
 from polyfn._local._sample_args import Catalog, SampleValues, render, wire_path
@@ -241,57 +241,24 @@ def trigger_of(event: dict[str, Any]) -> str | None:
 
 
 # -- invoke ------------------------------------------------------------------------------------
-
-_SOURCE = '''"""The entry point functions-framework loads for `polyfn invoke --provider gcp`."""
-from polyfn_gcp._samples import _entry
-
-{target} = _entry("{target}")
-'''
-_target: list[Any] = []
-
-
-def _entry(kind: str) -> Any:
-    """A plain function wrapping the adapter entry (functions-framework wants a function)."""
-    import polyfn_gcp
-
-    app, function = _target[-1]
-    if kind == "http":
-        # `polyfn invoke` runs a sample locally: no Google-signed token to check.
-        inner_http = polyfn_gcp.http(
-            app, function=function, delivery_auth=polyfn_gcp.DeliveryAuth.disabled()
-        )
-
-        def http(request: Any) -> Any:
-            return inner_http(request)
-
-        return http
-    inner_event = polyfn_gcp.cloud_event(app, function=function)
-
-    def event(cloud_event: Any) -> None:
-        inner_event(cloud_event)
-
-    return event
+# functions-framework around the call is conformance's one emulation of Cloud Run
+# (conformance.hosts.gcp, in polyfn-conformance: the extra polyfn-gcp[invoke]); what stays here
+# is how a sample of this catalog is sent.
 
 
 def _request(event: dict[str, Any], trigger: str | None) -> tuple[str, dict[str, Any]]:
-    """The target to call and the test-client request (path, method, headers, data)."""
+    """The signature of the function to serve, and the test-client request (path, method,
+    headers, data) a sample arrives as."""
+    from conformance.hosts import gcp as host
     from polyfn._errors import EventError
 
     if trigger in ("storage", "pubsub"):
-        # Eventarc delivers in binary content mode: attributes as ce- headers, data as the body.
-        # https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/http-protocol-binding.md#31-binary-content-mode
-        headers = {
-            f"ce-{k}": str(v) for k, v in event.items() if k not in ("data", "datacontenttype")
-        }
-        headers["Content-Type"] = str(event.get("datacontenttype", "application/json"))
-        return "event", {
-            "path": "/",
-            "method": "POST",
-            "headers": headers,
-            "data": json.dumps(event.get("data")).encode(),
-        }
+        # Eventarc delivers in binary content mode.
+        attributes = {k: str(v) for k, v in event.items() if k not in ("data", "datacontenttype")}
+        data, headers = host.binary_mode(attributes, event.get("data"))
+        return "cloudevent", {"path": "/", "method": "POST", "headers": headers, "data": data}
     if trigger == "storage-legacy":
-        return "event", {"path": "/", "method": "POST", "json": event}
+        return "cloudevent", {"path": "/", "method": "POST", "json": event}
     if trigger not in ("http", "scheduler-http"):
         raise EventError(
             "not an HTTP request (method, path), a CloudEvent (specversion) or a legacy "
@@ -325,59 +292,17 @@ def _request(event: dict[str, Any], trigger: str | None) -> tuple[str, dict[str,
 
 def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
     """Send `event` through functions-framework's app serving ``polyfn_gcp.http(app,
-    function=...)`` or ``polyfn_gcp.cloud_event(app, function=...)``; returns the HTTP response
-    (status, headers, body) and whether the function did not fail the invocation (no 5xx; a 4xx
-    is a refused request, see `http_status`). An `EventError` (the adapter cannot read the
-    event) propagates."""
-    import os
-    import tempfile
-
-    import functions_framework
-
+    function=...)`` or ``polyfn_gcp.cloud_event(app, function=...)`` (conformance's
+    `conformance.hosts.gcp.invoke`); returns the HTTP response (status, headers, body) and
+    whether the function did not fail the invocation (no 5xx; a 4xx is a refused request, see
+    `http_status`). An `EventError` (the adapter cannot read the event) propagates."""
+    from conformance.hosts import gcp as host
     from polyfn._errors import PolyfnError
-    from polyfn_gcp._context import TIMEOUT_ENV
 
-    target, request = _request(event, trigger_of(event))
-    with tempfile.TemporaryDirectory(prefix="polyfn-invoke-") as folder:
-        source = os.path.join(folder, "polyfn_invoke_main.py")
-        with open(source, "w", encoding="utf-8") as fh:
-            fh.write(_SOURCE.format(target=target))
-        _target.append((app, function))
-        try:
-            flask_app = functions_framework.create_app(  # type: ignore[no-untyped-call]
-                target, source, "http" if target == "http" else "cloudevent"
-            )
-        finally:
-            _target.pop()
-    # Let exceptions out of the test client, so an EventError is told apart from a handler's
-    # raise; the latter is answered as functions-framework's crash handler would.
-    flask_app.config["PROPAGATE_EXCEPTIONS"] = True
-    client = flask_app.test_client()
-    # Cloud Run tells the function its request timeout, the function's timeout setting (polyfn's
-    # default unless declared); the adapter's ctx.remaining_time() counts down from it.
-    timeout_set = TIMEOUT_ENV not in os.environ
-    if timeout_set:
-        os.environ[TIMEOUT_ENV] = f"{app.function(function).settings.effective_timeout:g}"
-    try:
-        response = client.open(**request)
-    except PolyfnError:
-        raise
-    except Exception as exc:
-        body, status, headers = functions_framework.crash_handler(exc)  # type: ignore[no-untyped-call]
-        return {"status": status, "headers": headers, "body": body}, False
-    finally:
-        if timeout_set:
-            del os.environ[TIMEOUT_ENV]
-    raw = response.get_data()
-    result: dict[str, Any] = {"status": response.status_code, "headers": {}}
-    for name, value in response.headers.items():
-        result["headers"].setdefault(name, []).append(value)
-    try:
-        result["body"] = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        result["body"] = base64.b64encode(raw).decode()
-        result["isBase64Encoded"] = True
-    return result, response.status_code < 500
+    signature, request = _request(event, trigger_of(event))
+    return host.invoke(
+        app, function, signature, request, passes=lambda exc: isinstance(exc, PolyfnError)
+    )
 
 
 # Request headers Google's front end adds (its load balancer's trace and the W3C trace context
@@ -414,5 +339,6 @@ def read_event(event: dict[str, Any]) -> Any:
 
 def http_status(result: Any) -> int | None:
     """The HTTP status in what `invoke` returned (every GCP answer is an HTTP response)."""
-    status = result.get("status") if isinstance(result, dict) else None
-    return status if type(status) is int else None
+    from conformance.hosts import gcp as host
+
+    return host.http_status(result)
