@@ -229,7 +229,8 @@ def test_root_path_is_the_stage_or_route_prefix_the_client_url_has(target: Any, 
 def test_an_http_api_named_stage_is_the_root_path() -> None:
     import polyfn_aws
 
-    from conformance.targets.aws_http import lambda_context, render_http_api
+    from conformance.hosts.aws import lambda_context
+    from conformance.targets.aws_http import render_http_api
 
     event = render_http_api(WHERE)
     event["rawPath"] = "/v2/where"
