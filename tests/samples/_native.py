@@ -45,6 +45,7 @@ CLOUDS = ("aws", "azure", "gcp")
 APP_MODULES = {
     "orders": "orders_app",
     "cleanup": "cleanup_app",
+    "fanout": "fanout_app",
     "uploads": "uploads_app",
     "worker": "worker_app",
 }
