@@ -223,6 +223,25 @@ def broken_rule(rules: Iterable[tuple[str, Callable[[str], bool]]], name: str) -
     return next((rule for rule, passes in rules if not passes(name)), None)
 
 
+def refuse_name(cloud: str, kind: str, name: str, rule: str | None) -> None:
+    """Raise the error for a physical `name` that breaks `cloud`'s naming `rule` (None: it
+    breaks none), naming the rule and where the name came from, before any request."""
+    if rule is None:
+        return
+    prefix = f"POLYFN_{kind.upper()}_"
+    mapped = [k for k, v in os.environ.items() if k.startswith(prefix) and v == name]
+    if mapped:
+        source, fix = f"from {mapped[0]}", f"set {mapped[0]} to a name {cloud} accepts"
+    else:
+        variable = env_name(kind, name)
+        source = f"the handle's name; {variable} is not set"
+        fix = f"rename the handle, or set {variable} to a name {cloud} accepts"
+    raise ResourceError(
+        f"{kind} {name!r} ({source}) is not a valid {cloud} name: {rule}; {fix}",
+        resource=f"{kind}:{name}",
+    )
+
+
 class Operation:
     """One operation of one resource: a `uses=` token in a form the builder can read."""
 

@@ -54,6 +54,7 @@ from polyfn._resources import (
     broken_rule,
     env_name,
     imported,
+    refuse_name,
 )
 from polyfn_azure._queue import wrap_message
 
@@ -793,14 +794,17 @@ class AzureBackend:
         self._entities: dict[tuple[str, str], Any] = {}
 
     def bucket(self, name: str) -> BlobContainer:
+        refuse_name("Azure", "bucket", name, broken_name_rule("bucket", name))
         return BlobContainer(self._blobs, name)
 
     def queue(self, name: str, fifo: bool) -> StorageQueue | ServiceBusEntity:
+        refuse_name("Azure", "queue", name, broken_name_rule("queue", name, service_bus=fifo))
         if fifo:
             return self._entity("queue", name, sessions=True)
         return StorageQueue(self._queues, name)
 
     def topic(self, name: str) -> ServiceBusEntity:
+        refuse_name("Azure", "topic", name, broken_name_rule("topic", name))
         return self._entity("topic", name, sessions=False)
 
     def _entity(self, kind: str, name: str, sessions: bool) -> ServiceBusEntity:
@@ -812,7 +816,10 @@ class AzureBackend:
         return found
 
     def table(self, name: str) -> StorageTable:
+        refuse_name("Azure", "table", name, broken_name_rule("table", name))
         return StorageTable(self._tables, name)
 
     def secret(self, name: str) -> KeyVaultSecret:
+        if not name.startswith("https://"):  # a full secret URI names its vault too
+            refuse_name("Azure", "secret", name, broken_name_rule("secret", name))
         return KeyVaultSecret(self._vaults, self._vault_lock, name)

@@ -42,6 +42,7 @@ from polyfn._resources import (
     ResourceError,
     broken_rule,
     imported,
+    refuse_name,
 )
 
 if TYPE_CHECKING:
@@ -740,16 +741,22 @@ class GcpBackend:
         self._secrets = LazyClient(_secrets_client)
 
     def bucket(self, name: str) -> GcsBucket:
+        refuse_name("Google Cloud", "bucket", name, broken_name_rule("bucket", name))
         return GcsBucket(self._storage, name)
 
     def queue(self, name: str, fifo: bool) -> PubSubTopic:
+        refuse_name("Google Cloud", "queue", name, broken_name_rule("queue", name))
         return PubSubTopic(self._publisher, "queue", name)
 
     def topic(self, name: str) -> PubSubTopic:
+        refuse_name("Google Cloud", "topic", name, broken_name_rule("topic", name))
         return PubSubTopic(self._publisher, "topic", name)
 
     def table(self, name: str) -> FirestoreTable:
+        refuse_name("Google Cloud", "table", name, broken_name_rule("table", name))
         return FirestoreTable(self._firestore, name)
 
     def secret(self, name: str) -> GcpSecret:
+        if not name.startswith("projects/"):  # a full resource name is taken as it is
+            refuse_name("Google Cloud", "secret", name, broken_name_rule("secret", name))
         return GcpSecret(self._secrets, name)
