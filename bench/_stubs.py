@@ -14,8 +14,16 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from typing import Any
 from urllib.parse import urlsplit
+
+from _common import REPO
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from conformance.resource_harnesses import CannedTransport
 
 __all__ = ["azure_services", "firestore_client", "gcs_client", "publisher_client"]
 
@@ -37,22 +45,10 @@ def _requests_response(url: str, status: int, headers: dict[str, str], body: byt
     return response
 
 
-class AzureTransport:
+class AzureTransport(CannedTransport):
     """An azure-core HttpTransport answering, as the Storage REST reference shows: Get Blob
     (206 with the range), Put Blob (201), Put Message (201, QueueMessagesList XML), Query Entity
     (200, JSON with odata.etag) and Update Entity (204, ETag)."""
-
-    def __enter__(self) -> AzureTransport:
-        return self
-
-    def __exit__(self, *args: object) -> None:
-        pass
-
-    def open(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
     def send(self, request: Any, **kwargs: Any) -> Any:
         from azure.core.rest._requests_basic import RestRequestsTransportResponse

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from tests.aws.test_moto import REGION
-from tests.samples._native import app_module, aws_validate, http, json_of
+from tests.samples._native import app_module, aws_validate, http, json_of, use_moto
 
 pytestmark = pytest.mark.e2e
 
@@ -87,13 +87,7 @@ def test_fanout_on_moto_sns_sqs_and_dynamodb(
 
     from conformance.resource_harnesses import new_queue, new_table, sns_event
 
-    monkeypatch.setenv("POLYFN_PROVIDER", "aws")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", os.environ.get("AWS_ACCESS_KEY_ID") or "testing")
-    monkeypatch.setenv(
-        "AWS_SECRET_ACCESS_KEY", os.environ.get("AWS_SECRET_ACCESS_KEY") or "testing"
-    )
+    use_moto(monkeypatch, moto_url, REGION)
     suffix = _tables(monkeypatch)
     sqs, sns, ddb = (boto3.client(s, region_name=REGION) for s in ("sqs", "sns", "dynamodb"))
     for table in ("notifications", "tallies"):
