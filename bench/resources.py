@@ -272,11 +272,12 @@ def _gcp_direct(c: dict[str, Any]) -> Calls:
     publisher = c["publisher"]
     client = c["firestore"]
     collection = client.collection("carts")
-    ref = collection.document("cart-1")
 
-    # Firestore's conditional put as polyfn makes it: a transaction reading the version.
+    # Firestore's conditional put as polyfn makes it: a transaction reading the version (the
+    # document reference made per call, as for a key that varies).
     @firestore.transactional  # type: ignore[untyped-decorator]
     def write(transaction: Any) -> str:
+        ref = collection.document("cart-1")
         snapshot = ref.get(transaction=transaction)
         transaction.set(ref, {"json": DOC_JSON, "version": int(snapshot.get("version")) + 1})
         return "4"

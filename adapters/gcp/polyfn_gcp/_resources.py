@@ -513,6 +513,10 @@ def _firestore_client() -> Any:
     return firestore.Client(project=_project())
 
 
+def _transactional() -> Any:
+    return imported("google.cloud.firestore", "transactional")
+
+
 def document_id(key: str) -> str:
     """A Firestore document id for a table key: ``/`` and ``%`` escaped, and the reserved forms
     (``.``, ``..``, ``__x__``) made safe, reversibly."""
@@ -578,7 +582,7 @@ class FirestoreTable:
                 raise self._fail(exc, "put", key) from exc
             return "1"
 
-        @imported("google.cloud.firestore", "transactional")  # type: ignore[untyped-decorator]
+        @_transactional()  # type: ignore[untyped-decorator]
         def write(transaction: Any) -> str:
             snapshot = ref.get(transaction=transaction)
             current = int(snapshot.get("version")) if snapshot.exists else 0
