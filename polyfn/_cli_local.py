@@ -615,8 +615,9 @@ def run_invoke(args: argparse.Namespace) -> int:
             f"({', '.join(matching)})."
         )
     with invoke_resources(args.provider) as where:
-        print(f"polyfn invoke: resources: {where}", file=sys.stderr)
         result, ok = samples.invoke(app, function.name, event)
+    # Said after the run: an event the adapter refuses is a usage error, which comes first.
+    print(f"polyfn invoke: resources: {where}", file=sys.stderr)
     print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     return invoke_exit_status(ok, samples.http_status(result))
 
