@@ -311,18 +311,10 @@ STORAGE_QUEUE_RAW_MAX = 65536 // 4 * 3
 FAKE_VAULT_URL = "https://vault.vault.azure.net"
 
 
-class FakeKeyVault:
-    """An azure-core HttpTransport answering Key Vault's Get Secret as its REST reference shows:
-    GET {vault}/secrets/{name}/?api-version=7.x -> {"value", "id", "attributes"}; unknown -> 404
-    {"error": {"code": "SecretNotFound"}}.
-    https://learn.microsoft.com/rest/api/keyvault/secrets/get-secret/get-secret
-    """
+class CannedTransport:
+    """An azure-core HttpTransport with nothing to open or close: a subclass answers `send`."""
 
-    def __init__(self, secrets: dict[str, str]) -> None:
-        self.secrets = secrets
-        self.paths: list[str] = []
-
-    def __enter__(self) -> FakeKeyVault:
+    def __enter__(self) -> CannedTransport:
         return self
 
     def __exit__(self, *args: object) -> None:
@@ -333,6 +325,18 @@ class FakeKeyVault:
 
     def close(self) -> None:
         pass
+
+
+class FakeKeyVault(CannedTransport):
+    """An azure-core HttpTransport answering Key Vault's Get Secret as its REST reference shows:
+    GET {vault}/secrets/{name}/?api-version=7.x -> {"value", "id", "attributes"}; unknown -> 404
+    {"error": {"code": "SecretNotFound"}}.
+    https://learn.microsoft.com/rest/api/keyvault/secrets/get-secret/get-secret
+    """
+
+    def __init__(self, secrets: dict[str, str]) -> None:
+        self.secrets = secrets
+        self.paths: list[str] = []
 
     def send(self, request: Any, **kwargs: Any) -> Any:
         import io

@@ -10,6 +10,7 @@ imported inside the handlers only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from polyfn._cli_errors import UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from polyfn._app import App
     from polyfn._provider import EventSamples
 _APP_HELP = "the app: module:attribute, a module (attribute `app`), or a path to a .py file"
@@ -656,7 +659,10 @@ def run_invoke(args: argparse.Namespace) -> int:
             f"triggers: `polyfn events {args.provider} {matching[0] if matching else ''}` "
             f"({', '.join(matching)})."
         )
-    result, ok = samples.invoke(app, function.name, event)
+    with invoke_resources(args.provider) as where:
+        result, ok = samples.invoke(app, function.name, event)
+    # Said after the run: an event the adapter refuses is a usage error, which comes first.
+    print(f"polyfn invoke: resources: {where}", file=sys.stderr)
     print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     return invoke_exit_status(ok, samples.http_status(result))
 
@@ -710,6 +716,59 @@ def run_translate(args: argparse.Namespace) -> int:
     )
     print(json.dumps(out, indent=2, ensure_ascii=False))
     return 0
+
+
+# `polyfn invoke --provider X` runs the handler here, on a developer's machine, where the
+# provider's SDK would find the developer's real credentials: its handles use the local twins
+# unless this variable asks for the provider's backend (then the SDK's own endpoint settings,
+# such as AWS_ENDPOINT_URL or PUBSUB_EMULATOR_HOST, say where it goes).
+INVOKE_RESOURCES_ENV = "POLYFN_INVOKE_RESOURCES"
+# The settings each provider's SDKs read for an emulator's address (shown, never required).
+_ENDPOINT_SETTINGS = (
+    "AWS_ENDPOINT_URL",
+    "AzureWebJobsStorage",
+    "ServiceBusConnection",
+    "POLYFN_KEYVAULT_URL",
+    "PUBSUB_EMULATOR_HOST",
+    "FIRESTORE_EMULATOR_HOST",
+    "STORAGE_EMULATOR_HOST",
+    "POLYFN_SECRETMANAGER_ENDPOINT",
+)
+
+
+@contextlib.contextmanager
+def invoke_resources(provider: str) -> Iterator[str]:
+    """The resources `polyfn invoke` gives the handler, and a line saying which: the local twins
+    under the state folder (the default: nothing leaves the machine), or, with
+    ``POLYFN_INVOKE_RESOURCES=provider``, `provider`'s own backend and the endpoints the
+    environment names."""
+    from polyfn._local._resources import DEFAULT_STATE_DIR, STATE_ENV, LocalBackend
+    from polyfn._resources import _BACKENDS
+
+    choice = os.environ.get(INVOKE_RESOURCES_ENV, "local")
+    if choice == "provider":
+        endpoints = [f"{k}={os.environ[k]}" for k in _ENDPOINT_SETTINGS if os.environ.get(k)]
+        named = ", ".join(endpoints) or "none set: the SDK's default endpoints, a real cloud"
+        yield f"{provider}'s backend ({INVOKE_RESOURCES_ENV}=provider); endpoints: {named}"
+        return
+    if choice != "local":
+        raise UsageError(
+            f"{INVOKE_RESOURCES_ENV}={choice!r}: use 'local' (the local twins, the default) or "
+            f"'provider' ({provider}'s backend, at the endpoints the environment names)"
+        )
+    previous = _BACKENDS.get(provider)
+    _BACKENDS[provider] = LocalBackend()
+    state = os.environ.get(STATE_ENV) or DEFAULT_STATE_DIR
+    try:
+        yield (
+            f"the local twins under {state}/ (set {INVOKE_RESOURCES_ENV}=provider to use "
+            f"{provider}'s backend and the emulator endpoints in the environment)"
+        )
+    finally:
+        if previous is None:
+            _BACKENDS.pop(provider, None)
+        else:
+            _BACKENDS[provider] = previous
 
 
 # `polyfn invoke`'s exit status when the event was read: the same rule on every cloud.

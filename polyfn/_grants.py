@@ -11,9 +11,9 @@ Imported by the builders only: ``import polyfn`` does not load it.
 
 from __future__ import annotations
 
-from polyfn._app import QueueTrigger, StorageTrigger
+from polyfn._app import QueueTrigger, StorageTrigger, SubscribeTrigger
 from polyfn._errors import ConfigError
-from polyfn._resources import Bucket, Queue, Resource
+from polyfn._resources import Bucket, Queue, Resource, Topic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -72,11 +72,17 @@ def app_resources(app: App) -> dict[tuple[str, str], Resource]:
 
 
 def check_names(app: App, cloud: str, broken_rule: NameRule) -> None:
-    """Refuse a ``uses=`` entry whose resource `cloud` cannot accept under its name: the error
-    names the function that declares it and the fix. (A trigger's bucket or queue keeps the
-    name it was given: the cloud's deployment reports a bad one.)"""
+    """Refuse a resource `cloud` cannot accept under its name, whether a ``uses=`` entry or the
+    bucket, queue or topic a trigger is bound to: the error names the function that declares
+    it, the cloud's rule and the fix."""
     for fn in app.functions:
-        for handle, where in [(op.resource, f"uses= entry {op}") for op in fn.uses]:
+        named = [(op.resource, f"uses= entry {op}") for op in fn.uses]
+        source = trigger_resource(fn)
+        if source is None and isinstance(fn.trigger, SubscribeTrigger):
+            source = Topic(fn.trigger.topic)
+        if source is not None:
+            named.insert(0, (source, f"its {fn.trigger_label} trigger"))
+        for handle, where in named:
             rule = broken_rule(handle.kind, handle.name)
             if rule is not None:
                 raise ConfigError(

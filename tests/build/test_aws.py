@@ -368,7 +368,7 @@ def _one(settings: dict[str, Any], kind: str = "http") -> App:
     elif kind == "queue":
         app.queue("q", **settings)(handler)
     else:
-        app.storage("b", **settings)(handler)
+        app.storage("bkt", **settings)(handler)
     return app
 
 
@@ -411,8 +411,8 @@ def test_settings_without_an_equivalent_warn(
 
 def test_overlapping_s3_filters_are_refused() -> None:
     app = App("overlap")
-    app.storage("b", prefix="in/", function_name="one")(lambda e, c: None)
-    app.storage("b", prefix="in/sub/", function_name="two")(lambda e, c: None)
+    app.storage("bkt", prefix="in/", function_name="one")(lambda e, c: None)
+    app.storage("bkt", prefix="in/sub/", function_name="two")(lambda e, c: None)
     with pytest.raises(ConfigError, match="overlapping prefix"):
         template(app)
 

@@ -200,7 +200,9 @@ def test_deploy_sh_has_the_equivalent_gcloud_commands(out: Path) -> None:
 
 def test_settings_limits_and_warnings() -> None:
     app = App("lim")
-    app.storage("b", on=["created", "deleted"], timeout=600, function_name="big")(lambda e, c: None)
+    app.storage("bk1", on=["created", "deleted"], timeout=600, function_name="big")(
+        lambda e, c: None
+    )
     with pytest.raises(ConfigError, match="exceeds the 540 s"):
         spec(app)
     app2 = App("mem")
@@ -208,7 +210,7 @@ def test_settings_limits_and_warnings() -> None:
     with pytest.raises(ConfigError, match="128-32768 MiB"):
         spec(app2)
     app3 = App("ok")
-    app3.storage("b", on=["created", "deleted"], memory=8192, function_name="both")(
+    app3.storage("bk1", on=["created", "deleted"], memory=8192, function_name="both")(
         lambda e, c: None
     )
     app3.http("/", retries=2, function_name="web")(lambda r, c: None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from polyfn import App, Queue, ResourceError, Secret
 from polyfn._local._queue import LocalQueue
 from polyfn._resources import _GENERATION, reset_backends
@@ -63,3 +65,25 @@ def test_reset_backends_drops_the_clients_of_every_handle(state_dir: Path) -> No
     queue.send(b"y")
     assert queue._generation == generation
     assert all(first[k] is not queue._clients[k] for k in first)
+
+
+def test_a_mapping_changed_between_calls_is_honoured(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The handle keeps its last client, yet reads POLYFN_<KIND>_<NAME> on every call: setting,
+    changing (even to an equal value) and removing it moves the next call."""
+    queue = Queue("orders")
+    db = LocalQueue(state_dir / "queues.db")
+    queue.send(b"1")
+    monkeypatch.setenv("POLYFN_QUEUE_ORDERS", "orders-blue")
+    queue.send(b"2")
+    monkeypatch.setenv("POLYFN_QUEUE_ORDERS", "orders-green")
+    queue.send(b"3")
+    monkeypatch.setenv("POLYFN_QUEUE_ORDERS", "orders" + "-blue")  # a new, equal str
+    queue.send(b"4")
+    monkeypatch.delenv("POLYFN_QUEUE_ORDERS")
+    queue.send(b"5")
+    found = {name: [m.body for m in db.messages(name)] for name in ("orders", "orders-blue")}
+    assert found == {"orders": [b"1", b"5"], "orders-blue": [b"2", b"4"]}
+    assert [m.body for m in db.messages("orders-green")] == [b"3"]
+    assert queue.physical_name == "orders"

@@ -48,6 +48,7 @@ CLOUDS = ("aws", "azure", "gcp")
 APP_MODULES = {
     "orders": "orders_app",
     "cleanup": "cleanup_app",
+    "fanout": "fanout_app",
     "uploads": "uploads_app",
     "worker": "worker_app",
 }
@@ -78,6 +79,17 @@ def local_resources(state: Path) -> Iterator[Path]:
             yield state
         finally:
             reset_backends()
+
+
+def use_moto(monkeypatch: Any, moto_url: str, region: str) -> None:
+    """Handles outside an invocation too on the AWS backend, on moto_server at `moto_url`."""
+    monkeypatch.setenv("POLYFN_PROVIDER", "aws")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    monkeypatch.setenv("AWS_REGION", region)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", os.environ.get("AWS_ACCESS_KEY_ID") or "testing")
+    monkeypatch.setenv(
+        "AWS_SECRET_ACCESS_KEY", os.environ.get("AWS_SECRET_ACCESS_KEY") or "testing"
+    )
 
 
 _hosts: dict[str, Host] = {}

@@ -21,7 +21,7 @@ import pytest
 from tests.aws.test_moto import REGION, lambda_record
 from tests.conftest import free_port, running
 from tests.gcp.conftest import Server
-from tests.samples._native import SAMPLES, app_module, aws_invoke, aws_validate
+from tests.samples._native import SAMPLES, app_module, aws_invoke, aws_validate, use_moto
 
 pytestmark = pytest.mark.e2e
 
@@ -33,13 +33,7 @@ def sample_resources(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
     from polyfn._resources import reset_backends
 
     # Outside an invocation too (the test's own restock and reads): the AWS backend.
-    monkeypatch.setenv("POLYFN_PROVIDER", "aws")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", os.environ.get("AWS_ACCESS_KEY_ID") or "testing")
-    monkeypatch.setenv(
-        "AWS_SECRET_ACCESS_KEY", os.environ.get("AWS_SECRET_ACCESS_KEY") or "testing"
-    )
+    use_moto(monkeypatch, moto_url, REGION)
     reset_backends()
     yield
     reset_backends()

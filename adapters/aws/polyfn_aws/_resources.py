@@ -874,7 +874,7 @@ class DynamoTable(_OnService):
     def get(self, key: str) -> tuple[dict[str, Any], str] | None:
         try:
             item = (
-                self._ddb()
+                self._backend.client(self.SERVICE)
                 .get_item(TableName=self.name, Key={TABLE_KEY: {"S": key}}, ConsistentRead=True)
                 .get("Item")
             )
@@ -885,20 +885,23 @@ class DynamoTable(_OnService):
         return from_item(item)
 
     def put(self, key: str, fields: dict[str, Any], if_absent: bool, if_version: str | None) -> str:
-        what = f"put {key!r}"
         item = to_item(fields, self.name)
         item[TABLE_KEY] = {"S": key}
         if if_absent:
-            return self._put(item, key, 0, "attribute_not_exists(pk)", what)
+            return self._put(item, key, 0, "attribute_not_exists(pk)")
         if if_version is not None:
-            return self._put(item, key, _version_number(if_version, self.name, what), None, what)
+            # (`what` is built only for an error: formatting it costs ~0.3 µs per put)
+            if not (isinstance(if_version, str) and if_version.isdigit()):
+                _version_number(if_version, self.name, f"put {key!r}")
+            return self._put(item, key, int(if_version), None)
+        what = f"put {key!r}"
         # An unconditional put still moves the version on by one: read it, then write on the
         # condition that nobody wrote in between (and again if somebody did).
         for _ in range(BATCH_RETRIES + 1):
             current = self._current_version(key, what)
             condition = "attribute_not_exists(pk)" if current is None else None
             try:
-                return self._put(item, key, current or 0, condition, what)
+                return self._put(item, key, current or 0, condition)
             except Conflict:
                 continue
         raise Conflict(
@@ -927,26 +930,29 @@ class DynamoTable(_OnService):
             return None
         return int(item.get(VERSION_ATTRIBUTE, {}).get("N", "0"))
 
-    def _put(
-        self, item: dict[str, Any], key: str, previous: int, condition: str | None, what: str
-    ) -> str:
-        version = previous + 1
-        item[VERSION_ATTRIBUTE] = {"N": str(version)}
-        params: dict[str, Any] = {"TableName": self.name, "Item": item}
-        if condition is not None:
-            params["ConditionExpression"] = condition
-        else:
-            params["ConditionExpression"] = "#v = :v"
-            params["ExpressionAttributeNames"] = {"#v": VERSION_ATTRIBUTE}
-            params["ExpressionAttributeValues"] = {":v": {"N": str(previous)}}
+    def _put(self, item: dict[str, Any], key: str, previous: int, condition: str | None) -> str:
+        version = str(previous + 1)
+        item[VERSION_ATTRIBUTE] = {"N": version}
         try:
-            self._ddb().put_item(**params)
+            if condition is not None:
+                self._backend.client(self.SERVICE).put_item(
+                    TableName=self.name, Item=item, ConditionExpression=condition
+                )
+            else:
+                self._backend.client(self.SERVICE).put_item(
+                    TableName=self.name,
+                    Item=item,
+                    ConditionExpression="#v = :v",
+                    ExpressionAttributeNames={"#v": VERSION_ATTRIBUTE},
+                    ExpressionAttributeValues={":v": {"N": str(previous)}},
+                )
         except Exception as exc:
+            what = f"put {key!r}"
             error = to_resource_error(exc, "table", self.name, what)
             if isinstance(error, Conflict):
                 error = _conflict(self.name, key, what, condition is not None)
             raise error from exc
-        return str(version)
+        return version
 
     def delete(self, key: str, if_version: str | None) -> None:
         what = f"delete {key!r}"

@@ -150,8 +150,9 @@ def check(app: App, options: Any) -> None:
     handles = app_resources(app)
 
     def rule(kind: str, name: str) -> str | None:
-        handle = handles[(kind, name)]
-        return broken_name_rule(kind, name, service_bus=service_bus_queue(handle, options))
+        handle = handles.get((kind, name))  # (a subscribed topic is no grant's resource)
+        service_bus = handle is not None and service_bus_queue(handle, options)
+        return broken_name_rule(kind, name, service_bus=service_bus)
 
     check_names(app, "Azure", rule)
     # Service Bus queues and topics share one namespace of entity names.

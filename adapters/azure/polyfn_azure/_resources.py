@@ -53,6 +53,8 @@ from polyfn._resources import (
     ResourceError,
     broken_rule,
     env_name,
+    imported,
+    refuse_name,
 )
 from polyfn_azure._queue import wrap_message
 
@@ -85,6 +87,12 @@ TABLE_PARTITION = "polyfn"
 _ROW_KEY_UNSAFE = frozenset("/\\#?%") | frozenset(
     chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))
 )
+_ROW_KEY_UNSAFE_SEARCH = re.compile(
+    "[" + "".join(re.escape(c) for c in sorted(_ROW_KEY_UNSAFE)) + "]"
+).search
+# The document as compact JSON text (json.dumps with these options, without rebuilding an encoder
+# per call).
+_ENCODE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 # Blob user metadata names must be valid C# identifiers (letters, digits, underscore; not starting
 # with a digit). https://learn.microsoft.com/rest/api/storageservices/setting-and-retrieving-properties-and-metadata-for-blob-resources
@@ -264,9 +272,14 @@ class BlobContainer:
         self._clients = clients
         self.name = name
         self._resource = f"bucket:{name}"
+        self._client: Any = None
 
     def _container(self) -> Any:
-        return self._clients.get().get_container_client(self.name)
+        # One ContainerClient per container, made once: the SDK builds a whole pipeline per
+        # get_container_client call (two threads racing here make one client each, both good).
+        if self._client is None:
+            self._client = self._clients.get().get_container_client(self.name)
+        return self._client
 
     def _fail(self, exc: Exception, operation: str, key: str | None = None) -> Exception:
         what = f"bucket {self.name!r} {operation}" + (f" {key!r}" if key is not None else "")
@@ -282,16 +295,15 @@ class BlobContainer:
     def write(
         self, key: str, data: bytes, content_type: str | None, metadata: dict[str, str]
     ) -> None:
-        from azure.storage.blob import ContentSettings
-
-        _check_metadata(metadata, self.name)
+        if metadata:
+            _check_metadata(metadata, self.name)
         try:
             self._container().upload_blob(
                 key,
                 data,
                 overwrite=True,
                 metadata=metadata or None,
-                content_settings=ContentSettings(
+                content_settings=imported("azure.storage.blob", "ContentSettings")(
                     content_type=content_type or "application/octet-stream"
                 ),
             )
@@ -560,7 +572,27 @@ class ServiceBusEntity:
 def row_key(key: str) -> str:
     """A RowKey for a table key: the characters Table Storage forbids, and ``%``, percent-encoded
     (reversibly: `unquote` gives the key back)."""
+    if _ROW_KEY_UNSAFE_SEARCH(key) is None:
+        return key  # most keys: nothing to escape, and a regex search beats a walk per character
     return "".join(quote(c, safe="") if c in _ROW_KEY_UNSAFE else c for c in key)
+
+
+def _replace() -> Any:
+    return imported("azure.data.tables", "UpdateMode").REPLACE
+
+
+def _if_not_modified() -> Any:
+    return imported("azure.core", "MatchConditions").IfNotModified
+
+
+def _entity_missing(exc: Exception) -> bool:
+    """Whether `exc` says the entity is absent (ResourceNotFound), not the table."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    if not isinstance(exc, ResourceNotFoundError):
+        return False
+    code = getattr(exc, "error_code", None)
+    return getattr(code, "value", code) != "TableNotFound"
 
 
 def key_of(row: str) -> str:
@@ -572,9 +604,13 @@ class StorageTable:
         self._clients = clients
         self.name = name
         self._resource = f"table:{name}"
+        self._client: Any = None
 
     def _table(self) -> Any:
-        return self._clients.get().get_table_client(self.name)
+        # One TableClient per table, made once (as BlobContainer._container).
+        if self._client is None:
+            self._client = self._clients.get().get_table_client(self.name)
+        return self._client
 
     def _fail(self, exc: Exception, operation: str, key: str) -> Exception:
         return _error(
@@ -586,23 +622,15 @@ class StorageTable:
         )
 
     def get(self, key: str) -> tuple[dict[str, Any], str] | None:
-        from azure.core.exceptions import ResourceNotFoundError
-
         try:
             entity = self._table().get_entity(TABLE_PARTITION, row_key(key))
-        except ResourceNotFoundError as exc:
-            code = getattr(exc, "error_code", None)
-            if getattr(code, "value", code) == "TableNotFound":
-                raise self._fail(exc, "get", key) from exc
-            return None  # ResourceNotFound: the table is there, the entity is not
         except _sdk_errors() as exc:
+            if _entity_missing(exc):
+                return None  # ResourceNotFound: the table is there, the entity is not
             raise self._fail(exc, "get", key) from exc
         return _document(entity, self.name, key), str(entity.metadata["etag"])
 
     def put(self, key: str, fields: dict[str, Any], if_absent: bool, if_version: str | None) -> str:
-        from azure.core import MatchConditions
-        from azure.data.tables import UpdateMode
-
         entity = _entity(key, fields, self.name)
         table = self._table()
         try:
@@ -611,12 +639,12 @@ class StorageTable:
             elif if_version is not None:
                 metadata = table.update_entity(
                     entity,
-                    mode=UpdateMode.REPLACE,
+                    mode=_replace(),
                     etag=if_version,
-                    match_condition=MatchConditions.IfNotModified,
+                    match_condition=_if_not_modified(),
                 )
             else:
-                metadata = table.upsert_entity(entity, mode=UpdateMode.REPLACE)
+                metadata = table.upsert_entity(entity, mode=_replace())
         except _sdk_errors() as exc:
             error = self._fail(exc, "put", key)
             if if_version is not None and isinstance(error, NotFound):
@@ -630,8 +658,6 @@ class StorageTable:
         return str(metadata["etag"])
 
     def delete(self, key: str, if_version: str | None) -> None:
-        from azure.core import MatchConditions
-
         try:
             if if_version is None:
                 self._table().delete_entity(TABLE_PARTITION, row_key(key))
@@ -640,7 +666,7 @@ class StorageTable:
                     TABLE_PARTITION,
                     row_key(key),
                     etag=if_version,
-                    match_condition=MatchConditions.IfNotModified,
+                    match_condition=_if_not_modified(),
                 )
         except _sdk_errors() as exc:
             error = self._fail(exc, "delete", key)
@@ -654,8 +680,9 @@ class StorageTable:
 
 
 def _entity(key: str, fields: dict[str, Any], table: str) -> dict[str, Any]:
-    text = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
-    if len(text.encode()) * 2 > TABLE_ENTITY_MAX - 4096:
+    text = _ENCODE_JSON(fields)
+    # A UTF-8 byte count is at most 4 per character: short documents skip the encoding.
+    if len(text) * 8 > TABLE_ENTITY_MAX - 4096 and len(text.encode()) * 2 > TABLE_ENTITY_MAX - 4096:
         raise ResourceError(
             f"table {table!r} put {key!r}: the document is too large for a Table Storage entity "
             f"({TABLE_ENTITY_MAX} bytes, UTF-16)",
@@ -663,6 +690,9 @@ def _entity(key: str, fields: dict[str, Any], table: str) -> dict[str, Any]:
             operation="put",
         )
     entity: dict[str, Any] = {"PartitionKey": TABLE_PARTITION, "RowKey": row_key(key)}
+    if len(text) <= TABLE_STRING_MAX_CHARS:
+        entity["json0"] = text
+        return entity
     chunks = [
         text[i : i + TABLE_STRING_MAX_CHARS] for i in range(0, len(text), TABLE_STRING_MAX_CHARS)
     ]
@@ -672,13 +702,17 @@ def _entity(key: str, fields: dict[str, Any], table: str) -> dict[str, Any]:
 
 
 def _document(entity: Any, table: str, key: str) -> dict[str, Any]:
-    parts: list[str] = []
-    index = 0
-    while f"json{index}" in entity:
-        parts.append(str(entity[f"json{index}"]))
-        index += 1
+    if "json1" not in entity:  # one property holds most documents
+        text = str(entity.get("json0", ""))
+    else:
+        parts: list[str] = []
+        index = 0
+        while f"json{index}" in entity:
+            parts.append(str(entity[f"json{index}"]))
+            index += 1
+        text = "".join(parts)
     try:
-        fields = json.loads("".join(parts))
+        fields = json.loads(text)
     except ValueError as exc:
         raise ResourceError(
             f"table {table!r} get {key!r}: the entity was not written by polyfn "
@@ -760,14 +794,17 @@ class AzureBackend:
         self._entities: dict[tuple[str, str], Any] = {}
 
     def bucket(self, name: str) -> BlobContainer:
+        refuse_name("Azure", "bucket", name, broken_name_rule("bucket", name))
         return BlobContainer(self._blobs, name)
 
     def queue(self, name: str, fifo: bool) -> StorageQueue | ServiceBusEntity:
+        refuse_name("Azure", "queue", name, broken_name_rule("queue", name, service_bus=fifo))
         if fifo:
             return self._entity("queue", name, sessions=True)
         return StorageQueue(self._queues, name)
 
     def topic(self, name: str) -> ServiceBusEntity:
+        refuse_name("Azure", "topic", name, broken_name_rule("topic", name))
         return self._entity("topic", name, sessions=False)
 
     def _entity(self, kind: str, name: str, sessions: bool) -> ServiceBusEntity:
@@ -779,7 +816,10 @@ class AzureBackend:
         return found
 
     def table(self, name: str) -> StorageTable:
+        refuse_name("Azure", "table", name, broken_name_rule("table", name))
         return StorageTable(self._tables, name)
 
     def secret(self, name: str) -> KeyVaultSecret:
+        if not name.startswith("https://"):  # a full secret URI names its vault too
+            refuse_name("Azure", "secret", name, broken_name_rule("secret", name))
         return KeyVaultSecret(self._vaults, self._vault_lock, name)

@@ -41,6 +41,8 @@ from polyfn._resources import (
     ObjectInfo,
     ResourceError,
     broken_rule,
+    imported,
+    refuse_name,
 )
 
 if TYPE_CHECKING:
@@ -73,6 +75,11 @@ TRANSACTION_ATTEMPTS = 25
 # Cloud Storage object names: 1-1024 bytes of UTF-8, no CR or LF.
 # https://cloud.google.com/storage/docs/objects#naming
 GCS_NAME_MAX = 1024
+
+# The characters quote() never escapes: a document key made only of them is its own id.
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
+# A document as compact JSON text (json.dumps with these options, without a new encoder per call).
+_ENCODE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 # -- names ---------------------------------------------------------------------------------------
 # Each Google Cloud name rule as (what the rule says, a test the name passes); the builder refuses
@@ -228,8 +235,11 @@ def _storage_client() -> Any:
 
 
 def _check_object_name(key: str, bucket: str) -> None:
-    encoded = key.encode("utf-8", "surrogatepass")
-    if len(encoded) > GCS_NAME_MAX or "\r" in key or "\n" in key:
+    # UTF-8 takes at most 4 bytes a character: a short key skips the encoding.
+    too_long = len(key) * 4 > GCS_NAME_MAX and len(key.encode("utf-8", "surrogatepass")) > (
+        GCS_NAME_MAX
+    )
+    if too_long or "\r" in key or "\n" in key:
         raise ResourceError(
             f"bucket {bucket!r}: object name {key[:60]!r} breaks Cloud Storage's naming rule "
             f"(1-{GCS_NAME_MAX} bytes of UTF-8, no CR or LF: "
@@ -243,9 +253,14 @@ class GcsBucket:
         self._clients = clients
         self.name = name
         self._resource = f"bucket:{name}"
+        self._handle: Any = None
 
     def _bucket(self) -> Any:
-        return self._clients.get().bucket(self.name)
+        # One storage.Bucket, made once (it holds no state a blob operation changes; each
+        # operation makes its own Blob from it).
+        if self._handle is None:
+            self._handle = self._clients.get().bucket(self.name)
+        return self._handle
 
     def _fail(self, exc: Exception, operation: str, key: str | None = None) -> Exception:
         what = f"bucket {self.name!r} {operation}" + (f" {key!r}" if key is not None else "")
@@ -391,6 +406,13 @@ def _check_message(message: OutgoingMessage, what: str, resource: str) -> None:
         )
 
 
+def _too_large() -> type[Exception]:
+    error: type[Exception] = imported(
+        "google.cloud.pubsub_v1.publisher.exceptions", "MessageTooLargeError"
+    )
+    return error
+
+
 class PubSubTopic:
     """A Pub/Sub topic: the wire form of both a polyfn Queue and a polyfn Topic."""
 
@@ -410,7 +432,6 @@ class PubSubTopic:
         what = f"{self.kind} {self.name!r} send"
         _check_message(message, what, self._resource)
         publisher = self._publisher.get()
-        too_large = _sdk("google.cloud.pubsub_v1.publisher.exceptions").MessageTooLargeError
         try:
             return publisher.publish(
                 self._topic_path(),
@@ -418,7 +439,9 @@ class PubSubTopic:
                 ordering_key=message.group or "",
                 **message.attributes,
             )
-        except too_large as exc:
+        except imported(
+            "google.cloud.pubsub_v1.publisher.exceptions", "MessageTooLargeError"
+        ) as exc:
             # The whole publish request (topic name, framing, attributes) must fit in
             # PUBSUB_MESSAGE_MAX bytes, so a body just under it can still be refused here.
             raise ResourceError(
@@ -490,10 +513,16 @@ def _firestore_client() -> Any:
     return firestore.Client(project=_project())
 
 
+def _transactional() -> Any:
+    return imported("google.cloud.firestore", "transactional")
+
+
 def document_id(key: str) -> str:
     """A Firestore document id for a table key: ``/`` and ``%`` escaped, and the reserved forms
     (``.``, ``..``, ``__x__``) made safe, reversibly."""
-    escaped = quote(key, safe="")  # '/' -> %2F, '%' -> %25, and the rest of the unsafe bytes
+    # quote() leaves these characters as they are: a key of only them skips its ~1 µs.
+    # Else '/' -> %2F, '%' -> %25, and the rest of the unsafe bytes.
+    escaped = key if _UNQUOTED(key) is not None else quote(key, safe="")
     if escaped in (".", "..") or (escaped.startswith("__") and escaped.endswith("__")):
         escaped = "%" + escaped.encode().hex()  # never produced by quote(): an unambiguous form
     return escaped
@@ -504,16 +533,19 @@ class FirestoreTable:
         self._clients = clients
         self.name = name
         self._resource = f"table:{name}"
+        self._collection: Any = None
 
     def _ref(self, key: str) -> Any:
         doc_id = document_id(key)
-        if len(doc_id.encode()) > FIRESTORE_ID_MAX:
+        if len(doc_id) > FIRESTORE_ID_MAX:  # an escaped id is ASCII: characters are bytes
             raise ResourceError(
                 f"table {self.name!r}: key {key[:40]!r}... is too long for a Firestore "
                 f"document id ({FIRESTORE_ID_MAX} bytes once escaped)",
                 resource=self._resource,
             )
-        return self._clients.get().collection(self.name).document(doc_id)
+        if self._collection is None:  # one CollectionReference, made once
+            self._collection = self._clients.get().collection(self.name)
+        return self._collection.document(doc_id)
 
     def _fail(self, exc: Exception, operation: str, key: str) -> Exception:
         return _error(exc, f"table {self.name!r} {operation} {key!r}", self._resource, operation)
@@ -528,10 +560,10 @@ class FirestoreTable:
         return _stored(snapshot.to_dict(), self.name, key)
 
     def put(self, key: str, fields: dict[str, Any], if_absent: bool, if_version: str | None) -> str:
-        firestore = _sdk("google.cloud.firestore")
-
-        text = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
-        if len(text.encode()) > FIRESTORE_DOCUMENT_MAX - 2048:
+        text = _ENCODE_JSON(fields)
+        if len(text) * 4 > FIRESTORE_DOCUMENT_MAX - 2048 and len(text.encode()) > (
+            FIRESTORE_DOCUMENT_MAX - 2048
+        ):
             raise ResourceError(
                 f"table {self.name!r} put {key!r}: the document is {len(text.encode())} bytes "
                 f"as JSON; a Firestore document holds at most {FIRESTORE_DOCUMENT_MAX}",
@@ -550,7 +582,7 @@ class FirestoreTable:
                 raise self._fail(exc, "put", key) from exc
             return "1"
 
-        @firestore.transactional  # type: ignore[untyped-decorator]
+        @_transactional()  # type: ignore[untyped-decorator]
         def write(transaction: Any) -> str:
             snapshot = ref.get(transaction=transaction)
             current = int(snapshot.get("version")) if snapshot.exists else 0
@@ -713,16 +745,22 @@ class GcpBackend:
         self._secrets = LazyClient(_secrets_client)
 
     def bucket(self, name: str) -> GcsBucket:
+        refuse_name("Google Cloud", "bucket", name, broken_name_rule("bucket", name))
         return GcsBucket(self._storage, name)
 
     def queue(self, name: str, fifo: bool) -> PubSubTopic:
+        refuse_name("Google Cloud", "queue", name, broken_name_rule("queue", name))
         return PubSubTopic(self._publisher, "queue", name)
 
     def topic(self, name: str) -> PubSubTopic:
+        refuse_name("Google Cloud", "topic", name, broken_name_rule("topic", name))
         return PubSubTopic(self._publisher, "topic", name)
 
     def table(self, name: str) -> FirestoreTable:
+        refuse_name("Google Cloud", "table", name, broken_name_rule("table", name))
         return FirestoreTable(self._firestore, name)
 
     def secret(self, name: str) -> GcpSecret:
+        if not name.startswith("projects/"):  # a full resource name is taken as it is
+            refuse_name("Google Cloud", "secret", name, broken_name_rule("secret", name))
         return GcpSecret(self._secrets, name)
