@@ -39,6 +39,8 @@ out="bench/results/$(date -u +%Y%m%dT%H%M%SZ).md"
     echo
     "$PYTHON" bench/aws_invoke.py
     echo
+    "$PYTHON" bench/resources.py
+    echo
     "$PYTHON" bench/azure_gcp.py
     echo
     "$PYTHON" bench/events.py

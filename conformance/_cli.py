@@ -11,6 +11,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import argparse
 
+# What the drivers of each cloud's targets import (the core's `conformance` extra in
+# pyproject.toml): target name prefix -> modules. The conformance app needs pydantic whatever runs.
+TARGET_MODULES = {
+    "aws": ("aws_lambda_powertools.utilities.parser", "awslambdaric"),
+    "azure": ("polyfn_azure", "azure.functions"),
+    "gcp": ("polyfn_gcp", "functions_framework", "cloudevents"),
+}
+APP_MODULES = ("pydantic",)
+
 _HELP = "run every conformance case on every cloud's driver and print the case x target matrix"
 
 _EPILOG = """\
@@ -30,14 +39,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="APP",
         help=(
             "the polyfn App to run: module:attr, a module, or a path to a .py file "
-            "(default: the conformance app, conformance.app:app)"
+            "(default: the conformance app, conformance.app:app); needs --cases, since the "
+            "built-in cases are written for the conformance app"
         ),
     )
     parser.add_argument(
         "--cases",
         metavar="MODULE",
         action="append",
-        help="a module whose CASES list the cases to run (repeatable; default: the built-in ones)",
+        help=(
+            "a module whose CASES list the cases to run (repeatable; default: the built-in ones, "
+            "which only the conformance app passes)"
+        ),
     )
     parser.add_argument(
         "--target", metavar="GLOB", help="only targets matching this glob (e.g. 'aws-*,gcp-http')"
@@ -60,10 +73,23 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
+def required_modules(target_glob: str | None) -> tuple[str, ...]:
+    """The modules the targets `target_glob` selects need: a glob that starts with a cloud's
+    name (``aws-*``, ``gcp-http``) needs that cloud's, any other (``*``, ``*-http``) all."""
+    out = list(APP_MODULES)
+    for glob in (g.strip() for g in (target_glob or "*").split(",") if g.strip()):
+        clouds = [c for c in TARGET_MODULES if glob.startswith(c)] or list(TARGET_MODULES)
+        out.extend(m for c in clouds for m in TARGET_MODULES[c] if m not in out)
+    return tuple(out)
+
+
 def run(args: argparse.Namespace) -> int:
     from conformance._apps import AppRefError
     from conformance._runner import main
+    from polyfn._cli_errors import require_extra
     from polyfn._local._loader import load_app
+
+    require_extra("polyfn", "conformance", "polyfn conformance", required_modules(args.target))
 
     try:
         return main(

@@ -373,6 +373,18 @@ def main(
     from conformance._apps import DEFAULT_APP, load_app
 
     out = out or sys.stdout
+    if app_ref is not None and app_ref != DEFAULT_APP and not case_modules:
+        from polyfn._cli_errors import UsageError
+
+        # The built-in cases call the conformance app's routes (/echo, /respond, ...): on any
+        # other app every one of them fails, which says nothing about that app.
+        raise UsageError(
+            f"--app {app_ref!r} needs --cases MODULE: the built-in cases are written for the "
+            f"conformance app ({DEFAULT_APP}) and call its routes (/echo, /respond, ...), so on "
+            "your app they would all fail. Write a module with CASES = [conformance.HttpCase("
+            "...), ...] for your routes and pass it as --cases, or leave out --app to run the "
+            "built-in cases on the conformance app."
+        )
     app = (load or load_app)(app_ref or DEFAULT_APP)
     every_case = load_cases(case_modules)
     every_target = load_targets()

@@ -8,6 +8,7 @@ from polyfn._context import Context
 from polyfn._errors import ConfigError, EventError, HTTPError, PolyfnError, ScheduleError
 from polyfn._events import QueueMessage, StorageEvent, TimerEvent
 from polyfn._http import HttpRequest, HttpResponse
+from polyfn._idempotency import idempotent
 from polyfn._multidict import Headers, QueryParams
 from polyfn._resources import (
     AccessDenied,
@@ -57,4 +58,5 @@ __all__ = [
     "Table",
     "TimerEvent",
     "Topic",
+    "idempotent",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from polyfn._errors import ConfigError, HTTPError
 from polyfn._events import STORAGE_KINDS
-from polyfn._http import HttpResponse, dump_json, to_response
+from polyfn._http import HttpResponse, dump_json, internal_error, response_problem, to_response
 from polyfn._resources import (
     Bucket,
     Operation,
@@ -188,7 +188,12 @@ class App:
         settings: dict[str, Any],
         uses: Iterable[Any] = (),
     ) -> Callable[[Handler], Handler]:
-        built = Settings(**settings)
+        try:
+            built = Settings(**settings)
+        except TypeError:
+            # A keyword neither the decorator nor Settings takes (say method= for methods=):
+            # name the decorator's own parameters, not Settings.__init__.
+            raise _unknown_keywords(trigger.kind, settings) from None
         declared = operations_of(uses, f"{trigger.kind} function")
 
         def decorator(handler: Handler) -> Handler:
@@ -197,6 +202,8 @@ class App:
                 raise ConfigError(f"function name {name!r} must be letters, digits, '-' or '_'")
             if name in self._functions:
                 raise ConfigError(f"app {self.name!r} already has a function named {name!r}")
+            if isinstance(trigger, QueueTrigger):
+                self._check_queue_free(trigger.queue, name)
             # A wrapper such as `idempotent` declares the operations it calls itself.
             implied = operations_of(getattr(handler, "__polyfn_uses__", ()), f"function {name!r}")
             ops = tuple(dict.fromkeys((*declared, *implied)))
@@ -208,10 +215,23 @@ class App:
 
         return decorator
 
+    def _check_queue_free(self, queue: str, name: str) -> None:
+        """Refuse a second consumer of `queue`: the clouds would not agree on who gets a message
+        (Lambda's two mappings compete for it, Pub/Sub gives it to both, the local runtime only
+        to the first)."""
+        taken = self.queue_function(queue)
+        if taken is not None:
+            raise ConfigError(
+                f"queue {queue!r} already feeds function {taken.name!r}; {name!r} cannot consume "
+                "it too (each message goes to one consumer, and the clouds do not agree on which). "
+                "To deliver each message to several functions, publish to a topic with one "
+                "subscriber per function (app.subscribe)."
+            )
+
     def http(
         self,
         path: str,
-        methods: Iterable[str] | None = None,
+        methods: str | Iterable[str] | None = None,
         *,
         body: type[Any] | None = None,
         function_name: str | None = None,
@@ -223,10 +243,15 @@ class App:
         With ``body=Model`` (a pydantic model) the request body is validated first and the
         handler is called as ``(req, ctx, model_instance)``; an invalid body is answered 400.
         """
-        wanted = tuple(m.upper() for m in (methods or ("GET",)))
+        if isinstance(methods, str):
+            methods = (methods,)  # methods="POST" is one method, not P, O, S, T
+        wanted = tuple(m.upper() if isinstance(m, str) else m for m in (methods or ("GET",)))
         for m in wanted:
             if m not in HTTP_METHODS:
-                raise ConfigError(f"route {path!r}: unknown HTTP method {m!r}")
+                raise ConfigError(
+                    f"route {path!r}: unknown HTTP method {m!r}; expected some of "
+                    f"{', '.join(HTTP_METHODS)}"
+                )
         if body is not None and not hasattr(body, "model_validate_json"):
             raise ConfigError(f"route {path!r}: body= must be a pydantic model class, got {body!r}")
         Route(path)  # validate the template now, so the error points at the decorator
@@ -386,7 +411,7 @@ class App:
         token = enter_invocation(ctx.provider, fn)
         try:
             if isinstance(trigger, HttpTrigger) and trigger.body is not None:
-                model = _validate_body(trigger.body, req.body)
+                model = _validate_body(trigger.body, req)
                 if isinstance(model, HttpResponse):
                     return model
                 req.model = model
@@ -397,26 +422,32 @@ class App:
             if req.method == "HEAD":
                 # The same status and headers as GET, no body (RFC 9110 section 9.3.2).
                 resp.body = b""
-            return resp
         except HTTPError as exc:
             resp = HttpResponse(
                 dump_json({"error": exc.detail if exc.detail is not None else _reason(exc.status)}),
                 exc.status,
                 exc.headers,
                 content_type="application/json",
-            )
-            return resp.normalized()
+            ).normalized()
         except Exception:
             ctx.log.exception(
                 "unhandled exception in %s", fn.name, extra={"method": req.method, "path": req.path}
             )
-            return HttpResponse(
-                _error_body("internal error", request_id=ctx.invocation_id),
-                500,
-                content_type="application/json",
-            )
+            return internal_error(ctx.invocation_id)
         finally:
             exit_invocation(token)
+        # Checked here, once for every cloud and `polyfn serve`: a CR or LF in a header would
+        # inject header lines where a server writes them, and cloud front ends refuse the rest.
+        problem = response_problem(resp)
+        if problem is not None:
+            ctx.log.error(
+                "%s returned a response that cannot be sent: %s; answered 500 instead",
+                fn.name,
+                problem,
+                extra={"method": req.method, "path": req.path},
+            )
+            return internal_error(ctx.invocation_id)
+        return resp
 
     def _match_one(
         self, function: Function, req: HttpRequest
@@ -445,16 +476,65 @@ class App:
             exit_invocation(token)
 
 
+def _unknown_keywords(decorator: str, given: Mapping[str, Any]) -> ConfigError:
+    """The error for keywords `app.<decorator>()` does not take, naming the ones it does."""
+    import difflib
+    import inspect
+
+    settings = [p for p in inspect.signature(Settings.__init__).parameters if p != "self"]
+    method = getattr(App, decorator, None)
+    own = (
+        [p for p in inspect.signature(method).parameters if p not in ("self", "settings")]
+        if method is not None
+        else []
+    )
+    parts = []
+    for key in (k for k in given if k not in settings):
+        close = difflib.get_close_matches(key, own + settings, n=1)
+        parts.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return ConfigError(
+        f"app.{decorator}() got an unexpected keyword argument {', '.join(parts)}; it takes "
+        + (f"{', '.join(own)} and the settings " if own else "the settings ")
+        + ", ".join(settings)
+    )
+
+
 def _reason(status: int) -> str:
     from polyfn._http import reason_phrase
 
     return reason_phrase(status).lower()
 
 
-def _validate_body(model: type[Any], body: bytes) -> Any:
-    """Validate a JSON body against a pydantic model: the instance, or a 400 response."""
+def _is_json_type(content_type: str) -> bool:
+    media = content_type.partition(";")[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def _validate_body(model: type[Any], req: HttpRequest) -> Any:
+    """Validate a JSON body against a pydantic model: the instance, or a 400 or 415 response.
+
+    A body that declares a type other than JSON is refused with 415, not parsed anyway: a
+    ``text/plain`` POST is one a browser sends cross-site without a CORS preflight, so reading it
+    as JSON would open JSON endpoints to cross-site requests. No Content-Type at all is read as
+    JSON (clients that send none mean the raw body).
+    """
     import pydantic
 
+    body = req.body
+    content_type = req.headers.get("content-type")
+    if body and content_type and not _is_json_type(content_type):
+        return HttpResponse(
+            dump_json(
+                {
+                    "error": "request body must be JSON",
+                    "detail": f"Content-Type is {content_type!r}; send application/json",
+                }
+            ),
+            415,
+            content_type="application/json",
+        )
     try:
         return model.model_validate_json(body or b"null")
     except pydantic.ValidationError as exc:

@@ -169,6 +169,14 @@ def _package_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="your app's own third-party requirements (a pip requirements file)",
     )
+    parser.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="a data file (or folder) of your app to ship, relative to the app's root, like a "
+        ".polyfninclude line (templates/**, config/*.toml); repeatable",
+    )
 
 
 def builder(provider: str) -> ModuleType:
@@ -185,6 +193,18 @@ def builder(provider: str) -> ModuleType:
                 f"(or pip install -e adapters/{provider}) and run again"
             ) from exc
         raise
+
+
+def require_command_extra(provider: str, command: str) -> None:
+    """Stop with the pip command to run when `polyfn COMMAND --provider P` needs an extra of the
+    adapter's distribution that is not installed (the adapter's ``COMMAND_EXTRAS``)."""
+    from polyfn._cli_errors import require_extra
+
+    module = builder(provider)
+    if command in module.COMMAND_EXTRAS:
+        extra, modules = module.COMMAND_EXTRAS[command]
+        line = f"polyfn {command} --provider {provider}"
+        require_extra(module.ADAPTER_DISTRIBUTION, extra, line, modules)
 
 
 def load(ref: str) -> tuple[App, AppSource]:
@@ -208,23 +228,109 @@ def _warn(warnings: list[str]) -> None:
         print(f"warning: {w}", file=sys.stderr)
 
 
+# What `polyfn build` wrote into its --out folder, so the next build can remove what it no longer
+# writes and refuse a folder it did not create.
+BUILD_MANIFEST = ".polyfn-build.json"
+
+
 def run_build(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
+    require_command_extra(args.provider, "build")
     app, source = load(args.app)
     module = builder(args.provider)
     out: Path = args.out
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {str(out)!r} is a file; give a folder to write the artefacts to")
-    before = set(out.rglob("*")) if out.exists() else set()
+    previous = _previous_build(out)
     kwargs = _provider_kwargs(args)
-    warnings: list[str] = module.build(app, out, app_ref=source.app_ref, **kwargs)
-    written = sorted(p for p in out.rglob("*") if p.is_file())
-    for p in written:
-        print(f"{'updated' if p in before else 'wrote'} {p}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Built aside first: a build that fails leaves the folder as it was.
+    stage = Path(tempfile.mkdtemp(prefix=".polyfn-build-", dir=out.parent))
+    try:
+        warnings: list[str] = module.build(app, stage, app_ref=source.app_ref, **kwargs)
+        changes = _replace_build(stage, out, previous, provider=args.provider)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    for verb, path in changes:
+        print(f"{verb} {path}")
     _warn(warnings)
     n = len(app.functions)
     fns = f"{n} function{'' if n == 1 else 's'}"
     print(f"{args.provider}: {fns} of app {app.name!r} built into {out}")
     return 0
+
+
+def _previous_build(out: Path) -> list[str]:
+    """The files an earlier `polyfn build` wrote into `out` (relative paths), or a UsageError
+    when `out` is a file or a non-empty folder that polyfn build did not create."""
+    import json
+
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {str(out)!r} is a file; give a folder to write the artefacts to")
+    if not out.exists() or not any(out.iterdir()):
+        return []
+    manifest = out / BUILD_MANIFEST
+    try:
+        files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+            raise TypeError(files)
+    except (OSError, ValueError, KeyError, TypeError):
+        present = sorted(p.name for p in out.iterdir())
+        shown = ", ".join(present[:5]) + (
+            f" and {len(present) - 5} more" if len(present) > 5 else ""
+        )
+        raise UsageError(
+            f"--out {str(out)!r} holds files polyfn build did not write ({shown}). polyfn build "
+            "owns its output folder (it removes what an earlier build wrote and this one does "
+            "not), so it writes only into a new or empty folder, or one an earlier polyfn build "
+            f"wrote (with its {BUILD_MANIFEST}): give another --out, or empty this one."
+        ) from None
+    return [f for f in files if ".." not in Path(f).parts and not Path(f).is_absolute()]
+
+
+def _replace_build(
+    stage: Path, out: Path, previous: list[str], *, provider: str
+) -> list[tuple[str, Path]]:
+    """Move the new build from `stage` into `out`, remove what the previous build wrote that this
+    one did not, record the new manifest; (verb, path) for each file, verb one of wrote, updated,
+    unchanged, removed."""
+    import json
+    import os
+
+    written = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
+    out.mkdir(parents=True, exist_ok=True)
+    ours = set(previous)
+    clashes = [f for f in written if f not in ours and (out / f).exists()]
+    if clashes:
+        raise UsageError(
+            f"--out {str(out)!r} holds {', '.join(clashes)}, which polyfn build did not write "
+            "and would overwrite: move it away or give another --out"
+        )
+    changes: list[tuple[str, Path]] = []
+    for rel in written:
+        target = out / rel
+        if rel not in ours or not target.is_file():
+            verb = "wrote"
+        elif target.read_bytes() == (stage / rel).read_bytes():
+            verb = "unchanged"
+        else:
+            verb = "updated"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(stage / rel, target)
+        changes.append((verb, target))
+    for rel in sorted(ours - set(written)):
+        stale = out / rel
+        if stale.is_file() or stale.is_symlink():
+            stale.unlink()
+            changes.append(("removed", stale))
+        for folder in stale.parents:
+            if folder == out or not folder.is_relative_to(out):
+                break
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+    manifest = {"written_by": "polyfn build", "provider": provider, "files": written}
+    (out / BUILD_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return changes
 
 
 def read_requirements(path: Path | None) -> list[str]:
@@ -255,7 +361,7 @@ def make_package(
     args: argparse.Namespace, app: App, source: AppSource, out: Path
 ) -> tuple[Any, list[str]]:
     """Write the zip for `args.provider`; returns (PackageReport, warnings)."""
-    from polyfn._package import write_zip
+    from polyfn._package import bytecode_problem, imported_but_left_out, write_zip
 
     module = builder(args.provider)
     deps = args.deps or module.DEFAULT_DEPS
@@ -267,6 +373,7 @@ def make_package(
     kwargs = _provider_kwargs(args)
     files, warnings = module.package_files(app, source.app_ref, **kwargs)
     requirements = module.requirements(app) + read_requirements(args.requirements)
+    no_bytecode = bytecode_problem()
     report = write_zip(
         out,
         source=source,
@@ -275,16 +382,27 @@ def make_package(
         requirements=requirements,
         vendor=deps == "vendor",
         site_packages=module.SITE_PACKAGES,
+        includes=args.include,
+        bytecode=no_bytecode is None,
     )
-    return report, warnings
+    missing = imported_but_left_out(source, report)
+    return report, [*warnings, *missing, *([no_bytecode] if no_bytecode else [])]
+
+
+def _report(report: Any) -> None:
+    """What `package` wrote, and what of the app's folder it left out and why."""
+    for line in report.left_out_lines():
+        print(line)
+    print(report.summary())
 
 
 def run_package(args: argparse.Namespace) -> int:
+    require_command_extra(args.provider, "package")
     app, source = load(args.app)
     out: Path = args.out or Path("dist") / f"{app.name}-{args.provider}.zip"
     report, warnings = make_package(args, app, source, out)
     _warn(warnings)
-    print(report.summary())
+    _report(report)
     return 0
 
 
@@ -301,13 +419,14 @@ def run_deploy(args: argparse.Namespace) -> int:
             "(`func azure functionapp publish APP` in a folder written by `polyfn build`). "
             "See docs/deploy.md."
         )
+    require_command_extra(args.provider, "deploy")
     app, source = load(args.app)
     deployer = importlib.import_module(f"polyfn_{args.provider}._deploy")
     session = deployer.connect(args)  # fails with a UsageError before any work without credentials
     with tempfile.TemporaryDirectory(prefix="polyfn-deploy-") as tmp:
         report, warnings = make_package(args, app, source, Path(tmp) / f"{app.name}.zip")
         _warn(warnings)
-        print(report.summary())
+        _report(report)
         outputs: dict[str, str] = deployer.deploy(
             session, app, report.path, args, app_ref=source.app_ref, log=print
         )

@@ -9,6 +9,7 @@ adapter entry. Adapters are imported inside the handlers only.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,8 +54,10 @@ def register(subparsers: Any) -> None:
         "POST /_polyfn/tick/FUNCTION); each storage bucket is a folder (STORAGE_DIR/BUCKET) "
         "whose new, changed and deleted files fire the storage functions; each queue is a "
         "durable SQLite queue (STATE_DIR/queues.db) that `polyfn send` feeds, with redelivery "
-        "and a dead-letter queue QUEUE-dead after the last allowed delivery. One JSON log line "
-        "per invocation goes to stderr. Ctrl-C stops.",
+        "(backing off: --retry-delay, then twice as long each time, up to 60 s) and a "
+        "dead-letter queue QUEUE-dead after the last allowed delivery. Every invocation is cut "
+        "off at its function's timeout (60 s unless declared). One serve per STATE_DIR: a "
+        "second is refused. One JSON log line per invocation goes to stderr. Ctrl-C stops.",
         "  polyfn serve shop.api:app --port 8000\n"
         "  curl http://127.0.0.1:8000/orders/42\n"
         "  cp report.csv .polyfn/storage/uploads/incoming/\n"
@@ -84,7 +87,41 @@ def register(subparsers: Any) -> None:
         "--visibility-timeout",
         type=float,
         help="seconds a message stays hidden while its handler runs before it is "
-        "redelivered (default: the function's timeout setting, else 30)",
+        "redelivered (default: the function's timeout, 60 unless declared)",
+    )
+    p.add_argument(
+        "--retry-delay",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="wait before a failed message or storage event is retried; each later retry "
+        "waits twice as long, up to 60 s (default 1: 1, 2, 4, 8, ... s)",
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host is NAME (repeatable; * for any). By default only "
+        "127.0.0.1, localhost and [::1] with the port are answered, against DNS rebinding",
+    )
+    p.add_argument(
+        "--max-body-size",
+        type=int,
+        metavar="BYTES",
+        help="largest request body; larger ones get 413 (default 6291456, Lambda's 6 MB)",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="close a connection that sends nothing for this long (default 30)",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        metavar="N",
+        help="connections served at once; more wait to be accepted (default 100)",
     )
     p.set_defaults(run=run_serve)
 
@@ -107,9 +144,13 @@ def register(subparsers: Any) -> None:
         "put a message on a local queue",
         "Put one message on local queue QUEUE (STATE_DIR/queues.db). It is durable once this "
         "returns; a running `polyfn serve` picks it up, or the next one does. BODY is the text, "
-        "@FILE for a file's bytes, or - for standard input. Prints the message id.",
+        "@FILE for a file's bytes, or - for standard input. Prints the message id. QUEUE must "
+        "be one the app uses (as registered by the last `polyfn serve` on STATE_DIR, or as "
+        "declared by --app APP) or one that holds messages: an unknown name is refused with "
+        "the list, so a typo or the wrong folder does not create a queue nobody reads.",
         "  polyfn send orders '{\"id\": 42}' --attr source=cli --attr priority=high\n"
-        "  polyfn send images @photo.jpg",
+        "  polyfn send images @photo.jpg\n"
+        "  polyfn send orders '{\"id\": 1}' --app shop.api   # before serve has ever run here",
     )
     p.add_argument("queue", metavar="QUEUE", help='queue name, as in @app.queue("QUEUE")')
     p.add_argument("body", metavar="BODY", help="message body: text, @FILE or -")
@@ -121,19 +162,44 @@ def register(subparsers: Any) -> None:
         help="a message attribute (repeatable)",
     )
     p.add_argument("--group", help="message group (FIFO queues keep each group in order)")
+    p.add_argument(
+        "--app",
+        metavar="APP",
+        help="take the known queues from APP instead of from what `polyfn serve` registered",
+    )
     p.add_argument("--state-dir", type=Path, default=Path(".polyfn"), help=_STATE_HELP)
     p.set_defaults(run=run_send)
 
     p = _parser(
         subparsers,
         "messages",
-        "list the messages on a local queue (or every queue)",
+        "list, redrive or purge the messages on a local queue",
         "Show what a local queue holds: waiting and in-flight messages with their delivery "
         "counts, or a dead-letter queue's messages with the number of deliveries that failed "
-        "(failed_deliveries) and the last error. Without QUEUE, list the queues and their sizes.",
-        "  polyfn messages orders-dead",
+        "(failed_deliveries) and the last error. Without QUEUE, list the queues and their sizes. "
+        "--redrive moves a dead-letter queue's waiting messages back to the queue each came "
+        "from (or --to QUEUE) as new messages; --purge deletes every message of QUEUE; --reset "
+        "moves an unreadable queues.db aside (to queues.db.broken-TIME) so the next start is "
+        "empty. These work while `polyfn serve` runs, except --reset.",
+        "  polyfn messages orders-dead\n"
+        "  polyfn messages orders-dead --redrive             # back to orders, deliveries from 1\n"
+        "  polyfn messages orders-dead --purge\n"
+        "  polyfn messages --reset                           # when queues.db is reported broken",
     )
     p.add_argument("queue", metavar="QUEUE", nargs="?", help="queue name")
+    action = p.add_mutually_exclusive_group()
+    action.add_argument(
+        "--redrive",
+        action="store_true",
+        help="move QUEUE's waiting dead letters back to their source queue (or --to)",
+    )
+    action.add_argument("--purge", action="store_true", help="delete every message on QUEUE")
+    action.add_argument(
+        "--reset",
+        action="store_true",
+        help="move STATE_DIR/queues.db aside and start with empty queues (serve stopped)",
+    )
+    p.add_argument("--to", metavar="QUEUE", help="with --redrive: the queue to move them to")
     p.add_argument("--state-dir", type=Path, default=Path(".polyfn"), help=_STATE_HELP)
     p.set_defaults(run=run_messages)
 
@@ -172,8 +238,11 @@ def register(subparsers: Any) -> None:
         "in FILE (- for standard input), and print the native result as JSON: what the Lambda "
         "returns (polyfn_aws.handler), what the Azure worker would send the host "
         "(polyfn_azure.function_app with azure-functions' own converters), or the HTTP response "
-        "functions-framework gives (polyfn_gcp). `polyfn events` writes such files. Exit status "
-        "1 if the function failed the invocation, 2 if the event cannot be read.",
+        "functions-framework gives (polyfn_gcp). `polyfn events` writes such files. Exit status, "
+        "the same on every cloud: 0 when the invocation succeeded (an HTTP answer 1xx-3xx); 1 "
+        "when the function failed it (a raise, or an HTTP answer 5xx such as polyfn's 500); 2 "
+        "when the event cannot be read (or another usage error); 3 when an HTTP answer is 4xx "
+        "(no route for the path, method not allowed, a body or delivery refused).",
         "  polyfn events aws sqs > sqs.json\n"
         "  polyfn invoke shop.api:app on_order --provider aws --event sqs.json",
     )
@@ -238,8 +307,27 @@ def _samples(provider: str) -> ModuleType:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from polyfn._local._resources import STATE_ENV, STORAGE_ENV
+
+    # Code that runs outside an invocation (module level, threads it starts) finds the same
+    # state folder as the handlers; restored after, for callers that run serve in process.
+    saved = {name: os.environ.get(name) for name in (STATE_ENV, STORAGE_ENV)}
+    os.environ[STATE_ENV] = str(args.state_dir)
+    os.environ[STORAGE_ENV] = str(args.storage_dir or args.state_dir / "storage")
+    try:
+        return _serve(args)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _serve(args: argparse.Namespace) -> int:
     import signal
 
+    from polyfn._local._http_server import HttpLimits
     from polyfn._local._runtime import LocalRuntime
 
     app = _load(args.app)
@@ -247,6 +335,16 @@ def run_serve(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--port {args.port} is not a TCP port; use 1-65535, or 0 for any free one."
         )
+    limits = {
+        "max_body_bytes": ("--max-body-size", args.max_body_size),
+        "idle_timeout": ("--idle-timeout", args.idle_timeout),
+        "max_connections": ("--max-connections", args.max_connections),
+    }
+    for option, value in limits.values():
+        if value is not None and not 0 < value < 1e9:
+            raise UsageError(f"{option} {value} must be a number greater than 0.")
+    if not args.retry_delay >= 0:
+        raise UsageError(f"--retry-delay {args.retry_delay} must be 0 or more seconds.")
     runtime = LocalRuntime(
         app,
         host=args.host,
@@ -256,6 +354,11 @@ def run_serve(args: argparse.Namespace) -> int:
         poll_interval=args.poll_interval,
         visibility_timeout=args.visibility_timeout,
         run_schedules=not args.no_schedules,
+        http_limits=HttpLimits(
+            **{field: value for field, (_, value) in limits.items() if value is not None}
+        ),
+        allow_hosts=args.allow_host,
+        retry_delay=args.retry_delay,
     )
     try:
         runtime.start()
@@ -277,6 +380,10 @@ def run_serve(args: argparse.Namespace) -> int:
         runtime.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if runtime.fatal is not None:
+        # Stopped from inside (a corrupt queue file, a crashed loop): a non-zero exit and the
+        # one-paragraph reason, not a server that answers HTTP while its queues are dead.
+        raise runtime.fatal
     print(f"polyfn: stopped {app.name}", flush=True)
     return 0
 
@@ -309,7 +416,9 @@ def run_tick(args: argparse.Namespace) -> int:
             f"fires schedules (app {app.name!r} has: {schedules})."
         )
     try:
-        fire_timer(app, function, past_due=args.past_due)
+        # On its own thread: at the function's timeout this returns 1 and the process ends,
+        # the handler with it, as the cloud ends a timed-out invocation.
+        fire_timer(app, function, past_due=args.past_due, bounded=True)
     except Exception:
         return 1  # the handler's traceback is already in the log line
     return 0
@@ -317,12 +426,39 @@ def run_tick(args: argparse.Namespace) -> int:
 
 def run_send(args: argparse.Namespace) -> int:
     from polyfn._local._queue import LocalQueue
+    from polyfn._local._runtime import known_queues, queue_roles
 
     if not args.queue:
         raise UsageError("QUEUE must not be empty.")
     body = _read_input(args.body, "message body")
     attributes = _pairs(args.attr, "--attr")
-    queue = LocalQueue(args.state_dir / "queues.db")
+    db = args.state_dir / "queues.db"
+    existed = db.exists()
+    roles = queue_roles(_load(args.app)) if args.app is not None else None
+    if roles is None and not existed:
+        raise UsageError(
+            f"no local queues in {str(args.state_dir)!r} (no {db.name}): `polyfn send` looks "
+            "for them in the folder `polyfn serve` runs in. Run this from your project's "
+            "folder (or pass --state-dir), or name the app with --app APP before serve has "
+            "ever run there."
+        )
+    queue = LocalQueue(db) if existed else None  # a refused name creates no file
+    if roles is None:
+        assert queue is not None
+        roles = queue.registered()
+    known = known_queues(roles, queue.queues() if queue is not None else {})
+    if args.queue not in known:
+        listed = "; ".join(f"{name} ({role})" for name, role in known.items())
+        raise UsageError(
+            f"no queue {args.queue!r} in {str(args.state_dir)!r}; "
+            + (f"the known queues are: {listed}. " if listed else "it knows no queues yet. ")
+            + "Unknown names are refused so that a typo does not create a queue nobody reads. "
+            "Queues are known from the app (--app APP, or the last `polyfn serve` here) and "
+            "from the messages they hold."
+        )
+    if queue is None:
+        queue = LocalQueue(db)
+        print(f"polyfn: created {db} (no `polyfn serve` has run here yet)", file=sys.stderr)
     print(queue.send(args.queue, body, attributes=attributes, group=args.group))
     return 0
 
@@ -334,9 +470,22 @@ def run_messages(args: argparse.Namespace) -> int:
     from polyfn._local._queue import LocalQueue
 
     db = args.state_dir / "queues.db"
+    if args.reset:
+        return _reset_queues(args, db)
+    if (args.redrive or args.purge) and args.queue is None:
+        flag = "--redrive" if args.redrive else "--purge"
+        raise UsageError(f"{flag} needs a QUEUE: polyfn messages QUEUE {flag}.")
+    if args.to is not None and not args.redrive:
+        raise UsageError("--to names where --redrive moves messages; add --redrive.")
     if not db.exists():
         raise UsageError(f"no local queues in {str(args.state_dir)!r} yet (no {db.name}).")
     queue = LocalQueue(db)
+    if args.redrive:
+        return _redrive(args, queue)
+    if args.purge:
+        count = queue.purge(args.queue)
+        print(f"polyfn: purged {count} message{'s' if count != 1 else ''} from {args.queue!r}")
+        return 0
     if args.queue is None:
         print(json.dumps(queue.queues(), indent=2))
         return 0
@@ -371,6 +520,55 @@ def run_messages(args: argparse.Namespace) -> int:
     return 0
 
 
+def _redrive(args: argparse.Namespace, queue: Any) -> int:
+    from polyfn._local._runtime import known_queues
+
+    if args.to is not None:
+        known = known_queues(queue.registered(), queue.queues())
+        if args.to not in known:
+            raise UsageError(
+                f"--to {args.to!r} is not a known queue; known: {', '.join(known) or 'none'}."
+            )
+    moved = queue.redrive(args.queue, to=args.to)
+    for target, count in moved.items():
+        if target is not None:
+            print(f"polyfn: moved {count} message{'s' if count != 1 else ''} to {target!r}")
+    stranded = moved.get(None, 0)
+    if stranded:
+        print(
+            f"polyfn: {stranded} message{'s' if stranded != 1 else ''} of {args.queue!r} "
+            f"{'carries' if stranded == 1 else 'carry'} no source queue (not dead-lettered by "
+            "polyfn) and stayed; name one with --to QUEUE.",
+            file=sys.stderr,
+        )
+        return 1
+    if not moved:
+        print(f"polyfn: {args.queue!r} holds no waiting messages to redrive.", file=sys.stderr)
+    return 0
+
+
+def _reset_queues(args: argparse.Namespace, db: Path) -> int:
+    from polyfn._local._queue import move_aside
+    from polyfn._local._statelock import holder
+
+    if args.queue is not None or args.to is not None:
+        raise UsageError("--reset takes no QUEUE or --to: it sets aside every local queue.")
+    pid = holder(args.state_dir)
+    if pid is not None:
+        raise UsageError(
+            f"`polyfn serve` (pid {pid}) is using {str(args.state_dir)!r}; stop it before "
+            "--reset, which moves its queue file away."
+        )
+    moved = move_aside(db)
+    if not moved:
+        print(f"polyfn: no {db.name} in {str(args.state_dir)!r}; nothing to reset.")
+        return 0
+    for path in moved:
+        print(f"polyfn: moved aside {path}")
+    print("polyfn: the local queues start empty at the next `polyfn serve` or `polyfn send`.")
+    return 0
+
+
 def run_events(args: argparse.Namespace) -> int:
     import json
 
@@ -399,6 +597,9 @@ def run_events(args: argparse.Namespace) -> int:
 def run_invoke(args: argparse.Namespace) -> int:
     import json
 
+    from polyfn._cli_build import require_command_extra
+
+    require_command_extra(args.provider, "invoke")
     app = _load(args.app)
     function = app.function(args.function)
     raw = _read_input(args.event if args.event == "-" else "@" + args.event, "event")
@@ -427,4 +628,19 @@ def run_invoke(args: argparse.Namespace) -> int:
         )
     result, ok = samples.invoke(app, function.name, event)
     print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
-    return 0 if ok else 1
+    return invoke_exit_status(ok, samples.http_status(result))
+
+
+# `polyfn invoke`'s exit status when the event was read: the same rule on every cloud.
+EXIT_INVOKE_OK = 0
+EXIT_INVOKE_FAILED = 1
+EXIT_INVOKE_REFUSED = 3
+
+
+def invoke_exit_status(ok: bool, status: int | None) -> int:
+    """0 for a success, 1 for a failed invocation or an HTTP 5xx answer, 3 for an HTTP 4xx."""
+    if not ok or (status is not None and status >= 500):
+        return EXIT_INVOKE_FAILED
+    if status is not None and status >= 400:
+        return EXIT_INVOKE_REFUSED
+    return EXIT_INVOKE_OK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re  # already loaded by json; costs nothing more
 from collections.abc import Iterable, Mapping
 
 from polyfn._multidict import Headers, QueryParams
@@ -373,6 +374,60 @@ class HttpResponse:
 
     def __repr__(self) -> str:
         return f"HttpResponse({self.status}, {len(self.body)} bytes)"
+
+
+def internal_error(request_id: str) -> HttpResponse:
+    """polyfn's own 500: no detail for the client, the id that finds the log line."""
+    return HttpResponse(
+        dump_json({"error": "internal error", "request_id": request_id}),
+        500,
+        content_type="application/json",
+    )
+
+
+# RFC 9110 section 5.1: a field name is a token (section 5.6.2). Section 5.5: CR, LF and NUL are
+# invalid in a field value; a CR or LF would end the field line and start another (header or
+# Set-Cookie injection), and servers refuse them (werkzeug raises ValueError).
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# Names already found to be tokens (the few every app sends), so most checks are one set lookup.
+_TOKENS_SEEN: set[str] = set()
+_TOKENS_SEEN_MAX = 256
+
+
+def _is_token(name: object) -> bool:
+    if type(name) is not str or _TOKEN.fullmatch(name) is None:
+        return False
+    if len(_TOKENS_SEEN) < _TOKENS_SEEN_MAX:
+        _TOKENS_SEEN.add(name)
+    return True
+
+
+def _why_bad(value: object) -> str:
+    if type(value) is not str:
+        return f"of type {type(value).__name__}, not str"
+    return f"with CR, LF or NUL: {value!r}"
+
+
+def response_problem(resp: HttpResponse) -> str | None:
+    """Why `resp` cannot be sent, or None: a status that is not an int in 100-599 (a bool is no
+    status), a header name that is not a token, a header value or Set-Cookie value that is not a
+    string or holds CR, LF or NUL, a body that is not bytes. Runs on every response: the common
+    case is a set lookup and three substring scans per header."""
+    status = resp.status
+    if type(status) is not int or not 100 <= status <= 599:
+        return f"status {status!r} is not an int from 100 to 599"
+    seen = _TOKENS_SEEN
+    for name, value in resp.headers.multi_items():
+        if name not in seen and not _is_token(name):
+            return f"header name {name!r} is not an HTTP token (RFC 9110 section 5.1)"
+        if type(value) is not str or "\r" in value or "\n" in value or "\x00" in value:
+            return f"header {name} has a value {_why_bad(value)}"
+    for cookie in resp.cookies:
+        if type(cookie) is not str or "\r" in cookie or "\n" in cookie or "\x00" in cookie:
+            return f"a Set-Cookie value {_why_bad(cookie)}"
+    if type(resp.body) is not bytes:
+        return f"body of type {type(resp.body).__name__}, not bytes"
+    return None
 
 
 def to_response(result: Any) -> HttpResponse:

@@ -73,11 +73,15 @@ class Conflict(ResourceError):  # noqa: N818 - DESIGN.md pins the name
 
 # (provider, function) of the invocation running on this thread or task, set by `App` around each
 # handler call. A handle reads it to pick its cloud's backend and to check the function's `uses=`.
-_CURRENT: ContextVar[tuple[str, Function] | None] = ContextVar("polyfn_invocation", default=None)
+# A None function pins the provider with no check (a test's own calls inside `with Client(app):`).
+_CURRENT: ContextVar[tuple[str, Function | None] | None] = ContextVar(
+    "polyfn_invocation", default=None
+)
 
 
-def enter_invocation(provider: str, function: Function) -> object:
-    """Mark `function` as running on `provider` in this context; returns the reset token."""
+def enter_invocation(provider: str, function: Function | None) -> object:
+    """Mark `function` as running on `provider` in this context (None: code outside any function
+    that must still use `provider`); returns the reset token."""
     return _CURRENT.set((provider, function))
 
 
@@ -153,14 +157,14 @@ def _default_factory(provider: str) -> Callable[[], Backend]:
 def reset_backends() -> None:
     """Forget every built backend and client (tests that switch endpoints or state folders)."""
     _BACKENDS.clear()
-    for handle in _HANDLES:
-        handle._clients.clear()
+    _GENERATION[0] += 1
 
 
 # -- handles -------------------------------------------------------------------------------------
 
-# Every handle created in this process, so `reset_backends` can drop their cached clients.
-_HANDLES: list[Resource] = []
+# Bumped by `reset_backends`: a handle whose clients are of an older generation drops them. (A
+# counter, not a list of every handle: a handle made per invocation must not live for ever.)
+_GENERATION = [0]
 
 
 def env_name(kind: str, name: str) -> str:
@@ -227,7 +231,7 @@ class Resource:
 
     kind = "resource"
     OPERATIONS: tuple[str, ...] = ()
-    __slots__ = ("_clients", "name")
+    __slots__ = ("_clients", "_generation", "name")
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str) or not name.strip():
@@ -239,7 +243,7 @@ class Resource:
             )
         self.name = name
         self._clients: dict[tuple[str, str], Any] = {}
-        _HANDLES.append(self)
+        self._generation = _GENERATION[0]
 
     @property
     def env_var(self) -> str:
@@ -265,16 +269,18 @@ class Resource:
         current = _CURRENT.get()
         if current is not None:
             provider, function = current
-            if (self.kind, self.name, operation) not in function.allowed:
+            if function is not None and (self.kind, self.name, operation) not in function.allowed:
                 raise AccessDenied(
-                    f"function {function.name!r} called {self.variable_hint}.{operation} on "
-                    f"{self.label} without declaring it: add {self.variable_hint}.{operation} to "
-                    f"uses= of its decorator",
+                    f"function {function.name!r} called {operation} on {self.label} without "
+                    f"declaring it: add {self.variable_hint}.{operation} to uses= of its "
+                    f"decorator (the bound operation {self!r}.{operation})",
                     resource=f"{self.kind}:{self.name}",
                     operation=operation,
                 )
         else:
             provider = current_provider()
+        if self._generation != _GENERATION[0]:
+            self._forget()
         physical = self.physical_name
         client = self._clients.get((provider, physical))
         if client is None:
@@ -285,6 +291,11 @@ class Resource:
 
     def _open(self, backend: Backend, physical: str) -> Any:
         raise NotImplementedError
+
+    def _forget(self) -> None:
+        """Drop the clients (and anything cached from them) after `reset_backends`."""
+        self._clients.clear()
+        self._generation = _GENERATION[0]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
@@ -472,6 +483,9 @@ class SendResult:
         return f"SendResult(sent={len(self.ids) - len(self.failed)}, failed={self.failed!r})"
 
 
+_ENTRY_KEYS = frozenset({"body", "attributes", "group", "delay"})
+
+
 class Queue(Resource):
     """Messages for one consumer: SQS / Storage queue (Service Bus when fifo) / Pub/Sub / SQLite."""
 
@@ -495,7 +509,11 @@ class Queue(Resource):
     ) -> OutgoingMessage:
         what = f"{self.label} send"
         if group is not None and (not isinstance(group, str) or not group):
-            raise ResourceError(f"{what}: group must be a non-empty str, got {group!r}")
+            raise ResourceError(
+                f"{what}: group must be a non-empty str, got {group!r}",
+                resource=f"queue:{self.name}",
+                operation="send",
+            )
         if self.fifo and group is None:
             raise ResourceError(
                 f"{what}: a fifo queue needs group= (messages are ordered within a group)",
@@ -505,7 +523,11 @@ class Queue(Resource):
         seconds: int | None = None
         if delay is not None:
             if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
-                raise ResourceError(f"{what}: delay must be seconds >= 0, got {delay!r}")
+                raise ResourceError(
+                    f"{what}: delay must be seconds >= 0, got {delay!r}",
+                    resource=f"queue:{self.name}",
+                    operation="send",
+                )
             seconds = int(delay)
         return OutgoingMessage(
             encode_body(body, what), check_attributes(attributes, what), group, seconds
@@ -526,28 +548,41 @@ class Queue(Resource):
     def send_batch(self, entries: Iterable[Body | Mapping[str, Any]]) -> SendResult:
         """Send several messages; the result names exactly the entries that failed.
 
-        An entry is a body, or a mapping ``{"body": ..., "attributes": ..., "group": ...,
-        "delay": ...}``. Backends send in the cloud's batch size and retry what is throttled.
+        An entry is a body, or a dict ``{"body": ..., "attributes": ..., "group": ...,
+        "delay": ...}`` (a dict with "body" and only those keys; any other dict is a JSON body).
+        An entry that cannot be sent (an oversize body, a fifo entry without group, a bad
+        attribute) is reported in `SendResult.failed` and the others are still sent. Backends
+        send in the cloud's batch size and retry what is throttled.
         """
+        client = self._client("send_batch")
+        outcomes: list[str | ResourceError] = []
         messages: list[OutgoingMessage] = []
-        for entry in entries:
-            if isinstance(entry, dict) and "body" in entry:
-                extra = set(entry) - {"body", "attributes", "group", "delay"}
-                if extra:
-                    raise ResourceError(
-                        f"{self.label} send_batch: unknown entry keys {sorted(extra)}"
-                    )
-                messages.append(
-                    self._message(
+        positions: list[int] = []
+        for index, entry in enumerate(entries):
+            try:
+                if isinstance(entry, dict) and "body" in entry and set(entry) <= _ENTRY_KEYS:
+                    message = self._message(
                         entry["body"], entry.get("attributes"), entry.get("group"),
                         entry.get("delay"),
-                    )
-                )  # fmt: skip
-            else:
-                messages.append(self._message(entry, None, None, None))  # type: ignore[arg-type]
-        if not messages:
-            return SendResult([], [])
-        outcomes = self._client("send_batch").send_batch(messages)
+                    )  # fmt: skip
+                else:
+                    message = self._message(entry, None, None, None)  # type: ignore[arg-type]
+            except ResourceError as exc:
+                outcomes.append(exc)
+                continue
+            outcomes.append("")
+            positions.append(index)
+            messages.append(message)
+        sent = client.send_batch(messages) if messages else []
+        if len(sent) != len(messages):
+            raise ResourceError(
+                f"{self.label} send_batch: the backend answered {len(sent)} outcomes for "
+                f"{len(messages)} messages; which were sent is unknown",
+                resource=f"queue:{self.name}",
+                operation="send_batch",
+            )
+        for index, outcome in zip(positions, sent, strict=True):
+            outcomes[index] = outcome
         ids: list[str | None] = []
         failed: list[tuple[int, ResourceError]] = []
         for index, outcome in enumerate(outcomes):
@@ -702,13 +737,19 @@ class Secret(Resource):
 
         client = self._client("value")
         now = time.monotonic()
-        where = f"{current_provider()}:{self.physical_name}"
+        # A backend whose secrets can move (the local twin's state folder) says where they are.
+        scope = getattr(client, "cache_scope", "")
+        where = f"{current_provider()}:{self.physical_name}:{scope}"
         cached = self._cached
         if cached is not None and cached[0] > now and cached[1] == where:
             return cached[2]
         value: str = client.value()
         self._cached = (now + self.ttl, where, value)
         return value
+
+    def _forget(self) -> None:
+        super()._forget()
+        self._cached = None
 
     def __reduce__(self) -> Any:
         return (_secret, (self.name, self.ttl))
@@ -756,6 +797,9 @@ class TableBackend(Protocol):
 
 
 class SecretBackend(Protocol):
+    """May also have ``cache_scope`` (a str): the value is cached per scope, for a backend whose
+    secret store can change under one handle (the local twin's state folder)."""
+
     def value(self) -> str: ...
 
 

@@ -14,17 +14,24 @@
 Every call runs with provider ``"local"`` and writes the local runtime's log line. A handler's
 raise propagates out of `tick`, `put_object` and `send` (the event failed); HTTP calls return the
 response the app gives, 500 included, as the clouds would.
+
+Resources: the handlers' `Bucket`, `Queue`, `Topic`, `Table` and `Secret` handles use the local
+twins in the client's state folder (`state_dir`, a fresh temporary folder unless given). What a
+handler causes is then delivered as `polyfn serve` would, before the call returns: an object it
+writes fires the storage functions, a message it sends runs the queue function, and so on until
+nothing is left (`drain`; ``deliver=False`` leaves it to you). A downstream handler's raise fails
+its message (back on the queue, its delivery counted) and propagates from the call. Inside
+``with client:``, handles used by the test itself (``carts.get("42")``) see the same folder.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json as _json
-import mimetypes
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from polyfn._errors import ConfigError
 from polyfn._events import StorageEvent
@@ -35,23 +42,130 @@ from polyfn._local._invoke import (
     fire_timer,
     handle_request,
     queue_message,
+    stored_queue_message,
 )
+from polyfn._local._resources import LocalBucket, LocalState, bind_state, using_state
+from polyfn._local._storage import object_event
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from contextvars import Token
 
-    from polyfn._app import App
+    from polyfn._app import App, Function
     from polyfn._http import HttpResponse
+    from polyfn._local._queue import StoredMessage
 
 __all__ = ["Client"]
+
+_T = TypeVar("_T")
 
 
 class Client:
     """Calls `app`'s functions the way the local runtime does, without a server."""
 
-    def __init__(self, app: App, *, source_ip: str = "127.0.0.1") -> None:
+    # A storage function that writes to its own bucket would fire itself for ever.
+    MAX_DRAIN_ROUNDS = 100
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        source_ip: str = "127.0.0.1",
+        state_dir: str | Path | None = None,
+        deliver: bool = True,
+    ) -> None:
         self.app = app
         self.source_ip = source_ip
+        self.deliver = deliver
+        if state_dir is None:
+            state_dir = _temporary_state_dir()
+        self._events: list[StorageEvent] = []
+        self.state = LocalState(state_dir, on_write=self._events.append)
+        bind_state(app, self.state)
+        self._tokens: list[tuple[Token[LocalState | None], object]] = []
+
+    @property
+    def state_dir(self) -> Path:
+        """The folder holding the resources' local twins (see docs/resources.md)."""
+        return self.state.state_dir
+
+    def __enter__(self) -> Client:
+        """Inside ``with client:``, the test's own handle calls use the local twins in this
+        client's state folder (whatever cloud the environment suggests)."""
+        from polyfn._local._resources import _CURRENT_STATE
+        from polyfn._resources import enter_invocation
+
+        self._tokens.append((_CURRENT_STATE.set(self.state), enter_invocation("local", None)))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from polyfn._local._resources import _CURRENT_STATE
+        from polyfn._resources import exit_invocation
+
+        state, provider = self._tokens.pop()
+        exit_invocation(provider)
+        _CURRENT_STATE.reset(state)
+
+    def _then_deliver(self, result: _T) -> _T:
+        if self.deliver:
+            self.drain()
+        return result
+
+    def drain(self) -> int:
+        """Deliver what handlers caused, as `polyfn serve` would, until nothing is left: fire
+        the storage functions of the objects they wrote or deleted, run the queue functions on
+        the messages waiting in their queues. Returns how many invocations ran. Messages on
+        queues no function of the app consumes stay there (`messages`)."""
+        ran = 0
+        for _ in range(self.MAX_DRAIN_ROUNDS):
+            progressed = False
+            while self._events:
+                event = self._events.pop(0)
+                ran += len(fire_storage(self.app, event))
+                progressed = True
+            for function in self.app.functions_of("queue"):
+                for stored in self._receive(function):
+                    self._deliver_stored(function, stored)
+                    ran += 1
+                    progressed = True
+            if not progressed:
+                return ran
+        raise ConfigError(
+            f"app {self.app.name!r} kept causing new events after {self.MAX_DRAIN_ROUNDS} rounds "
+            "of delivery: does a storage function write into the bucket that triggers it, or a "
+            "queue function send to its own queue?"
+        )
+
+    def _receive(self, function: Function) -> list[StoredMessage]:
+        from polyfn._app import QueueTrigger
+
+        trigger = function.trigger
+        assert isinstance(trigger, QueueTrigger)
+        timeout = function.settings.timeout or 30.0
+        return self.state.queue.receive(
+            trigger.queue, trigger.batch_size, timeout, fifo=trigger.fifo
+        )
+
+    def _deliver_stored(self, function: Function, stored: StoredMessage) -> None:
+        from polyfn._local._runtime import dead_letter_queue, max_deliveries
+
+        message = stored_queue_message(stored)
+        try:
+            deliver_message(self.app, function, message)
+        except Exception as exc:
+            self.state.queue.fail(
+                stored,
+                max_deliveries=max_deliveries(function),
+                dead_letter=dead_letter_queue(function),
+                error=repr(exc),
+            )
+            raise
+        self.state.queue.ack(stored)
+
+    def messages(self, queue: str) -> list[StoredMessage]:
+        """The messages waiting (or dead-lettered: ``<queue>-dead``) on `queue` in the state
+        folder."""
+        return self.state.queue.messages(queue)
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -86,7 +200,7 @@ class Client:
             body=data,
             source_ip=self.source_ip,
         )
-        return handle_request(self.app, req)
+        return self._then_deliver(handle_request(self.app, req))
 
     def get(self, path: str, **kwargs: Any) -> HttpResponse:
         return self.request("GET", path, **kwargs)
@@ -114,29 +228,29 @@ class Client:
         self, function: str, *, scheduled_time: datetime | None = None, past_due: bool = False
     ) -> Any:
         """Fire schedule `function` once; returns what the handler returned."""
-        return fire_timer(self.app, self.app.function(function), scheduled_time, past_due=past_due)
+        return self._then_deliver(
+            fire_timer(self.app, self.app.function(function), scheduled_time, past_due=past_due)
+        )
 
     def put_object(
         self, bucket: str, key: str, data: bytes | str = b"", *, content_type: str | None = None
     ) -> list[str]:
-        """An object created in `bucket`: runs the storage functions bound to it (by bucket,
-        prefix and suffix) and returns their names."""
+        """An object created in `bucket`: stores it in the bucket's local folder (so a handler
+        can read it), runs the storage functions bound to it (by bucket, prefix and suffix) and
+        returns their names."""
         raw = data.encode() if isinstance(data, str) else bytes(data)
-        event = StorageEvent(
-            "created",
-            bucket,
-            key,
-            time=datetime.now(UTC),
-            size=len(raw),
-            etag=hashlib.md5(raw, usedforsecurity=False).hexdigest(),
-            content_type=content_type or mimetypes.guess_type(key)[0] or "application/octet-stream",
-        )
-        return [f.name for f in fire_storage(self.app, event)]
+        with using_state(self.state):
+            path = LocalBucket(bucket).store(key, raw, content_type, {})
+        event = object_event("created", bucket, key, path)
+        return self._then_deliver([f.name for f in fire_storage(self.app, event)])
 
     def delete_object(self, bucket: str, key: str) -> list[str]:
-        """An object deleted from `bucket`: runs the bound storage functions, returns names."""
+        """An object deleted from `bucket`: removes it from the bucket's local folder, runs the
+        bound storage functions and returns their names."""
+        with using_state(self.state):
+            LocalBucket(bucket).remove(key)
         event = StorageEvent("deleted", bucket, key, time=datetime.now(UTC))
-        return [f.name for f in fire_storage(self.app, event)]
+        return self._then_deliver([f.name for f in fire_storage(self.app, event)])
 
     def send(
         self,
@@ -168,4 +282,15 @@ class Client:
             enqueued=datetime.now(UTC).timestamp(),
             group=group,
         )
-        return deliver_message(self.app, function, message)
+        return self._then_deliver(deliver_message(self.app, function, message))
+
+
+def _temporary_state_dir() -> Path:
+    """A fresh state folder, removed when the process exits."""
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="polyfn-state-")
+    atexit.register(shutil.rmtree, folder, True)
+    return Path(folder)

@@ -25,9 +25,12 @@ if [ ! -x "$STATE/azurite/node_modules/.bin/azurite" ]; then
 fi
 
 PIDS=()
+GROUPS_=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # The gcloud emulators run a JVM as a child: stop each whole process group.
+  for pgid in "${GROUPS_[@]}"; do kill -- "-$pgid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}" "${GROUPS_[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap cleanup EXIT INT TERM
 
@@ -35,7 +38,7 @@ free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)
 wait_port() {
   "$PY" - "$1" <<'PYEOF'
 import socket, sys, time
-port = int(sys.argv[1]); deadline = time.monotonic() + 60
+port = int(sys.argv[1]); deadline = time.monotonic() + 180
 while time.monotonic() < deadline:
     try:
         socket.create_connection(("127.0.0.1", port), 0.5).close(); sys.exit(0)
@@ -63,7 +66,27 @@ FF_PORT=$(free_port)
 "$VENV/bin/functions-framework" --source "$ROOT/conformance/fixtures/gcp/main.py" --target http \
   --signature-type http --host 127.0.0.1 --port "$FF_PORT" >"$STATE/functions-framework.log" 2>&1 &
 PIDS+=($!)
+
+echo "== starting the Pub/Sub and Firestore emulators (Google Cloud CLI) and a Cloud Storage emulator"
+if ! command -v gcloud >/dev/null 2>&1; then
+  echo "the Google Cloud CLI (gcloud) with its Pub/Sub and Firestore emulators is needed" >&2
+  exit 1
+fi
+PUBSUB_PORT=$(free_port); FIRESTORE_PORT=$(free_port); GCS_PORT=$(free_port)
+setsid gcloud beta emulators pubsub start --project=polyfn-test \
+  --host-port="127.0.0.1:$PUBSUB_PORT" >"$STATE/pubsub.log" 2>&1 &
+GROUPS_+=($!)
+setsid gcloud emulators firestore start --host-port="127.0.0.1:$FIRESTORE_PORT" \
+  >"$STATE/firestore.log" 2>&1 &
+GROUPS_+=($!)
+"$VENV/bin/gcp-storage-emulator" start --host=127.0.0.1 --port="$GCS_PORT" --in-memory -q \
+  >"$STATE/gcs.log" 2>&1 &
+PIDS+=($!)
 wait_port "$MOTO_PORT"; wait_port "$BLOB_PORT"; wait_port "$QUEUE_PORT"; wait_port "$FF_PORT"
+wait_port "$PUBSUB_PORT"; wait_port "$FIRESTORE_PORT"; wait_port "$GCS_PORT"
+export POLYFN_TEST_PUBSUB="127.0.0.1:$PUBSUB_PORT"
+export POLYFN_TEST_FIRESTORE="127.0.0.1:$FIRESTORE_PORT"
+export POLYFN_TEST_GCS="http://127.0.0.1:$GCS_PORT"
 
 KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 export POLYFN_TEST_MOTO_URL="http://127.0.0.1:$MOTO_PORT"

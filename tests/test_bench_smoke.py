@@ -23,5 +23,5 @@ def test_bench_run_quick_prints_every_table():
         timeout=300,
         check=True,
     ).stdout
-    for title in ("cold start", "HTTP API", "SQS", "Azure", "GCP", "tick"):
+    for title in ("cold start", "HTTP API", "SQS", "Azure", "GCP", "tick", "Resource handles"):
         assert title.lower() in out.lower(), f"no {title!r} table in bench/run.sh --quick"

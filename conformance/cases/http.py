@@ -15,6 +15,7 @@ from conformance._httpcase import ANY, PRESENT, HttpCase
 
 BINARY = bytes(range(256))
 MEGABYTE = (BINARY * 4096)[: 1024 * 1024]
+LARGE_RESPONSE = MEGABYTE[:700_000]
 JSON_DOC = {"name": "café", "n": 3, "tags": ["a", "b"], "nested": {"ok": True}}
 TEXT = "héllo wörld ✓\n"
 LEAK = ("Traceback", "hunter2", "RuntimeError", "secret-detail")
@@ -272,11 +273,15 @@ CASES: list[HttpCase] = [
         live=True,
     ),
     HttpCase(
-        "one-megabyte-response",
+        "large-binary-response",
         "GET",
         "/respond",
-        query=f"kind=binary&size={len(MEGABYTE)}",
-        response_body=MEGABYTE,
+        query=f"kind=binary&size={len(LARGE_RESPONSE)}",
+        description=(
+            "as large as every target carries back: an ALB takes at most 1 MB of response JSON, "
+            "and these 700 kB are 933 kB in base64"
+        ),
+        response_body=LARGE_RESPONSE,
     ),
     HttpCase(
         "gzip-out",
@@ -401,6 +406,30 @@ CASES: list[HttpCase] = [
         live=True,
     ),
     HttpCase(
+        "injected-header-is-500",
+        "GET",
+        "/respond",
+        query="h=X-Note:ok%0D%0AX-Injected:%20yes",
+        description=(
+            "a CR or LF in a header value would start a header line of its own where a server "
+            "writes the response: polyfn answers its own 500 instead, on every target"
+        ),
+        status=500,
+        json_subset={"error": "internal error", "request_id": PRESENT},
+        absent_headers=("x-note", "x-injected"),
+        set_cookies=(),
+    ),
+    HttpCase(
+        "injected-cookie-is-500",
+        "GET",
+        "/respond",
+        query="c=session%3Dabc%0D%0ASet-Cookie%3A%20admin%3D1",
+        description="the same for a Set-Cookie value: no cookie of it reaches the client",
+        status=500,
+        json_subset={"error": "internal error", "request_id": PRESENT},
+        set_cookies=(),
+    ),
+    HttpCase(
         "body-invalid-is-400",
         "POST",
         "/orders",
@@ -434,7 +463,7 @@ CASES: list[HttpCase] = [
 # What a client gets back from these does not depend on the cloud: the runner also checks that
 # every target answered them with the same status, body and cookies.
 SAME_EVERYWHERE = {
-    "headers-repeated-out", "cookies-out-several", "one-megabyte-response", "gzip-out",
+    "headers-repeated-out", "cookies-out-several", "large-binary-response", "gzip-out",
     "binary-out", "image-out", "return-dict-is-json", "return-list-is-json", "return-str-is-text",
     "return-bytes-is-binary", "return-none-is-204", "return-tuple-status", "return-model-is-json",
     "text-out-status", "html-out", "empty-200", "redirect", "http-error", "body-invalid-is-400",

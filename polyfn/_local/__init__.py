@@ -15,6 +15,7 @@ from typing import Any
 
 _WHERE = {
     "FolderWatcher": "polyfn._local._storage",
+    "InvocationTimeout": "polyfn._local._invoke",
     "LocalQueue": "polyfn._local._queue",
     "LocalRuntime": "polyfn._local._runtime",
     "StoredMessage": "polyfn._local._queue",
@@ -30,6 +31,7 @@ _WHERE = {
 
 __all__ = [
     "FolderWatcher",
+    "InvocationTimeout",
     "LocalQueue",
     "LocalRuntime",
     "StoredMessage",

@@ -4,25 +4,39 @@ A received message stays in the database, invisible for a visibility timeout, un
 acknowledged (deleted) or failed; a failed message becomes visible again with its delivery count
 kept, and after the last allowed delivery it moves to the dead-letter queue (``<queue>-dead``
 unless the function names one). A process that dies mid-handler leaves its messages invisible:
-they come back when their timeout ends, or at once when a new runtime finds their owner process
-gone. Several processes may use the file at once (``polyfn send`` while ``polyfn serve`` runs):
-SQLite's WAL journal and a busy timeout serialise the writers.
+they come back when their timeout ends, or at once when a new runtime finds their owner gone
+(the owner is the `polyfn serve` holding the state directory's lock, `_statelock`). Several
+processes may use the file at once (``polyfn send`` while ``polyfn serve`` runs): SQLite's WAL
+journal and a busy timeout serialise the writers; a lock held past that timeout is `QueueBusyError`,
+which the runtime retries. The file is created whole (schema written, then linked into place), so
+an empty or unreadable ``queues.db`` is never one of ours: it is `QueueCorruptError`, whose message
+names the file and the way out (``polyfn messages --reset``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from polyfn._errors import PolyfnError
+from polyfn._local._statelock import holder
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
 DEAD_LETTER_SUFFIX = "-dead"
+# How long one operation waits for another connection's write lock before `QueueBusyError`. The
+# runtime retries past it (with backoff), so this only bounds how soon a stuck lock is reported.
+BUSY_TIMEOUT = 5.0
+# The attribute a dead letter carries: the queue it failed on (where --redrive sends it back).
+SOURCE_ATTRIBUTE = "polyfn-dead-letter-source"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -41,7 +55,73 @@ CREATE TABLE IF NOT EXISTS messages (
     failed_deliveries INTEGER
 );
 CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at, seq);
+CREATE TABLE IF NOT EXISTS known_queues (
+    name TEXT PRIMARY KEY,
+    app TEXT NOT NULL,
+    role TEXT NOT NULL
+);
 """
+# The files SQLite keeps for one database in WAL mode.
+_SIDE_FILES = ("", "-wal", "-shm")
+
+
+class QueueDatabaseError(PolyfnError):
+    """The local queue file cannot be used; the message names it and what to do."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        self.path = path
+        super().__init__(message)
+
+
+class QueueBusyError(QueueDatabaseError):
+    """Another connection held the file's write lock for longer than the busy timeout."""
+
+    def __init__(self, path: Path, timeout: float) -> None:
+        super().__init__(
+            path,
+            f"the local queue file {str(path)!r} stayed locked by another connection for over "
+            f"{timeout:g} s. Try again; if it persists, look for a program holding it open in "
+            "a transaction (an sqlite3 shell, a backup or sync tool).",
+        )
+
+
+class QueueCorruptError(QueueDatabaseError):
+    """The file is not a queue database polyfn can read (corrupt, foreign, or emptied)."""
+
+    def __init__(self, path: Path, what: str) -> None:
+        super().__init__(
+            path,
+            f"the local queue file {str(path)!r} {what}. Run `polyfn messages --reset "
+            f"--state-dir {str(path.parent)!r}` to move it aside (kept as "
+            f"{path.name}.broken-TIME for inspection) and start with empty queues, or put back "
+            "a copy you trust.",
+        )
+
+
+def _translate(path: Path, exc: sqlite3.Error, busy_timeout: float) -> Exception:
+    """SQLite's error as the `QueueDatabaseError` a user can act on."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in str(exc):
+        return QueueBusyError(path, busy_timeout)
+    if name in ("SQLITE_NOTADB", "SQLITE_CORRUPT") or type(exc) is sqlite3.DatabaseError:
+        return QueueCorruptError(
+            path, f"is not a readable queue database ({exc}), so its messages cannot be read"
+        )
+    return QueueDatabaseError(path, f"cannot use the local queue file {str(path)!r}: {exc}.")
+
+
+def move_aside(path: Path) -> list[Path]:
+    """Rename the queue database and its WAL side files to ``NAME.broken-TIME``; returns the new
+    paths (the next `LocalQueue` starts empty). The caller makes sure no runtime uses them."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    moved = []
+    for suffix in _SIDE_FILES:
+        source = path.with_name(path.name + suffix)
+        if source.exists():
+            target = path.with_name(f"{path.name}.broken-{stamp}{suffix}")
+            source.rename(target)
+            moved.append(target)
+    return moved
 
 
 class StoredMessage:
@@ -80,43 +160,69 @@ class StoredMessage:
         return f"StoredMessage({self.queue}/{self.id}, deliveries={self.delivery_count})"
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by someone else
-        return True
-    return True
-
-
 class LocalQueue:
     """The queues of one local runtime, in the SQLite file `path` (created on first use)."""
 
-    def __init__(self, path: Path, *, clock: Any = time.time) -> None:
+    def __init__(
+        self, path: Path, *, clock: Any = time.time, busy_timeout: float = BUSY_TIMEOUT
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.busy_timeout = busy_timeout
         self._clock = clock
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            self._create()
+        else:
+            if size == 0:
+                # SQLite would take an empty file for a new database and carry on with empty
+                # queues. We never leave one (the file appears with its schema written), so
+                # something truncated it: say so rather than lose its messages in silence.
+                raise QueueCorruptError(
+                    path,
+                    "is empty (0 bytes). polyfn writes it whole when it creates it, so "
+                    "something emptied it afterwards and the messages it held are lost",
+                )
         with self._transaction() as db:  # the writer lock: two processes starting add it once
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)  # tables a file from an older polyfn lacks
             columns = {r["name"] for r in db.execute("PRAGMA table_info(messages)")}
             if "failed_deliveries" not in columns:  # a state dir from before the column
                 db.execute("ALTER TABLE messages ADD COLUMN failed_deliveries INTEGER")
 
+    def _create(self) -> None:
+        """Write a new database beside `path`, then link it into place: no process ever sees a
+        half-made file, and of two creating at once the first link wins."""
+        partial = self.path.with_name(f"{self.path.name}.new-{os.getpid()}-{uuid.uuid4().hex}")
+        try:
+            db = sqlite3.connect(partial, isolation_level=None)
+            try:
+                db.executescript(_SCHEMA)
+                db.execute("PRAGMA journal_mode=WAL")
+            finally:
+                db.close()
+            with contextlib.suppress(FileExistsError):  # another process made it first: use it
+                os.link(partial, self.path)
+        finally:
+            partial.unlink(missing_ok=True)
+
     def _connect(self) -> sqlite3.Connection:
         # One short-lived connection per operation: safe across threads and processes, and cheap
         # next to a handler call.
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
+        db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+        except BaseException:
+            db.close()
+            raise
         return db
 
     def _transaction(self) -> _Tx:
-        return _Tx(self._connect())
+        return _Tx(self)
 
     def send(
         self,
@@ -222,7 +328,7 @@ class LocalQueue:
                 # kept, delivery count reset; the source queue is recorded for whoever reads it,
                 # and how many deliveries failed there for whoever inspects it.
                 attributes = dict(message.attributes)
-                attributes.setdefault("polyfn-dead-letter-source", message.queue)
+                attributes.setdefault(SOURCE_ATTRIBUTE, message.queue)
                 db.execute(
                     "UPDATE messages SET queue = ?, visible_at = ?, delivery_count = 0,"
                     " failed_deliveries = ?, receipt = NULL, owner = NULL, last_error = ?,"
@@ -255,24 +361,81 @@ class LocalQueue:
             )
 
     def release_orphans(self) -> int:
-        """Make visible now every in-flight message whose owner process no longer runs (a
-        runtime killed mid-handler); returns how many. Their delivery counts stand."""
+        """Make visible now every in-flight message whose owner is gone (a runtime killed
+        mid-handler); returns how many. Their delivery counts stand.
+
+        The owner is alive only while it holds the state directory's lock (`_statelock`): the
+        kernel drops that lock as the process dies, while its pid can linger as a zombie."""
         now = self._clock()
-        released = 0
+        live = holder(self.path.parent)
+        with self._transaction() as db:
+            cur = db.execute(
+                "UPDATE messages SET visible_at = ?, receipt = NULL, owner = NULL"
+                " WHERE receipt IS NOT NULL AND visible_at > ?"
+                " AND (owner IS NULL OR owner IS NOT ?)",
+                (now, now, live),
+            )
+            return cur.rowcount
+
+    def redrive(self, queue: str, *, to: str | None = None) -> dict[str | None, int]:
+        """Move the waiting messages of dead-letter `queue` back to the queue each failed on
+        (`to` instead, when given), as new messages at the back of it: delivery count 0, no
+        error, the source attribute gone. Returns target -> how many; messages with no recorded
+        source and no `to` stay, counted under None. In-flight ones (a function consuming the
+        dead-letter queue has them) stay too."""
+        now = self._clock()
+        moved: dict[str | None, int] = {}
         with self._transaction() as db:
             rows = db.execute(
-                "SELECT seq, owner FROM messages WHERE receipt IS NOT NULL AND visible_at > ?",
-                (now,),
+                "SELECT * FROM messages WHERE queue = ? AND (receipt IS NULL OR visible_at <= ?)"
+                " ORDER BY seq",
+                (queue, now),
             ).fetchall()
             for row in rows:
-                if row["owner"] is None or not _pid_alive(row["owner"]):
-                    db.execute(
-                        "UPDATE messages SET visible_at = ?, receipt = NULL, owner = NULL"
-                        " WHERE seq = ?",
-                        (now, row["seq"]),
-                    )
-                    released += 1
-        return released
+                attributes = json.loads(row["attributes"])
+                target = to or attributes.pop(SOURCE_ATTRIBUTE, None)
+                if to is not None:
+                    attributes.pop(SOURCE_ATTRIBUTE, None)
+                moved[target] = moved.get(target, 0) + 1
+                if target is None:
+                    continue
+                # Deleted and inserted again: a new sequence number puts it behind what waits.
+                db.execute("DELETE FROM messages WHERE seq = ?", (row["seq"],))
+                db.execute(
+                    "INSERT INTO messages (id, queue, body, attributes, grp, enqueued,"
+                    " visible_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        row["id"],
+                        target,
+                        row["body"],
+                        json.dumps(attributes),
+                        row["grp"],
+                        row["enqueued"],
+                        now,
+                    ),
+                )
+        return moved
+
+    def purge(self, queue: str) -> int:
+        """Delete every message on `queue`, in flight or not (as SQS PurgeQueue); how many."""
+        with self._transaction() as db:
+            return db.execute("DELETE FROM messages WHERE queue = ?", (queue,)).rowcount
+
+    def register(self, app: str, roles: Mapping[str, str]) -> None:
+        """Record the queues `app` uses (name -> role, such as "consumed by on_order"), in place
+        of whatever app registered before; `polyfn send` checks names against them."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM known_queues")
+            db.executemany(
+                "INSERT INTO known_queues (name, app, role) VALUES (?, ?, ?)",
+                [(name, app, role) for name, role in roles.items()],
+            )
+
+    def registered(self) -> dict[str, str]:
+        """The queues the last `register` recorded: name -> role."""
+        with self._transaction() as db:
+            rows = db.execute("SELECT name, role FROM known_queues ORDER BY name").fetchall()
+        return {r["name"]: r["role"] for r in rows}
 
     def messages(self, queue: str) -> list[StoredMessage]:
         """Every message on `queue`, oldest first, in flight or not (for inspection)."""
@@ -291,17 +454,31 @@ class LocalQueue:
 
 class _Tx:
     """A write transaction (BEGIN IMMEDIATE: the writer lock up front, so a read-then-update
-    cannot interleave with another receiver), committed on success and closed always."""
+    cannot interleave with another receiver), committed on success and closed always. SQLite's
+    errors leave it as `QueueDatabaseError`s that name the file."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
+    def __init__(self, queue: LocalQueue) -> None:
+        self.queue = queue
+        self.db: sqlite3.Connection | None = None
 
     def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db = self.queue._connect()
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            if self.db is not None:
+                self.db.close()
+            raise _translate(self.queue.path, exc, self.queue.busy_timeout) from exc
         return self.db
 
-    def __exit__(self, exc_type: object, *rest: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        assert self.db is not None
         try:
             self.db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+        except sqlite3.Error as failed:
+            if exc is None:
+                raise _translate(self.queue.path, failed, self.queue.busy_timeout) from failed
         finally:
             self.db.close()
+        if isinstance(exc, sqlite3.Error):
+            raise _translate(self.queue.path, exc, self.queue.busy_timeout) from exc

@@ -4,38 +4,57 @@ HTTP on `host:port`; schedules fired on their cron or rate (and on demand throug
 ``POST /_polyfn/tick/<function>``); storage buckets as folders under `storage_dir`; queues in the
 SQLite file ``<state_dir>/queues.db``. One thread each for the HTTP server, the scheduler, the
 folder watcher and each queue function; `stop()` lets running handlers finish and returns.
+
+One runtime per state directory: `start()` takes its lock (`StateDirLock`) and holds it until
+`stop()`. Every handler runs within its function's timeout (`_invoke.within_timeout`). No
+background thread dies in silence: a queue consumer retries a locked database with backoff and
+logs any other failure and carries on; what cannot go on (a corrupt queue file, a loop that
+crashed) is logged, stops the runtime, and is kept in `fatal` for `polyfn serve` to report.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from polyfn._app import QueueTrigger, ScheduleTrigger, StorageTrigger
+from polyfn._errors import PolyfnError
 from polyfn._http import HttpResponse
 from polyfn._local._cron import next_fire
-from polyfn._local._http_server import CONTROL_PREFIX, LocalHttpServer
+from polyfn._local._http_server import CONTROL_PREFIX, HttpLimits, LocalHttpServer
 from polyfn._local._invoke import (
-    LOGGER_NAME,
     deliver_message,
     fire_timer,
     handle_request,
+    local_logger,
     queue_message,
     run_storage_function,
 )
-from polyfn._local._queue import DEAD_LETTER_SUFFIX, LocalQueue
+from polyfn._local._queue import (
+    BUSY_TIMEOUT,
+    DEAD_LETTER_SUFFIX,
+    LocalQueue,
+    QueueBusyError,
+    QueueCorruptError,
+    QueueDatabaseError,
+)
+from polyfn._local._resources import LocalState, bind_state
+from polyfn._local._statelock import StateDirLock
 from polyfn._local._storage import FolderWatcher
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from polyfn._app import App, Function
     from polyfn._events import StorageEvent
     from polyfn._http import HttpRequest
+    from polyfn._local._queue import StoredMessage
 
 # The clouds' defaults where a function declares no setting:
 # Azure Storage queues dead-letter after maxDequeueCount = 5 deliveries
@@ -44,7 +63,12 @@ if TYPE_CHECKING:
 # (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
 DEFAULT_MAX_DELIVERIES = 5
 DEFAULT_STORAGE_RETRIES = 2
-DEFAULT_VISIBILITY_TIMEOUT = 30.0
+# Local retries back off exponentially: retry n waits RETRY_DELAY * 2 ** (n - 1) seconds, at most
+# MAX_RETRY_DELAY (1, 2, 4, 8, 16, 32, 60, 60, ... s). `polyfn serve --retry-delay` sets the first.
+DEFAULT_RETRY_DELAY = 1.0
+MAX_RETRY_DELAY = 60.0
+# The longest a consumer waits before trying a locked or failing queue database again.
+MAX_CONSUMER_PAUSE = 5.0
 # A tick that starts this late after its time is reported past due, like Azure's IsPastDue.
 PAST_DUE_AFTER = timedelta(seconds=15)
 
@@ -61,6 +85,28 @@ def dead_letter_queue(function: Function) -> str:
     return function.settings.dead_letter or trigger.queue + DEAD_LETTER_SUFFIX
 
 
+def retry_delay(retry: int, first: float = DEFAULT_RETRY_DELAY) -> float:
+    """Seconds to wait before retry number `retry` (1 for the first retry)."""
+    return min(first * 2.0 ** max(retry - 1, 0), MAX_RETRY_DELAY)
+
+
+def queue_roles(app: App) -> dict[str, str]:
+    """Every queue `app` uses: name -> what it is to the app ("consumed by on_order", "dead
+    letters of orders"). The queues `polyfn send` accepts."""
+    consumed: dict[str, str] = {}
+    dead_letters: dict[str, str] = {}
+    for function in app.functions_of("queue"):
+        trigger = function.trigger
+        assert isinstance(trigger, QueueTrigger)
+        consumed[trigger.queue] = f"consumed by {function.name}"
+        dead_letters.setdefault(dead_letter_queue(function), f"dead letters of {trigger.queue}")
+    return {**dead_letters, **consumed}  # a dead-letter queue a function reads is consumed
+
+
+class RuntimeFailure(PolyfnError):  # noqa: N818 - reads as what stopped the runtime
+    """A background loop of the runtime hit something it cannot go on after."""
+
+
 class LocalRuntime:
     def __init__(
         self,
@@ -73,6 +119,10 @@ class LocalRuntime:
         poll_interval: float = 0.2,
         visibility_timeout: float | None = None,
         run_schedules: bool = True,
+        http_limits: HttpLimits | None = None,
+        allow_hosts: Sequence[str] = (),
+        retry_delay: float = DEFAULT_RETRY_DELAY,
+        busy_timeout: float = BUSY_TIMEOUT,
     ) -> None:
         self.app = app
         self.host = host
@@ -82,14 +132,24 @@ class LocalRuntime:
         self.poll_interval = poll_interval
         self.visibility_timeout = visibility_timeout
         self.run_schedules = run_schedules
-        self.queue = LocalQueue(state_dir / "queues.db")
+        self.http_limits = http_limits
+        self.allow_hosts = tuple(allow_hosts)
+        self.retry_delay = retry_delay
+        self.lock = StateDirLock(state_dir)
+        self.queue = LocalQueue(state_dir / "queues.db", busy_timeout=busy_timeout)
+        # What stopped the runtime from inside (a corrupt queue file, a crashed loop), if anything.
+        self.fatal: PolyfnError | None = None
+        # The app's handles use the twins in these folders: a bucket write lands where the
+        # watcher looks, a send in the queue file the consumers read.
+        bind_state(app, LocalState(state_dir, self.storage_dir))
         self.started_at = datetime.now(UTC)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="polyfn-local")
         self._server: LocalHttpServer | None = None
         self._watcher: FolderWatcher | None = None
-        self.log = logging.getLogger(LOGGER_NAME)
+        # JSON lines from the first one: a warning before any invocation must not be plain text.
+        self.log = local_logger()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -98,10 +158,23 @@ class LocalRuntime:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> None:
-        """Bind the port and start every trigger's thread; returns at once."""
-        self._server = LocalHttpServer((self.host, self.port), self._http, self._control)
+        """Take the state directory's lock, bind the port and start every trigger's thread;
+        returns at once. `StateDirInUseError` if another runtime holds the folder."""
+        self.lock.acquire()
+        try:
+            self._server = LocalHttpServer(
+                (self.host, self.port),
+                self._http,
+                self._control,
+                self.http_limits,
+                self.allow_hosts,
+            )
+        except BaseException:
+            self.lock.release()
+            raise
         self.port = self._server.server_address[1]
         self._spawn("http", self._server.serve_forever, 0.2)
+        self.queue.register(self.app.name, queue_roles(self.app))
         released = self.queue.release_orphans()
         if released:
             self.log.info(
@@ -120,9 +193,32 @@ class LocalRuntime:
             self._spawn(f"queue-{function.name}", self._queue_loop, function)
 
     def _spawn(self, name: str, target: Any, *args: Any) -> None:
-        thread = threading.Thread(target=target, args=args, name=f"polyfn-{name}", daemon=True)
+        thread = threading.Thread(
+            target=self._guarded, args=(name, target, *args), name=f"polyfn-{name}", daemon=True
+        )
         thread.start()
         self._threads.append(thread)
+
+    def _guarded(self, name: str, target: Callable[..., None], *args: Any) -> None:
+        """Run a loop; if it raises, the runtime cannot do its job: log why and stop."""
+        try:
+            target(*args)
+        except PolyfnError as exc:
+            self._fail(exc)
+        except Exception as exc:
+            self.log.exception("the runtime's %s loop crashed", name)
+            self._fail(
+                RuntimeFailure(
+                    f"the local runtime's {name} loop crashed ({exc!r}); the traceback is in "
+                    "the log above. Please report it."
+                )
+            )
+
+    def _fail(self, error: PolyfnError) -> None:
+        if self.fatal is None:
+            self.fatal = error
+        self.log.critical("the local runtime is stopping: %s", error)
+        self.request_stop()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until `stop()` is requested (or `timeout` passes); True once stopping."""
@@ -142,25 +238,28 @@ class LocalRuntime:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self.lock.release()
 
     # -- HTTP --------------------------------------------------------------------------------
 
     def _http(self, req: HttpRequest) -> HttpResponse:
-        return handle_request(self.app, req)
+        return handle_request(self.app, req, bounded=True)
 
     def _control(self, req: HttpRequest) -> HttpResponse:
         """``GET /_polyfn`` describes the app; ``POST /_polyfn/tick/<fn>`` fires a schedule;
         ``POST /_polyfn/send/<queue>`` enqueues the body (query parameters become attributes)."""
         parts = [p for p in req.path[len(CONTROL_PREFIX) :].split("/") if p]
-        if not parts and req.method == "GET":
-            return HttpResponse.json(self.describe())
-        if len(parts) == 2 and parts[0] == "tick" and req.method == "POST":
-            return self._tick(parts[1])
-        if len(parts) == 2 and parts[0] == "send" and req.method == "POST":
-            attributes = dict(req.query.multi_items())
-            group = attributes.pop("group", None)
-            message_id = self.queue.send(parts[1], req.body, attributes=attributes, group=group)
-            return HttpResponse.json({"id": message_id, "queue": parts[1]}, 202)
+        try:
+            if not parts and req.method == "GET":
+                return HttpResponse.json(self.describe())
+            if len(parts) == 2 and parts[0] == "tick" and req.method == "POST":
+                return self._tick(parts[1])
+            if len(parts) == 2 and parts[0] == "send" and req.method == "POST":
+                return self._send(parts[1], req)
+        except QueueDatabaseError:
+            busy = HttpResponse.json({"error": "the local queue database is unavailable"}, 503)
+            busy.headers.set("Retry-After", "1")
+            return busy
         return HttpResponse.json(
             {
                 "error": "unknown control request",
@@ -173,6 +272,20 @@ class LocalRuntime:
             404,
         )
 
+    def _send(self, queue: str, req: HttpRequest) -> HttpResponse:
+        known = self.known_queues()
+        if queue not in known:
+            # A typo would otherwise make a queue nobody reads, and the message would wait there.
+            return HttpResponse.json({"error": f"no queue {queue!r}", "queues": known}, 404)
+        attributes = dict(req.query.multi_items())
+        group = attributes.pop("group", None)
+        message_id = self.queue.send(queue, req.body, attributes=attributes, group=group)
+        return HttpResponse.json({"id": message_id, "queue": queue}, 202)
+
+    def known_queues(self) -> dict[str, str]:
+        """The queues a message may be sent to: the app's, and any that holds messages."""
+        return known_queues(queue_roles(self.app), self.queue.queues())
+
     def _tick(self, name: str) -> HttpResponse:
         function = next((f for f in self.app.functions if f.name == name), None)
         if function is None or not isinstance(function.trigger, ScheduleTrigger):
@@ -181,10 +294,17 @@ class LocalRuntime:
                 {"error": f"no schedule function {name!r}", "schedules": names}, 404
             )
         try:
-            fire_timer(self.app, function)
-        except Exception as exc:
+            fire_timer(self.app, function, bounded=True)
+        except Exception:
+            # The exception is in the invocation's log line (stderr); an HTTP client
+            # (any page that can reach the port) gets no detail of it.
             return HttpResponse.json(
-                {"function": name, "outcome": "error", "error": repr(exc)}, 500
+                {
+                    "function": name,
+                    "outcome": "error",
+                    "error": "the schedule function raised; the error is in serve's log",
+                },
+                500,
             )
         return HttpResponse.json({"function": name, "outcome": "ok"})
 
@@ -245,7 +365,7 @@ class LocalRuntime:
     def _fire(self, function: Function, when: datetime, past_due: bool) -> None:
         # A failed tick is logged with its traceback and not retried, as on every cloud.
         with contextlib.suppress(Exception):
-            fire_timer(self.app, function, when, past_due=past_due)
+            fire_timer(self.app, function, when, past_due=past_due, bounded=True)
 
     # -- storage -----------------------------------------------------------------------------
 
@@ -259,60 +379,154 @@ class LocalRuntime:
         for function in self.app.storage_functions(event.bucket, event.kind, event.key):
             retries = function.settings.retries
             attempts = 1 + (retries if retries is not None else DEFAULT_STORAGE_RETRIES)
-            for _ in range(attempts):
+            for attempt in range(1, attempts + 1):
                 try:
-                    run_storage_function(self.app, function, event)
+                    run_storage_function(self.app, function, event, bounded=True)
                 except Exception:
-                    continue  # logged with its traceback; retried like an async invocation
+                    # Logged with its traceback; retried like an asynchronous invocation.
+                    if attempt < attempts and self._stop.wait(
+                        retry_delay(attempt, self.retry_delay)
+                    ):
+                        self.log.warning(
+                            "storage event dropped: the runtime stopped before its retry",
+                            extra={"function": function.name, "key": event.key},
+                        )
+                        break
+                    continue
                 break
 
     # -- queues ------------------------------------------------------------------------------
 
     def _queue_loop(self, function: Function) -> None:
+        """Consume `function`'s queue until stopped. A database locked past the busy timeout, or
+        any other failure but a corrupt file, is logged and retried with growing pauses: this
+        loop only ends when the runtime stops (or, for a corrupt file, stops the runtime)."""
         trigger = function.trigger
         assert isinstance(trigger, QueueTrigger)
-        timeout = self.visibility_timeout or function.settings.timeout or DEFAULT_VISIBILITY_TIMEOUT
+        pause = 0.0
+        while not self._stop.is_set():
+            try:
+                handled = self._consume(function)
+            except QueueCorruptError:
+                raise  # _guarded stops the runtime with it
+            except QueueBusyError as exc:
+                if not pause:
+                    self._locked(trigger.queue, exc)
+                pause = min(max(pause * 2, self.poll_interval), MAX_CONSUMER_PAUSE)
+                self._stop.wait(pause)
+                continue
+            except Exception:
+                self.log.exception(
+                    "queue consumer failed; retrying", extra={"function": function.name}
+                )
+                pause = min(max(pause * 2, self.poll_interval), MAX_CONSUMER_PAUSE)
+                self._stop.wait(pause)
+                continue
+            if pause:
+                self._unlocked(trigger.queue)
+                pause = 0.0
+            if not handled:
+                self._stop.wait(self.poll_interval)
+
+    def _locked(self, queue: str, exc: Exception) -> None:
+        self.log.warning(
+            "queue database locked; retrying until it is free",
+            extra={"queue": queue, "error": str(exc)},
+        )
+
+    def _unlocked(self, queue: str) -> None:
+        self.log.info("queue consumer running again", extra={"queue": queue})
+
+    def _consume(self, function: Function) -> bool:
+        """Receive one batch and run each message; False when the queue had none."""
+        trigger = function.trigger
+        assert isinstance(trigger, QueueTrigger)
+        # Hidden for as long as its handler may run: redelivered only once it timed out.
+        timeout = self.visibility_timeout or function.settings.effective_timeout
         limit = max_deliveries(function)
         dead = dead_letter_queue(function)
-        while not self._stop.is_set():
-            batch = self.queue.receive(
-                trigger.queue, trigger.batch_size, timeout, fifo=trigger.fifo
-            )
-            if not batch:
-                self._stop.wait(self.poll_interval)
+        batch = self.queue.receive(trigger.queue, trigger.batch_size, timeout, fifo=trigger.fifo)
+        if not batch:
+            return False
+        failed_groups: set[str | None] = set()
+        for stored in batch:
+            if self._stop.is_set() or (trigger.fifo and stored.group in failed_groups):
+                # Not handed to the handler: back on the queue, this delivery not counted.
+                self._settle(stored, partial(self.queue.release, stored))
                 continue
-            failed_groups: set[str | None] = set()
-            for stored in batch:
-                if self._stop.is_set() or (trigger.fifo and stored.group in failed_groups):
-                    # Not handed to the handler: back on the queue, this delivery not counted.
-                    self.queue.release(stored)
-                    continue
-                message = queue_message(
-                    stored.id,
-                    stored.body,
-                    stored.queue,
-                    attributes=stored.attributes,
-                    delivery_count=stored.delivery_count,
-                    enqueued=stored.enqueued,
-                    group=stored.group,
-                    raw={"receipt": stored.receipt},
+            message = queue_message(
+                stored.id,
+                stored.body,
+                stored.queue,
+                attributes=stored.attributes,
+                delivery_count=stored.delivery_count,
+                enqueued=stored.enqueued,
+                group=stored.group,
+                raw={"receipt": stored.receipt},
+            )
+            try:
+                deliver_message(self.app, function, message, bounded=True)
+            except Exception as exc:
+                # A raise or a timeout: failed, never acknowledged (a timed-out handler still
+                # running cannot reach the queue; only this loop settles messages).
+                failed_groups.add(stored.group)
+                fail = partial(
+                    self.queue.fail,
+                    stored,
+                    max_deliveries=limit,
+                    dead_letter=dead,
+                    error=repr(exc),
+                    retry_delay=retry_delay(stored.delivery_count, self.retry_delay),
                 )
-                try:
-                    deliver_message(self.app, function, message)
-                except Exception as exc:
-                    failed_groups.add(stored.group)
-                    outcome = self.queue.fail(
-                        stored, max_deliveries=limit, dead_letter=dead, error=repr(exc)
+                outcome = self._settle(stored, fail)
+                if outcome == "dead-lettered":
+                    self.log.warning(
+                        "message dead-lettered",
+                        extra={
+                            "queue": trigger.queue,
+                            "message_id": stored.id,
+                            "dead_letter_queue": dead,
+                            "deliveries": stored.delivery_count,
+                        },
                     )
-                    if outcome == "dead-lettered":
-                        self.log.warning(
-                            "message dead-lettered",
-                            extra={
-                                "queue": trigger.queue,
-                                "message_id": stored.id,
-                                "dead_letter_queue": dead,
-                                "deliveries": stored.delivery_count,
-                            },
-                        )
-                else:
-                    self.queue.ack(stored)
+            else:
+                if self._settle(stored, partial(self.queue.ack, stored)) is False:
+                    self.log.warning(
+                        "message handled after its visibility timeout ended; it was "
+                        "redelivered, so it may be handled twice",
+                        extra={"queue": trigger.queue, "message_id": stored.id},
+                    )
+        return True
+
+    def _settle(self, stored: StoredMessage, operation: Callable[[], Any]) -> Any:
+        """Run an ack, fail or release, retrying while the database is locked: a handled
+        message must not come back only because the lock was held when it finished. Gives up
+        (None) only when the runtime stops; the message, still in flight, then comes back at
+        the next start."""
+        pause = 0.0
+        while True:
+            try:
+                outcome = operation()
+            except QueueBusyError as exc:
+                if not pause:
+                    self._locked(stored.queue, exc)
+                pause = min(max(pause * 2, self.poll_interval), MAX_CONSUMER_PAUSE)
+                if self._stop.wait(pause):
+                    self.log.warning(
+                        "runtime stopped before a message could be settled; it will be "
+                        "delivered again",
+                        extra={"queue": stored.queue, "message_id": stored.id},
+                    )
+                    return None
+                continue
+            if pause:
+                self._unlocked(stored.queue)
+            return outcome
+
+
+def known_queues(roles: dict[str, str], held: dict[str, int]) -> dict[str, str]:
+    """The app's queues (`roles`) and every queue holding messages: name -> description."""
+    known = dict(roles)
+    for name, count in held.items():
+        known.setdefault(name, f"holds {count} message{'s' if count != 1 else ''}")
+    return dict(sorted(known.items()))

@@ -48,7 +48,10 @@ COMMON: dict[str, dict[str, str]] = {
 
 HELP: dict[str, str] = {
     "method": "HTTP method",
-    "path": "request path (decoded; encoded where the cloud sends it encoded)",
+    "path": (
+        "request path as a client sends it: %-escapes kept as written (a%2Fb is one segment), "
+        "spaces and non-ASCII encoded for you; each sample carries it as its cloud does"
+    ),
     "query": "raw query string, e.g. a=1&a=2",
     "body": "the body text",
     "source_ip": "client address",
@@ -68,6 +71,19 @@ HELP: dict[str, str] = {
     "attr.NAME": "a message attribute (repeat --set for several)",
     "group": "message group / ordering key",
 }
+
+
+# What a client leaves as it is in a URL path: RFC 3986's pchar (unreserved, sub-delims, ":" and
+# "@"), the "/" between segments, and "%" so that an escape written by the user stays one.
+_PATH_AS_SENT = "/%!$&'()*+,;=:@~"
+
+
+def wire_path(path: str) -> str:
+    """`path` as a client puts it on the wire: %-escapes as written; spaces, non-ASCII, "?" and
+    "#" percent-encoded (they cannot stand in a URL path)."""
+    from urllib.parse import quote
+
+    return quote(path, safe=_PATH_AS_SENT)
 
 
 class SampleValues:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from polyfn._events import StorageEvent
+from polyfn._local._resources import stored_content_type
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -26,6 +27,13 @@ if TYPE_CHECKING:
 _IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp", "~")
 
 Stat = tuple[int, int]  # (mtime_ns, size)
+
+
+def is_watched(key: str) -> bool:
+    """Whether the watcher reports the object `key`: not under a folder or named with a leading
+    '.', nor ending like a temporary file."""
+    parts = key.split("/")
+    return not any(p.startswith(".") for p in parts) and not key.endswith(_IGNORED_SUFFIXES)
 
 
 def _scan(folder: Path) -> dict[str, Stat]:
@@ -65,7 +73,10 @@ def object_event(kind: str, bucket: str, key: str, path: Path) -> StorageEvent:
         size=len(data),
         # S3's ETag of a single-part upload is the MD5 of the content; the same here.
         etag=hashlib.md5(data, usedforsecurity=False).hexdigest(),
-        content_type=mimetypes.guess_type(key)[0] or "application/octet-stream",
+        # What a bucket write declared (its sidecar), else a guess from the name.
+        content_type=stored_content_type(path, key)
+        or mimetypes.guess_type(key)[0]
+        or "application/octet-stream",
         version=str(st.st_mtime_ns),
         raw={"path": str(path)},
     )

@@ -26,3 +26,20 @@ def write_event(tmp_path: Path, event: object) -> str:
     path = tmp_path / "event.json"
     path.write_text(json.dumps(event))
     return str(path)
+
+
+def invoke_sample(
+    capsys: Any,
+    tmp_path: Path,
+    app: str,
+    function: str,
+    provider: str,
+    trigger: str,
+    overrides: list[str] | tuple[str, ...] = (),
+) -> tuple[int, str, str]:
+    """`polyfn events PROVIDER TRIGGER --set ...` written to a file, then `polyfn invoke` of it."""
+    args = [a for o in overrides for a in ("--set", o)]
+    code, out, err = run(capsys, "events", provider, trigger, *args)
+    assert code == 0, err
+    event_file = write_event(tmp_path, json.loads(out))
+    return run(capsys, "invoke", app, function, "--provider", provider, "--event", event_file)

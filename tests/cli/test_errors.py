@@ -152,7 +152,11 @@ def test_an_empty_or_mistyped_queue_says_which_queues_hold_messages(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     state = ["--state-dir", str(tmp_path)]
-    assert run(capsys, "send", "orders", "one", *state)[0] == 0
+    app = tmp_path / "mistyped_queue_app.py"
+    app.write_text(
+        "from polyfn import App\napp = App('a')\n@app.queue('orders')\ndef f(m, c): ...\n"
+    )
+    assert run(capsys, "send", "orders", "one", "--app", str(app), *state)[0] == 0
     code, out, err = run(capsys, "messages", "order", *state)
     assert (code, out) == (0, "")  # an empty queue is no error, and prints no message line
     assert err == "polyfn: queue 'order' holds no messages; queues with messages: orders (1).\n"

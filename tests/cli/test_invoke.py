@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.cli._run import SHOP, run, seen, write_event
+from tests.cli._run import SHOP, invoke_sample, run, seen, write_event
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -29,6 +29,13 @@ CASES = [
         "get_order",
         ["method=POST", "body={}"],
         ("http", "aws", "POST", "42", [], b"{}"),
+    ),
+    (
+        "aws",
+        "http-api-v1",
+        "get_order",
+        ["query=tag=a&tag=b"],
+        ("http", "aws", "GET", "42", ["a", "b"], b""),
     ),
     ("aws", "function-url", "get_order", [], ("http", "aws", "GET", "42", [], b"")),
     ("aws", "alb", "get_order", ["query=tag=x%20y"], ("http", "aws", "GET", "42", ["x y"], b"")),
@@ -166,14 +173,8 @@ def test_every_sample_runs_through_the_real_adapter(
     overrides: list[str],
     expected: tuple[object, ...],
 ) -> None:
-    args = [a for o in overrides for a in ("--set", o)]
-    code, out, err = run(capsys, "events", provider, trigger, *args)
-    assert code == 0, err
-    event_file = write_event(tmp_path, json.loads(out))
     seen_before = len(seen()) if "cli_shop" in __import__("sys").modules else 0
-    code, out, err = run(
-        capsys, "invoke", SHOP, function, "--provider", provider, "--event", event_file
-    )
+    code, out, err = invoke_sample(capsys, tmp_path, SHOP, function, provider, trigger, overrides)
     assert code == 0, err
     result = json.loads(out)
     assert len(seen()) == seen_before + 1
@@ -199,7 +200,7 @@ def _assert_http_result(provider: str, trigger: str, result: dict[str, object]) 
         assert result["statusCode"] == 200
     elif provider == "azure":
         http = result["returnValue"]["http"]  # type: ignore[index]
-        body = base64.b64decode(http["body"]["bytes"]).decode()
+        body = http["body"]["string"]  # a text body reads as text, not base64
         cookies = http["cookies"]
         assert result["result"] == {"status": "Success"}
     else:
@@ -245,3 +246,20 @@ def test_an_sqs_batch_failure_is_reported_per_message(
     )
     assert code == 0, err  # the invocation succeeded; the one message is reported failed
     assert json.loads(out) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+
+
+def test_azure_prints_a_text_body_as_text_and_a_binary_one_as_base64(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from .test_sample_paths import PATHS_APP
+
+    bodies = {}
+    for path in ("/p/ünï", "/bytes"):
+        function = "bytes_out" if path == "/bytes" else "show_path"
+        code, out, err = invoke_sample(
+            capsys, tmp_path, PATHS_APP, function, "azure", "http", [f"path={path}"]
+        )
+        assert code == 0, err
+        bodies[path] = json.loads(out)["returnValue"]["http"]["body"]
+    assert bodies["/p/ünï"] == {"string": '{"path":"/p/ünï"}'}
+    assert base64.b64decode(bodies["/bytes"]["bytes"]) == bytes(range(256))

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 AWS_MODELS = {
     "http-rest": models.APIGatewayProxyEventModel,
     "http-api": models.APIGatewayProxyEventV2Model,
+    "http-api-v1": models.APIGatewayProxyEventModel,
     "function-url": models.LambdaFunctionUrlModel,
     "alb": models.AlbModel,
     "schedule": models.EventBridgeModel,

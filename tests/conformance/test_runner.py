@@ -285,10 +285,30 @@ def test_cli_reports_an_app_that_does_not_import() -> None:
     from polyfn._cli_errors import UsageError
 
     args = argparse.Namespace(
-        app="no_such_module:app", cases=None, target=None, case=None, json=False
+        app="no_such_module:app",
+        cases=["conformance.cases.http"],
+        target=None,
+        case=None,
+        json=False,
     )
     with pytest.raises(UsageError, match="no_such_module"):
         _cli.run(args)
+
+
+def test_an_app_without_cases_is_refused_before_anything_runs(
+    capsys: pytest.CaptureFixture[str], user_module: str
+) -> None:
+    """The built-in cases only fit the conformance app: on another they all fail (639 failures
+    on a newcomer's app), which says nothing about that app."""
+    err = _polyfn_error(capsys, "--app", f"{user_module}:app", "--target", "aws-http")
+    assert f"--app '{user_module}:app' needs --cases MODULE" in err
+    assert "leave out --app to run the built-in cases" in err
+
+
+def test_the_conformance_app_named_explicitly_runs_the_built_in_cases() -> None:
+    out = io.StringIO()
+    code = _runner.main(app_ref=DEFAULT_APP, target_glob="aws-http", case_glob="get", out=out)
+    assert code == 0 and "1 passed, 0 failed, 0 skipped" in out.getvalue()
 
 
 def test_skip_reasons_are_listed_once_as_notes() -> None:

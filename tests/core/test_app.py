@@ -1,6 +1,4 @@
-import io
 import json
-import logging
 
 import pydantic
 import pytest
@@ -15,24 +13,11 @@ from polyfn import (
     QueueMessage,
     Schedule,
 )
-from polyfn._context import JsonFormatter
 
 
 class OrderIn(pydantic.BaseModel):
     sku: str
     quantity: int = pydantic.Field(gt=0)
-
-
-@pytest.fixture
-def log_lines():
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("polyfn")
-    Context("local", "f", "i").log  # noqa: B018 - installs polyfn's own handler first
-    logger.addHandler(handler)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    logger.removeHandler(handler)
 
 
 def make_app() -> App:

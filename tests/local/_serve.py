@@ -39,6 +39,8 @@ class Served:
                     str(self.state),
                     "--poll-interval",
                     "0.05",
+                    "--retry-delay",  # retries back off from 1 s by default; tests keep it short
+                    "0.05",
                     *extra,
                 ],
                 stdout=out,

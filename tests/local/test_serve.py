@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import signal
 import time
 import urllib.parse
@@ -12,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.local._serve import Served, cli
+from polyfn._local._statelock import holder
+from tests.local._serve import APPS, Served, cli
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -170,30 +172,72 @@ def test_queue_delivers_sent_messages_and_dead_letters_after_retries(served: Ser
 
 def test_queue_survives_stop_and_sigkill_mid_handler(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    # Sent while no runtime runs: durable in the SQLite file.
-    assert cli("send", "orders", "before-start", "--state-dir", str(state)).returncode == 0
+    # Sent while no runtime runs (and never has: --app names the app's queues): durable.
+    sent = cli(
+        "send",
+        "orders",
+        "before-start",
+        "--app",
+        str(APPS / "recorder.py"),
+        "--state-dir",
+        str(state),
+    )
+    assert sent.returncode == 0, sent.stderr
     first = Served("recorder.py", tmp_path)
     try:
         first.wait_records(lambda r: any(e["body"] == "before-start" for e in r))
         assert cli("send", "orders", "slow", "--state-dir", str(state)).returncode == 0
         first.wait_records(lambda r: any(e["body"] == "slow" for e in r))
         first.proc.send_signal(signal.SIGKILL)  # dies inside the handler: never acknowledged
-        first.proc.wait(10)
+        # Not reaped: the dead serve stays a zombie whose pid still answers kill(pid, 0), but
+        # the kernel has dropped its lock on the state directory.
+        deadline = time.monotonic() + 10
+        while holder(state) is not None:
+            assert time.monotonic() < deadline, "the killed serve still holds its lock"
+            time.sleep(0.02)
+        os.kill(first.proc.pid, 0)
+        pending = cli("messages", "orders", "--state-dir", str(state))
+        assert json.loads(pending.stdout.splitlines()[0])["state"] == "in flight"
+
+        second = Served("recorder.py", tmp_path)
+        try:
+            # Redelivered at once (its owner is gone), not after its 60 s visibility timeout,
+            # counted as the second delivery, then done.
+            records = second.wait_records(lambda r: sum(e["body"] == "slow" for e in r) >= 2)
+            assert [e["delivery"] for e in records if e["body"] == "slow"] == [1, 2]
+            deadline = time.monotonic() + 10
+            while cli("messages", "--state-dir", str(state)).stdout.strip() not in ("{}", ""):
+                assert time.monotonic() < deadline, "the queue never emptied"
+                time.sleep(0.1)
+            assert second.stop(signal.SIGTERM) == 0
+        finally:
+            second.kill()
     finally:
         first.kill()
-    pending = cli("messages", "orders", "--state-dir", str(state))
-    assert json.loads(pending.stdout.splitlines()[0])["state"] == "in flight"
-
-    second = Served("recorder.py", tmp_path)
-    try:
-        records = second.wait_records(lambda r: sum(e["body"] == "slow" for e in r) >= 2)
-        # Redelivered at once (its owner is gone), counted as the second delivery, then done.
-        assert [e["delivery"] for e in records if e["body"] == "slow"] == [1, 2]
-        deadline = time.monotonic() + 10
-        while cli("messages", "--state-dir", str(state)).stdout.strip() not in ("{}", ""):
-            assert time.monotonic() < deadline, "the queue never emptied"
-            time.sleep(0.1)
-        assert second.stop(signal.SIGTERM) == 0
-    finally:
-        second.kill()
     assert sum(e["body"] == "before-start" for e in second.records()) == 1
+
+
+def test_a_second_serve_on_the_same_state_dir_is_refused_naming_the_first(
+    served: Served,
+) -> None:
+    second = cli(
+        "serve", str(APPS / "recorder.py"), "--port", "0", "--state-dir", str(served.state)
+    )
+    assert second.returncode == 2
+    said = " ".join(second.stderr.split())
+    assert f"pid {served.proc.pid}" in said and "--state-dir" in said
+    assert "Traceback" not in second.stderr
+    assert served.proc.poll() is None  # the first carries on
+
+
+def test_serve_exits_non_zero_naming_the_file_when_its_queue_file_is_corrupted(
+    served: Served,
+) -> None:
+    with (served.state / "queues.db").open("r+b") as fh:
+        fh.write(b"scribbled over by something else" * 4)
+    assert served.proc.wait(15) == 2
+    said = " ".join(served.stderr().split())
+    assert "queues.db" in said and "polyfn messages --reset" in said
+    # Logged as a JSON line like every other, though no invocation has run yet.
+    [stopping] = [e for e in served.log_lines() if e["level"] == "CRITICAL"]
+    assert stopping["message"].startswith("the local runtime is stopping")

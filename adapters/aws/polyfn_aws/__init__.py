@@ -27,10 +27,15 @@ An event for a bucket, queue, topic or schedule that no function is bound to is 
 that says what arrived and what the app serves. See the modules for each source's details:
 `_http` (paths, queries, headers, cookies, bodies), `_queue` (batches, FIFO, attributes),
 `_storage` (S3 keys and event kinds), `_timer` (rules and schedules).
+
+Resource handles (`Bucket`, `Queue`, `Topic`, `Table`, `Secret`) used on Lambda run on S3, SQS,
+SNS, DynamoDB and Secrets Manager through boto3 (``pip install 'polyfn-aws[resources]'``):
+see `_resources`.
 """
 
 from __future__ import annotations
 
+from polyfn._resources import register_backend
 from polyfn_aws._handler import handler
 
 # `typing` costs milliseconds at import; only mypy needs it here.
@@ -52,6 +57,16 @@ _LAZY = {
     "scheduler_input": "polyfn_aws._names",
     "to_eventbridge": "polyfn_aws._schedule",
 }
+
+
+def _resource_backend() -> Any:
+    # boto3 loads with this module, on a handle's first use: never at import or handler build.
+    from polyfn_aws._resources import AwsBackend
+
+    return AwsBackend()
+
+
+register_backend("aws", _resource_backend)
 
 
 def __getattr__(name: str) -> Any:

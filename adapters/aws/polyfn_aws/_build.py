@@ -104,6 +104,12 @@ RESERVED_ENV = frozenset(
 
 ADAPTER_PACKAGE = "polyfn_aws"
 ADAPTER_DISTRIBUTION = "polyfn-aws"
+# What polyfn's commands need on AWS beyond polyfn-aws itself: command -> (its extra in
+# adapters/aws/pyproject.toml, the modules that prove the extra is installed).
+COMMAND_EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "invoke": ("invoke", ("awslambdaric",)),  # the LambdaContext invoke passes, as the runtime
+    "deploy": ("deploy", ("boto3", "botocore")),  # S3 upload and CloudFormation
+}
 TEMPLATE_FILE = "template.json"
 ENTRY_PREFIX = "polyfn_entry_"
 

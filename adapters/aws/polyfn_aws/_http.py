@@ -45,13 +45,18 @@ dropped cookies is logged. Enable the target group's ``lambda.multi_value_header
 keep them all.
 
 Bodies: a body that is not text (`HttpResponse.is_text`) travels base64 with
-``isBase64Encoded: true``; text travels as is.
+``isBase64Encoded: true``; text travels as is. An answer larger than the source carries back
+(`RESPONSE_LIMITS`) becomes a logged 500.
+
+Not requests: Lambda authorizer events (``methodArn``; ``routeArn`` for HTTP APIs) and WebSocket
+API events (``requestContext.eventType``, ``connectionId``) look like requests but want something
+else back; `http_kind` refuses them with an `EventError` that says what they are.
 """
 
 from __future__ import annotations
 
 from polyfn._errors import EventError
-from polyfn._http import HttpRequest, reason_phrase
+from polyfn._http import HttpRequest, internal_error, reason_phrase
 from polyfn._multidict import Headers
 from polyfn._values import base64_bytes, string_lists, string_map
 from polyfn_aws._context import to_context
@@ -77,10 +82,35 @@ ALB_MULTI = "Application Load Balancer (multi-value headers)"
 # https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html
 FUNCTION_URL_DOMAIN = ".lambda-url."
 
-# A Lambda authorizer's REQUEST event looks like a REST request but carries the ARN of the method
-# it guards, and wants a policy back, not a response: polyfn serves no authorizers.
+# A Lambda authorizer's REQUEST event looks like a request but carries the ARN of the method or
+# route it guards, and wants a policy (or {"isAuthorized": ...}) back, not a response: polyfn
+# serves no authorizers. REST APIs and HTTP APIs with payload 1.0 send ``methodArn``
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html
-AUTHORIZER_MARK = "methodArn"
+# and HTTP APIs with payload 2.0 send ``"type": "REQUEST"`` and ``routeArn``
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html
+AUTHORIZER_MARKS = ("methodArn", "routeArn")
+AUTHORIZER = "API Gateway Lambda authorizer"
+# A WebSocket API's events ($connect with REST-like httpMethod and headers, then messages and
+# $disconnect) carry the connection in ``requestContext``: ``eventType`` (CONNECT, MESSAGE,
+# DISCONNECT) and ``connectionId``. Its routes are no HTTP routes: polyfn serves no WebSocket APIs.
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-mapping-template-reference.html
+WEBSOCKET_MARKS = ("eventType", "connectionId")
+WEBSOCKET = "API Gateway WebSocket API"
+
+# The most a source carries back, counted on the JSON the runtime sends: Lambda's synchronous
+# invocation payload, "6 MB" each way (the service refuses a response over 6 MiB and 100 bytes
+# with "Response payload size exceeded maximum allowed payload size"), and ALB's "maximum size of
+# the response JSON that the Lambda function can send is 1 MB". A binary body counts after base64,
+# and awslambdaric on polyfn's runtime (python3.11) writes non-ASCII text as \uXXXX escapes.
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html
+LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024
+ALB_RESPONSE_LIMIT = 1024 * 1024
+# JSON escapes at most 12 bytes per character of the body (an astral character becomes two
+# \uXXXX escapes); the head of a response (status, headers, cookies) is allowed this much. A body
+# that cannot reach the limit by that measure is not serialised to be counted.
+_MAX_BYTES_PER_CHAR = 12
+_HEAD_ALLOWANCE = 64 * 1024
 
 # Fields each source must or may carry, checked to name the culprit when a read fails.
 V1_FIELDS: tuple[FieldSpec, ...] = (
@@ -135,6 +165,14 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     ALB: ALB_FIELDS,
     ALB_MULTI: ALB_FIELDS,
 }
+RESPONSE_LIMITS: dict[str, int] = {
+    REST: LAMBDA_RESPONSE_LIMIT,
+    HTTP_V1: LAMBDA_RESPONSE_LIMIT,
+    HTTP_V2: LAMBDA_RESPONSE_LIMIT,
+    URL: LAMBDA_RESPONSE_LIMIT,
+    ALB: ALB_RESPONSE_LIMIT,
+    ALB_MULTI: ALB_RESPONSE_LIMIT,
+}
 
 # What reading a malformed event can raise on the fast path (UnicodeError and binascii.Error
 # are ValueErrors).
@@ -142,18 +180,40 @@ _READ_ERRORS = (KeyError, TypeError, AttributeError, ValueError, IndexError)
 
 
 def http_kind(event: dict[str, Any], request_context: Any) -> str | None:
-    """Which HTTP source sent `event` (one with a ``requestContext``), or None if none did."""
+    """Which HTTP source sent `event` (one with a ``requestContext``), or None if none did.
+
+    An authorizer or WebSocket event, which looks like a request but is none, is an `EventError`
+    that says what it is.
+    """
     if type(request_context) is not dict:
         return None
     if "elb" in request_context:
         return ALB_MULTI if "multiValueHeaders" in event else ALB
+    for mark in AUTHORIZER_MARKS:
+        if mark in event:
+            raise EventError(
+                f"a Lambda authorizer event (it has {mark}) is no request: API Gateway wants an "
+                "IAM policy or isAuthorized back, and polyfn serves no authorizers; integrate "
+                "this Lambda with the route instead of attaching it as the route's authorizer",
+                field=mark,
+                source=AUTHORIZER,
+            )
+    for mark in WEBSOCKET_MARKS:
+        if mark in request_context:
+            raise EventError(
+                f"a WebSocket API event (route {request_context.get('routeKey')!r}) is no HTTP "
+                "request, and polyfn serves no WebSocket APIs; integrate this Lambda with an "
+                "HTTP API, a REST API, a function URL or an ALB",
+                field=f"requestContext.{mark}",
+                source=WEBSOCKET,
+            )
     version = event.get("version")
     if version == "2.0" or "http" in request_context:
         domain = request_context.get("domainName")
         if type(domain) is str and FUNCTION_URL_DOMAIN in domain:
             return URL
         return HTTP_V2
-    if "httpMethod" in event and AUTHORIZER_MARK not in event:
+    if "httpMethod" in event:
         return HTTP_V1 if version == "1.0" else REST
     return None
 
@@ -476,6 +536,18 @@ def to_response(resp: HttpResponse, kind: str, warn: Any = None) -> dict[str, An
     )
 
 
+def oversize(out: dict[str, Any], kind: str) -> int | None:
+    """The size of the answer `out` in bytes when it is over what `kind` carries back, else None."""
+    limit = RESPONSE_LIMITS[kind]
+    body = out.get("body")
+    if type(body) is str and len(body) * _MAX_BYTES_PER_CHAR + _HEAD_ALLOWANCE < limit:
+        return None
+    import json
+
+    size = len(json.dumps(out).encode())
+    return size if size > limit else None
+
+
 # -- the invocation ----------------------------------------------------------------------------
 
 
@@ -493,4 +565,19 @@ def handle(
     request_id = event["requestContext"].get("requestId")
     ctx = to_context(lambda_context, default_name, request_id if type(request_id) is str else None)
     resp = app.handle_http(req, ctx, function=function)
-    return to_response(resp, kind, ctx.log if kind == ALB and len(resp.cookies) > 1 else None)
+    out = to_response(resp, kind, ctx.log if kind == ALB and len(resp.cookies) > 1 else None)
+    size = oversize(out, kind)
+    if size is not None:
+        ctx.log.error(
+            "the response (status %s, %d bytes of JSON with the body%s) is over the %d bytes %s "
+            "carries back; answered 500 instead. Serve large content from object storage (a "
+            "presigned URL) rather than through the function",
+            resp.status,
+            size,
+            " in base64" if out.get("isBase64Encoded") else "",
+            RESPONSE_LIMITS[kind],
+            "an ALB" if kind in (ALB, ALB_MULTI) else "a synchronous Lambda invocation",
+            extra={"method": req.method, "path": req.path},
+        )
+        out = to_response(internal_error(ctx.invocation_id), kind)
+    return out

@@ -32,6 +32,8 @@ functions of their bucket.
 
 from __future__ import annotations
 
+import base64
+
 from polyfn._errors import EventError
 from polyfn._events import QueueMessage
 from polyfn._values import epoch_millis, from_epoch_millis, optional_timestamp
@@ -42,6 +44,7 @@ from polyfn_aws._fields import get
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
     from typing import Any
 
@@ -59,6 +62,10 @@ FIFO_SUFFIX = ".fifo"
 RECEIVE_COUNT = "ApproximateReceiveCount"
 SENT_TIMESTAMP = "SentTimestamp"
 GROUP_ID = "MessageGroupId"
+# polyfn's marker of a body sent base64 (binary, or text SQS cannot carry): `_resources` sets it,
+# the readers decode the body and drop the marker, so QueueMessage.body is the bytes sent.
+ENCODING_ATTRIBUTE = "polyfn-encoding"
+BASE64 = "base64"
 
 
 def queue_name(arn: Any) -> str:
@@ -208,10 +215,14 @@ def sqs_message(record: dict[str, Any], message_id: str, queue: str, i: int) -> 
     if sent is not None and not (type(sent) is str and len(sent) < 15 and sent.isdecimal()):
         # Not the common shape: read it now, so a record whose time cannot be read fails here.
         epoch_millis(sent, f"Records[{i}].attributes.{SENT_TIMESTAMP}", SQS)
-    try:
-        data = body.encode()
-    except UnicodeEncodeError:
-        raise _bad(i, "body", "the body is not valid Unicode text") from None
+    extra = record.get("messageAttributes")
+    if extra and ENCODING_ATTRIBUTE in extra:
+        data, extra = _unwrap_sqs(body, extra, i)
+    else:
+        try:
+            data = body.encode()
+        except UnicodeEncodeError:
+            raise _bad(i, "body", "the body is not valid Unicode text") from None
     group = attrs.get(GROUP_ID)
     return SqsMessage(
         message_id,
@@ -221,9 +232,30 @@ def sqs_message(record: dict[str, Any], message_id: str, queue: str, i: int) -> 
         group if type(group) is str else None,
         record,
         i,
-        record.get("messageAttributes"),
+        extra,
         sent,
     )
+
+
+def _unwrap_sqs(body: str, extra: Any, i: int) -> tuple[bytes, dict[str, Any]]:
+    """The bytes of a body polyfn sent base64 (see `polyfn_aws._resources`), and the message
+    attributes without polyfn's marker."""
+    marker = extra[ENCODING_ATTRIBUTE]
+    value = marker.get("stringValue") if type(marker) is dict else None
+    field = f"messageAttributes.{ENCODING_ATTRIBUTE}"
+    data = _decoded(body, value, lambda message: _bad(i, field, message))
+    return data, {k: v for k, v in extra.items() if k != ENCODING_ATTRIBUTE}
+
+
+def _decoded(body: str, encoding: Any, bad: Callable[[str], EventError]) -> bytes:
+    """`body` decoded as polyfn's marker `encoding` says; `bad(reason)` is raised when the
+    marker or the body cannot be read."""
+    if encoding != BASE64:
+        raise bad(f"unknown polyfn body encoding {encoding!r} (expected {BASE64!r})")
+    try:
+        return base64.b64decode(body, validate=True)
+    except ValueError:
+        raise bad("the body is marked base64 but is not valid base64") from None
 
 
 def _group(record: dict[str, Any]) -> str | None:
@@ -406,9 +438,18 @@ def sns_message(record: Any, topic: str, at: str) -> QueueMessage:
             raise EventError("expected an object", field=f"{at}.Sns.MessageAttributes", source=SNS)
         for key, attr in raw_attrs.items():
             attrs[key] = get(attr, "Value", str, SNS, at=f"{at}.Sns.MessageAttributes.{key}")
+    if ENCODING_ATTRIBUTE in attrs:
+        field = f"{at}.Sns.MessageAttributes.{ENCODING_ATTRIBUTE}"
+        body = _decoded(
+            message,
+            attrs.pop(ENCODING_ATTRIBUTE),
+            lambda reason: EventError(reason, field=field, source=SNS),
+        )
+    else:
+        body = message.encode("utf-8")
     return QueueMessage(
         get(sns, "MessageId", str, SNS, at=f"{at}.Sns"),
-        message.encode("utf-8"),
+        body,
         queue=topic,
         attributes=attrs,
         enqueued_time=optional_timestamp(sns.get("Timestamp"), f"{at}.Sns.Timestamp", SNS),

@@ -11,13 +11,14 @@ import base64
 import hashlib
 import json
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, quote, quote_plus
+from urllib.parse import parse_qsl, quote_plus, unquote
 
 from polyfn._local._sample_args import (
     SAMPLE_EPOCH_MS,
     Catalog,
     SampleValues,
     render,
+    wire_path,
 )
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ REGION = "us-east-1"
 TRIGGERS: dict[str, str] = {
     "http-rest": "API Gateway REST API proxy integration (payload 1.0)",
     "http-api": "API Gateway HTTP API (payload 2.0)",
+    "http-api-v1": "API Gateway HTTP API (payload 1.0)",
     "function-url": "Lambda function URL",
     "alb": "Application Load Balancer, single-value headers",
     "alb-multi": "Application Load Balancer, multi-value headers",
@@ -45,7 +47,9 @@ TRIGGERS: dict[str, str] = {
     "sns": "SNS notification",
 }
 KINDS: dict[str, str] = {
-    **dict.fromkeys(("http-rest", "http-api", "function-url", "alb", "alb-multi"), "http"),
+    **dict.fromkeys(
+        ("http-rest", "http-api", "http-api-v1", "function-url", "alb", "alb-multi"), "http"
+    ),
     **dict.fromkeys(("schedule", "scheduler"), "schedule"),
     **dict.fromkeys(("s3", "s3-sqs", "s3-sns", "s3-eventbridge"), "storage"),
     **dict.fromkeys(("sqs", "sqs-fifo", "sns"), "queue"),
@@ -90,10 +94,23 @@ def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
     return out
 
 
+# How each source carries the request path. REST APIs, function URLs and ALBs pass it on as the
+# client sent it (percent-encoded); HTTP APIs decode it, in `path` (payload 1.0) and `rawPath`
+# (2.0) alike. The docs do not say; captures of live events do (fastify/aws-lambda-fastify#169,
+# honojs/hono#2156), and polyfn_aws._http reads each source that way.
+PATH_DECODED = frozenset(("http-api", "http-api-v1"))
+
+
+def _path(v: SampleValues, trigger: str) -> str:
+    """The request path as `trigger`'s source puts it in the event."""
+    sent = wire_path(v["path"])
+    return unquote(sent) if trigger in PATH_DECODED else sent
+
+
 def _http_rest(v: SampleValues) -> dict[str, Any]:
     # https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format
     headers, pairs, body = _http_common(v)
-    path, stage = v["path"], v["stage"]
+    path, stage = _path(v, "http-rest"), v["stage"]
     multi_q = _multi(pairs)
     return {
         "resource": "/{proxy+}",
@@ -127,6 +144,49 @@ def _http_rest(v: SampleValues) -> dict[str, Any]:
     }
 
 
+def _http_api_v1(v: SampleValues) -> dict[str, Any]:
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+    # An HTTP API's catch-all `$default` route on its `$default` stage: the path arrives decoded,
+    # with no stage in front of it.
+    headers, pairs, body = _http_common(v)
+    path = _path(v, "http-api-v1")
+    multi_q = _multi(pairs)
+    domain = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
+    headers["host"] = domain
+    return {
+        "version": "1.0",
+        "resource": "$default",
+        "path": path,
+        "httpMethod": v["method"],
+        "headers": headers,
+        "multiValueHeaders": {k: [val] for k, val in headers.items()},
+        # Payload 1.0 joins repeated query keys with commas in the single-value map.
+        "queryStringParameters": {k: ",".join(vals) for k, vals in multi_q.items()} or None,
+        "multiValueQueryStringParameters": multi_q or None,
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "apiId": domain.split(".", 1)[0],
+            "domainName": domain,
+            "domainPrefix": domain.split(".", 1)[0],
+            "extendedRequestId": "Q2FsbGVkIGJ5IHBvbHlmbg=",
+            "httpMethod": v["method"],
+            "identity": {"sourceIp": v["source_ip"], "userAgent": headers["user-agent"]},
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "requestId": _request_id("v1" + path),
+            "requestTime": "15/Jan/2026:02:00:00 +0000",
+            "requestTimeEpoch": SAMPLE_EPOCH_MS,
+            "resourceId": "$default",
+            "resourcePath": "$default",
+            "stage": "$default",
+        },
+        "pathParameters": None,
+        "stageVariables": None,
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
 def _http_v2(v: SampleValues, *, url: bool) -> dict[str, Any]:
     # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
     # https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html#urls-payloads
@@ -140,10 +200,11 @@ def _http_v2(v: SampleValues, *, url: bool) -> dict[str, Any]:
         else "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
     )
     headers["host"] = domain
+    path = _path(v, "function-url" if url else "http-api")
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "$default",
-        "rawPath": quote(v["path"], safe="/"),
+        "rawPath": path,
         "rawQueryString": v["query"],
         "headers": headers,
         "requestContext": {
@@ -153,12 +214,12 @@ def _http_v2(v: SampleValues, *, url: bool) -> dict[str, Any]:
             "domainPrefix": domain.split(".", 1)[0],
             "http": {
                 "method": v["method"],
-                "path": v["path"],
+                "path": path,
                 "protocol": "HTTP/1.1",
                 "sourceIp": v["source_ip"],
                 "userAgent": headers["user-agent"],
             },
-            "requestId": _request_id("v2" + v["path"]),
+            "requestId": _request_id("v2" + path),
             "routeKey": "$default",
             "stage": "$default",
             "time": "15/Jan/2026:02:00:00 +0000",
@@ -188,7 +249,7 @@ def _alb(v: SampleValues, *, multi: bool) -> dict[str, Any]:
             }
         },
         "httpMethod": v["method"],
-        "path": quote(v["path"], safe="/"),
+        "path": _path(v, "alb"),
         "body": body or "",
         "isBase64Encoded": False,
     }
@@ -404,6 +465,7 @@ def _sns(v: SampleValues) -> dict[str, Any]:
 _BUILDERS: dict[str, Callable[[SampleValues], dict[str, Any]]] = {
     "http-rest": _http_rest,
     "http-api": lambda v: _http_v2(v, url=False),
+    "http-api-v1": _http_api_v1,
     "function-url": lambda v: _http_v2(v, url=True),
     "alb": lambda v: _alb(v, multi=False),
     "alb-multi": lambda v: _alb(v, multi=True),
@@ -461,8 +523,14 @@ def trigger_of(event: dict[str, Any]) -> str | None:
                 "function-url" if ".lambda-url." in str(context.get("domainName")) else "http-api"
             )
         if "httpMethod" in event:
-            return "http-rest"
+            return "http-api-v1" if event.get("version") == "1.0" else "http-rest"
     return None
+
+
+def http_status(result: Any) -> int | None:
+    """The HTTP status in what `invoke` returned, or None when it is no HTTP answer."""
+    status = result.get("statusCode") if isinstance(result, dict) else None
+    return status if type(status) is int else None
 
 
 def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
@@ -481,7 +549,9 @@ def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
     from polyfn._errors import PolyfnError
 
     fn = app.function(function)
-    timeout = fn.settings.timeout or 3  # Lambda's default timeout is 3 seconds
+    # What the deployed Lambda gets: `polyfn build` writes this timeout (polyfn's default
+    # unless declared) into the template, never leaving Lambda's own 3 s default.
+    timeout = fn.settings.effective_timeout
     lambda_name = f"{app.name}-{function}"
     # The runtime sets these before it builds the context:
     # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime

@@ -3,6 +3,9 @@
 This module only re-exports; every name lives in a private module of its own.
 """
 
+from typing import Any
+
+from polyfn._resources import register_backend
 from polyfn_azure._app import function_app, serve_http
 from polyfn_azure._context import make_context
 from polyfn_azure._http import UndeliverableCookieError, request_from_azure, response_to_azure
@@ -13,6 +16,16 @@ from polyfn_azure._samples import sample_event
 from polyfn_azure._schedule import from_ncrontab, to_ncrontab
 from polyfn_azure._storage import blob_event, event_grid_event
 from polyfn_azure._timer import timer_event
+
+
+def _resource_backend() -> Any:
+    # The Azure SDKs load only when a handle is first used on Azure.
+    from polyfn_azure._resources import AzureBackend
+
+    return AzureBackend()
+
+
+register_backend("azure", _resource_backend)
 
 __all__ = [
     "AzureOptions",

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 ADAPTER_PACKAGE = "polyfn_azure"
 ADAPTER_DISTRIBUTION = "polyfn-azure"
+# What polyfn's commands need on Azure beyond polyfn-azure itself (azure-functions, a hard
+# dependency, serves every command): nothing.
+COMMAND_EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {}
 
 # The extension bundle gives the host the non-HTTP bindings (timer, blob, queue, Service Bus,
 # Event Grid) without a .NET build. https://learn.microsoft.com/azure/azure-functions/extension-bundles

@@ -34,6 +34,52 @@ SB_SESSION = "SessionId"
 SB_PROPERTIES = "ApplicationProperties"
 
 
+# A Storage queue message carries a body and nothing else. polyfn's `Queue.send` with attributes
+# on a Storage queue sends this JSON envelope instead of the bare bytes (a message without
+# attributes is exactly its bytes, so other consumers read what was sent):
+#     {"polyfn-envelope": 1, "attributes": {"k": "v"}, "data": "<base64 of the body>"}
+# The queue trigger unwraps it, so the handler sees the body and attributes that were sent.
+ENVELOPE_MARK = "polyfn-envelope"
+_ENVELOPE_PREFIX = b'{"' + ENVELOPE_MARK.encode() + b'":1,'
+
+
+def wrap_message(body: bytes, attributes: dict[str, str]) -> bytes:
+    """The bytes a Storage queue message carries for `body` and `attributes`."""
+    if not attributes:
+        return body
+    import base64
+    import json
+
+    envelope = {
+        ENVELOPE_MARK: 1,
+        "attributes": attributes,
+        "data": base64.b64encode(body).decode(),
+    }
+    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def unwrap_message(payload: bytes) -> tuple[bytes, dict[str, str]]:
+    """The body and attributes of a Storage queue message (polyfn's envelope removed)."""
+    if not payload.startswith(_ENVELOPE_PREFIX):
+        return payload, {}
+    import base64
+    import binascii
+    import json
+
+    try:
+        envelope = json.loads(payload)
+        attributes = envelope["attributes"]
+        body = base64.b64decode(envelope["data"], validate=True)
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        return payload, {}  # not polyfn's envelope after all: the bytes as they came
+    if set(envelope) != {ENVELOPE_MARK, "attributes", "data"} or not (
+        isinstance(attributes, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in attributes.items())
+    ):
+        return payload, {}
+    return body, attributes
+
+
 def _body(msg: Any, source: str) -> bytes:
     body = attribute(msg, "get_body", "body", source)()
     if isinstance(body, str):
@@ -53,10 +99,12 @@ def _count(value: Any, field: str, source: str) -> int:
 
 def storage_message(queue: str, msg: Any) -> QueueMessage:
     source = STORAGE_SOURCE
+    body, attributes = unwrap_message(_body(msg, source))
     return QueueMessage(
         required_str(attribute(msg, "id", STORAGE_ID, source), STORAGE_ID, source),
-        _body(msg, source),
+        body,
         queue=queue,
+        attributes=attributes,
         delivery_count=_count(
             attribute(msg, "dequeue_count", STORAGE_DEQUEUE_COUNT, source),
             STORAGE_DEQUEUE_COUNT,

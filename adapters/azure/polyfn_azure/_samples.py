@@ -18,7 +18,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote
 
-from polyfn._local._sample_args import Catalog, SampleValues, render
+from polyfn._local._sample_args import Catalog, SampleValues, render, wire_path
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -106,8 +106,8 @@ def _invocation(
 
 def _http(v: SampleValues) -> dict[str, Any]:
     # The host's RpcHttp: single-valued headers and query (repeated query keys are only in url).
-    path = v["path"]
-    url = f"https://shop.azurewebsites.net/{ROUTE_PREFIX}{quote(path, safe='/')}"
+    # The host's url carries the path as the client sent it (percent-encoded).
+    url = f"https://shop.azurewebsites.net/{ROUTE_PREFIX}{wire_path(v['path'])}"
     if v["query"]:
         url += "?" + v["query"]
     headers = {
@@ -412,8 +412,23 @@ def _context_class() -> type:
     return _Context
 
 
+def _body_typed(raw: bytes, headers: dict[str, Any]) -> dict[str, str]:
+    """A response body as TypedData JSON: text (a text type, no Content-Encoding, UTF-8) as a
+    string, so it reads as it is; anything else as base64 bytes."""
+    from polyfn._http import is_text_content
+
+    lower = {str(k).lower(): str(v) for k, v in headers.items()}
+    if is_text_content(lower.get("content-type"), lower.get("content-encoding")):
+        try:
+            return _string(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            pass
+    return _bytes(raw)
+
+
 def _http_result(datum: Any) -> dict[str, Any]:
-    """The RpcHttp the worker returns to the host, as JSON (body bytes as base64)."""
+    """The RpcHttp the worker returns to the host, as JSON (a text body as a string, any other
+    body as base64 bytes)."""
     value = datum.value
     body = value["body"]
     raw = body.value if isinstance(body.value, bytes) else str(body.value).encode()
@@ -422,12 +437,21 @@ def _http_result(datum: Any) -> dict[str, Any]:
         for cookie in value.get("cookies") or []
         for c in cookie.values()
     ]
+    headers = {name: d.value for name, d in value["headers"].items()}
     return {
         "statusCode": value["status_code"].value,
-        "headers": {name: d.value for name, d in value["headers"].items()},
+        "headers": headers,
         "cookies": cookies,
-        "body": _bytes(raw),
+        "body": _body_typed(raw, headers),
     }
+
+
+def http_status(result: Any) -> int | None:
+    """The HTTP status in what `invoke` returned, or None when it is no HTTP answer."""
+    try:
+        return int(result["returnValue"]["http"]["statusCode"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from polyfn._resources import register_backend
 from polyfn_gcp._cloud_event import cloud_event
 from polyfn_gcp._http import http, to_flask_response, to_request
 from polyfn_gcp._names import (
@@ -29,6 +30,16 @@ if TYPE_CHECKING:
     from polyfn_gcp._build import build
     from polyfn_gcp._deploy import deploy
     from polyfn_gcp._samples import sample_event
+
+
+def _resource_backend() -> Any:
+    # Google's client libraries load only when a handle is first used on GCP.
+    from polyfn_gcp._resources import GcpBackend
+
+    return GcpBackend()
+
+
+register_backend("gcp", _resource_backend)
 
 # Re-exports resolved on first access (PEP 562): name -> private module.
 _LAZY = {

@@ -24,6 +24,15 @@ if TYPE_CHECKING:
 
 ADAPTER_PACKAGE = "polyfn_gcp"
 ADAPTER_DISTRIBUTION = "polyfn-gcp"
+# What polyfn's commands need on GCP beyond polyfn-gcp itself: command -> (its extra in
+# adapters/gcp/pyproject.toml, the modules that prove the extra is installed). build, and package
+# for its warnings, make the specs with google-cloud-functions' and -scheduler's own types.
+_SPEC_TYPES = ("google.cloud.functions_v2", "google.cloud.scheduler_v1")
+COMMAND_EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "build": ("build", _SPEC_TYPES),
+    "package": ("build", _SPEC_TYPES),
+    "deploy": ("deploy", ("google.auth", *_SPEC_TYPES)),
+}
 RUNTIME = "python311"
 DEFAULT_PROJECT = "PROJECT_ID"
 DEFAULT_REGION = "us-central1"

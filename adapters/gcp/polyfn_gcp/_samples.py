@@ -16,7 +16,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from polyfn._local._sample_args import Catalog, SampleValues, render
+from polyfn._local._sample_args import Catalog, SampleValues, render, wire_path
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -74,7 +74,8 @@ def _http(v: SampleValues) -> dict[str, Any]:
         headers["Content-Type"] = "application/json"
     return {
         "method": v["method"],
-        "path": v["path"],
+        # The request line's path, as the client sent it (percent-encoded).
+        "path": wire_path(v["path"]),
         "query": v["query"],
         "headers": headers,
         "body": body,
@@ -317,14 +318,16 @@ def _request(event: dict[str, Any], trigger: str | None) -> tuple[str, dict[str,
 def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
     """Send `event` through functions-framework's app serving ``polyfn_gcp.http(app,
     function=...)`` or ``polyfn_gcp.cloud_event(app, function=...)``; returns the HTTP response
-    (status, headers, body) and whether it is a success (2xx-3xx). An `EventError` (the adapter
-    cannot read the event) propagates."""
+    (status, headers, body) and whether the function did not fail the invocation (no 5xx; a 4xx
+    is a refused request, see `http_status`). An `EventError` (the adapter cannot read the
+    event) propagates."""
     import os
     import tempfile
 
     import functions_framework
 
     from polyfn._errors import PolyfnError
+    from polyfn_gcp._context import TIMEOUT_ENV
 
     target, request = _request(event, trigger_of(event))
     with tempfile.TemporaryDirectory(prefix="polyfn-invoke-") as folder:
@@ -342,6 +345,11 @@ def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
     # raise; the latter is answered as functions-framework's crash handler would.
     flask_app.config["PROPAGATE_EXCEPTIONS"] = True
     client = flask_app.test_client()
+    # Cloud Run tells the function its request timeout, the function's timeout setting (polyfn's
+    # default unless declared); the adapter's ctx.remaining_time() counts down from it.
+    timeout_set = TIMEOUT_ENV not in os.environ
+    if timeout_set:
+        os.environ[TIMEOUT_ENV] = f"{app.function(function).settings.effective_timeout:g}"
     try:
         response = client.open(**request)
     except PolyfnError:
@@ -349,6 +357,9 @@ def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
     except Exception as exc:
         body, status, headers = functions_framework.crash_handler(exc)  # type: ignore[no-untyped-call]
         return {"status": status, "headers": headers, "body": body}, False
+    finally:
+        if timeout_set:
+            del os.environ[TIMEOUT_ENV]
     raw = response.get_data()
     result: dict[str, Any] = {"status": response.status_code, "headers": {}}
     for name, value in response.headers.items():
@@ -358,4 +369,10 @@ def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
     except UnicodeDecodeError:
         result["body"] = base64.b64encode(raw).decode()
         result["isBase64Encoded"] = True
-    return result, response.status_code < 400
+    return result, response.status_code < 500
+
+
+def http_status(result: Any) -> int | None:
+    """The HTTP status in what `invoke` returned (every GCP answer is an HTTP response)."""
+    status = result.get("status") if isinstance(result, dict) else None
+    return status if type(status) is int else None
