@@ -5,7 +5,14 @@ This module only re-exports; every name lives in a private module of its own.
 
 from polyfn._app import App, Function, Settings
 from polyfn._context import Context
-from polyfn._errors import ConfigError, EventError, HTTPError, PolyfnError, ScheduleError
+from polyfn._errors import (
+    ConfigError,
+    EventError,
+    HTTPError,
+    MetricError,
+    PolyfnError,
+    ScheduleError,
+)
 from polyfn._events import QueueMessage, StorageEvent, TimerEvent
 from polyfn._http import HttpRequest, HttpResponse
 from polyfn._idempotency import idempotent
@@ -42,6 +49,7 @@ __all__ = [
     "Headers",
     "HttpRequest",
     "HttpResponse",
+    "MetricError",
     "NotFound",
     "ObjectInfo",
     "PolyfnError",

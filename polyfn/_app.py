@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from time import perf_counter
+
+from polyfn._context import begin_invocation, end_invocation
 from polyfn._errors import ConfigError, HTTPError
 from polyfn._events import STORAGE_KINDS
 from polyfn._http import HttpResponse, dump_json, internal_error, response_problem, to_response
@@ -388,7 +391,24 @@ class App:
         """Route, validate, call and convert: always returns a response, never raises.
 
         With `function`, only that function's route is considered (one cloud function per route).
+        The invocation ends with its closing log line (duration, status), after its metrics.
         """
+        started = perf_counter()
+        token = begin_invocation(ctx, req)
+        resp: HttpResponse | None = None  # None: no answer (the closing line says 500)
+        try:
+            resp = self._serve_http(req, ctx, function)
+            return resp
+        finally:
+            end_invocation(token)
+            if not ctx._runtime_closes:
+                from polyfn._observe import close_http
+
+                close_http(ctx, started, req, resp)
+
+    def _serve_http(
+        self, req: HttpRequest, ctx: Context, function: Function | None
+    ) -> HttpResponse:
         try:
             if function is None:
                 route, fn, params = self.router.match(req.method, req.path)
@@ -406,7 +426,9 @@ class App:
             req.path_params.update(params)
         req.route = route.template
         if ctx.function_name != fn.name:
-            ctx = ctx.with_function(fn.name)
+            # This request's own Context (its closing line names the function too).
+            ctx.function_name = fn.name
+            ctx._log = None
         trigger = fn.trigger
         token = enter_invocation(ctx.provider, fn)
         try:
@@ -466,14 +488,24 @@ class App:
         so the adapter can fail the message or invocation as its cloud requires."""
         if ctx.function_name != function.name:
             ctx = ctx.with_function(function.name)
+        started = perf_counter()
+        began = begin_invocation(ctx, event)
         token = enter_invocation(ctx.provider, function)
+        failed = True
         try:
-            return function.handler(event, ctx)
+            result = function.handler(event, ctx)
+            failed = False
+            return result
         except Exception:
             ctx.log.exception("%s failed", function.name)
             raise
         finally:
             exit_invocation(token)
+            end_invocation(began)
+            if not ctx._runtime_closes:
+                from polyfn._observe import close_event
+
+                close_event(ctx, started, function.kind, failed)
 
 
 def _unknown_keywords(decorator: str, given: Mapping[str, Any]) -> ConfigError:

@@ -35,6 +35,11 @@ class EventError(PolyfnError, ValueError):
         super().__init__(text)
 
 
+class MetricError(PolyfnError, ValueError):
+    """A metric the cloud would reject: a bad name or unit, too many dimensions, a value that is
+    not a finite number."""
+
+
 class ScheduleError(PolyfnError, ValueError):
     """A schedule that is invalid, or that a target cloud cannot express. The message says why."""
 

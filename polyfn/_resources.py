@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 from contextvars import ContextVar
 
+from polyfn._context import with_traceparent
 from polyfn._errors import ConfigError, PolyfnError
 
 # `typing` costs milliseconds at import; only mypy needs it here.
@@ -530,7 +531,10 @@ class Queue(Resource):
                 )
             seconds = int(delay)
         return OutgoingMessage(
-            encode_body(body, what), check_attributes(attributes, what), group, seconds
+            encode_body(body, what),
+            check_attributes(with_traceparent(attributes), what),
+            group,
+            seconds,
         )
 
     def send(
@@ -607,7 +611,9 @@ class Topic(Resource):
     def publish(self, body: Body, *, attributes: Mapping[str, str] | None = None) -> str:
         """Publish one message to every subscription; returns its id."""
         what = f"{self.label} publish"
-        message = OutgoingMessage(encode_body(body, what), check_attributes(attributes, what))
+        message = OutgoingMessage(
+            encode_body(body, what), check_attributes(with_traceparent(attributes), what)
+        )
         return self._client("publish").publish(message)  # type: ignore[no-any-return]
 
 

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from datetime import timedelta
     from typing import Any
 
+    from polyfn._trace import Trace
+
 # The Lambda runtime sets the X-Ray trace header of the current invocation in this variable.
 # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
 TRACE_ENV = "_X_AMZN_TRACE_ID"
@@ -45,6 +47,12 @@ class AwsContext(Context):
     @trace_id.setter
     def trace_id(self, value: str | None) -> None:
         _TRACE_SLOT.__set__(self, value)
+
+    def _platform_parent(self) -> Trace | None:
+        # The X-Ray header Lambda sets for this invocation (a bad one starts a new trace).
+        from polyfn._trace import parse_xray
+
+        return parse_xray(environ.get(TRACE_ENV))
 
     def remaining_time(self) -> timedelta | None:
         get_millis = getattr(self.raw, "get_remaining_time_in_millis", None)

@@ -91,6 +91,7 @@ def handle(app: App, only: Function | None, event: Any) -> None:
         trace=_trace(attributes),
         started=started,
         raw=event,
+        trace_headers=_trace_headers(attributes),
     )
     run_all(app, functions, target, ctx)
 
@@ -135,6 +136,16 @@ def _parsed(data: Any) -> Any:
         except ValueError:
             return data
     return data
+
+
+def _trace_headers(attributes: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The CloudEvent's traceparent extension, else the request's trace headers."""
+    if attributes.get("traceparent"):
+        return {TRACEPARENT_HEADER: attributes.get("traceparent")}
+    flask = sys.modules.get("flask")  # functions-framework serves through Flask; never import it
+    if flask is not None and flask.has_request_context():
+        return flask.request.headers  # type: ignore[no-any-return]
+    return {}
 
 
 def _trace(attributes: Mapping[str, Any]) -> str | None:

@@ -140,6 +140,7 @@ def serve(app: App, only: Function | None, request: flask.Request) -> HttpRespon
         trace=trace_id(req.headers.get(TRACE_HEADER), req.headers.get(TRACEPARENT_HEADER)),
         started=started,
         raw=request,
+        trace_headers=req.headers,
     )
     if req.path.startswith(SCHEDULE_PATH_PREFIX):
         return _deliver(app, ctx, lambda: _schedule(app, only, req))
