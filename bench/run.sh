@@ -45,6 +45,8 @@ out="bench/results/$(date -u +%Y%m%dT%H%M%SZ).md"
     echo
     "$PYTHON" bench/events.py
     echo
+    "$PYTHON" bench/observability.py
+    echo
     if [[ -n "$profile" ]]; then
         echo "### Where polyfn's time goes (cProfile, bench/hotspots.py)"
         echo

@@ -11,8 +11,11 @@ TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 
 
-def chain_app(queue: str, topic: str | None = None) -> tuple[App, list[dict[str, Any]]]:
-    """The app, and what the worker saw of each message (its attributes and its ctx.trace)."""
+def chain_app(
+    queue: str, topic: str | None = None, attributes: dict[str, str] | None = None
+) -> tuple[App, list[dict[str, Any]]]:
+    """The app, and what the worker saw of each message (its attributes and its ctx.trace);
+    the request sends with `attributes`."""
     app = App("chain")
     orders = Queue(queue)
     uses = [orders.send]
@@ -24,7 +27,7 @@ def chain_app(queue: str, topic: str | None = None) -> tuple[App, list[dict[str,
     @app.http("/orders", methods=["POST"], uses=uses)
     def place(req: HttpRequest, ctx: Context) -> Any:
         ctx.log.info("placing")
-        orders.send(b"order-1")
+        orders.send(b"order-1", attributes=attributes)
         if events is not None:
             events.publish(b"placed")
         return {"trace": ctx.trace.trace_id}
