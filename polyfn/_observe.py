@@ -215,8 +215,8 @@ def close(ctx: Context, started: float, **fields: Any) -> None:
         return
     shape = SHAPES.get(ctx.provider, local_entry)
     entry = shape(("INFO", "invocation finished", "polyfn", time.time(), fields, None), ctx)
+    # stderr is line-buffered (Python 3.9+, interactive or not): the write is the line's flush.
     sys.stderr.write(dumps(entry) + "\n")
-    sys.stderr.flush()
 
 
 def close_http(ctx: Context, started: float, req: Any, resp: Any) -> None:
