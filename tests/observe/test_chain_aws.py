@@ -14,7 +14,7 @@ import pytest
 
 from polyfn._resources import reset_backends
 from tests.aws._aws_resources import REGION, new_queue, sqs_records
-from tests.aws.conftest import lambda_context, validate
+from tests.aws.conftest import lambda_context, load, validate
 
 from ._chain import TRACE_ID, chain_app
 
@@ -36,32 +36,13 @@ def sqs(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def _request() -> dict[str, Any]:
-    return {
-        "version": "2.0",
-        "routeKey": "POST /orders",
-        "rawPath": "/orders",
-        "rawQueryString": "",
-        "headers": {"host": "abc.execute-api.us-east-1.amazonaws.com"},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc",
-            "domainName": "abc.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "abc",
-            "http": {
-                "method": "POST",
-                "path": "/orders",
-                "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.9",
-                "userAgent": "test",
-            },
-            "requestId": "r-1",
-            "routeKey": "POST /orders",
-            "stage": "$default",
-            "time": "03/Dec/2026:10:00:00 +0000",
-            "timeEpoch": 1796292000000,
-        },
-        "isBase64Encoded": False,
-    }
+    """API Gateway's HTTP API event (the suite's fixture) for POST /orders."""
+    event = load("apigw_http_v2")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/orders"
+    event["rawQueryString"] = ""
+    event.pop("queryStringParameters", None)
+    event["requestContext"]["http"]["method"] = "POST"
+    return event
 
 
 def test_one_xray_trace_from_api_through_sqs_to_worker(

@@ -17,7 +17,11 @@ from azure.storage import queue as queue_storage
 from polyfn._logs import AZURE_LOGGER_NAME
 from tests.azure._host import Host, HostContext, HostTraceContext
 from tests.azure.test_published import http_fixture
-from tests.resources_azure.test_backend import _receive, azure_env  # noqa: F401 - fixture
+from tests.resources_azure.test_backend import (  # noqa: F401 - azure_env is a fixture
+    _receive,
+    azure_env,
+    queue_fixture,
+)
 
 from ._chain import TRACE_ID, TRACEPARENT, chain_app
 
@@ -50,14 +54,7 @@ def test_one_trace_from_request_through_storage_queue_to_worker(
     answer = _call(host, "place", http_fixture("http://localhost/api/orders", "POST"), TRACEPARENT)
     assert answer.status_code == 200, answer.get_body()
     message = _receive(azure_env, name)
-    fixture = {
-        "data": {"type": "bytes", "base64": message.content},
-        "metadata": {
-            "Id": {"type": "string", "value": message.id},
-            "DequeueCount": {"type": "int", "value": message.dequeue_count},
-            "InsertionTime": {"type": "string", "value": message.inserted_on.isoformat()},
-        },
-    }
+    fixture = queue_fixture(message)
     other = f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"  # the host's for the message
     _call(host, "work", fixture, other)
 
