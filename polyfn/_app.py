@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sys import modules
 from time import perf_counter
 
 from polyfn._context import begin_invocation, end_invocation
@@ -395,12 +396,16 @@ class App:
         """
         started = perf_counter()
         token = begin_invocation(ctx, req)
+        span = _start_span(ctx, "http", req) if "opentelemetry" in modules else None
         resp: HttpResponse | None = None  # None: no answer (the closing line says 500)
         try:
             resp = self._serve_http(req, ctx, function)
             return resp
         finally:
             end_invocation(token)
+            if span is not None:
+                status = resp.status if resp is not None else 500
+                span.end(failed=status >= 500, status=status)
             if not ctx._runtime_closes:
                 from polyfn._observe import close_http
 
@@ -490,6 +495,7 @@ class App:
             ctx = ctx.with_function(function.name)
         started = perf_counter()
         began = begin_invocation(ctx, event)
+        span = _start_span(ctx, function.kind) if "opentelemetry" in modules else None
         token = enter_invocation(ctx.provider, function)
         failed = True
         try:
@@ -502,10 +508,23 @@ class App:
         finally:
             exit_invocation(token)
             end_invocation(began)
+            if span is not None:
+                span.end(failed=failed)
             if not ctx._runtime_closes:
                 from polyfn._observe import close_event
 
                 close_event(ctx, started, function.kind, failed)
+
+
+def _start_span(ctx: Context, kind: str, request: HttpRequest | None = None) -> Any:
+    """The invocation's OpenTelemetry span, where the app has imported OpenTelemetry (polyfn never
+    imports it itself); tracing never fails an invocation."""
+    try:
+        from polyfn._otel import start_span
+
+        return start_span(ctx, kind, request)
+    except Exception:  # a broken tracer setup must not fail the handler
+        return None
 
 
 def _unknown_keywords(decorator: str, given: Mapping[str, Any]) -> ConfigError:
