@@ -17,19 +17,16 @@ from polyfn import App, Context, HttpRequest, QueueMessage
 
 from ._chain import TRACE_ID, TRACEPARENT
 
-_EXPORTER = InMemorySpanExporter()
-
 
 @pytest.fixture
-def spans() -> Any:
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
-    provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
-    _EXPORTER.clear()
-    yield _EXPORTER
-    _EXPORTER.clear()
+def spans(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Spans of an SDK tracer provider of the test's own (the process's global one may already
+    be set by another library, and can be set only once)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(trace, "get_tracer", lambda name, *a, **k: provider.get_tracer(name))
+    return exporter
 
 
 def test_each_invocation_is_a_span_child_of_the_callers(spans: Any) -> None:
@@ -68,17 +65,13 @@ def test_each_invocation_is_a_span_child_of_the_callers(spans: Any) -> None:
     assert queue_span.status.status_code == trace.StatusCode.ERROR
 
 
-def test_without_an_sdk_the_invocation_keeps_its_own_span() -> None:
+def test_without_an_sdk_the_invocation_keeps_its_own_span(monkeypatch: pytest.MonkeyPatch) -> None:
     from polyfn._otel import start_span
 
     ctx = Context("local", "f", "i")
     ctx._message = HttpRequest("GET", "/", headers={"traceparent": TRACEPARENT})
     with_noop = trace.NoOpTracerProvider()
-    original = trace.get_tracer
-    trace.get_tracer = lambda *a, **k: with_noop.get_tracer("polyfn")  # type: ignore[assignment]
-    try:
-        ours = ctx.trace
-        start_span(ctx, "http").end(failed=False)
-    finally:
-        trace.get_tracer = original
+    monkeypatch.setattr(trace, "get_tracer", lambda name, *a, **k: with_noop.get_tracer(name))
+    ours = ctx.trace
+    start_span(ctx, "http").end(failed=False)
     assert ctx.trace is ours and ours.parent_id == TRACEPARENT.split("-")[2] != ours.span_id
