@@ -2,7 +2,8 @@
 
 Azure: host-shaped `Datum`s from the test suite's fixtures (tests/events/azure), azure-functions'
 own converters, and the functions that `polyfn_azure.function_app` registered, called as the
-worker calls them (tests/azure/_host.py mirrors the worker; it is reused here, not copied).
+worker calls them (conformance.azure_worker is the one emulation of the worker, shared with the
+conformance drivers and the tests: its context is reused here, not copied).
 GCP: functions-framework's own Flask app (`create_app`) over bench/_gcp_targets.py; WSGI environs
 built once with werkzeug's EnvironBuilder and copied per call (a server builds a fresh one per
 request); CloudEvents parsed with cloudevents' `from_http`, the call functions-framework makes.
@@ -22,7 +23,8 @@ from _common import REPO, Timings, fmt_us, table
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.azure._host import CONVERTERS, Host, HostContext, datum
+from conformance import azure_worker
+from tests.azure._host import REGISTRY, Host, datum
 from tests.azure._host import load as load_azure
 
 GCP_SOURCE = REPO / "bench" / "_gcp_targets.py"
@@ -30,9 +32,7 @@ GCP_SOURCE = REPO / "bench" / "_gcp_targets.py"
 _FF_ENV = ("FUNCTION_TARGET", "FUNCTION_SIGNATURE_TYPE")
 
 __all__ = [
-    "CONVERTERS",
     "AzureCall",
-    "HostContext",
     "azure_call",
     "environ",
     "ff_app",
@@ -47,12 +47,13 @@ class AzureCall:
     def __init__(self, host: Host, function: str, fixture: str) -> None:
         spec = load_azure(fixture)
         binding = host.trigger(function)
-        self.converter = CONVERTERS[binding["type"]]
+        self.converter = REGISTRY.get(binding["type"])
         self.data = datum(spec["data"])
         self.metadata = {k: datum(v) for k, v in spec.get("metadata", {}).items()}
         self.param = binding["name"]
         self.user = host.functions[function].get_user_function()
-        self.context = HostContext(function, "11111111-2222-3333-4444-555555555555")
+        # Built once, outside the timing (the worker builds one per invocation).
+        self.context = azure_worker.context(function, "11111111-2222-3333-4444-555555555555")
 
     def decode(self) -> Any:
         """What the worker hands the function: azure-functions' converter over the Datum."""

@@ -182,12 +182,20 @@ def _http_handler(template: dict[str, Any], route: str) -> str:
     """The Handler (``module.attribute``) of the Lambda function behind the HTTP API `route`, read
     from the template `polyfn build` wrote (so the benchmark follows how entries are named)."""
     resources = template["Resources"]
-    for r in resources.values():
-        if r["Type"] == "AWS::ApiGatewayV2::Route" and r["Properties"]["RouteKey"] == route:
-            # "Target": {"Fn::Join": ["/", ["integrations", {"Ref": <integration>}]]}
-            integration = r["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]
-            function = resources[integration]["Properties"]["IntegrationUri"]["Fn::GetAtt"][0]
-            return str(resources[function]["Properties"]["Handler"])
+    # The app's HTTP routes share one Lambda behind the API's $default route unless a route's
+    # settings split it off with a route key of its own.
+    keys = [route, "$default"]
+    routes = [
+        r
+        for key in keys
+        for r in resources.values()
+        if r["Type"] == "AWS::ApiGatewayV2::Route" and r["Properties"]["RouteKey"] == key
+    ]
+    for r in routes[:1]:
+        # "Target": {"Fn::Join": ["/", ["integrations", {"Ref": <integration>}]]}
+        integration = r["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]
+        function = resources[integration]["Properties"]["IntegrationUri"]["Fn::GetAtt"][0]
+        return str(resources[function]["Properties"]["Handler"])
     raise SystemExit(f"no route {route!r} in the template polyfn build wrote")
 
 

@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_arguments(parser)
     args = parser.parse_args(argv)
-    from polyfn._errors import PolyfnError
+    from polyfn import PolyfnError
 
     try:
         return run(args)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from conformance._spec import Outcome
+    from conformance._spec import Outcome, Target
 
 # RFC 5737 documentation address (TEST-NET-3): the client every case comes from.
 SOURCE_IP = "203.0.113.7"
@@ -94,7 +94,7 @@ class HttpCase:
         names = [n.lower() for n, _ in self.headers]
         return len(names) != len(set(names))
 
-    def check(self, outcome: Outcome, target: Any = None) -> list[str]:
+    def check(self, outcome: Outcome, target: Target) -> list[str]:
         """Every way `outcome` differs from this case's expectations (empty: it passed)."""
         problems: list[str] = []
         if self.status is not None and outcome.status != self.status:
@@ -123,7 +123,7 @@ class HttpCase:
                 problems.append(f"body contains {needle!r}: {_short(outcome.body)}")
         if self.calls is not None and len(outcome.seen) != self.calls:
             problems.append(f"handler called {len(outcome.seen)} time(s), expected {self.calls}")
-        cloud = getattr(target, "cloud", None)
+        cloud = target.cloud
         for entry in outcome.seen:
             # Every handler call knows which cloud it runs on and its invocation's id.
             if cloud is not None and entry.get("provider", cloud) != cloud:

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
-import inspect
+import importlib.metadata
 import json
 import logging
 import pkgutil
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from conformance._spec import Outcome, Skip
+from conformance._spec import Outcome, Recorder, Skip
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -86,12 +86,18 @@ def _package_modules(package: str) -> list[str]:
     )
 
 
+# Case modules by their former names, which `--cases` still takes: the schedule cases were once
+# called "timer" cases.
+_RENAMED_CASE_MODULES = {"conformance.cases.timer": "conformance.cases.schedule"}
+
+
 def load_cases(modules: Iterable[str] | None = None) -> list[Any]:
     """``CASES`` of each module (``module`` or ``module:attr``); by default conformance.cases.*."""
     names = list(modules) if modules else _package_modules("conformance.cases")
     cases: list[Any] = []
     for name in names:
         module_name, _, attr = name.partition(":")
+        module_name = _RENAMED_CASE_MODULES.get(module_name, module_name)
         module = importlib.import_module(module_name)
         found = getattr(module, attr or "CASES", None)
         if not isinstance(found, list | tuple):
@@ -100,9 +106,20 @@ def load_cases(modules: Iterable[str] | None = None) -> list[Any]:
     return cases
 
 
+# A provider distribution contributes its own targets: a module with ``TARGETS`` registered under
+# this entry-point group (``toy = "toy_polyfn_conformance"``), so a fourth cloud's driver joins
+# the matrix without an edit here.
+TARGETS_ENTRY_POINT_GROUP = "polyfn.conformance"
+
+
 def load_targets(modules: Iterable[str] | None = None) -> list[Any]:
-    """``TARGETS`` of conformance/targets/*.py (or of the given modules)."""
-    names = list(modules) if modules else _package_modules("conformance.targets")
+    """``TARGETS`` of conformance/targets/*.py and of every module registered in the
+    ``polyfn.conformance`` entry-point group (or of the given modules)."""
+    if modules:
+        names = list(modules)
+    else:
+        found = importlib.metadata.entry_points(group=TARGETS_ENTRY_POINT_GROUP)
+        names = _package_modules("conformance.targets") + sorted(ep.value for ep in found)
     targets: list[Any] = []
     for name in names:
         targets.extend(getattr(importlib.import_module(name), "TARGETS", []))
@@ -196,15 +213,6 @@ def _mute_flask() -> tuple[logging.Handler, int] | None:
     return handler, level
 
 
-def _check(case: Any, outcome: Outcome, target: Any) -> list[str]:
-    check = getattr(case, "check", None)
-    if check is None:
-        return []
-    if len(inspect.signature(check).parameters) >= 2:
-        return list(check(outcome, target))
-    return list(check(outcome))
-
-
 def run_one(case: Any, target: Any, app: App) -> Result:
     """Run `case` on `target`; a raise is a failure, `Skip` a skip, mismatches a failure."""
     capture = _Capture()
@@ -219,8 +227,13 @@ def run_one(case: Any, target: Any, app: App) -> Result:
     muted = _mute_flask()
     start = time.perf_counter()
     result = Result(case.name, target.name, case.trigger, PASS)
+    # The runner owns the recording (drivers never touch `Recorder`): what the handlers recorded
+    # in this process during this run is added to the `seen` the driver reported (a driver whose
+    # handler ran in another process, gcp-http over the wire, reports it from the answer).
+    Recorder.reset()
     try:
         outcome = target.run(case, app)
+        outcome = replace(outcome, seen=[*outcome.seen, *Recorder.take()])
     except Skip as exc:
         result.status, result.reason = SKIP, str(exc) or "not deliverable on this target"
     except Exception as exc:
@@ -231,7 +244,7 @@ def run_one(case: Any, target: Any, app: App) -> Result:
     else:
         result.outcome = outcome
         try:
-            result.problems = _check(case, outcome, target)
+            result.problems = list(case.check(outcome, target))
         except Exception as exc:
             result.problems = [f"check raised {type(exc).__name__}: {exc}"]
         if result.problems:

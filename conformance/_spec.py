@@ -5,9 +5,9 @@ bytes and back without going through any adapter code, so a bug in an adapter ca
 
 Contract between the pieces (every module under conformance/ follows it):
 
-- A *case* is a frozen value: a name, a trigger ("http", "timer", "storage", "queue"), the neutral
-  input, and what the handler must see and answer. Cases live in ``conformance/cases/<trigger>.py``
-  as a module-level ``CASES: list[...]``.
+- A *case* is a frozen value: a name, a trigger ("http", "schedule", "storage", "queue"), the
+  neutral input, and what the handler must see and answer. Cases live in
+  ``conformance/cases/<trigger>.py`` as a module-level ``CASES: list[...]``.
 - A *target* is one way a cloud delivers a trigger (``aws-rest``, ``azure-queue`` ...). Targets live
   in ``conformance/targets/<cloud>_<trigger>.py`` and expose module-level ``TARGETS: list[Target]``.
   ``Target.run(case, app)`` renders the case natively, validates that native input with the
@@ -16,10 +16,14 @@ Contract between the pieces (every module under conformance/ follows it):
   cannot deliver (say why), and lets any other exception escape (the runner records it as a fail).
 - The *conformance app* (``conformance/app.py``) is one polyfn App used on every target; its
   handlers record what they saw into `Recorder` so a target can return it in its Outcome.
-- The runner (``conformance/_runner.py``) compares ``Outcome`` with the case's expectations and
-  prints the matrix: it calls ``case.check(outcome, target)`` (or ``case.check(outcome)`` when
-  `check` takes one argument), which returns a list of mismatches (empty: the case passed). A
-  case without ``check`` passes when its target does not raise.
+- The runner (``conformance/_runner.py``) owns the recording: it calls ``Recorder.reset()``
+  before ``Target.run`` and adds ``Recorder.take()`` to the outcome's ``seen`` after it, so a
+  driver never touches `Recorder` (one whose handlers run in another process reports what they
+  saw in ``seen`` itself) and every call the handlers made during the run is reported.
+  It then compares the ``Outcome`` with the case's expectations and prints the matrix: it calls
+  ``case.check(outcome, target)``, which returns a list of mismatches (empty: the case passed).
+  Every case has that one ``check`` signature (a check that does not depend on the target
+  ignores it).
 - A target may have ``close()``: the runner calls it once at the end (a driver that started a local
   server stops it there).
 """
@@ -58,7 +62,9 @@ class Outcome:
 
 
 class Recorder:
-    """What the conformance app's handlers saw, for the current case (one process, one case)."""
+    """What the conformance app's handlers saw, for the current case (one process, one case).
+
+    The handlers call `record`; the runner alone calls `reset` and `take` around each run."""
 
     calls: list[dict[str, Any]] = []
 
@@ -80,9 +86,9 @@ class Case(Protocol):
     """What the runner needs of a case; each trigger's case class adds input and expectations."""
 
     name: str
-    trigger: str  # "http" | "timer" | "storage" | "queue"
+    trigger: str  # "http" | "schedule" | "storage" | "queue"
 
-    def check(self, outcome: Outcome, target: Any = None) -> list[str]: ...
+    def check(self, outcome: Outcome, target: Target) -> list[str]: ...
 
 
 class Target(Protocol):
@@ -90,6 +96,6 @@ class Target(Protocol):
 
     name: str  # "aws-rest", "azure-queue", "gcp-storage-legacy"
     cloud: str  # "aws" | "azure" | "gcp"
-    trigger: str  # "http" | "timer" | "storage" | "queue"
+    trigger: str  # "http" | "schedule" | "storage" | "queue"
 
     def run(self, case: Any, app: App) -> Outcome: ...

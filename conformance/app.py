@@ -175,6 +175,6 @@ def create_order(req: HttpRequest, ctx: Context, order: Order) -> tuple[dict[str
     return {"sku": order.sku, "quantity": order.quantity}, 201
 
 
-# The timer, storage and queue functions of the same app (conformance/app_events.py, written by
+# The schedule, storage and queue functions of the same app (conformance/app_events.py, written by
 # the events side of the suite).
 register_event_functions(app)

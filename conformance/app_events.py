@@ -1,4 +1,4 @@
-"""The timer, storage and queue functions of the conformance app, and the names they bind to.
+"""The schedule, storage, queue and subscriber functions of the conformance app, and their names.
 
 `register_event_functions(app)` adds them to the one conformance app (conformance/app.py calls
 it). Each handler records what it saw into `Recorder` as plain JSON-able values, so a target can
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # Logical names, equal to the physical names on every cloud (DESIGN.md "physical = logical").
 CRON_FUNCTION = "tick_cron"
-CRON_SCHEDULE = "* * * * *"  # every minute: see conformance/cases/timer.py
+CRON_SCHEDULE = "* * * * *"  # every minute: see conformance/cases/schedule.py
 RATE_FUNCTION = "tick_rate"
 RATE_MINUTES = 5
 STORAGE_FUNCTION = "on_object"  # objects created in BUCKET
@@ -33,6 +33,9 @@ QUEUE_FUNCTION = "on_message"
 QUEUE = "conformance-orders"
 FIFO_FUNCTION = "on_ordered_message"
 FIFO_QUEUE = "conformance-ordered"  # "conformance-ordered.fifo" on SQS
+TOPIC = "conformance-notices"
+# Two subscribers of TOPIC: every message must reach each, as its own delivery.
+SUBSCRIBER_FUNCTIONS = ("on_notice", "on_notice_audit")
 FAIL = "fail"  # an attribute of that name, or a JSON body {"fail": true}, makes the handler raise
 
 
@@ -138,7 +141,8 @@ def _record_message(msg: QueueMessage, ctx: Context) -> None:
 
 
 def register_event_functions(app: App) -> App:
-    """Add the conformance timer, storage and queue functions to `app` (returned for chaining)."""
+    """Add the conformance schedule, storage and queue functions to `app` (returned for
+    chaining)."""
 
     @app.schedule(CRON_SCHEDULE, function_name=CRON_FUNCTION)
     def tick_cron(event: TimerEvent, ctx: Context) -> None:
@@ -166,6 +170,14 @@ def register_event_functions(app: App) -> App:
     def on_ordered_message(msg: QueueMessage, ctx: Context) -> None:
         _record_message(msg, ctx)
 
+    @app.subscribe(TOPIC, function_name=SUBSCRIBER_FUNCTIONS[0])
+    def on_notice(msg: QueueMessage, ctx: Context) -> None:
+        _record_message(msg, ctx)
+
+    @app.subscribe(TOPIC, function_name=SUBSCRIBER_FUNCTIONS[1])
+    def on_notice_audit(msg: QueueMessage, ctx: Context) -> None:
+        _record_message(msg, ctx)
+
     return app
 
 
@@ -190,6 +202,8 @@ __all__ = [
     "RATE_MINUTES",
     "SEEN_FILE_ENV",
     "STORAGE_FUNCTION",
+    "SUBSCRIBER_FUNCTIONS",
+    "TOPIC",
     "HandlerAsked",
     "asks_to_fail",
     "differences",

@@ -53,8 +53,12 @@ class ResourceHarness(Protocol):
     """What a backend's test module provides to the cases (one per `make_handles()` call)."""
 
     provider: str
-    # The largest message body the backend takes; one byte more must be refused.
-    max_message_bytes: int
+
+    @property
+    def max_message_bytes(self) -> int:
+        """The largest message body the backend takes on the last queue made; one byte more
+        must be refused."""
+        ...
 
     def bucket(self) -> Bucket:
         """A new, empty bucket that exists."""

@@ -17,6 +17,7 @@ from polyfn._events import QueueMessage, StorageEvent, TimerEvent
 from polyfn._http import HttpRequest, HttpResponse
 from polyfn._idempotency import idempotent
 from polyfn._multidict import Headers, QueryParams
+from polyfn._provider import EventSamples, Option, Provider
 from polyfn._resources import (
     AccessDenied,
     Bucket,
@@ -44,6 +45,7 @@ __all__ = [
     "Context",
     "Document",
     "EventError",
+    "EventSamples",
     "Function",
     "HTTPError",
     "Headers",
@@ -52,7 +54,9 @@ __all__ = [
     "MetricError",
     "NotFound",
     "ObjectInfo",
+    "Option",
     "PolyfnError",
+    "Provider",
     "QueryParams",
     "Queue",
     "QueueMessage",

@@ -6,13 +6,14 @@ from sys import modules
 from time import perf_counter
 
 from polyfn._context import begin_invocation, end_invocation
-from polyfn._errors import ConfigError, HTTPError
+from polyfn._errors import ConfigError, EventError, HTTPError
 from polyfn._events import STORAGE_KINDS
 from polyfn._http import HttpResponse, dump_json, internal_error, response_problem, to_response
 from polyfn._resources import (
     Bucket,
     Operation,
     Queue,
+    Topic,
     enter_invocation,
     exit_invocation,
     operations_of,
@@ -24,14 +25,12 @@ from polyfn._schedule import Schedule
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
-    from typing import Any
+    from typing import Any, NoReturn
 
     from polyfn._context import Context
     from polyfn._http import HttpRequest
 
     Handler = Callable[..., Any]
-
-TRIGGER_KINDS = ("http", "schedule", "storage", "queue")
 
 # One default for every cloud and `polyfn serve`, so a function that declares no timeout behaves
 # the same everywhere: Lambda's own default (3 s) is too short for most work, Cloud Functions'
@@ -44,10 +43,20 @@ class Settings:
 
     `memory` in MB, `timeout` in seconds, `env` extra environment variables, `max_concurrency`
     the most instances or concurrent executions, `retries` how many times a failed event is
-    retried, `dead_letter` the queue or topic that receives what still fails.
+    retried, `dead_letter` the queue or topic that receives what still fails. `standalone` (HTTP
+    only) deploys the route as its own cloud function instead of the app's shared HTTP function
+    (see polyfn._groups).
     """
 
-    __slots__ = ("dead_letter", "env", "max_concurrency", "memory", "retries", "timeout")
+    __slots__ = (
+        "dead_letter",
+        "env",
+        "max_concurrency",
+        "memory",
+        "retries",
+        "standalone",
+        "timeout",
+    )
 
     def __init__(
         self,
@@ -58,6 +67,7 @@ class Settings:
         max_concurrency: int | None = None,
         retries: int | None = None,
         dead_letter: str | None = None,
+        standalone: bool = False,
     ) -> None:
         for label, value in (("memory", memory), ("max_concurrency", max_concurrency)):
             if value is not None and (not isinstance(value, int) or value < 1):
@@ -66,12 +76,15 @@ class Settings:
             raise ConfigError(f"timeout must be a positive number of seconds, got {timeout!r}")
         if retries is not None and (not isinstance(retries, int) or retries < 0):
             raise ConfigError(f"retries must be a non-negative integer, got {retries!r}")
+        if not isinstance(standalone, bool):
+            raise ConfigError(f"standalone must be True or False, got {standalone!r}")
         self.memory = memory
         self.timeout = timeout
         self.env: dict[str, str] = dict(env or {})
         self.max_concurrency = max_concurrency
         self.retries = retries
         self.dead_letter = dead_letter
+        self.standalone = standalone
 
     @property
     def effective_timeout(self) -> float:
@@ -82,31 +95,63 @@ class Settings:
         return {name: getattr(self, name) for name in self.__slots__}
 
     def __repr__(self) -> str:
-        set_ = {k: v for k, v in self.as_dict().items() if v not in (None, {})}
+        set_ = {
+            k: v for k, v in self.as_dict().items() if v is not None and v is not False and v != {}
+        }
         return f"Settings({set_})"
+
+
+def assert_never(value: NoReturn) -> NoReturn:
+    """`typing.assert_never` without importing `typing` (the core's import budget): the last
+    `case _:` of a `match` over the `Trigger` union calls it, so mypy --strict reports a trigger
+    class that has no case of its own, and a run that still gets there fails loudly instead of
+    treating the trigger as some other kind."""
+    raise AssertionError(f"unhandled trigger {value!r}")
+
+
+# Each trigger class carries what the core knows of its kind: `label` (the one word for the kind:
+# `Function.trigger_label`, `App.functions_of`, messages, `polyfn serve`'s function list), `noun`
+# (the phrase messages use: "is a queue function"), `describe()` (its line in `App.describe()`)
+# and `bind()` (its checks and registration when a function declares it). What each cloud does
+# with a trigger stays in that cloud's adapter, in a `match` with one case per class.
 
 
 class HttpTrigger:
     __slots__ = ("body", "methods", "path")
-    kind = "http"
+    label = "http"
+    noun = "an HTTP function"
 
     def __init__(self, path: str, methods: tuple[str, ...], body: type[Any] | None) -> None:
         self.path = path
         self.methods = methods
         self.body = body
 
+    def describe(self) -> str:
+        return f"{'|'.join(self.methods)} {self.path}"
+
+    def bind(self, app: App, fn: Function) -> None:
+        app.router.add(self.path, list(self.methods), fn)
+
 
 class ScheduleTrigger:
     __slots__ = ("schedule",)
-    kind = "schedule"
+    label = "schedule"
+    noun = "a schedule function"
 
     def __init__(self, schedule: Schedule) -> None:
         self.schedule = schedule
 
+    def describe(self) -> str:
+        return f"schedule {self.schedule}"
+
+    def bind(self, app: App, fn: Function) -> None:
+        pass
+
 
 class StorageTrigger:
     __slots__ = ("bucket", "events", "prefix", "suffix")
-    kind = "storage"
+    label = "storage"
+    noun = "a storage function"
 
     def __init__(self, bucket: str, events: tuple[str, ...], prefix: str, suffix: str) -> None:
         self.bucket = bucket
@@ -114,7 +159,18 @@ class StorageTrigger:
         self.prefix = prefix
         self.suffix = suffix
 
+    def describe(self) -> str:
+        what = f"storage {self.bucket} on {','.join(self.events)}"
+        if self.prefix or self.suffix:
+            what += f" ({self.prefix}*{self.suffix})"
+        return what
+
+    def bind(self, app: App, fn: Function) -> None:
+        pass
+
     def accepts(self, bucket: str, kind: str, key: str) -> bool:
+        """Whether an object event of `kind` (a `StorageEvent.kind`) for `key` in `bucket`
+        triggers this function."""
         return (
             bucket == self.bucket
             and kind in self.events
@@ -125,15 +181,51 @@ class StorageTrigger:
 
 class QueueTrigger:
     __slots__ = ("batch_size", "fifo", "queue")
-    kind = "queue"
+    label = "queue"
+    noun = "a queue function"
 
     def __init__(self, queue: str, batch_size: int, fifo: bool) -> None:
         self.queue = queue
         self.batch_size = batch_size
         self.fifo = fifo
 
+    def describe(self) -> str:
+        return f"queue {self.queue}"
 
-Trigger = HttpTrigger | ScheduleTrigger | StorageTrigger | QueueTrigger
+    def bind(self, app: App, fn: Function) -> None:
+        app._check_queue_free(self.queue, fn.name)
+
+
+class SubscribeTrigger:
+    """A subscription of one function to a topic: every subscriber gets its own copy of each
+    message published to `topic` (fan-out), delivered as a `QueueMessage`."""
+
+    __slots__ = ("batch_size", "topic")
+    label = "subscribe"
+    noun = "a subscriber function"
+
+    def __init__(self, topic: str, batch_size: int) -> None:
+        self.topic = topic
+        self.batch_size = batch_size
+
+    def describe(self) -> str:
+        return f"subscription to topic {self.topic}"
+
+    def bind(self, app: App, fn: Function) -> None:
+        app._check_new_subscription(self.topic, fn.handler, fn.name)
+
+
+# A new trigger kind is one class above, one entry in each of these two lines, and one `case` in
+# each `match` that mypy then reports as missing it.
+Trigger = HttpTrigger | ScheduleTrigger | StorageTrigger | QueueTrigger | SubscribeTrigger
+TRIGGER_TYPES: tuple[type[Trigger], ...] = (
+    HttpTrigger,
+    ScheduleTrigger,
+    StorageTrigger,
+    QueueTrigger,
+    SubscribeTrigger,
+)
+TRIGGER_LABELS = tuple(t.label for t in TRIGGER_TYPES)
 
 
 class Function:
@@ -159,11 +251,17 @@ class Function:
         self.allowed = frozenset(op.key for op in uses)
 
     @property
+    def trigger_label(self) -> str:
+        """The word for the function's trigger kind: "http", "schedule", "storage", "queue"."""
+        return self.trigger.label
+
+    @property
     def kind(self) -> str:
-        return self.trigger.kind
+        """`trigger_label`, by its first name (kept for code written against it)."""
+        return self.trigger.label
 
     def __repr__(self) -> str:
-        return f"Function({self.name!r}, {self.kind})"
+        return f"Function({self.name!r}, {self.trigger_label})"
 
 
 def _error_body(message: str, **extra: Any) -> bytes:
@@ -171,7 +269,8 @@ def _error_body(message: str, **extra: Any) -> bytes:
 
 
 class App:
-    """A polyfn application: named functions bound to HTTP routes, schedules, buckets and queues.
+    """A polyfn application: named functions bound to HTTP routes, schedules, buckets, queues and
+    topic subscriptions.
 
     Adapters (polyfn_aws, polyfn_azure, polyfn_gcp) wrap one App into each cloud's entry point.
     """
@@ -197,8 +296,8 @@ class App:
         except TypeError:
             # A keyword neither the decorator nor Settings takes (say method= for methods=):
             # name the decorator's own parameters, not Settings.__init__.
-            raise _unknown_keywords(trigger.kind, settings) from None
-        declared = operations_of(uses, f"{trigger.kind} function")
+            raise _unknown_keywords(trigger.label, settings) from None
+        declared = operations_of(uses, f"{trigger.label} function")
 
         def decorator(handler: Handler) -> Handler:
             name = function_name or getattr(handler, "__name__", None)
@@ -206,14 +305,11 @@ class App:
                 raise ConfigError(f"function name {name!r} must be letters, digits, '-' or '_'")
             if name in self._functions:
                 raise ConfigError(f"app {self.name!r} already has a function named {name!r}")
-            if isinstance(trigger, QueueTrigger):
-                self._check_queue_free(trigger.queue, name)
             # A wrapper such as `idempotent` declares the operations it calls itself.
             implied = operations_of(getattr(handler, "__polyfn_uses__", ()), f"function {name!r}")
             ops = tuple(dict.fromkeys((*declared, *implied)))
             fn = Function(name, trigger, handler, built, ops)
-            if isinstance(trigger, HttpTrigger):
-                self.router.add(trigger.path, list(trigger.methods), fn)
+            trigger.bind(self, fn)
             self._functions[name] = fn
             return handler
 
@@ -223,6 +319,12 @@ class App:
         """Refuse a second consumer of `queue`: the clouds would not agree on who gets a message
         (Lambda's two mappings compete for it, Pub/Sub gives it to both, the local runtime only
         to the first)."""
+        if self.subscribers(queue):
+            raise ConfigError(
+                f"queue {queue!r} of {name!r} has the name of a topic that functions subscribe to "
+                f"({', '.join(f.name for f in self.subscribers(queue))}); give the queue and the "
+                "topic different names (on GCP both would be one Pub/Sub topic)"
+            )
         taken = self.queue_function(queue)
         if taken is not None:
             raise ConfigError(
@@ -230,6 +332,25 @@ class App:
                 "it too (each message goes to one consumer, and the clouds do not agree on which). "
                 "To deliver each message to several functions, publish to a topic with one "
                 "subscriber per function (app.subscribe)."
+            )
+
+    def _check_new_subscription(self, topic: str, handler: Handler, name: str) -> None:
+        """Refuse a second subscription of one handler to `topic` (each message would run it
+        twice) and a topic named like a queue (on GCP both are one Pub/Sub topic, and on AWS a
+        queue function also takes SNS deliveries of its name: the two would share messages)."""
+        for other in self.subscribers(topic):
+            if other.handler is handler:
+                raise ConfigError(
+                    f"{name!r}: its handler is already subscribed to topic {topic!r} as function "
+                    f"{other.name!r}; one subscription per function and topic (each message "
+                    "would run it twice)"
+                )
+        consumer = self.queue_function(topic)
+        if consumer is not None:
+            raise ConfigError(
+                f"{name!r} subscribes to topic {topic!r}, but {topic!r} is also the queue of "
+                f"function {consumer.name!r}; give the topic and the queue different names "
+                "(on GCP both would be one Pub/Sub topic)"
             )
 
     def http(
@@ -332,6 +453,34 @@ class App:
             raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
         return self._register(QueueTrigger(queue, batch_size, fifo), function_name, settings, uses)
 
+    def subscribe(
+        self,
+        topic: str | Topic,
+        *,
+        batch_size: int = 1,
+        function_name: str | None = None,
+        uses: Iterable[Any] = (),
+        **settings: Any,
+    ) -> Callable[[Handler], Handler]:
+        """Run a handler ``(msg: QueueMessage, ctx)`` for each message published to `topic` (a
+        name or a `Topic` handle). Every function subscribed to a topic gets each message: this
+        is fan-out, where a queue gives each message to its one consumer.
+
+        A raise fails that message for this subscriber only: it is retried or dead-lettered as a
+        queue message is. `batch_size` is how many messages one invocation may take where the
+        cloud batches subscription deliveries (none of SNS, Service Bus and Pub/Sub push does:
+        each delivers one message per invocation).
+        """
+        if isinstance(topic, Topic):
+            topic = topic.name
+        if not isinstance(topic, str) or not topic:
+            raise ConfigError(
+                f"subscribe: topic must be a non-empty name or a Topic, got {topic!r}"
+            )
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
+        return self._register(SubscribeTrigger(topic, batch_size), function_name, settings, uses)
+
     # -- lookup ------------------------------------------------------------------------------
 
     @property
@@ -347,10 +496,11 @@ class App:
                 + (", ".join(self._functions) or "none")
             ) from None
 
-    def functions_of(self, kind: str) -> list[Function]:
-        if kind not in TRIGGER_KINDS:
-            raise ConfigError(f"unknown trigger kind {kind!r}; expected one of {TRIGGER_KINDS}")
-        return [f for f in self._functions.values() if f.trigger.kind == kind]
+    def functions_of(self, label: str) -> list[Function]:
+        """The functions whose trigger is of kind `label` ("http", "schedule", ...)."""
+        if label not in TRIGGER_LABELS:
+            raise ConfigError(f"unknown trigger kind {label!r}; expected one of {TRIGGER_LABELS}")
+        return [f for f in self._functions.values() if f.trigger.label == label]
 
     def storage_functions(self, bucket: str, kind: str, key: str) -> list[Function]:
         """The storage functions an object event in `bucket` of `kind` for `key` triggers."""
@@ -366,22 +516,17 @@ class App:
                 return f
         return None
 
+    def subscribers(self, topic: str) -> list[Function]:
+        """The functions subscribed to `topic`, in declaration order."""
+        return [
+            f
+            for f in self._functions.values()
+            if isinstance(f.trigger, SubscribeTrigger) and f.trigger.topic == topic
+        ]
+
     def describe(self) -> str:
         """One line per function, for error messages that say what the app serves."""
-        lines = []
-        for f in self._functions.values():
-            t = f.trigger
-            if isinstance(t, HttpTrigger):
-                what = f"{'|'.join(t.methods)} {t.path}"
-            elif isinstance(t, ScheduleTrigger):
-                what = f"schedule {t.schedule}"
-            elif isinstance(t, StorageTrigger):
-                what = f"storage {t.bucket} on {','.join(t.events)}"
-                if t.prefix or t.suffix:
-                    what += f" ({t.prefix}*{t.suffix})"
-            else:
-                what = f"queue {t.queue}"
-            lines.append(f"{f.name}: {what}")
+        lines = [f"{f.name}: {f.trigger.describe()}" for f in self._functions.values()]
         return "; ".join(lines) or "no functions"
 
     # -- invocation --------------------------------------------------------------------------
@@ -525,6 +670,27 @@ def _start_span(ctx: Context, kind: str, request: HttpRequest | None = None) -> 
         return start_span(ctx, kind, request)
     except Exception:  # a broken tracer setup must not fail the handler
         return None
+
+
+def own_subscriber(
+    served: Function, topic: str, error: type[EventError] = EventError, **where: str
+) -> Function | None:
+    """What a deployment of the one function `served` does with a message of `topic`: run
+    `served` when it subscribes to `topic`; None when it is no subscriber (the adapter looks
+    further: a queue function of that name, S3 notifications); `error` (with `where`: field,
+    source) when it subscribes to another topic, since each subscriber is deployed with its
+    own subscription and gets only its own topic's messages."""
+    trigger = served.trigger
+    if not isinstance(trigger, SubscribeTrigger):
+        return None
+    if trigger.topic != topic:
+        raise error(
+            f"a message of topic {topic!r} arrived where function {served.name!r} runs, the "
+            f"subscriber of topic {trigger.topic!r}; subscribe the deployment of {topic!r}'s "
+            "subscriber instead",
+            **where,
+        )
+    return served
 
 
 def _unknown_keywords(decorator: str, given: Mapping[str, Any]) -> ConfigError:

@@ -13,12 +13,12 @@ exits 2; anything else is a bug in polyfn or the app and exits 1 with a one-line
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import argparse
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 SUBCOMMAND_MODULES = ("polyfn._cli_local", "polyfn._cli_build", "conformance._cli")
 
@@ -44,12 +44,29 @@ examples:
 Run `polyfn COMMAND --help` for each command's options and an example."""
 
 
+class Parser(argparse.ArgumentParser):
+    """A parser that runs its `before_parse` hooks once, when it is about to parse: a subcommand
+    whose flags come from the installed providers reads them only when it is the one run, so
+    ``polyfn --help`` or ``polyfn serve`` load no provider."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.before_parse: list[Callable[[Parser, list[str]], None]] = []
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        hooks, self.before_parse = self.before_parse, []
+        for hook in hooks:
+            hook(self, list(sys.argv[1:] if args is None else args))
+        return super().parse_known_args(args, namespace)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every installed subcommand registered."""
-    import argparse
     import importlib
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="polyfn",
         description=_DESCRIPTION,
         epilog=_EPILOG,
@@ -59,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="show Python tracebacks instead of short messages"
     )
     parser.add_argument("--version", action="version", version=f"polyfn {_version()}")
-    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
     for name in SUBCOMMAND_MODULES:
         try:
             module = importlib.import_module(name)
@@ -109,13 +126,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in args_list[:cut]
     args_list = [a for i, a in enumerate(args_list) if i >= cut or a != "--debug"]
     parser = build_parser()
-    args = parser.parse_args(args_list)
-    args.debug = debug
-    handler: Any = getattr(args, "run", None)
-    if handler is None:
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
     try:
+        # Parsing may load a provider (its flags): its errors are reported like a command's.
+        args = parser.parse_args(args_list)
+        args.debug = debug
+        handler: Any = getattr(args, "run", None)
+        if handler is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
         return int(handler(args) or 0)
     except BrokenPipeError:
         # The reader went away (`polyfn events aws sqs | head`): stop quietly, as a tool killed

@@ -1,8 +1,9 @@
 """``polyfn build``, ``polyfn package`` and ``polyfn deploy``: from one app to each cloud.
 
-Each cloud's knowledge lives in its adapter (``polyfn_<cloud>._build``, ``._deploy``); this module
-parses the command line, loads the app and reports. Adapters, boto3 and the Google clients are
-imported inside the handlers, never when the CLI starts.
+Each cloud's knowledge lives in its provider (`polyfn.Provider`, found through the
+``polyfn.providers`` entry points); this module parses the command line, maps the provider's own
+flags onto its options, loads the app and reports. Providers, boto3 and the Google clients are
+loaded only when the command that needs them runs, never when the CLI starts.
 """
 
 from __future__ import annotations
@@ -15,25 +16,29 @@ from polyfn._cli_errors import UsageError
 
 if TYPE_CHECKING:
     import argparse
-    from types import ModuleType
 
     from polyfn._app import App
+    from polyfn._cli import Parser
     from polyfn._package import AppSource
-
-PROVIDERS = ("aws", "azure", "gcp")
-DEPLOY_PROVIDERS = ("aws", "gcp")
+    from polyfn._provider import Option, Provider
 
 _BUILD_HELP = """\
 Write the deployment artefacts of APP for one cloud into DIR, print the files written, and warn
 about every setting (memory, timeout, env, max_concurrency, retries, dead_letter) the cloud cannot
 honour as declared.
 
-  aws    template.json: a CloudFormation template (Lambda functions with one IAM role each, an HTTP
-         API, EventBridge rules or Scheduler schedules, S3 buckets with notifications, SQS queues
-         with event source mappings), and one Lambda entry module per function.
+  aws    template.json: a CloudFormation template (one Lambda for the HTTP routes behind one HTTP
+         API, one per other function, each with its IAM role and log group; EventBridge rules or
+         Scheduler schedules, S3 buckets with notifications, SQS queues with event source
+         mappings), and the Lambda entry modules.
   azure  function_app.py, host.json, requirements.txt, local.settings.json (Functions v2 model).
-  gcp    one CreateFunctionRequest per function (Cloud Functions gen2) and one Cloud Scheduler job
-         per schedule, as JSON, plus deploy.sh with the equivalent gcloud commands, and main.py."""
+  gcp    one CreateFunctionRequest (Cloud Functions gen2) for the HTTP routes and one per other
+         function, one Cloud Scheduler job per schedule, as JSON, plus deploy.sh with the
+         equivalent gcloud commands, and main.py.
+
+HTTP routes share one deployed function unless their settings differ or they say standalone=True
+(docs/deploy.md). A generated entry never replaces a file of yours: an app with its own main.py
+or function_app.py gets polyfn_main.py or polyfn_function_app.py."""
 
 _BUILD_EPILOG = """\
 examples:
@@ -90,10 +95,13 @@ def register(subparsers: Any) -> None:
         epilog=_BUILD_EPILOG,
         formatter_class=raw,
     )
-    _common(build, PROVIDERS)
+    _common(build, "build")
     build.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
-    _gcp_options(build)
-    _azure_options(build)
+    build.add_argument(
+        "--explain",
+        action="store_true",
+        help="print each function's permissions and the declaration that caused each",
+    )
     build.set_defaults(run=run_build)
 
     package = subparsers.add_parser(
@@ -103,12 +111,11 @@ def register(subparsers: Any) -> None:
         epilog=_PACKAGE_EPILOG,
         formatter_class=raw,
     )
-    _common(package, PROVIDERS)
+    _common(package, "package")
     package.add_argument(
         "--out", type=Path, metavar="FILE", help="zip to write (default: dist/APPNAME-PROVIDER.zip)"
     )
     _package_options(package)
-    _azure_options(package)
     package.set_defaults(run=run_package)
 
     deploy = subparsers.add_parser(
@@ -118,41 +125,73 @@ def register(subparsers: Any) -> None:
         epilog=_DEPLOY_EPILOG,
         formatter_class=raw,
     )
-    # azure is accepted here only to say how to deploy there (see run_deploy).
-    _common(deploy, PROVIDERS)
+    # A provider that cannot deploy is accepted here only to say how to publish instead.
+    _common(deploy, "deploy")
     _package_options(deploy)
-    deploy.add_argument("--stack", help="aws: CloudFormation stack name (default: app name)")
-    deploy.add_argument(
-        "--bucket", help="aws: S3 bucket for the code (default: polyfn-<account>-<region>)"
-    )
-    deploy.add_argument("--region", help="aws/gcp: region (default: from your configuration)")
-    deploy.add_argument("--endpoint-url", help="aws: send every AWS call to this endpoint")
-    _gcp_options(deploy, region=False)
     deploy.set_defaults(run=run_deploy)
 
 
-def _common(parser: argparse.ArgumentParser, providers: tuple[str, ...]) -> None:
+def _common(parser: Parser, command: str) -> None:
     parser.add_argument("app", metavar="APP", help="module:attribute, module, or path to a .py")
-    parser.add_argument("--provider", "-p", required=True, choices=providers, help="target cloud")
+    choice = parser.add_argument("--provider", "-p", required=True, help="target cloud")
+    parser.before_parse.append(lambda p, argv: provider_flags(p, argv, choice, command))
 
 
-def _gcp_options(parser: argparse.ArgumentParser, *, region: bool = True) -> None:
-    parser.add_argument(
-        "--project", help="gcp: project ID (default: $GOOGLE_CLOUD_PROJECT, else PROJECT_ID)"
-    )
-    if region:
-        parser.add_argument("--region", help="gcp: region (default: us-central1)")
+def provider_choices(action: argparse.Action) -> list[str]:
+    """Set the installed providers as `action`'s choices (read when the command runs)."""
+    from polyfn._provider import names
+
+    action.choices = names()
+    return action.choices
 
 
-def _azure_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--azure-option",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="azure: an option of polyfn_azure.function_app, written into function_app.py and "
-        "host.json (auth_level=ANONYMOUS, route_prefix=, service_bus_queues=a,b ...); repeatable",
-    )
+def provider_flags(parser: Parser, argv: list[str], choice: argparse.Action, command: str) -> None:
+    """Add the flags the providers declare for `command` to its parser: the chosen provider's
+    (``--provider NAME`` on the line), or every installed provider's for ``--help``."""
+    import argparse
+
+    installed = provider_choices(choice)
+    peek = argparse.ArgumentParser(add_help=False)
+    peek.add_argument("--provider", "-p")
+    chosen = peek.parse_known_args(argv)[0].provider
+    wanted = [chosen] if chosen in installed and not {"-h", "--help"} & set(argv) else installed
+    declared: dict[str, list[tuple[str, Option]]] = {}
+    for name in wanted:
+        try:
+            loaded = load_provider(name)
+        except UsageError:
+            if len(wanted) == 1:
+                raise
+            continue  # --help: a provider that cannot load here adds no flags
+        for option in loaded.options:
+            if command in option.commands:
+                declared.setdefault(option.name, []).append((name, option))
+    for flag, options in declared.items():
+        _add_flag(parser, flag, options)
+
+
+def _add_flag(parser: Parser, flag: str, options: list[tuple[str, Option]]) -> None:
+    """One --FLAG for every provider that declares it; the help names who reads it and how."""
+    import argparse
+
+    helps: dict[str, list[str]] = {}
+    for name, option in options:
+        helps.setdefault(option.help, []).append(name)
+    text = "; ".join(f"{'/'.join(names)}: {help_}" for help_, names in helps.items())
+    option = options[0][1]
+    kwargs: dict[str, Any] = {"dest": option.key, "help": text, "type": option.type}
+    if option.metavar:
+        kwargs["metavar"] = option.metavar
+    if option.repeat:
+        kwargs.update(action="append", default=[])
+    try:
+        parser.add_argument(f"--{flag}", **kwargs)
+    except argparse.ArgumentError as exc:
+        owners = ", ".join(name for name, _ in options)
+        raise UsageError(
+            f"provider {owners} declares --{flag}, which polyfn {parser.prog.split()[-1]} "
+            "already has: a provider's flags must not reuse the command's own."
+        ) from exc
 
 
 def _package_options(parser: argparse.ArgumentParser) -> None:
@@ -179,32 +218,30 @@ def _package_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def builder(provider: str) -> ModuleType:
-    """The adapter's ``_build`` module for `provider`."""
-    import importlib
+def load_provider(name: str) -> Provider:
+    """The provider `name`, or a UsageError with the pip command when it cannot load here."""
+    from polyfn._provider import entry_point_distribution, provider
 
-    adapter = f"polyfn_{provider}"
     try:
-        return importlib.import_module(f"{adapter}._build")
+        return provider(name)
     except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith(adapter):
-            raise UsageError(
-                f"the {provider} adapter is not installed; pip install 'polyfn[{provider}]' "
-                f"(or pip install -e adapters/{provider}) and run again"
-            ) from exc
-        raise
+        dist = entry_point_distribution(name) or name
+        raise UsageError(
+            f"the {name} adapter needs {exc.name!r}, which is not installed: "
+            f"pip install '{dist}' brings it."
+        ) from exc
 
 
 def require_command_extra(provider: str, command: str) -> None:
     """Stop with the pip command to run when `polyfn COMMAND --provider P` needs an extra of the
-    adapter's distribution that is not installed (the adapter's ``COMMAND_EXTRAS``)."""
+    provider's distribution that is not installed (the provider's `extras`)."""
     from polyfn._cli_errors import require_extra
 
-    module = builder(provider)
-    if command in module.COMMAND_EXTRAS:
-        extra, modules = module.COMMAND_EXTRAS[command]
+    loaded = load_provider(provider)
+    if command in loaded.extras:
+        extra, modules = loaded.extras[command]
         line = f"polyfn {command} --provider {provider}"
-        require_extra(module.ADAPTER_DISTRIBUTION, extra, line, modules)
+        require_extra(loaded.distribution, extra, line, modules)
 
 
 def load(ref: str) -> tuple[App, AppSource]:
@@ -217,10 +254,11 @@ def load(ref: str) -> tuple[App, AppSource]:
     return app, locate_app(ref, app)
 
 
-def _provider_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """The builder's keyword options from the command line: each adapter reads its own flags
-    (``cli_options`` in its ``_build`` module), so what they mean stays in the adapter."""
-    return dict(builder(args.provider).cli_options(args))
+def provider_options(args: argparse.Namespace, command: str) -> dict[str, Any]:
+    """The values of the flags the chosen provider declares for `command`, by option key (None
+    for a flag not given): the provider turns them into its own typed options."""
+    options = load_provider(args.provider).options
+    return {o.key: getattr(args, o.key, None) for o in options if command in o.commands}
 
 
 def _warn(warnings: list[str]) -> None:
@@ -239,15 +277,18 @@ def run_build(args: argparse.Namespace) -> int:
 
     require_command_extra(args.provider, "build")
     app, source = load(args.app)
-    module = builder(args.provider)
+    provider = load_provider(args.provider)
     out: Path = args.out
     previous = _previous_build(out)
-    kwargs = _provider_kwargs(args)
+    # --explain is every provider's: print each function's permissions and their causes.
+    options = {**provider_options(args, "build"), "explain": bool(args.explain)}
     out.parent.mkdir(parents=True, exist_ok=True)
     # Built aside first: a build that fails leaves the folder as it was.
     stage = Path(tempfile.mkdtemp(prefix=".polyfn-build-", dir=out.parent))
     try:
-        warnings: list[str] = module.build(app, stage, app_ref=source.app_ref, **kwargs)
+        warnings = provider.build(
+            app, stage, app_ref=source.app_ref, options=options, taken=top_level_names(source)
+        )
         changes = _replace_build(stage, out, previous, provider=args.provider)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -333,17 +374,30 @@ def _replace_build(
     return changes
 
 
+def top_level_names(source: AppSource) -> frozenset[str]:
+    """The names the app's own files take at the package's root, so that a builder names its
+    entry file another way rather than replace one of them (polyfn._generated)."""
+    names: set[str] = set()
+    for path in source.paths:
+        if path == source.root and path.is_dir():
+            names.update(child.name for child in path.iterdir())
+        else:
+            names.add(path.relative_to(source.root).parts[0])
+    return frozenset(names)
+
+
 def read_requirements(path: Path | None) -> list[str]:
     """Requirement lines of a pip requirements file, minus polyfn's own distributions (they
     are copied from source) and comments."""
     if path is None:
         return []
-    from polyfn._package import LOCAL_DISTRIBUTIONS
+    from polyfn._package import local_distributions
 
     try:
         text = path.read_text()
     except OSError as exc:
         raise UsageError(f"cannot read requirements file {str(path)!r}: {exc.strerror}") from exc
+    local = local_distributions()
     out = []
     for raw in text.splitlines():
         line = raw.split(" #")[0].strip()
@@ -352,36 +406,38 @@ def read_requirements(path: Path | None) -> list[str]:
         name = line.split(";")[0].split("[")[0]
         for op in "<>=!~ @":
             name = name.split(op)[0]
-        if name.strip().lower().replace("_", "-") not in LOCAL_DISTRIBUTIONS:
+        if name.strip().lower().replace("_", "-") not in local:
             out.append(line)
     return out
 
 
 def make_package(
-    args: argparse.Namespace, app: App, source: AppSource, out: Path
+    args: argparse.Namespace, app: App, source: AppSource, out: Path, command: str
 ) -> tuple[Any, list[str]]:
     """Write the zip for `args.provider`; returns (PackageReport, warnings)."""
     from polyfn._package import bytecode_problem, imported_but_left_out, write_zip
 
-    module = builder(args.provider)
-    deps = args.deps or module.DEFAULT_DEPS
-    if deps not in module.DEPS_MODES:
+    provider = load_provider(args.provider)
+    deps = args.deps or provider.deps_modes[0]
+    if deps not in provider.deps_modes:
         raise UsageError(
-            f"--deps {deps} does not work on {args.provider}: {module.DEPS_MODES_WHY} "
-            f"Use --deps {' or '.join(module.DEPS_MODES)}."
+            f"--deps {deps} does not work on {args.provider}: {provider.deps_why} "
+            f"Use --deps {' or '.join(provider.deps_modes)}."
         )
-    kwargs = _provider_kwargs(args)
-    files, warnings = module.package_files(app, source.app_ref, **kwargs)
-    requirements = module.requirements(app) + read_requirements(args.requirements)
+    options = provider_options(args, command)
+    files, warnings = provider.package_files(
+        app, app_ref=source.app_ref, options=options, taken=top_level_names(source)
+    )
+    requirements = provider.requirements(app) + read_requirements(args.requirements)
     no_bytecode = bytecode_problem()
     report = write_zip(
         out,
         source=source,
-        packages=["polyfn", module.ADAPTER_PACKAGE],
+        packages=["polyfn", provider.package],
         files=files,
         requirements=requirements,
         vendor=deps == "vendor",
-        site_packages=module.SITE_PACKAGES,
+        site_packages=provider.site_packages,
         includes=args.include,
         bytecode=no_bytecode is None,
     )
@@ -400,36 +456,45 @@ def run_package(args: argparse.Namespace) -> int:
     require_command_extra(args.provider, "package")
     app, source = load(args.app)
     out: Path = args.out or Path("dist") / f"{app.name}-{args.provider}.zip"
-    report, warnings = make_package(args, app, source, out)
+    report, warnings = make_package(args, app, source, out, "package")
     _warn(warnings)
     _report(report)
     return 0
 
 
 def run_deploy(args: argparse.Namespace) -> int:
-    import importlib
     import tempfile
 
-    if args.provider not in DEPLOY_PROVIDERS:
+    from polyfn._provider import names
+
+    provider = load_provider(args.provider)
+    instead = provider.deploy_instead(args.app)
+    if instead is not None:
+        deployers = [n for n in names() if _deploys(n)]
         raise UsageError(
-            f"polyfn deploys to {' and '.join(DEPLOY_PROVIDERS)} itself; on {args.provider}, "
-            f"write the zip with `polyfn package {args.app} --provider {args.provider}` and "
-            "publish it with the Azure CLI (`az functionapp deployment source config-zip "
-            "--resource-group RG --name APP --src dist/APPNAME-azure.zip`) or Core Tools "
-            "(`func azure functionapp publish APP` in a folder written by `polyfn build`). "
-            "See docs/deploy.md."
+            f"polyfn deploys to {' and '.join(deployers)} itself; on {args.provider}, {instead}"
         )
     require_command_extra(args.provider, "deploy")
     app, source = load(args.app)
-    deployer = importlib.import_module(f"polyfn_{args.provider}._deploy")
-    session = deployer.connect(args)  # fails with a UsageError before any work without credentials
+    options = provider_options(args, "deploy")
+    # Fails with a ConfigError before any work when there are no credentials.
+    session = provider.connect(options)
     with tempfile.TemporaryDirectory(prefix="polyfn-deploy-") as tmp:
-        report, warnings = make_package(args, app, source, Path(tmp) / f"{app.name}.zip")
+        zip_path = Path(tmp) / f"{app.name}.zip"
+        report, warnings = make_package(args, app, source, zip_path, "deploy")
         _warn(warnings)
         _report(report)
-        outputs: dict[str, str] = deployer.deploy(
-            session, app, report.path, args, app_ref=source.app_ref, log=print
+        outputs = provider.deploy(
+            session, app, report.path, app_ref=source.app_ref, options=options, log=print
         )
     for key, value in outputs.items():
         print(f"{key}: {value}")
     return 0
+
+
+def _deploys(name: str) -> bool:
+    """Whether provider `name` deploys itself (one that cannot load here is left out)."""
+    try:
+        return load_provider(name).deploy_instead("APP") is None
+    except UsageError:
+        return False

@@ -17,6 +17,7 @@ CHECKOUT_PATHS = {
     "polyfn-aws": "./adapters/aws",
     "polyfn-azure": "./adapters/azure",
     "polyfn-gcp": "./adapters/gcp",
+    "polyfn-conformance": "./conformance",
 }
 
 
@@ -30,7 +31,26 @@ def extra_requirements(distribution: str, extra: str) -> list[str]:
     except importlib.metadata.PackageNotFoundError:
         return []
     marker = re.compile(rf"""extra\s*==\s*["']{re.escape(extra)}["']""")
-    return [r.partition(";")[0].strip() for r in requires if marker.search(r.partition(";")[2])]
+    wanted = [r.partition(";")[0].strip() for r in requires if marker.search(r.partition(";")[2])]
+    return [_with_own_requirements(r) for r in wanted]
+
+
+def _with_own_requirements(requirement: str) -> str:
+    """`requirement`, followed by what it requires when it is another distribution of this
+    repository (``polyfn[conformance]`` is ``polyfn-conformance``, which pulls the drivers'
+    libraries): the error then names the libraries that are missing."""
+    import importlib.metadata
+    import re
+
+    name = re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0]
+    if name not in CHECKOUT_PATHS:
+        return requirement
+    try:
+        own = importlib.metadata.requires(name) or []
+    except importlib.metadata.PackageNotFoundError:
+        return requirement
+    base = [r.strip() for r in own if not r.partition(";")[2].strip()]
+    return f"{requirement}: {', '.join(base)}" if base else requirement
 
 
 def missing_extra(

@@ -17,19 +17,9 @@ from typing import TYPE_CHECKING, Any
 from polyfn._cli_errors import UsageError
 
 if TYPE_CHECKING:
-    from types import ModuleType
-
     from polyfn._app import App
-
-PROVIDERS = ("aws", "azure", "gcp")
-_ADAPTER_PACKAGES = {"aws": "polyfn-aws", "azure": "polyfn-azure", "gcp": "polyfn-gcp"}
+    from polyfn._provider import EventSamples
 _APP_HELP = "the app: module:attribute, a module (attribute `app`), or a path to a .py file"
-_KIND_LABELS = {
-    "http": "an HTTP",
-    "schedule": "a schedule",
-    "storage": "a storage",
-    "queue": "a queue",
-}
 _STATE_HELP = "folder for the local queues and storage (default: .polyfn)"
 
 
@@ -219,7 +209,7 @@ def register(subparsers: Any) -> None:
         "  polyfn events aws sqs --set body='{\"id\": 42}' --set attr.source=cli > sqs.json\n"
         "  polyfn events gcp storage --set bucket=uploads --set key='incoming/a b.csv'",
     )
-    p.add_argument("provider", metavar="PROVIDER", choices=PROVIDERS, help="aws, azure or gcp")
+    _provider_argument(p, "provider", metavar="PROVIDER")
     p.add_argument(
         "trigger",
         metavar="TRIGGER",
@@ -254,12 +244,25 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("app", metavar="APP", help=_APP_HELP)
     p.add_argument("function", metavar="FUNCTION", help="name of the polyfn function")
-    p.add_argument("--provider", required=True, choices=PROVIDERS, help="aws, azure or gcp")
+    _provider_argument(p, "--provider", required=True)
     p.add_argument("--event", required=True, metavar="FILE", help="native event JSON file, or -")
     p.set_defaults(run=run_invoke)
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+def _provider_argument(parser: Any, *names: str, **kwargs: Any) -> None:
+    """PROVIDER (or --provider): one of the installed providers, listed when the command runs."""
+    from polyfn._cli_build import provider_choices
+
+    action = parser.add_argument(*names, **kwargs)
+
+    def fill(parser: Any, argv: list[str]) -> None:
+        choices = provider_choices(action)
+        action.help = ", ".join(choices[:-1]) + (" or " if len(choices) > 1 else "") + choices[-1]
+
+    parser.before_parse.append(fill)
 
 
 def _load(ref: str) -> App:
@@ -292,20 +295,16 @@ def _read_input(value: str, what: str) -> bytes:
     return value.encode()
 
 
-def _samples(provider: str) -> ModuleType:
-    import importlib
+def _samples(provider: str) -> EventSamples:
+    from polyfn._cli_build import load_provider
 
+    loaded = load_provider(provider)
     try:
-        return importlib.import_module(f"polyfn_{provider}._samples")
+        return loaded.events()
     except ModuleNotFoundError as exc:
-        if exc.name and f"polyfn_{provider}".startswith(exc.name.split(".")[0]):
-            raise UsageError(
-                f"the {provider} adapter is not installed; install it with "
-                f"pip install 'polyfn[{provider}]' (distribution {_ADAPTER_PACKAGES[provider]})."
-            ) from exc
         raise UsageError(
             f"the {provider} adapter needs {exc.name!r}, which is not installed: "
-            f"pip install 'polyfn[{provider}]' brings it."
+            f"pip install '{loaded.distribution}' brings it."
         ) from exc
 
 
@@ -383,7 +382,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        print(_banner(runtime), flush=True)
+        print(runtime.banner(), flush=True)
         while not runtime.wait(1.0):
             pass
     finally:
@@ -398,31 +397,15 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _banner(runtime: Any) -> str:
-    info = runtime.describe()
-    lines = [f"polyfn: serving {info['app']} on {info['url']} (state in {runtime.state_dir})"]
-    for f in info["functions"]:
-        if f["trigger"] == "http":
-            what = f"{'|'.join(f['methods'])} {info['url']}{f['path']}"
-        elif f["trigger"] == "schedule":
-            what = f"schedule {f['schedule']}, next {f['next']}"
-        elif f["trigger"] == "storage":
-            what = f"folder {f['folder']}"
-        else:
-            what = f"queue {f['queue']} (dead letters: {f['dead_letter']})"
-        lines.append(f"  {f['name']}: {what}")
-    return "\n".join(lines)
-
-
 def run_tick(args: argparse.Namespace) -> int:
     from polyfn._local._invoke import fire_timer
 
     app = _load(args.app)
     function = app.function(args.function)
-    if function.kind != "schedule":
+    if function.trigger_label != "schedule":
         schedules = ", ".join(f.name for f in app.functions_of("schedule")) or "none"
         raise UsageError(
-            f"{function.name!r} is a {function.kind} function, not a schedule; `polyfn tick` "
+            f"{function.name!r} is {function.trigger.noun}, not a schedule; `polyfn tick` "
             f"fires schedules (app {app.name!r} has: {schedules})."
         )
     try:
@@ -583,7 +566,7 @@ def run_events(args: argparse.Namespace) -> int:
     import json
 
     samples = _samples(args.provider)
-    triggers: dict[str, str] = samples.TRIGGERS
+    triggers = samples.TRIGGERS
     if args.trigger is None:
         width = max(map(len, triggers))
         for name, summary in triggers.items():
@@ -627,11 +610,13 @@ def run_invoke(args: argparse.Namespace) -> int:
         )
     samples = _samples(args.provider)
     looks_like = samples.trigger_of(event)
-    if looks_like is not None and samples.KINDS[looks_like] != function.kind:
-        matching = [t for t, kind in samples.KINDS.items() if kind == function.kind]
+    if looks_like is not None and not _takes(function.trigger_label, samples.KINDS[looks_like]):
+        matching = [
+            t for t, label in samples.KINDS.items() if _takes(function.trigger_label, label)
+        ]
         raise UsageError(
             f"event file {args.event!r} holds an event of {args.provider} trigger "
-            f"{looks_like!r}, but {function.name!r} is {_KIND_LABELS[function.kind]} function. "
+            f"{looks_like!r}, but {function.name!r} is {function.trigger.noun}. "
             "Use an event of one of its "
             f"triggers: `polyfn events {args.provider} {matching[0] if matching else ''}` "
             f"({', '.join(matching)})."
@@ -645,6 +630,13 @@ def run_invoke(args: argparse.Namespace) -> int:
 EXIT_INVOKE_OK = 0
 EXIT_INVOKE_FAILED = 1
 EXIT_INVOKE_REFUSED = 3
+
+
+def _takes(function_kind: str, sample_kind: str) -> bool:
+    """Whether a function of `function_kind` takes a sample event of `sample_kind`: a topic
+    subscriber reads the message events of queues (SNS, Service Bus, Pub/Sub); the adapter
+    refuses the queue services that carry no topics."""
+    return sample_kind == function_kind or (function_kind, sample_kind) == ("subscribe", "queue")
 
 
 def invoke_exit_status(ok: bool, status: int | None) -> int:

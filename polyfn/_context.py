@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from polyfn._metrics import Metrics
     from polyfn._trace import Trace
 
-PROVIDERS = ("aws", "azure", "gcp", "local")
 # The message attribute (and HTTP header) that carries W3C trace context across polyfn's sends.
 TRACEPARENT = "traceparent"
 

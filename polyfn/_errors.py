@@ -24,15 +24,24 @@ class EventError(PolyfnError, ValueError):
     """
 
     def __init__(self, message: str, *, field: str | None = None, source: str | None = None):
-        self.field = field
+        # The message and the field quote untrusted input, and go to logs and HTTP answers as
+        # UTF-8: a lone surrogate (JSON's "\ud800" reads as one) is written as its escape.
+        self.field = _encodable(field) if field else field
         self.source = source
         where = []
         if source:
             where.append(f"source {source}")
         if field:
-            where.append(f"field {field!r}")
+            where.append(f"field {self.field!r}")
         text = f"{message} ({', '.join(where)})" if where else message
-        super().__init__(text)
+        super().__init__(_encodable(text))
+
+
+def _encodable(text: str) -> str:
+    """`text` with every character UTF-8 cannot encode (a lone surrogate) backslash-escaped."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class MetricError(PolyfnError, ValueError):

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 
     from polyfn._schedule import Schedule
 
+# `QueueMessage._enqueued_time` before it is read (None is a value: the cloud does not say).
+_UNREAD: Any = object()
+
 STORAGE_KINDS = ("created", "deleted", "archived", "metadata_updated")
 
 
@@ -99,10 +102,10 @@ class QueueMessage:
     """
 
     __slots__ = (
-        "attributes",
+        "_attributes",
+        "_enqueued_time",
         "body",
         "delivery_count",
-        "enqueued_time",
         "group",
         "id",
         "queue",
@@ -122,13 +125,47 @@ class QueueMessage:
         raw: Any = None,
     ) -> None:
         self.id = id
-        self.body = bytes(body)
+        self.body = body if type(body) is bytes else bytes(body)
         self.queue = queue
-        self.attributes: dict[str, str] = dict(attributes or {})
+        # None: not read yet (`_read_attributes` says what they are on first use).
+        self._attributes: dict[str, str] | None = None if attributes is None else dict(attributes)
         self.delivery_count = delivery_count
-        self.enqueued_time = enqueued_time
+        self._enqueued_time: Any = _UNREAD if enqueued_time is None else enqueued_time
         self.group = group
         self.raw = raw
+
+    @property
+    def attributes(self) -> dict[str, str]:
+        """The message's attributes (what the sender set), as strings."""
+        value = self._attributes
+        if value is None:
+            value = self._attributes = self._read_attributes()
+        return value
+
+    @attributes.setter
+    def attributes(self, value: dict[str, str]) -> None:
+        self._attributes = value
+
+    @property
+    def enqueued_time(self) -> datetime | None:
+        """When the queue took the message (UTC), where the cloud says so."""
+        if self._enqueued_time is _UNREAD:
+            self._enqueued_time = self._read_enqueued_time()
+        value: datetime | None = self._enqueued_time
+        return value
+
+    @enqueued_time.setter
+    def enqueued_time(self, value: datetime | None) -> None:
+        self._enqueued_time = value
+
+    # A cloud's message class overrides these to read a field from the native message when a
+    # handler first asks (polyfn_aws.SqsMessage: a batch pays for no attribute map and no clock
+    # arithmetic its handler never uses); `__init__` stays the one constructor.
+    def _read_attributes(self) -> dict[str, str]:
+        return {}
+
+    def _read_enqueued_time(self) -> datetime | None:
+        return None
 
     @property
     def text(self) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from polyfn._errors import ConfigError
+from polyfn._generated import refuse_to_replace
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -103,8 +104,13 @@ WHEEL_PYTHON = "3.11"
 # https://peps.python.org/pep-0552/
 BYTECODE_CHECKED = True
 
-# Distributions of this repository: copied from source, never asked of an index.
-LOCAL_DISTRIBUTIONS = frozenset({"polyfn", "polyfn-aws", "polyfn-azure", "polyfn-gcp"})
+
+def local_distributions() -> frozenset[str]:
+    """polyfn and every installed provider's distribution (normalised names): copied from
+    source into a package, never asked of an index."""
+    from polyfn._provider import distributions
+
+    return frozenset({"polyfn", *distributions()})
 
 
 class AppSource:
@@ -366,9 +372,11 @@ def _select(
 
 
 def third_party_requirements(distributions: Iterable[str], extras: Iterable[str] = ()) -> list[str]:
-    """The requirements the given distributions and the core declare, minus this repository's
-    own distributions. `extras` selects optional requirements of the core (``models``)."""
+    """The requirements the given distributions and the core declare, minus polyfn's and the
+    providers' own distributions. `extras` selects optional requirements of the core
+    (``models``)."""
     wanted = set(extras)
+    local = local_distributions()
     out: list[str] = []
     for dist in dict.fromkeys([*distributions, "polyfn"]):
         for req in importlib.metadata.requires(dist) or []:
@@ -376,7 +384,7 @@ def third_party_requirements(distributions: Iterable[str], extras: Iterable[str]
             name = spec.strip().split("[")[0]
             for op in "<>=!~ ":
                 name = name.split(op)[0]
-            if name.lower().replace("_", "-") in LOCAL_DISTRIBUTIONS:
+            if name.lower().replace("_", "-") in local:
                 continue
             if marker.strip():
                 extra = marker.split("extra")[-1].strip(" =\"'")
@@ -565,6 +573,11 @@ def write_zip(
         pkg = package_dir(name)
         for f in walk(pkg):
             entries[f"{name}/{f.relative_to(pkg).as_posix()}"] = f
+    for name in files:
+        # Never over a file of the app's: the entry would import itself (polyfn._generated).
+        existing = entries.get(name)
+        if isinstance(existing, Path):
+            refuse_to_replace(existing, name)
     entries.update(files)
     with tempfile.TemporaryDirectory(prefix="polyfn-wheels-") as tmp:
         if vendor:

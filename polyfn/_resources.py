@@ -7,8 +7,10 @@ for a client of that kind, keeps it for the life of the process and reuses it on
 invocation. Each adapter distribution supplies its cloud's backend on its cloud's official SDK;
 `polyfn serve` and `polyfn.testing` use the local twin in `polyfn._local._resources`.
 
-The backend seam is the five ``*Backend`` protocols at the end of this module: an adapter (or an
-in-house cloud) implements them and registers a factory with `register_backend`.
+The backend seam is the five ``*Backend`` protocols at the end of this module: a provider (or an
+in-house cloud) implements them and returns its `Backend` from ``Provider.resources()`` (see
+`polyfn._provider`); ``Provider.detect(environ)`` says where a handle used outside an invocation
+runs.
 
 Permissions: a function declares the operations it calls with ``uses=[uploads.read,
 orders.send]`` (the bound methods are the tokens). While a function runs, calling an operation it
@@ -58,15 +60,15 @@ class ResourceError(PolyfnError):
         super().__init__(message)
 
 
-class NotFound(ResourceError):  # noqa: N818 - DESIGN.md pins the name
+class NotFound(ResourceError):  # noqa: N818 - a public contract name
     """The object, document, secret or resource does not exist."""
 
 
-class AccessDenied(ResourceError):  # noqa: N818 - DESIGN.md pins the name
+class AccessDenied(ResourceError):  # noqa: N818 - a public contract name
     """The function did not declare the operation in ``uses=``, or the cloud refused it."""
 
 
-class Conflict(ResourceError):  # noqa: N818 - DESIGN.md pins the name
+class Conflict(ResourceError):  # noqa: N818 - a public contract name
     """A conditional write lost: `if_absent` found a document, or `if_version` did not match."""
 
 
@@ -90,69 +92,72 @@ def exit_invocation(token: object) -> None:
     _CURRENT.reset(token)  # type: ignore[arg-type]
 
 
-# Where no invocation is running, each cloud's runtime says where we are through variables it
-# always sets: Lambda's reserved AWS_LAMBDA_FUNCTION_NAME, the Functions host's
-# FUNCTIONS_WORKER_RUNTIME, Cloud Run's K_SERVICE (Cloud Run functions set it too).
-# https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
-# https://learn.microsoft.com/azure/azure-functions/functions-app-settings#functions_worker_runtime
-# https://cloud.google.com/run/docs/container-contract#env-vars
-_RUNTIME_MARKERS = (
-    ("AWS_LAMBDA_FUNCTION_NAME", "aws"),
-    ("FUNCTIONS_WORKER_RUNTIME", "azure"),
-    ("K_SERVICE", "gcp"),
-)
-
-
 def current_provider() -> str:
     """The cloud a handle talks to: the running invocation's, else ``POLYFN_PROVIDER``, else the
-    runtime the environment shows, else ``"local"``."""
+    provider whose runtime the environment shows (each provider's `detect`), else ``"local"``."""
     current = _CURRENT.get()
     if current is not None:
         return current[0]
     chosen = os.environ.get("POLYFN_PROVIDER")
     if chosen:
         return chosen
-    for variable, provider in _RUNTIME_MARKERS:
-        if os.environ.get(variable):
-            return provider
-    return "local"
+    from polyfn._provider import LOCAL, detect
+
+    return detect(os.environ) or LOCAL
 
 
 # -- backends ------------------------------------------------------------------------------------
 
-_FACTORIES: dict[str, Callable[[], Backend]] = {}
 _BACKENDS: dict[str, Backend] = {}
 
 
-def register_backend(provider: str, factory: Callable[[], Backend]) -> None:
-    """Make `factory` build the resource backend of `provider` (called once, on first use)."""
-    _FACTORIES[provider] = factory
-    _BACKENDS.pop(provider, None)
-
-
 def backend_for(provider: str) -> Backend:
-    """The process-wide backend of `provider`, built on first use."""
+    """The process-wide backend of `provider`, built on first use by the provider's
+    `resources()` (``"local"`` is the core's own)."""
     found = _BACKENDS.get(provider)
     if found is not None:
         return found
-    factory = _FACTORIES.get(provider)
-    if factory is None:
-        factory = _default_factory(provider)
-    built = _BACKENDS[provider] = factory()
+    from polyfn._provider import LOCAL
+    from polyfn._provider import provider as provider_named
+
+    if provider == LOCAL:
+        from polyfn._local._resources import LocalBackend
+
+        built: Backend = LocalBackend()
+    else:
+        try:
+            built = provider_named(provider).resources()
+        except ConfigError as exc:
+            raise ResourceError(
+                f"no resource backend for provider {provider!r}: {exc} Or set POLYFN_PROVIDER "
+                "to a provider that is installed."
+            ) from exc
+    _BACKENDS[provider] = built
     return built
 
 
-def _default_factory(provider: str) -> Callable[[], Backend]:
-    if provider == "local":
-        from polyfn._local._resources import LocalBackend
+def forget_backend(provider: str) -> None:
+    """Drop the built backend of `provider` (its provider object was replaced)."""
+    _BACKENDS.pop(provider, None)
 
-        factory: Callable[[], Backend] = LocalBackend
-        return factory
-    raise ResourceError(
-        f"no resource backend is registered for provider {provider!r}: install its adapter with "
-        f"its resources extra (pip install 'polyfn-{provider}[resources]') and build the entry "
-        f"point through it, or set POLYFN_PROVIDER to a provider that has one"
-    )
+
+class LazyClient:
+    """One SDK client per process, made by `make` on first use under a lock (threads share it):
+    what every cloud backend keeps for each service it talks to."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        import threading
+
+        self._make = make
+        self._value: Any = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        if self._value is None:
+            with self._lock:
+                if self._value is None:
+                    self._value = self._make()
+        return self._value
 
 
 def reset_backends() -> None:
@@ -172,6 +177,11 @@ def env_name(kind: str, name: str) -> str:
     """The variable holding a handle's physical name: ``POLYFN_BUCKET_UPLOADS``."""
     cleaned = "".join(c if c.isascii() and c.isalnum() else "_" for c in name.upper())
     return f"POLYFN_{kind.upper()}_{cleaned}"
+
+
+def broken_rule(rules: Iterable[tuple[str, Callable[[str], bool]]], name: str) -> str | None:
+    """The first of a cloud's name `rules` (what the rule says, a test) that `name` breaks."""
+    return next((rule for rule, passes in rules if not passes(name)), None)
 
 
 class Operation:
@@ -232,7 +242,7 @@ class Resource:
 
     kind = "resource"
     OPERATIONS: tuple[str, ...] = ()
-    __slots__ = ("_clients", "_generation", "name")
+    __slots__ = ("_clients", "_env_var", "_generation", "name")
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str) or not name.strip():
@@ -243,18 +253,20 @@ class Resource:
                 "leading/trailing spaces"
             )
         self.name = name
+        # Computed once: building it char by char cost ~2 µs on every operation.
+        self._env_var = env_name(self.kind, name)
         self._clients: dict[tuple[str, str], Any] = {}
         self._generation = _GENERATION[0]
 
     @property
     def env_var(self) -> str:
         """The variable the builder sets to this resource's name in the cloud."""
-        return env_name(self.kind, self.name)
+        return self._env_var
 
     @property
     def physical_name(self) -> str:
         """The name in the cloud this code runs on: ``$POLYFN_<KIND>_<NAME>`` or the name."""
-        return os.environ.get(self.env_var) or self.name
+        return os.environ.get(self._env_var) or self.name
 
     @property
     def variable_hint(self) -> str:
@@ -282,7 +294,8 @@ class Resource:
             provider = current_provider()
         if self._generation != _GENERATION[0]:
             self._forget()
-        physical = self.physical_name
+        # Read per call (a dict lookup, ~0.3 µs): a test or script may change the mapping.
+        physical = os.environ.get(self._env_var) or self.name
         client = self._clients.get((provider, physical))
         if client is None:
             client = self._clients[(provider, physical)] = self._open(
@@ -703,8 +716,33 @@ def _doc_key(key: str, table: Table) -> str:
     return key
 
 
+# The exact types a document may hold as they are; anything else (a tuple, a datetime, a Decimal,
+# a subclass, a non-finite float) takes the JSON round trip that turns it into plain values.
+_PLAIN_SCALARS = frozenset((str, int, bool, type(None)))
+
+
+def _is_plain_json(value: Any, depth: int = 0) -> bool:
+    """Whether `value` is already what a JSON round trip would give back (checked without one:
+    the round trip costs several µs per put, this walk a fraction on a typical document)."""
+    kind = type(value)
+    if kind in _PLAIN_SCALARS:
+        return True
+    if kind is float:
+        return bool(value - value == 0.0)  # false for inf and nan, which JSON cannot hold
+    if depth > 64:
+        return False  # let the round trip judge very deep documents
+    if kind is dict:
+        return all(type(k) is str and _is_plain_json(v, depth + 1) for k, v in value.items())
+    if kind is list:
+        return all(_is_plain_json(v, depth + 1) for v in value)
+    return False
+
+
 def _json_document(document: Mapping[str, Any], table: Table) -> dict[str, Any]:
-    """The document as plain JSON values (a round trip), so every backend stores the same."""
+    """The document as plain JSON values, so every backend stores the same. A document already
+    plain is passed on as it is (every backend serialises it during put, keeping no reference)."""
+    if type(document) is dict and _is_plain_json(document):
+        return document
     import json
 
     from polyfn._http import dump_json

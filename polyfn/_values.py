@@ -34,6 +34,15 @@ _QUOTE = 80
 _URL_SAFE_TO_STANDARD = str.maketrans("-_", "+/")
 # The largest epoch millisecond a datetime holds: 9999-12-31T23:59:59.999Z.
 _MAX_MILLIS = 253402300799999
+# The integers a reader takes: JSON carries 64-bit integers (protobuf int64/uint64, .NET long), and
+# nothing the clouds send is wider. A bound read before int() also keeps a hostile value away from
+# int()'s own limit (4,300 digits, a ValueError) and from megabyte-long digit strings.
+_INT_MIN = -(2**63)
+_UINT_MAX = 2**64 - 1
+_INT_DIGITS = 21  # "-9223372036854775808" and "18446744073709551615" fit
+# An integer wider than this is named by its size in a message, never written out (str() of a
+# 4,300-digit int raises ValueError).
+_QUOTED_INT_BITS = 128
 # Below 2**32 seconds (the year 2106) a double holds millis / 1000 to within a quarter of a
 # microsecond, so datetime.fromtimestamp, which rounds to microseconds, lands on the exact
 # millisecond; beyond, the slower integer arithmetic does.
@@ -51,13 +60,26 @@ def type_name(value: Any) -> str:
 
 
 def arrived(value: Any) -> str:
-    """`value` for a message: its type and, for a scalar, its first characters."""
-    if value is None or isinstance(value, dict | list):
+    """`value` for a message: its type and, for a scalar, its first characters. Safe for any
+    value a JSON parser makes: containers are named, not printed (a deep one would exhaust the
+    stack), and a huge integer is named by its size."""
+    if value is None or not isinstance(value, str | int | float):
         return type_name(value)
+    if isinstance(value, int) and value.bit_length() > _QUOTED_INT_BITS:
+        return f"{type_name(value)} ({value.bit_length()} bits wide)"
     text = repr(value)
     if len(text) > _QUOTE:
         text = text[: _QUOTE - 3] + "..."
     return f"{type_name(value)} ({text})"
+
+
+def quoted(value: Any) -> str:
+    """`value` for a message that names what arrived: a string's repr (cut at 80 characters),
+    else `arrived`'s description (a deep list or a 4,000-digit number is never printed)."""
+    if isinstance(value, str):
+        text = repr(value)
+        return text if len(text) <= _QUOTE else text[: _QUOTE - 3] + "..."
+    return arrived(value)
 
 
 def _bad(expected: str, value: Any, field: str, source: str) -> EventError:
@@ -87,20 +109,23 @@ def optional_str(value: Any, field: str, source: str) -> str | None:
         return None
     if isinstance(value, str):
         return value
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool) and _INT_MIN <= value <= _UINT_MAX:
         return str(value)
     raise _bad("a string", value, field, source)
 
 
 def optional_int(value: Any, field: str, source: str, *, minimum: int | None = None) -> int | None:
     """An integer, None when missing or empty. It may arrive as a JSON number (integral) or as a
-    decimal string, which is how JSON carries 64-bit integers; below `minimum` is an error."""
+    decimal string, which is how JSON carries 64-bit integers; below `minimum`, or beyond 64 bits,
+    is an error."""
     if value is None or value == "":
         return None
     if isinstance(value, str):
         text = value.strip()
         if not (text.isascii() and text.isdigit()):
             raise _bad("an integer", value, field, source)
+        if len(text) > _INT_DIGITS:
+            raise _bad("a 64-bit integer", value, field, source)
         number = int(text)
     elif isinstance(value, bool) or not isinstance(value, int | float):
         raise _bad("an integer", value, field, source)
@@ -110,6 +135,8 @@ def optional_int(value: Any, field: str, source: str, *, minimum: int | None = N
         number = int(value)
     else:
         number = value
+    if not _INT_MIN <= number <= _UINT_MAX:
+        raise _bad("a 64-bit integer", value, field, source)
     if minimum is not None and number < minimum:
         raise _bad(f"an integer of at least {minimum}", value, field, source)
     return number
@@ -177,7 +204,10 @@ def timestamp(value: Any, field: str, source: str) -> datetime:
         raise _bad("an ISO 8601 time", value, field, source)
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is year 0 in UTC, 9999-12-31T23:59-01:00 10000
+        raise _bad("a time within the years 1 to 9999 in UTC", value, field, source) from None
 
 
 def optional_timestamp(value: Any, field: str, source: str) -> datetime | None:
@@ -190,7 +220,7 @@ def optional_timestamp(value: Any, field: str, source: str) -> datetime | None:
 def epoch_millis(value: Any, field: str, source: str) -> datetime:
     """Milliseconds since 1970-01-01T00:00Z (a decimal string or a JSON number) as an aware UTC
     datetime, exact to the millisecond."""
-    if type(value) is str and value.isdecimal():  # the digits int() reads
+    if type(value) is str and value.isdecimal() and len(value) <= _INT_DIGITS:
         millis = int(value)
     elif isinstance(value, int) and not isinstance(value, bool):
         millis = value
@@ -211,6 +241,20 @@ def from_epoch_millis(millis: int) -> datetime:
     else:
         when = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(milliseconds=millis)
     return when
+
+
+def json_document(data: str | bytes, field: str, source: str, *, hint: str = "") -> Any:
+    """`data` parsed as JSON; text that is not JSON, or nests deeper than the parser's recursion
+    limit (a RecursionError, not a ValueError), is an `EventError` (`hint` ends its message)."""
+    import json
+
+    try:
+        return json.loads(data)
+    except ValueError:
+        problem = "is not JSON"
+    except RecursionError:
+        problem = "nests JSON too deeply to read"
+    raise EventError(f"the {field} {problem}{hint}", field=field, source=source)
 
 
 def base64_bytes(

@@ -10,6 +10,7 @@
     client.tick("nightly")
     client.put_object("uploads", "incoming/a.csv", b"id,total\\n1,9.99\\n")
     client.send("orders", {"order_id": 42}, attributes={"source": "test"})
+    client.publish("order-events", {"order_id": 42})  # every subscriber runs
 
 Every call runs with provider ``"local"`` and writes the local runtime's log line. A handler's
 raise propagates out of `tick`, `put_object` and `send` (the event failed); HTTP calls return the
@@ -27,6 +28,7 @@ its message (back on the queue, its delivery counted) and propagates from the ca
 from __future__ import annotations
 
 import json as _json
+import os
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -34,7 +36,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from polyfn._errors import ConfigError
-from polyfn._events import StorageEvent
 from polyfn._http import HttpRequest
 from polyfn._local._invoke import (
     deliver_message,
@@ -45,13 +46,14 @@ from polyfn._local._invoke import (
     stored_queue_message,
 )
 from polyfn._local._resources import LocalBucket, LocalState, bind_state, using_state
-from polyfn._local._storage import object_event
+from polyfn._local._storage import object_event, object_path
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from contextvars import Token
 
     from polyfn._app import App, Function
+    from polyfn._events import StorageEvent
     from polyfn._http import HttpResponse
     from polyfn._local._queue import StoredMessage
 
@@ -73,15 +75,27 @@ class Client:
         source_ip: str = "127.0.0.1",
         state_dir: str | Path | None = None,
         deliver: bool = True,
+        storage_dir: str | os.PathLike[str] | None = None,
     ) -> None:
+        """`state_dir` holds the resources' local twins (a fresh temporary folder by default);
+        `storage_dir` the folder per bucket, as `polyfn serve`'s ``.polyfn/storage`` (by default
+        ``storage`` inside `state_dir`): an object put is written there, and its storage event's
+        ``raw["path"]`` names the file."""
         self.app = app
         self.source_ip = source_ip
         self.deliver = deliver
         if state_dir is None:
-            state_dir = _temporary_state_dir()
+            state_dir = _temporary_state_dir(self)
         self._events: list[StorageEvent] = []
-        self.state = LocalState(state_dir, on_write=self._events.append)
+        self.state = LocalState(
+            state_dir,
+            Path(storage_dir) if storage_dir is not None else None,
+            on_write=self._events.append,
+        )
         bind_state(app, self.state)
+        from polyfn._local._runtime import subscribe_all
+
+        subscribe_all(app, self.state)
         self._tokens: list[tuple[Token[LocalState | None], object]] = []
 
     @property
@@ -113,9 +127,11 @@ class Client:
 
     def drain(self) -> int:
         """Deliver what handlers caused, as `polyfn serve` would, until nothing is left: fire
-        the storage functions of the objects they wrote or deleted, run the queue functions on
-        the messages waiting in their queues. Returns how many invocations ran. Messages on
-        queues no function of the app consumes stay there (`messages`)."""
+        the storage functions of the objects they wrote or deleted, run the queue functions and
+        topic subscribers on the messages waiting in their queues. Returns how many invocations
+        ran. Messages on queues no function of the app consumes stay there (`messages`)."""
+        from polyfn._local._runtime import consumers
+
         ran = 0
         for _ in range(self.MAX_DRAIN_ROUNDS):
             progressed = False
@@ -123,7 +139,7 @@ class Client:
                 event = self._events.pop(0)
                 ran += len(fire_storage(self.app, event))
                 progressed = True
-            for function in self.app.functions_of("queue"):
+            for function in consumers(self.app):
                 for stored in self._receive(function):
                     self._deliver_stored(function, stored)
                     ran += 1
@@ -137,19 +153,17 @@ class Client:
         )
 
     def _receive(self, function: Function) -> list[StoredMessage]:
-        from polyfn._app import QueueTrigger
+        from polyfn._local._runtime import consumed
 
-        trigger = function.trigger
-        assert isinstance(trigger, QueueTrigger)
+        reads = consumed(function)
         timeout = function.settings.timeout or 30.0
-        return self.state.queue.receive(
-            trigger.queue, trigger.batch_size, timeout, fifo=trigger.fifo
-        )
+        return self.state.queue.receive(reads.queue, reads.batch_size, timeout, fifo=reads.fifo)
 
     def _deliver_stored(self, function: Function, stored: StoredMessage) -> None:
-        from polyfn._local._runtime import dead_letter_queue, max_deliveries
+        from polyfn._local._runtime import consumed, dead_letter_queue, max_deliveries
 
-        message = stored_queue_message(stored)
+        # A subscriber's message names its topic, not its subscription queue (as under serve).
+        message = stored_queue_message(stored, consumed(function).name)
         try:
             deliver_message(self.app, function, message)
         except Exception as exc:
@@ -237,19 +251,21 @@ class Client:
     ) -> list[str]:
         """An object created in `bucket`: stores it in the bucket's local folder (so a handler
         can read it), runs the storage functions bound to it (by bucket, prefix and suffix) and
-        returns their names."""
+        returns their names. The event is the one `polyfn serve` reports for that file."""
+        object_path(self.state.storage_dir / bucket, key)  # ConfigError for a key no file holds
         raw = data.encode() if isinstance(data, str) else bytes(data)
         with using_state(self.state):
             path = LocalBucket(bucket).store(key, raw, content_type, {})
-        event = object_event("created", bucket, key, path)
+        event = object_event("created", bucket, key, path, content_type=content_type)
         return self._then_deliver([f.name for f in fire_storage(self.app, event)])
 
     def delete_object(self, bucket: str, key: str) -> list[str]:
         """An object deleted from `bucket`: removes it from the bucket's local folder, runs the
         bound storage functions and returns their names."""
+        path = object_path(self.state.storage_dir / bucket, key)
         with using_state(self.state):
             LocalBucket(bucket).remove(key)
-        event = StorageEvent("deleted", bucket, key, time=datetime.now(UTC))
+        event = object_event("deleted", bucket, key, path)
         return self._then_deliver([f.name for f in fire_storage(self.app, event)])
 
     def send(
@@ -284,13 +300,30 @@ class Client:
         )
         return self._then_deliver(deliver_message(self.app, function, message))
 
+    def publish(
+        self,
+        topic: str,
+        body: bytes | str | dict[str, Any] | list[Any],
+        *,
+        attributes: Mapping[str, str] | None = None,
+    ) -> str:
+        """Publish one message to `topic` through its local twin, as a handler's
+        ``Topic(topic).publish`` would: each subscriber gets its own copy on its subscription
+        queue and (unless ``deliver=False``) runs before this returns. Returns the message id;
+        a subscriber's raise propagates, its copy back on its queue."""
+        from polyfn._resources import Topic
 
-def _temporary_state_dir() -> Path:
-    """A fresh state folder, removed when the process exits."""
-    import atexit
+        with self:
+            message_id = Topic(topic).publish(body, attributes=attributes)
+        return self._then_deliver(message_id)
+
+
+def _temporary_state_dir(owner: Client) -> Path:
+    """A fresh state folder, removed with its client (or when the process exits)."""
     import shutil
     import tempfile
+    import weakref
 
     folder = tempfile.mkdtemp(prefix="polyfn-state-")
-    atexit.register(shutil.rmtree, folder, True)
+    weakref.finalize(owner, shutil.rmtree, folder, ignore_errors=True)
     return Path(folder)

@@ -13,7 +13,8 @@ ensure_venv() {
 }
 
 install_polyfn() {
-  # The core and the three adapters, editable, from this checkout.
+  # The core, the three adapters and the conformance suite (polyfn-conformance), editable, from
+  # this checkout.
   "$PY" -m pip install --quiet -e "$ROOT" -e "$ROOT/adapters/aws" -e "$ROOT/adapters/azure" \
-    -e "$ROOT/adapters/gcp" "$@"
+    -e "$ROOT/adapters/gcp" -e "$ROOT/conformance" "$@"
 }

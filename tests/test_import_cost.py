@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 FORBIDDEN = ("pydantic", "boto3", "botocore", "azure", "flask", "functions_framework",
              "cloudevents", "werkzeug", "dataclasses", "inspect", "logging", "asyncio",
              "typing")  # fmt: skip
@@ -40,3 +42,37 @@ def test_import_polyfn_aws_and_building_a_handler_stays_light():
 def test_pydantic_loads_only_when_an_app_declares_a_model():
     code = "import polyfn\napp = polyfn.App('a')\ndef f(r, c): return 1\napp.http('/x')(f)"
     assert "pydantic" not in _roots(loaded_after(code))
+
+
+# The SDKs the resource backends wrap: imported on a handle's first operation, never before.
+RESOURCE_SDKS = ("boto3", "botocore", "azure.storage", "azure.data", "azure.keyvault",
+                 "azure.servicebus", "azure.identity", "google.cloud", "google.api_core",
+                 "grpc")  # fmt: skip
+
+APP_WITH_HANDLES = """
+import polyfn
+app = polyfn.App('a')
+uploads, orders, events = polyfn.Bucket('uploads'), polyfn.Queue('orders'), polyfn.Topic('ev')
+carts, key = polyfn.Table('carts'), polyfn.Secret('key')
+def f(r, c): return None
+app.http('/x', uses=[uploads.read, orders.send, events.publish, carts.put, key.value])(f)
+"""
+
+
+def _sdks_loaded(modules: set[str]) -> set[str]:
+    return {m for m in modules for sdk in RESOURCE_SDKS if m == sdk or m.startswith(sdk + ".")}
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "",
+        "import polyfn_aws\npolyfn_aws.handler(app)",
+        "import polyfn_azure\npolyfn_azure.function_app(app)",
+        "import polyfn_gcp\npolyfn_gcp.http(app)",
+    ],
+    ids=["core", "aws", "azure", "gcp"],
+)
+def test_handles_and_each_adapter_entry_load_no_resource_sdk(entry: str) -> None:
+    loaded = _sdks_loaded(loaded_after(APP_WITH_HANDLES + entry))
+    assert not loaded, sorted(loaded)

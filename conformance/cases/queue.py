@@ -36,7 +36,7 @@ from conformance.app_events import (
 )
 
 if TYPE_CHECKING:
-    from conformance._spec import Outcome
+    from conformance._spec import Outcome, Target
 
 DELIVERY_MODES = ("batch", "fifo", "single")
 
@@ -134,7 +134,7 @@ class QueueCase:
     def expected_failed(self, delivery: str) -> list[str]:
         return self._plan(delivery)[1]
 
-    def check(self, outcome: Outcome, target: Any = None) -> list[str]:
+    def check(self, outcome: Outcome, target: Target) -> list[str]:
         """What differs between `outcome` and this case's expectations ([] = pass)."""
         delivery = getattr(target, "delivery", None)
         if delivery is None and isinstance(outcome.result, dict):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from conformance.app_events import BUCKET, DELETE_FUNCTION, STORAGE_FUNCTION, differences
 
 if TYPE_CHECKING:
-    from conformance._spec import Outcome
+    from conformance._spec import Outcome, Target
 
 LARGEST_S3_OBJECT = (
     5 * 1024**4
@@ -50,7 +50,7 @@ class StorageCase:
             }
         ]
 
-    def check(self, outcome: Outcome, target: Any = None) -> list[str]:
+    def check(self, outcome: Outcome, target: Target) -> list[str]:
         """What differs between `outcome` and this case's expectations ([] = pass)."""
         expected = self.expected_seen()
         seen = [dict(entry) for entry in outcome.seen]

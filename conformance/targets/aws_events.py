@@ -1,5 +1,5 @@
-"""AWS targets for timer, storage and queue cases: EventBridge, S3 (direct, via SQS, SNS,
-SNS then SQS, EventBridge), SQS standard and FIFO.
+"""AWS targets for schedule, storage, queue and subscription cases: EventBridge, S3 (direct, via
+SQS, SNS, SNS then SQS, EventBridge), SQS standard and FIFO, SNS topic subscriptions.
 
 Each driver renders the neutral case into the event Lambda would get, written from the AWS docs
 cited beside each renderer (no adapter code), validates it with aws-lambda-powertools' parser
@@ -19,19 +19,24 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
-from conformance._spec import Outcome, Recorder, Skip
+from conformance._spec import Outcome, Skip
+from conformance.cases.subscribe import copy_id
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from conformance.cases.queue import Message, QueueCase
+    from conformance.cases.schedule import ScheduleCase
     from conformance.cases.storage import StorageCase
-    from conformance.cases.timer import TimerCase
+    from conformance.cases.subscribe import SubscribeCase
     from polyfn import App
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:conformance"
+# The message attribute with which polyfn's AWS resources backend marks a body it sent base64
+# (SNS and SQS carry text only): a wire convention of polyfn's, in docs/resources-aws.md.
+SNS_ENCODING_ATTRIBUTE = "polyfn-encoding"
 # SQS message bodies may hold only these characters (no binary):
 # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
 _SQS_ALLOWED = (
@@ -46,17 +51,17 @@ _SQS_ALLOWED = (
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html
 _SINGLE_PUT_LIMIT = 5 * 1024**3
 
-_handlers: dict[int, tuple[App, Callable[[dict[str, Any], Any], Any]]] = {}
+_handlers: dict[tuple[int, str | None], tuple[App, Callable[[dict[str, Any], Any], Any]]] = {}
 
 
-def _handler(app: App) -> Callable[[dict[str, Any], Any], Any]:
-    """The adapter's public entry for `app`, built once per app."""
-    cached = _handlers.get(id(app))
+def _handler(app: App, function: str | None = None) -> Callable[[dict[str, Any], Any], Any]:
+    """The adapter's public entry for `app` (or its Lambda of `function`), built once."""
+    cached = _handlers.get((id(app), function))
     if cached is None or cached[0] is not app:
         import polyfn_aws
 
-        cached = (app, polyfn_aws.handler(app))
-        _handlers[id(app)] = cached
+        cached = (app, polyfn_aws.handler(app, function=function))
+        _handlers[(id(app), function)] = cached
     return cached[1]
 
 
@@ -68,17 +73,17 @@ def _context() -> Any:
 
 
 def _invoke(
-    app: App, event: dict[str, Any]
-) -> tuple[Any, list[dict[str, Any]], BaseException | None]:
-    """Call the adapter; (its result, what the handlers saw, the exception it raised or None)."""
-    Recorder.reset()
+    app: App, event: dict[str, Any], function: str | None = None
+) -> tuple[Any, BaseException | None]:
+    """Call the adapter (the Lambda of `function`, else the whole app's); (its result, the
+    exception it raised or None)."""
     error: BaseException | None = None
     result: Any = None
     try:
-        result = _handler(app)(json.loads(json.dumps(event)), _context())
+        result = _handler(app, function)(json.loads(json.dumps(event)), _context())
     except Exception as exc:  # the invocation failed: Lambda retries the whole event
         error = exc
-    return result, Recorder.take(), error
+    return result, error
 
 
 def _zulu(t: datetime, ms: bool = True) -> str:
@@ -367,23 +372,23 @@ class EventBridgeSchedule(_AwsTarget):
     """An EventBridge rule fires on its schedule; only the rule's ARN says which one."""
 
     name = "aws-eventbridge"
-    trigger = "timer"
+    trigger = "schedule"
 
-    def run(self, case: TimerCase, app: App) -> Outcome:
+    def run(self, case: ScheduleCase, app: App) -> Outcome:
         """A past-due tick is the same event delivered hours late: Lambda retries a failed
         asynchronous invocation for up to 6 hours, and the event keeps its `time`:
         https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html"""
         from polyfn_aws import rule_name
 
-        from conformance.cases.timer import tick_result
+        from conformance.cases.schedule import tick_result
 
         tick = case.fire()
         event = scheduled_event(rule_name(app, app.function(case.function)), tick.scheduled_time)
         _validate("EventBridgeModel", event)
-        result, seen, error = _invoke(app, event)
+        result, error = _invoke(app, event)
         if error is not None:
             raise error
-        return Outcome(seen=seen, result=tick_result(tick, result))
+        return Outcome(result=tick_result(tick, result))
 
 
 class _StorageTarget(_AwsTarget):
@@ -394,13 +399,13 @@ class _StorageTarget(_AwsTarget):
 
     def run(self, case: StorageCase, app: App) -> Outcome:
         event = self.render(case)
-        result, seen, error = _invoke(app, event)
+        result, error = _invoke(app, event)
         if error is not None:
             raise error
         failed: list[str] = []
         if "Records" in event and event["Records"][0].get("eventSource") == "aws:sqs":
             failed = _redelivered([r["messageId"] for r in event["Records"]], result, None)
-        return Outcome(seen=seen, failed=failed, result=result)
+        return Outcome(failed=failed, result=result)
 
 
 class S3Direct(_StorageTarget):
@@ -506,12 +511,10 @@ class Sqs(_AwsTarget):
         ]
         event = {"Records": records}
         _validate("SqsModel", event)
-        result, seen, error = _invoke(app, event)
+        result, error = _invoke(app, event)
         failed = _redelivered(case.ids, result, error)
         native = result if error is None else repr(error)
-        return Outcome(
-            seen=seen, failed=failed, result={"delivery": self.delivery, "native": native}
-        )
+        return Outcome(failed=failed, result={"delivery": self.delivery, "native": native})
 
 
 class SqsFifo(Sqs):
@@ -549,16 +552,61 @@ class Sns(_AwsTarget):
             )
             _validate("SnsModel", event)
             events.append(event)
-        seen: list[dict[str, Any]] = []
         failed: list[str] = []
         errors: list[str] = []
         for m, event in zip(case.messages, events, strict=True):
-            _, handled, error = _invoke(app, event)
-            seen.extend(handled)
+            _, error = _invoke(app, event)
             if error is not None:
                 failed.append(m.id)
                 errors.append(repr(error))
-        return Outcome(seen=seen, failed=failed, result={"delivery": "single", "native": errors})
+        return Outcome(failed=failed, result={"delivery": "single", "native": errors})
+
+
+class SnsSubscription(_AwsTarget):
+    """An SNS topic with one Lambda per subscriber function subscribed to it (as `polyfn build`
+    deploys it): each message is an asynchronous invocation of each subscriber's Lambda, and a
+    raise makes Lambda retry that subscriber's invocation alone:
+    https://docs.aws.amazon.com/sns/latest/dg/sns-lambda-as-subscriber.html
+
+    A binary body travels as polyfn's AWS backend publishes it: base64 text with the message
+    attribute ``polyfn-encoding: base64`` (docs/resources-aws.md), since SNS messages are text.
+    """
+
+    name = "aws-sns-subscription"
+    trigger = "subscribe"
+
+    def run(self, case: SubscribeCase, app: App) -> Outcome:
+        if any(m.delivery_count > 1 for m in case.messages):
+            raise Skip("SNS does not count deliveries: a retried notification looks like the first")
+        events = [self._event(case, m) for m in case.messages]
+        failed: list[str] = []
+        errors: list[str] = []
+        for fn in case.functions:
+            for m, event in zip(case.messages, events, strict=True):
+                _, error = _invoke(app, event, fn)
+                if error is not None:
+                    failed.append(copy_id(fn, m))
+                    errors.append(repr(error))
+        # What every subscriber's handler saw: the runner's recording (it owns the Recorder).
+        return Outcome(failed=failed, result={"native": errors})
+
+    @staticmethod
+    def _event(case: SubscribeCase, m: Message) -> dict[str, Any]:
+        if m.text is None:
+            message = base64.b64encode(m.body).decode()
+            attributes = {**m.attrs, SNS_ENCODING_ATTRIBUTE: "base64"}
+        else:
+            message, attributes = _text(m, "SNS"), m.attrs
+        event = sns_event(
+            case.topic,
+            message,
+            m.enqueued_time,
+            message_id=m.id,
+            subject=None,
+            attributes=attributes,
+        )
+        _validate("SnsModel", event)
+        return event
 
 
 TARGETS: list[Any] = [
@@ -571,4 +619,5 @@ TARGETS: list[Any] = [
     Sqs(),
     SqsFifo(),
     Sns(),
+    SnsSubscription(),
 ]

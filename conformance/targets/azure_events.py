@@ -1,5 +1,6 @@
-"""Azure targets for timer, storage and queue cases: timer trigger, blob trigger, Event Grid
-(Event Grid and CloudEvents schema) blob events, Storage queue and Service Bus queue triggers.
+"""Azure targets for schedule, storage, queue and subscription cases: timer trigger, blob trigger,
+Event Grid (Event Grid and CloudEvents schema) blob events, Storage queue and Service Bus queue
+triggers, Service Bus topic triggers.
 
 Each driver renders what the Functions host sends the Python worker, written from the Azure docs
 cited beside each renderer (no adapter code): the trigger value and trigger metadata as
@@ -13,20 +14,22 @@ invocation, so the host redelivers (or retries) what it carried.
 from __future__ import annotations
 
 import base64
-import inspect
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from conformance._spec import Outcome, Recorder, Skip
+from conformance import azure_worker
+from conformance._spec import Outcome, Skip
 from conformance.app_events import QUEUE
+from conformance.cases.subscribe import copy_id
 
 if TYPE_CHECKING:
     from conformance.cases.queue import Message, QueueCase
+    from conformance.cases.schedule import ScheduleCase
     from conformance.cases.storage import StorageCase
-    from conformance.cases.timer import TimerCase
+    from conformance.cases.subscribe import SubscribeCase
     from polyfn import App
 
 ACCOUNT = "conformanceacct"
@@ -81,48 +84,12 @@ def _azure_function(
     return fn
 
 
-class _Context:
-    """The `context` argument the worker passes to a function that asks for one."""
-
-    def __init__(self, name: str) -> None:
-        self.invocation_id = str(uuid.uuid4())
-        self.function_name = name
-        self.function_directory = "/home/site/wwwroot"
-        self.trace_context = None
-        self.retry_context = None
-        self.thread_local_storage = None
-
-
 def _call(fn: Any, datum: Any, metadata: dict[str, Any]) -> BaseException | None:
     """Convert and call as the worker does; the exception the invocation raised, or None."""
-    from azure.functions import meta
-
-    trigger = _trigger(fn)
-    converter = meta.get_binding_registry().get(trigger.type)  # type: ignore[no-untyped-call]
-    if converter is None:
-        raise AssertionError(f"azure-functions has no converter for {trigger.type!r}")
-    user_function = fn.get_user_function()
-    params = inspect.signature(user_function).parameters
-    param = params.get(trigger.name)
-    if param is None:
-        raise AssertionError(
-            f"{fn.get_function_name()}: trigger binding {trigger.name!r} is not a parameter"
-        )
-    annotation = param.annotation
-    if isinstance(annotation, str):
-        annotation = inspect.get_annotations(user_function, eval_str=True).get(trigger.name)
-    if annotation is not inspect.Parameter.empty and not converter.check_input_type_annotation(
-        annotation
-    ):
-        raise AssertionError(
-            f"{fn.get_function_name()}: the worker refuses annotation {annotation!r} "
-            f"for a {trigger.type} binding"
-        )
-    kwargs = {trigger.name: converter.decode(datum, trigger_metadata=metadata)}
-    if "context" in params and trigger.name != "context":
-        kwargs["context"] = _Context(fn.get_function_name())
     try:
-        user_function(**kwargs)
+        azure_worker.call(fn, datum, metadata)
+    except AssertionError:  # the worker would not load or convert it: not an invocation
+        raise
     except Exception as exc:  # the invocation failed; the host retries or redelivers
         return exc
     return None
@@ -314,20 +281,18 @@ class _AzureTarget:
 
 class Timer(_AzureTarget):
     name = "azure-timer"
-    trigger = "timer"
+    trigger = "schedule"
 
-    def run(self, case: TimerCase, app: App) -> Outcome:
-        from conformance.cases.timer import tick_result
+    def run(self, case: ScheduleCase, app: App) -> Outcome:
+        from conformance.cases.schedule import tick_result
 
         fn = _azure_function(app, case.function, ("timerTrigger",), self.options)
         tick = case.fire()
         datum = _datum(timer_info(tick.scheduled_time, tick.previous_time, case.past_due), "json")
-        Recorder.reset()
         error = _call(fn, datum, {})
-        seen = Recorder.take()
         if error is not None:
             raise error
-        return Outcome(seen=seen, result=tick_result(tick, None))
+        return Outcome(result=tick_result(tick, None))
 
 
 def _storage_functions(app: App, bucket: str, kind: str) -> list[str]:
@@ -349,13 +314,12 @@ class _StorageTarget(_AzureTarget):
 
     def run(self, case: StorageCase, app: App) -> Outcome:
         datum, metadata = self.invocation(case)
-        Recorder.reset()
         for name in _storage_functions(app, case.bucket, case.kind):
             fn = _azure_function(app, name, self.trigger_types, self.options)
             error = _call(fn, datum, metadata)
             if error is not None:
                 raise error
-        return Outcome(seen=Recorder.take())
+        return Outcome()
 
 
 class BlobTrigger(_StorageTarget):
@@ -435,7 +399,6 @@ class _QueueTarget(_AzureTarget):
             raise AssertionError(f"the conformance app has no function on queue {case.queue!r}")
         azure_fn = _azure_function(app, fn.name, self.trigger_types, self.options)
         invocations = [self.invocation(m, case.queue, case.fifo) for m in case.messages]
-        Recorder.reset()
         failed: list[str] = []
         errors: list[str] = []
         waiting: set[str | None] = set()
@@ -449,9 +412,7 @@ class _QueueTarget(_AzureTarget):
                 errors.append(repr(error))
                 waiting.add(m.group)
         delivery = "fifo" if case.fifo else "single"
-        return Outcome(
-            seen=Recorder.take(), failed=failed, result={"delivery": delivery, "native": errors}
-        )
+        return Outcome(failed=failed, result={"delivery": delivery, "native": errors})
 
 
 class StorageQueue(_QueueTarget):
@@ -482,6 +443,35 @@ class ServiceBusQueue(_QueueTarget):
         return servicebus_trigger(m, queue, session=fifo)
 
 
+class ServiceBusTopic(_AzureTarget):
+    """A Service Bus topic with one subscription per subscriber function, named after it, and a
+    topic trigger on each: every subscription holds its own copy of each message, delivered one
+    at a time, and a raise abandons that copy alone. A subscription's messages carry the queue
+    metadata, their receiver's entity path being ``<topic>/Subscriptions/<subscription>``:
+    https://learn.microsoft.com/azure/azure-functions/functions-bindings-service-bus-trigger
+    """
+
+    name = "azure-servicebus-topic"
+    trigger = "subscribe"
+
+    def run(self, case: SubscribeCase, app: App) -> Outcome:
+        failed: list[str] = []
+        errors: list[str] = []
+        for fn in case.functions:
+            azure_fn = _azure_function(app, fn, ("serviceBusTrigger",), self.options)
+            binding = json.loads(azure_fn.get_function_json())["bindings"][0]
+            if (binding.get("topicName"), binding.get("subscriptionName")) != (case.topic, fn):
+                raise AssertionError(f"{fn}: not bound to its subscription of {case.topic}")
+            entity = f"{case.topic}/Subscriptions/{fn}"
+            for m in case.messages:
+                datum, metadata = servicebus_trigger(m, entity, session=False)
+                error = _call(azure_fn, datum, metadata)
+                if error is not None:
+                    failed.append(copy_id(fn, m))
+                    errors.append(repr(error))
+        return Outcome(failed=failed, result={"native": errors})
+
+
 TARGETS: list[Any] = [
     Timer(),
     BlobTrigger(),
@@ -490,4 +480,5 @@ TARGETS: list[Any] = [
     EventGridBlobCloudEvents(),
     StorageQueue(),
     ServiceBusQueue(),
+    ServiceBusTopic(),
 ]

@@ -26,17 +26,14 @@ Host behaviour rendered here:
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import inspect
-import threading
-import types
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote
 
+from conformance import azure_worker
 from conformance._httpcase import HttpCase
-from conformance._spec import Outcome, Recorder
-from conformance._wire import cookie_header, query_pairs, request_id
+from conformance._spec import Outcome
+from conformance._wire import cookie_header, query_pairs
 
 if TYPE_CHECKING:
     from polyfn import App
@@ -78,36 +75,6 @@ def match_route(template: str, segments: list[str]) -> dict[str, str] | None:
     if len(segments) > len(parts):
         return None
     return values
-
-
-class _Context:
-    """A func.Context as the worker builds one (the library ships only the abstract class)."""
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-        self._id = request_id()
-
-    invocation_id = property(lambda self: self._id)
-    function_name = property(lambda self: self._name)
-    function_directory = property(lambda self: "/home/site/wwwroot")
-    thread_local_storage = property(lambda self: threading.local())
-    trace_context = property(
-        lambda self: types.SimpleNamespace(
-            trace_parent=f"00-{self._id.replace('-', '')}-{'0' * 15}1-01",
-            trace_state="",
-            attributes={},
-        )
-    )
-    retry_context = property(
-        lambda self: types.SimpleNamespace(retry_count=0, max_retry_count=0, exception=None)
-    )
-
-
-@functools.cache
-def _context_class() -> type:
-    import azure.functions as func
-
-    return type("WorkerContext", (_Context, func.Context), {})
 
 
 def request_datum(case: HttpCase, route_values: dict[str, str]) -> Any:
@@ -196,7 +163,7 @@ class _Function:
         self.route: str = trigger.route if trigger.route is not None else self.name
         methods = trigger.methods or []
         self.methods = {str(getattr(m, "value", m)).upper() for m in methods}
-        self.call = fn.get_user_function()
+        self.indexed = fn
         self.rank = [_segment_rank(p) for p in self.route.strip("/").split("/") if p]
 
 
@@ -239,40 +206,20 @@ class AzureHttpTarget:
         return candidates[0][1], candidates[0][2]
 
     def run(self, case: HttpCase, app: App) -> Outcome:
-        from azure.functions.http import HttpRequestConverter, HttpResponseConverter
+        from azure.functions.http import HttpResponseConverter
 
-        Recorder.reset()
         found = self.route(case, app)
         if found is None:
             # The host answers itself; the worker never sees the request.
-            return Outcome(404, {}, [], b"", Recorder.take(), result="host 404: no route")
+            return Outcome(404, {}, [], b"", result="host 404: no route")
         fn, values = found
-        request = HttpRequestConverter.decode(request_datum(case, values), trigger_metadata=None)
-        kwargs: dict[str, Any] = {}
-        for param in inspect.signature(fn.call).parameters:
-            if param == fn.binding:
-                kwargs[param] = request
-            elif param == "context":
-                kwargs[param] = _context_class()(fn.name)
-            else:
-                raise AssertionError(f"function {fn.name} wants a binding {param!r} not served")
-        result = fn.call(**kwargs)
-        if inspect.isawaitable(result):
-            result = asyncio.run(_await(result))
+        result = azure_worker.call(fn.indexed, request_datum(case, values))
         datum = HttpResponseConverter.encode(result, expected_type=None)
         outcome = read_response(datum)
-        return Outcome(
-            outcome.status,
-            outcome.headers,
-            outcome.cookies,
-            outcome.body,
-            Recorder.take(),
+        return replace(
+            outcome,
             result={"function": fn.name, "status": outcome.status, "headers": outcome.headers},
         )
-
-
-async def _await(awaitable: Any) -> Any:
-    return await awaitable
 
 
 TARGETS = [AzureHttpTarget()]

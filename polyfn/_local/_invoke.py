@@ -277,7 +277,7 @@ def fire_timer(
         from polyfn._errors import ConfigError
 
         raise ConfigError(
-            f"function {function.name!r} is a {function.kind} function, not a schedule; "
+            f"function {function.name!r} is {trigger.noun}, not a schedule; "
             f"schedules in app {app.name!r}: "
             + (", ".join(f.name for f in app.functions_of("schedule")) or "none")
         )
@@ -320,10 +320,11 @@ def fire_storage(app: App, event: StorageEvent) -> list[Function]:
 def deliver_message(
     app: App, function: Function, message: QueueMessage, *, bounded: bool = False
 ) -> Any:
-    """Run a queue function on one message; a raise propagates (the message failed)."""
+    """Run a queue function or topic subscriber on one message; a raise propagates (the message
+    failed). The log line's trigger is the function's kind ("queue" or "subscribe")."""
     return _call(
         function,
-        "queue",
+        function.kind,
         message,
         app,
         bounded=bounded,
@@ -356,12 +357,13 @@ def queue_message(
     )
 
 
-def stored_queue_message(stored: StoredMessage) -> QueueMessage:
-    """The QueueMessage a consumer gets for a message of the local SQLite queue."""
+def stored_queue_message(stored: StoredMessage, queue: str | None = None) -> QueueMessage:
+    """The QueueMessage a consumer gets for a message of the local SQLite queue; `queue` names
+    what the consumer reads (a subscriber's topic, rather than its subscription queue)."""
     return queue_message(
         stored.id,
         stored.body,
-        stored.queue,
+        queue or stored.queue,
         attributes=stored.attributes,
         delivery_count=stored.delivery_count,
         enqueued=stored.enqueued,

@@ -21,9 +21,16 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from polyfn._app import QueueTrigger, ScheduleTrigger, StorageTrigger
+from polyfn._app import (
+    HttpTrigger,
+    QueueTrigger,
+    ScheduleTrigger,
+    StorageTrigger,
+    SubscribeTrigger,
+    assert_never,
+)
 from polyfn._errors import PolyfnError
 from polyfn._http import HttpResponse
 from polyfn._local._cron import next_fire
@@ -33,8 +40,8 @@ from polyfn._local._invoke import (
     fire_timer,
     handle_request,
     local_logger,
-    queue_message,
     run_storage_function,
+    stored_queue_message,
 )
 from polyfn._local._queue import (
     BUSY_TIMEOUT,
@@ -44,7 +51,7 @@ from polyfn._local._queue import (
     QueueCorruptError,
     QueueDatabaseError,
 )
-from polyfn._local._resources import LocalState, bind_state
+from polyfn._local._resources import LocalState, bind_state, subscription_queue
 from polyfn._local._statelock import StateDirLock
 from polyfn._local._storage import FolderWatcher
 
@@ -79,10 +86,41 @@ def max_deliveries(function: Function) -> int:
     return retries + 1 if retries is not None else DEFAULT_MAX_DELIVERIES
 
 
-def dead_letter_queue(function: Function) -> str:
+class Consumed(NamedTuple):
+    """What a queue function or a topic subscriber reads from the local queue file."""
+
+    queue: str  # the local queue: the queue itself, or the subscription queue ``T~F``
+    batch_size: int
+    fifo: bool
+    name: str  # what `QueueMessage.queue` says: the queue's or the topic's name
+
+
+def consumers(app: App) -> list[Function]:
+    """The functions that consume a local queue: queue functions and topic subscribers."""
+    return [f for f in app.functions if isinstance(f.trigger, QueueTrigger | SubscribeTrigger)]
+
+
+def consumed(function: Function) -> Consumed:
+    """The local queue `function` consumes. A subscriber of topic T reads its own subscription
+    queue ``T~F``, on which the topic twin puts a copy of each message published to T."""
     trigger = function.trigger
-    assert isinstance(trigger, QueueTrigger)
-    return function.settings.dead_letter or trigger.queue + DEAD_LETTER_SUFFIX
+    if isinstance(trigger, QueueTrigger):
+        return Consumed(trigger.queue, trigger.batch_size, trigger.fifo, trigger.queue)
+    assert isinstance(trigger, SubscribeTrigger)
+    queue = subscription_queue(trigger.topic, function.name)
+    return Consumed(queue, trigger.batch_size, False, trigger.topic)
+
+
+def subscribe_all(app: App, state: LocalState) -> None:
+    """Register every subscriber's queue with its topic in `state`, so a publish reaches it."""
+    for function in consumers(app):
+        trigger = function.trigger
+        if isinstance(trigger, SubscribeTrigger):
+            state.subscribe(trigger.topic, subscription_queue(trigger.topic, function.name))
+
+
+def dead_letter_queue(function: Function) -> str:
+    return function.settings.dead_letter or consumed(function).queue + DEAD_LETTER_SUFFIX
 
 
 def retry_delay(retry: int, first: float = DEFAULT_RETRY_DELAY) -> float:
@@ -93,14 +131,18 @@ def retry_delay(retry: int, first: float = DEFAULT_RETRY_DELAY) -> float:
 def queue_roles(app: App) -> dict[str, str]:
     """Every queue `app` uses: name -> what it is to the app ("consumed by on_order", "dead
     letters of orders"). The queues `polyfn send` accepts."""
-    consumed: dict[str, str] = {}
+    reads: dict[str, str] = {}
     dead_letters: dict[str, str] = {}
-    for function in app.functions_of("queue"):
-        trigger = function.trigger
-        assert isinstance(trigger, QueueTrigger)
-        consumed[trigger.queue] = f"consumed by {function.name}"
-        dead_letters.setdefault(dead_letter_queue(function), f"dead letters of {trigger.queue}")
-    return {**dead_letters, **consumed}  # a dead-letter queue a function reads is consumed
+    for function in consumers(app):
+        queue = consumed(function).queue
+        if isinstance(function.trigger, SubscribeTrigger):
+            reads[queue] = (
+                f"consumed by {function.name} (its subscription to topic {function.trigger.topic})"
+            )
+        else:
+            reads[queue] = f"consumed by {function.name}"
+        dead_letters.setdefault(dead_letter_queue(function), f"dead letters of {queue}")
+    return {**dead_letters, **reads}  # a dead-letter queue a function reads is consumed
 
 
 class RuntimeFailure(PolyfnError):  # noqa: N818 - reads as what stopped the runtime
@@ -141,7 +183,8 @@ class LocalRuntime:
         self.fatal: PolyfnError | None = None
         # The app's handles use the twins in these folders: a bucket write lands where the
         # watcher looks, a send in the queue file the consumers read.
-        bind_state(app, LocalState(state_dir, self.storage_dir))
+        self.state = LocalState(state_dir, self.storage_dir)
+        bind_state(app, self.state)
         self.started_at = datetime.now(UTC)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -175,6 +218,7 @@ class LocalRuntime:
         self.port = self._server.server_address[1]
         self._spawn("http", self._server.serve_forever, 0.2)
         self.queue.register(self.app.name, queue_roles(self.app))
+        subscribe_all(self.app, self.state)
         released = self.queue.release_orphans()
         if released:
             self.log.info(
@@ -189,7 +233,7 @@ class LocalRuntime:
             prefixes = [(t.bucket, t.prefix) for t in storage]
             self._watcher = FolderWatcher(self.storage_dir, buckets, prefixes)
             self._spawn("storage", self._watch_loop)
-        for function in self.app.functions_of("queue"):
+        for function in consumers(self.app):
             self._spawn(f"queue-{function.name}", self._queue_loop, function)
 
     def _spawn(self, name: str, target: Any, *args: Any) -> None:
@@ -309,31 +353,53 @@ class LocalRuntime:
         return HttpResponse.json({"function": name, "outcome": "ok"})
 
     def describe(self) -> dict[str, Any]:
-        functions = []
-        for f in self.app.functions:
-            entry: dict[str, Any] = {"name": f.name, "trigger": f.kind}
-            t = f.trigger
-            if isinstance(t, ScheduleTrigger):
+        """The app as served: ``GET /_polyfn`` answers it."""
+        return {
+            "app": self.app.name,
+            "url": self.url,
+            "functions": [self._serving(f)[0] for f in self.app.functions],
+            "queues": self.queue.queues(),
+        }
+
+    def banner(self) -> str:
+        """What `polyfn serve` prints once started: where each function is served."""
+        lines = [f"polyfn: serving {self.app.name} on {self.url} (state in {self.state_dir})"]
+        lines.extend(f"  {f.name}: {self._serving(f)[1]}" for f in self.app.functions)
+        return "\n".join(lines)
+
+    def _serving(self, f: Function) -> tuple[dict[str, Any], str]:
+        """How `f` is served here: its `describe()` entry and its line in the `banner()`."""
+        entry: dict[str, Any] = {"name": f.name, "trigger": f.trigger_label}
+        match f.trigger:
+            case HttpTrigger() as t:
+                entry["methods"] = list(t.methods)
+                entry["path"] = t.path
+                line = f"{'|'.join(t.methods)} {self.url}{t.path}"
+            case ScheduleTrigger() as t:
                 entry["schedule"] = str(t.schedule)
                 entry["next"] = next_fire(
                     t.schedule, datetime.now(UTC), origin=self.started_at
                 ).isoformat()
-            elif isinstance(t, StorageTrigger):
+                line = f"schedule {entry['schedule']}, next {entry['next']}"
+            case StorageTrigger() as t:
                 entry["folder"] = str((self.storage_dir / t.bucket).resolve())
-            elif isinstance(t, QueueTrigger):
+                line = f"folder {entry['folder']}"
+            case QueueTrigger() as t:
                 entry["queue"] = t.queue
                 entry["dead_letter"] = dead_letter_queue(f)
                 entry["max_deliveries"] = max_deliveries(f)
-            else:
-                entry["methods"] = list(t.methods)
-                entry["path"] = t.path
-            functions.append(entry)
-        return {
-            "app": self.app.name,
-            "url": self.url,
-            "functions": functions,
-            "queues": self.queue.queues(),
-        }
+                line = f"queue {t.queue} (dead letters: {entry['dead_letter']})"
+            case SubscribeTrigger() as t:
+                entry["topic"] = t.topic
+                entry["queue"] = consumed(f).queue
+                entry["dead_letter"] = dead_letter_queue(f)
+                entry["max_deliveries"] = max_deliveries(f)
+                line = (
+                    f"topic {t.topic} via {entry['queue']} (dead letters: {entry['dead_letter']})"
+                )
+            case _:
+                assert_never(f.trigger)
+        return entry, line
 
     # -- schedules ---------------------------------------------------------------------------
 
@@ -401,8 +467,7 @@ class LocalRuntime:
         """Consume `function`'s queue until stopped. A database locked past the busy timeout, or
         any other failure but a corrupt file, is logged and retried with growing pauses: this
         loop only ends when the runtime stops (or, for a corrupt file, stops the runtime)."""
-        trigger = function.trigger
-        assert isinstance(trigger, QueueTrigger)
+        queue = consumed(function).queue
         pause = 0.0
         while not self._stop.is_set():
             try:
@@ -411,7 +476,7 @@ class LocalRuntime:
                 raise  # _guarded stops the runtime with it
             except QueueBusyError as exc:
                 if not pause:
-                    self._locked(trigger.queue, exc)
+                    self._locked(queue, exc)
                 pause = min(max(pause * 2, self.poll_interval), MAX_CONSUMER_PAUSE)
                 self._stop.wait(pause)
                 continue
@@ -423,7 +488,7 @@ class LocalRuntime:
                 self._stop.wait(pause)
                 continue
             if pause:
-                self._unlocked(trigger.queue)
+                self._unlocked(queue)
                 pause = 0.0
             if not handled:
                 self._stop.wait(self.poll_interval)
@@ -439,31 +504,21 @@ class LocalRuntime:
 
     def _consume(self, function: Function) -> bool:
         """Receive one batch and run each message; False when the queue had none."""
-        trigger = function.trigger
-        assert isinstance(trigger, QueueTrigger)
+        reads = consumed(function)
         # Hidden for as long as its handler may run: redelivered only once it timed out.
         timeout = self.visibility_timeout or function.settings.effective_timeout
         limit = max_deliveries(function)
         dead = dead_letter_queue(function)
-        batch = self.queue.receive(trigger.queue, trigger.batch_size, timeout, fifo=trigger.fifo)
+        batch = self.queue.receive(reads.queue, reads.batch_size, timeout, fifo=reads.fifo)
         if not batch:
             return False
         failed_groups: set[str | None] = set()
         for stored in batch:
-            if self._stop.is_set() or (trigger.fifo and stored.group in failed_groups):
+            if self._stop.is_set() or (reads.fifo and stored.group in failed_groups):
                 # Not handed to the handler: back on the queue, this delivery not counted.
                 self._settle(stored, partial(self.queue.release, stored))
                 continue
-            message = queue_message(
-                stored.id,
-                stored.body,
-                stored.queue,
-                attributes=stored.attributes,
-                delivery_count=stored.delivery_count,
-                enqueued=stored.enqueued,
-                group=stored.group,
-                raw={"receipt": stored.receipt},
-            )
+            message = stored_queue_message(stored, reads.name)
             try:
                 deliver_message(self.app, function, message, bounded=True)
             except Exception as exc:
@@ -483,7 +538,7 @@ class LocalRuntime:
                     self.log.warning(
                         "message dead-lettered",
                         extra={
-                            "queue": trigger.queue,
+                            "queue": reads.queue,
                             "message_id": stored.id,
                             "dead_letter_queue": dead,
                             "deliveries": stored.delivery_count,
@@ -494,7 +549,7 @@ class LocalRuntime:
                     self.log.warning(
                         "message handled after its visibility timeout ended; it was "
                         "redelivered, so it may be handled twice",
-                        extra={"queue": trigger.queue, "message_id": stored.id},
+                        extra={"queue": reads.queue, "message_id": stored.id},
                     )
         return True
 

@@ -55,16 +55,29 @@ def _scan(folder: Path) -> dict[str, Stat]:
     return found
 
 
-def object_event(kind: str, bucket: str, key: str, path: Path) -> StorageEvent:
+def local_raw(kind: str, bucket: str, key: str, path: Path) -> dict[str, str]:
+    """`event.raw` of a local storage event, the same under `polyfn serve` and
+    `polyfn.testing.Client`: ``{"provider": "local", "kind", "bucket", "key", "path"}``, where
+    `path` is the object's file (gone for a deletion). Like every `raw` it is the platform's own
+    shape: on AWS it is the S3 record, on Azure the blob or Event Grid event, on GCP the
+    CloudEvent, none of which has a "path"; check ``ctx.provider == "local"`` before reading it.
+    """
+    return {"provider": "local", "kind": kind, "bucket": bucket, "key": key, "path": str(path)}
+
+
+def object_event(
+    kind: str, bucket: str, key: str, path: Path, *, content_type: str | None = None
+) -> StorageEvent:
     """The StorageEvent for `path` (the object's current content for creations)."""
     now = datetime.now(UTC)
     if kind == "deleted":
-        return StorageEvent(kind, bucket, key, time=now, raw={"path": str(path)})
+        return StorageEvent(kind, bucket, key, time=now, raw=local_raw(kind, bucket, key, path))
     try:
         data = path.read_bytes()
         st = path.stat()
     except FileNotFoundError:
-        return StorageEvent("deleted", bucket, key, time=now, raw={"path": str(path)})
+        gone = local_raw("deleted", bucket, key, path)
+        return StorageEvent("deleted", bucket, key, time=now, raw=gone)
     return StorageEvent(
         kind,
         bucket,
@@ -73,13 +86,28 @@ def object_event(kind: str, bucket: str, key: str, path: Path) -> StorageEvent:
         size=len(data),
         # S3's ETag of a single-part upload is the MD5 of the content; the same here.
         etag=hashlib.md5(data, usedforsecurity=False).hexdigest(),
-        # What a bucket write declared (its sidecar), else a guess from the name.
-        content_type=stored_content_type(path, key)
+        # What the caller or a bucket write declared (its sidecar), else a guess from the name.
+        content_type=content_type
+        or stored_content_type(path, key)
         or mimetypes.guess_type(key)[0]
         or "application/octet-stream",
         version=str(st.st_mtime_ns),
-        raw={"path": str(path)},
+        raw=local_raw(kind, bucket, key, path),
     )
+
+
+def object_path(folder: Path, key: str) -> Path:
+    """The file of object `key` in a bucket's `folder`; ConfigError for a key that is no
+    relative file path inside it (``../x``, ``a/``, an absolute path)."""
+    from polyfn._errors import ConfigError
+
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ConfigError(
+            f"object key {key!r} is not a file path inside the bucket's folder locally: "
+            "use '/'-separated names without empty, '.' or '..' parts"
+        )
+    return folder.joinpath(*parts)
 
 
 class FolderWatcher:

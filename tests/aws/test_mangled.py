@@ -176,3 +176,12 @@ def test_an_unknown_event_says_what_arrived_and_what_the_app_serves():
         polyfn_aws.handler(make_app(Seen()))({"hello": "world"}, lambda_context())
     text = str(info.value)
     assert "hello" in text and "get_order: GET|POST /orders/{order_id}" in text
+
+
+def test_an_sns_message_with_a_lone_surrogate_is_an_event_error():
+    # JSON's "\ud800" escape reads as a lone surrogate, which has no UTF-8 bytes.
+    ev = event("sns")
+    ev["Records"][0]["Sns"]["Message"] = "a\ud800b"
+    with pytest.raises(EventError) as info:
+        polyfn_aws.handler(make_app(Seen()))(ev, lambda_context())
+    assert info.value.field == "Records[0].Sns.Message"

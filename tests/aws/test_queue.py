@@ -182,3 +182,32 @@ def test_enqueued_time_can_be_replaced_and_bad_timestamps_are_refused():
     result, seen = run(ev)
     assert failed(result) == SQS_IDS[:1]
     assert seen[0][1].enqueued_time.year == 9999
+
+
+def test_message_attributes_that_are_no_object_give_an_answer_not_a_type_error() -> None:
+    """A record whose messageAttributes is no object (found by test_mangled's fuzzing): the
+    marked-base64 check must not crash the batch with a TypeError."""
+    import polyfn_aws
+
+    from polyfn import App
+
+    app = App("m")
+    seen: list[bytes] = []
+
+    @app.queue("jobs")
+    def consume(msg: object, ctx: object) -> None:
+        seen.append(msg.body)  # type: ignore[attr-defined]
+
+    record = {
+        "messageId": "a",
+        "receiptHandle": "r",
+        "body": "x",
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1710078052123"},
+        "messageAttributes": 1,
+        "md5OfBody": "m",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:jobs",
+        "awsRegion": "us-east-1",
+    }
+    assert polyfn_aws.handler(app)({"Records": [record]}, None) == {"batchItemFailures": []}
+    assert seen == [b"x"]

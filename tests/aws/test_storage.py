@@ -195,3 +195,15 @@ def test_a_lambda_for_one_storage_function_refuses_another_bucket():
     ev["Records"][0]["s3"]["bucket"]["name"] = "invoices"
     with pytest.raises(EventError, match="serves 'on_upload'"):
         run(ev, function="on_upload")
+
+
+def test_a_staged_bucket_reaches_its_function(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With the template's Stage set, S3 names the bucket "uploads-prod" and the builder sets
+    # POLYFN_BUCKET_UPLOADS to it: the function deployed for bucket "uploads" takes the event.
+    ev = json.loads(json.dumps(event("s3_put")).replace('"uploads"', '"uploads-prod"'))
+    with pytest.raises(EventError, match="uploads-prod"):
+        run(ev, function="on_upload")
+    monkeypatch.setenv("POLYFN_BUCKET_UPLOADS", "uploads-prod")
+    _, seen = run(ev, function="on_upload")
+    assert seen.names() == ["on_upload"]
+    assert seen[0][1].bucket == "uploads-prod"

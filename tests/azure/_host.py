@@ -1,45 +1,30 @@
-"""What the Azure Functions host and Python worker would do around a function, built only from
-azure-functions' own pieces: host-shaped `Datum`s from the JSON fixtures, the library's converters
-to build the objects the function gets, and its HttpResponseConverter to read the answer back.
+"""The Azure Functions host around the test suite's fixtures: host-shaped `Datum`s from the JSON
+fixtures (tests/events/azure), and the functions of one FunctionApp as the host indexes them.
 
-The worker itself cannot run here (it needs the host binary); its two steps that matter to an app,
-loading a function (checking parameters and annotations) and passing its context, are mirrored
-from azure-functions-python-worker functions.py / bindings/context.py.
+The worker's part (loading a function, its `context`, the call through the trigger's converter)
+is conformance's one emulation of it, `conformance.azure_worker`, shared with the conformance
+drivers and tests/samples.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
-import inspect
 import json
-import threading
-import typing
-import uuid
 from pathlib import Path
 from typing import Any
 
 import azure.functions as func
 from azure.functions import meta
-from azure.functions._abc import TraceContext
-from azure.functions.blob import BlobConverter
-from azure.functions.eventgrid import EventGridEventInConverter
-from azure.functions.http import HttpRequestConverter, HttpResponseConverter
-from azure.functions.queue import QueueMessageInConverter
-from azure.functions.servicebus import ServiceBusMessageInConverter
-from azure.functions.timer import TimerRequestConverter
+from azure.functions.http import HttpResponseConverter
+
+from conformance import azure_worker
 
 REGISTRY: Any = meta.get_binding_registry()  # type: ignore[no-untyped-call]
 EVENTS = Path(__file__).resolve().parent.parent / "events" / "azure"
 
-CONVERTERS: dict[str, Any] = {
-    "httpTrigger": HttpRequestConverter,
-    "timerTrigger": TimerRequestConverter,
-    "blobTrigger": BlobConverter,
-    "eventGridTrigger": EventGridEventInConverter,
-    "queueTrigger": QueueMessageInConverter,
-    "serviceBusTrigger": ServiceBusMessageInConverter,
-}
+# The trace parent the host passes in the tests' invocations (tests/azure/test_http.py reads it).
+TRACE_PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
 def load(name: str) -> dict[str, Any]:
@@ -71,56 +56,6 @@ def datum(spec: Any) -> Any:
     return meta.Datum(spec.get("value"), kind)
 
 
-class HostTraceContext(TraceContext):
-    def __init__(self, traceparent: str) -> None:
-        self._parent = traceparent
-
-    @property
-    def trace_state(self) -> str:
-        return ""
-
-    @property
-    def trace_parent(self) -> str:
-        return self._parent
-
-    @property
-    def attributes(self) -> dict[str, str]:
-        return {}
-
-
-class HostContext(func.Context):
-    """The context the worker passes to a parameter named ``context``."""
-
-    def __init__(self, function_name: str, invocation_id: str | None = None) -> None:
-        self._name = function_name
-        self._id = invocation_id or str(uuid.uuid4())
-        self._trace = HostTraceContext("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-
-    @property
-    def invocation_id(self) -> str:
-        return self._id
-
-    @property
-    def thread_local_storage(self) -> type[threading.local]:
-        return threading.local
-
-    @property
-    def function_name(self) -> str:
-        return self._name
-
-    @property
-    def function_directory(self) -> str:
-        return "/home/site/wwwroot"
-
-    @property
-    def trace_context(self) -> Any:
-        return self._trace
-
-    @property
-    def retry_context(self) -> Any:
-        return None
-
-
 class Host:
     """The functions of one FunctionApp, indexed once (get_functions may run once per app)."""
 
@@ -137,47 +72,28 @@ class Host:
 
     def decode(self, name: str, fixture: dict[str, Any]) -> Any:
         """The object the worker would pass: the trigger's converter over the fixture's Datums."""
-        trigger = self.trigger(name)
+        converter = REGISTRY.get(self.trigger(name)["type"])
         metadata = {k: datum(v) for k, v in fixture.get("metadata", {}).items()}
-        converter = CONVERTERS[trigger["type"]]
         return converter.decode(datum(fixture["data"]), trigger_metadata=metadata)
 
     def call(self, name: str, fixture: dict[str, Any], invocation_id: str | None = None) -> Any:
-        trigger = self.trigger(name)
-        arg = self.decode(name, fixture)
-        user = self.functions[name].get_user_function()
-        return user(**{trigger["name"]: arg}, context=HostContext(name, invocation_id))
+        """Run function `name` as the worker does on the fixture's Datums."""
+        metadata = {k: datum(v) for k, v in fixture.get("metadata", {}).items()}
+        return azure_worker.call(
+            self.functions[name],
+            datum(fixture["data"]),
+            metadata,
+            invocation_id=invocation_id,
+            trace_parent=TRACE_PARENT,
+        )
 
     def http(self, name: str, fixture: dict[str, Any]) -> meta.Datum:
         """Call an HTTP function and encode its answer as the worker sends it to the host."""
         return HttpResponseConverter.encode(self.call(name, fixture), expected_type=None)
 
     def load_problems(self, name: str) -> list[str]:
-        """What the worker's loader (functions.Registry.add_function) would refuse."""
-        fn = self.functions[name]
-        user = fn.get_user_function()
-        params = dict(inspect.signature(user).parameters)
-        hints = typing.get_type_hints(user)
-        problems = []
-        if "context" in params:
-            params.pop("context")
-            anno = hints.get("context")
-            if not isinstance(anno, type) or anno.__name__ != "Context":
-                problems.append(f"context annotated {anno!r}")
-        bound = {b["name"]: b for b in self.bindings(name) if b["name"] != "$return"}
-        if set(params) != set(bound):
-            problems.append(f"parameters {sorted(params)} != bindings {sorted(bound)}")
-        for pname, binding in bound.items():
-            anno = hints.get(pname)
-            converter = REGISTRY.get(binding["type"])
-            if converter is None or not converter.check_input_type_annotation(anno):
-                problems.append(f"{pname}: {anno!r} does not fit {binding['type']}")
-        returns = [b for b in self.bindings(name) if b["name"] == "$return"]
-        if returns:
-            converter = REGISTRY.get(returns[0]["type"])
-            if not converter.check_output_type_annotation(hints.get("return")):
-                problems.append(f"return {hints.get('return')!r} does not fit {returns[0]['type']}")
-        return problems
+        """What the worker's loader would refuse (`conformance.azure_worker.load_problems`)."""
+        return azure_worker.load_problems(self.functions[name])
 
 
 def encoded_response(d: meta.Datum) -> tuple[int, dict[str, str], list[str], bytes]:

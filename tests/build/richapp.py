@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from polyfn import App, HttpRequest, QueueMessage, Schedule, StorageEvent, TimerEvent
+from polyfn import App, HttpRequest, QueueMessage, Schedule, StorageEvent, TimerEvent, Topic
 from polyfn._context import Context
 
 SUFFIX = uuid.uuid4().hex[:8]
@@ -16,6 +16,7 @@ UPLOADS = f"uploads-{SUFFIX}"
 ORDERS = f"orders-{SUFFIX}"
 EVENTS = f"events-{SUFFIX}"
 FAILED = f"failed-{SUFFIX}"
+NOTICES = f"notices-{SUFFIX}"
 
 app = App(f"rich-{SUFFIX}")
 
@@ -67,4 +68,15 @@ def on_order(msg: QueueMessage, ctx: Context) -> None:
 
 @app.queue(EVENTS, fifo=True, timeout=120, memory=512)
 def on_event(msg: QueueMessage, ctx: Context) -> None:
+    return None
+
+
+# Two subscribers of one topic (fan-out), one by name and one by handle.
+@app.subscribe(NOTICES, retries=1, dead_letter=FAILED, memory=256)
+def audit(msg: QueueMessage, ctx: Context) -> None:
+    return None
+
+
+@app.subscribe(Topic(NOTICES), timeout=30)
+def notify(msg: QueueMessage, ctx: Context) -> None:
     return None

@@ -4,6 +4,7 @@ and by creating it on a local moto_server through `polyfn deploy`."""
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -14,8 +15,11 @@ import pytest
 from polyfn_aws._build import build, template
 
 from polyfn import App, ConfigError
+from polyfn._app import DEFAULT_TIMEOUT_SECONDS
 from polyfn._cli import main
+from polyfn._groups import http_groups
 from tests.build import richapp
+from tests.build._cfn import resolve
 
 APP_REF = f"{Path(richapp.__file__).resolve()}:app"
 
@@ -45,9 +49,16 @@ def _of_type(doc: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in doc["Resources"].items() if v["Type"] == type_}
 
 
+def _lambda_name(app: App, name: str) -> str:
+    """The Lambda that serves function `name`: its group's for HTTP functions, else its own."""
+    fn = app.function(name)
+    group = next((g.name for g in http_groups(app) if fn in g.functions), fn.name)
+    return f"{app.name}-{group}"
+
+
 def _function(doc: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
     for lid, res in _of_type(doc, "AWS::Lambda::Function").items():
-        if res["Properties"]["FunctionName"] == f"{richapp.app.name}-{name}":
+        if res["Properties"]["FunctionName"] == _lambda_name(richapp.app, name):
             return lid, res["Properties"]
     raise AssertionError(f"no Lambda function for {name}")
 
@@ -65,11 +76,14 @@ def test_cfn_lint_reports_no_errors(tmp_path: Path) -> None:
     assert _cfn_lint_errors(tmp_path / "template.json") == []
 
 
-def test_every_function_is_a_lambda_with_its_own_entry_and_role(
+def test_each_event_function_and_each_http_group_is_a_lambda_with_its_own_role(
     doc: dict[str, Any], tmp_path: Path
 ) -> None:
     functions = _of_type(doc, "AWS::Lambda::Function")
-    assert len(functions) == len(richapp.app.functions)
+    http = richapp.app.functions_of("http")
+    # richapp's three routes declare three different settings: three HTTP Lambdas.
+    assert len(http_groups(richapp.app)) == 3
+    assert len(functions) == len(richapp.app.functions) - len(http) + 3
     roles = {res["Properties"]["Role"]["Fn::GetAtt"][0] for res in functions.values()}
     assert len(roles) == len(functions)
     for res in functions.values():
@@ -82,6 +96,9 @@ def test_every_function_is_a_lambda_with_its_own_entry_and_role(
     entry = (tmp_path / f"{module}.py").read_text()
     assert "from shop.api import app as _app" in entry
     assert 'handler = polyfn_aws.handler(_app, function="on_order")' in entry
+    _, props = _function(doc, "home")
+    assert props["Handler"] == "polyfn_entry.handler"
+    assert "handler = polyfn_aws.handler(_app)\n" in (tmp_path / "polyfn_entry.py").read_text()
 
 
 def test_settings_map_to_lambda(doc: dict[str, Any]) -> None:
@@ -95,6 +112,23 @@ def test_settings_map_to_lambda(doc: dict[str, Any]) -> None:
     # max_concurrency on a queue function caps the event source mapping, not the function.
     _, on_order = _function(doc, "on_order")
     assert "ReservedConcurrentExecutions" not in on_order
+    # No declared timeout: polyfn's default, written out (Lambda's own default is 3 s).
+    for name in ("home", "nightly", "on_upload", "on_order"):
+        assert _function(doc, name)[1]["Timeout"] == DEFAULT_TIMEOUT_SECONDS, name
+
+
+def test_every_lambda_has_a_log_group_with_a_configurable_retention(doc: dict[str, Any]) -> None:
+    parameter = doc["Parameters"]["LogRetentionInDays"]
+    assert parameter["Default"] == 30 and 30 in parameter["AllowedValues"]
+    groups = {
+        g["Properties"]["LogGroupName"]: g["Properties"]
+        for g in _of_type(doc, "AWS::Logs::LogGroup").values()
+    }
+    for lid, res in _of_type(doc, "AWS::Lambda::Function").items():
+        name = res["Properties"]["FunctionName"]
+        assert groups[f"/aws/lambda/{name}"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
+        assert any(dep.endswith("LogGroup") for dep in res["DependsOn"]), lid
+    assert len(groups) == len(_of_type(doc, "AWS::Lambda::Function"))
 
 
 def test_roles_grant_only_what_the_trigger_needs(doc: dict[str, Any]) -> None:
@@ -117,23 +151,30 @@ def test_roles_grant_only_what_the_trigger_needs(doc: dict[str, Any]) -> None:
         "sqs:ChangeMessageVisibility",
     }
     (s3,) = [st for st in _statements(doc, "on_upload") if st["Action"] == "s3:GetObject"]
-    assert s3["Resource"] == {
-        "Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{richapp.UPLOADS}/incoming/*"
-    }
+    assert resolve(s3["Resource"], doc) == f"arn:aws:s3:::{richapp.UPLOADS}/incoming/*"
     (sqs,) = [st for st in _statements(doc, "on_order") if "sqs:ReceiveMessage" in st["Action"]]
     queue_id = sqs["Resource"]["Fn::GetAtt"][0]
-    assert doc["Resources"][queue_id]["Properties"]["QueueName"] == richapp.ORDERS
+    assert resolve(doc["Resources"][queue_id]["Properties"]["QueueName"], doc) == richapp.ORDERS
 
 
-def test_http_api_routes_per_method_and_path(doc: dict[str, Any]) -> None:
-    routes = {
-        r["Properties"]["RouteKey"] for r in _of_type(doc, "AWS::ApiGatewayV2::Route").values()
-    }
-    assert routes == {
-        "GET /orders/{order_id}",
-        "DELETE /orders/{order_id}",
-        "PUT /files/{path+}",
-        "GET /",
+def _routes(doc: dict[str, Any]) -> dict[str, str]:
+    """RouteKey -> the FunctionName of the Lambda its integration invokes."""
+    resources = doc["Resources"]
+    out = {}
+    for r in _of_type(doc, "AWS::ApiGatewayV2::Route").values():
+        integration = resources[r["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]]
+        fn_id = integration["Properties"]["IntegrationUri"]["Fn::GetAtt"][0]
+        out[r["Properties"]["RouteKey"]] = resources[fn_id]["Properties"]["FunctionName"]
+    return out
+
+
+def test_http_routes_with_different_settings_get_their_own_lambda(doc: dict[str, Any]) -> None:
+    name = richapp.app.name
+    # The shared Lambda takes $default; routes whose settings differ keep explicit routes.
+    assert _routes(doc) == {
+        "$default": f"{name}-http",
+        "PUT /files/{path+}": f"{name}-put_file",
+        "GET /": f"{name}-home",
     }
     integrations = _of_type(doc, "AWS::ApiGatewayV2::Integration").values()
     assert {i["Properties"]["PayloadFormatVersion"] for i in integrations} == {"2.0"}
@@ -141,6 +182,43 @@ def test_http_api_routes_per_method_and_path(doc: dict[str, Any]) -> None:
         p["Properties"]["Principal"] for p in _of_type(doc, "AWS::Lambda::Permission").values()
     ]
     assert principals.count("apigateway.amazonaws.com") == 3
+    assert doc["Outputs"]["ApiUrl"]["Value"] == {
+        "Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+    }
+
+
+def test_http_routes_share_one_lambda_unless_settings_differ_or_standalone(
+    tmp_path: Path,
+) -> None:
+    app = App("api")
+    for path in ("/a", "/b", "/c/{id}"):
+        app.http(path, methods=["GET", "POST"], function_name=path.split("/")[1])(
+            lambda req, ctx: "ok"
+        )
+    app.http("/slow", timeout=25, function_name="slow")(lambda req, ctx: "ok")
+    app.http("/slower", timeout=25, function_name="slower")(lambda req, ctx: "ok")
+    app.http("/own", standalone=True, function_name="own")(lambda req, ctx: "ok")
+    app.http("/capped", max_concurrency=2, function_name="capped")(lambda req, ctx: "ok")
+    app.schedule("0 1 * * *", function_name="tick")(lambda e, c: None)
+    document, warnings = template(app)
+    assert warnings == []
+    assert _routes(document) == {
+        "$default": "api-http",
+        "GET /slow": "api-slow",
+        "GET /slower": "api-slow",
+        "GET /own": "api-own",
+        "GET /capped": "api-capped",
+    }
+    lambdas = {
+        r["Properties"]["FunctionName"]: r["Properties"]
+        for r in _of_type(document, "AWS::Lambda::Function").values()
+    }
+    assert set(lambdas) == {"api-http", "api-slow", "api-own", "api-capped", "api-tick"}
+    assert lambdas["api-slow"]["Timeout"] == 25
+    assert lambdas["api-http"]["Timeout"] == DEFAULT_TIMEOUT_SECONDS
+    assert lambdas["api-capped"]["ReservedConcurrentExecutions"] == 2
+    build(app, tmp_path, app_ref="api:app")
+    assert _cfn_lint_errors(tmp_path / "template.json") == []
 
 
 def test_schedules_use_rules_in_utc_and_scheduler_with_a_time_zone(doc: dict[str, Any]) -> None:
@@ -170,7 +248,7 @@ def test_schedules_use_rules_in_utc_and_scheduler_with_a_time_zone(doc: dict[str
 
 def test_bucket_notifications_avoid_the_circular_dependency(doc: dict[str, Any]) -> None:
     (bucket,) = _of_type(doc, "AWS::S3::Bucket").values()
-    assert bucket["Properties"]["BucketName"] == richapp.UPLOADS
+    assert resolve(bucket["Properties"]["BucketName"], doc) == richapp.UPLOADS
     configs = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
     upload_id, _ = _function(doc, "on_upload")
     delete_id, _ = _function(doc, "on_delete")
@@ -189,13 +267,13 @@ def test_bucket_notifications_avoid_the_circular_dependency(doc: dict[str, Any])
         props = permissions[lid]["Properties"]
         assert props["Principal"] == "s3.amazonaws.com"
         # A name, not a Ref to the bucket: a Ref would close the cycle.
-        assert props["SourceArn"] == {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{richapp.UPLOADS}"}
+        assert resolve(props["SourceArn"], doc) == f"arn:aws:s3:::{richapp.UPLOADS}"
     assert len(bucket["DependsOn"]) == 2
     # dead_letter on a storage function: Lambda's on-failure destination.
     configs2 = [c["Properties"] for c in _of_type(doc, "AWS::Lambda::EventInvokeConfig").values()]
     (cfg,) = [c for c in configs2 if c["FunctionName"] == {"Ref": upload_id}]
     dlq = cfg["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
-    assert doc["Resources"][dlq]["Properties"]["QueueName"] == richapp.FAILED
+    assert resolve(doc["Resources"][dlq]["Properties"]["QueueName"], doc) == richapp.FAILED
 
 
 def test_queues_report_batch_item_failures_and_redrive(doc: dict[str, Any]) -> None:
@@ -204,18 +282,79 @@ def test_queues_report_batch_item_failures_and_redrive(doc: dict[str, Any]) -> N
     for m in mappings:
         assert m["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     queues = {
-        q["Properties"]["QueueName"]: q["Properties"]
+        resolve(q["Properties"]["QueueName"], doc): q["Properties"]
         for q in _of_type(doc, "AWS::SQS::Queue").values()
     }
     orders = queues[richapp.ORDERS]
     assert orders["RedrivePolicy"]["maxReceiveCount"] == 4  # retries=3: 1 delivery + 3
     dead = orders["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
-    assert doc["Resources"][dead]["Properties"]["QueueName"] == f"{richapp.ORDERS}-dead"
+    assert (
+        resolve(doc["Resources"][dead]["Properties"]["QueueName"], doc) == f"{richapp.ORDERS}-dead"
+    )
     events = queues[f"{richapp.EVENTS}.fifo"]
     assert events["FifoQueue"] is True
     assert events["VisibilityTimeout"] == 720  # six times the 120 s function timeout
+    # No declared timeout: six times polyfn's default, which the Lambda's Timeout also says.
+    assert orders["VisibilityTimeout"] == 6 * DEFAULT_TIMEOUT_SECONDS
     (order_map,) = [m for m in mappings if m["BatchSize"] == 5]
     assert order_map["ScalingConfig"] == {"MaximumConcurrency": 4}
+
+
+def test_subscribers_are_sns_subscriptions_each_invoked_by_the_topic_only(
+    doc: dict[str, Any],
+) -> None:
+    (topic_id,) = _of_type(doc, "AWS::SNS::Topic")
+    assert doc["Resources"][topic_id]["Properties"] == {"TopicName": richapp.NOTICES}
+    subscriptions = _of_type(doc, "AWS::SNS::Subscription").values()
+    permissions = [
+        p["Properties"]
+        for p in _of_type(doc, "AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "sns.amazonaws.com"
+    ]
+    endpoints = set()
+    for name in ("audit", "notify"):
+        fn_id, _ = _function(doc, name)
+        (sub,) = [
+            s
+            for s in subscriptions
+            if s["Properties"]["Endpoint"] == {"Fn::GetAtt": [fn_id, "Arn"]}
+        ]
+        assert sub["Properties"]["Protocol"] == "lambda"
+        assert sub["Properties"]["TopicArn"] == {"Ref": topic_id}
+        (permission,) = [p for p in permissions if p["FunctionName"] == {"Ref": fn_id}]
+        assert permission["SourceArn"] == {"Ref": topic_id}
+        assert permission["Action"] == "lambda:InvokeFunction"
+        # SNS invokes only once the permission exists
+        assert (
+            sub["DependsOn"] and doc["Resources"][sub["DependsOn"][0]]["Properties"] == permission
+        )
+        endpoints.add(fn_id)
+    assert len(endpoints) == 2
+    # audit: retries=1 and a dead letter, as any asynchronous invocation
+    audit_id, _ = _function(doc, "audit")
+    (config,) = [
+        c["Properties"]
+        for c in _of_type(doc, "AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": audit_id}
+    ]
+    assert config["MaximumRetryAttempts"] == 1
+    dlq = config["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+    assert resolve(doc["Resources"][dlq]["Properties"]["QueueName"], doc) == richapp.FAILED
+    assert {
+        "Effect": "Allow",
+        "Action": "sqs:SendMessage",
+        "Resource": {"Fn::GetAtt": [dlq, "Arn"]},
+    } in [{k: v for k, v in st.items() if k != "Sid"} for st in _statements(doc, "audit")]
+
+
+def test_a_subscriber_batch_size_warns() -> None:
+    app = App("batched")
+    app.subscribe("notices", batch_size=10, function_name="s")(lambda m, c: None)
+    _, warnings = template(app)
+    assert warnings == [
+        "aws: function 's': batch_size=10: SNS invokes a Lambda with one message at a time; "
+        "each message is its own invocation"
+    ]
 
 
 def _one(settings: dict[str, Any], kind: str = "http") -> App:
@@ -293,8 +432,8 @@ def test_build_command_writes_template_and_warns(
     assert "warning: aws: function 'home': retries/dead_letter have no meaning" in captured.err
     doc = json.loads((out / "template.json").read_text())
     (fn,) = _of_type(doc, "AWS::Lambda::Function").values()
-    assert fn["Properties"]["Handler"] == "polyfn_entry_home.handler"
-    assert "from svc import app as _app" in (out / "polyfn_entry_home.py").read_text()
+    assert fn["Properties"]["Handler"] == "polyfn_entry.handler"
+    assert "from svc import app as _app" in (out / "polyfn_entry.py").read_text()
 
 
 def test_build_command_reports_bad_settings_in_one_paragraph(
@@ -343,10 +482,20 @@ def test_deploy_creates_the_stack_on_moto(
         for f in page["Functions"]
     }
     for fn in app.functions:
-        lambda_fn = names[f"{app.name}-{fn.name}"]
-        assert lambda_fn["Handler"] == f"polyfn_entry_{fn.name}.handler"
+        lambda_fn = names[_lambda_name(app, fn.name)]
+        entry = "polyfn_entry" if fn.kind == "http" else f"polyfn_entry_{fn.name}"
+        assert lambda_fn["Handler"] == f"{entry}.handler"
         assert lambda_fn["Runtime"] == "python3.11"
-    assert names[f"{app.name}-get_order"]["MemorySize"] == 256
+        assert lambda_fn["Timeout"] == math.ceil(fn.settings.effective_timeout)
+    assert names[_lambda_name(app, "get_order")]["MemorySize"] == 256
+    logs = boto3.client("logs", **kw)
+    retention = {
+        g["logGroupName"]: g.get("retentionInDays")
+        for g in logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{app.name}-")[
+            "logGroups"
+        ]
+    }
+    assert retention[f"/aws/lambda/{app.name}-http"] == 30
 
     mappings = lam.list_event_source_mappings()["EventSourceMappings"]
     ours = {
@@ -372,6 +521,16 @@ def test_deploy_creates_the_stack_on_moto(
         ]
     )
     assert redrive["maxReceiveCount"] == 4
+
+    sns = boto3.client("sns", **kw)
+    (topic_arn,) = [
+        t["TopicArn"]
+        for t in sns.list_topics()["Topics"]
+        if t["TopicArn"].endswith(f":{deployed.NOTICES}")
+    ]
+    # The subscriptions themselves are checked in the template: moto's CloudFormation accepts
+    # AWS::SNS::Subscription but does not create it (moto 5.2).
+    assert topic_arn.startswith("arn:aws:sns:us-east-1:")
 
     # A second deploy is an update, not an error; the endpoint can come from AWS_ENDPOINT_URL.
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
@@ -423,3 +582,21 @@ def test_entry_modules_are_left_unchanged_by_ruff_format(tmp_path: Path) -> None
             path.write_text(source)
             compile(source, str(path), "exec")
             assert_ruff_formatted(path, 79, 120)
+
+
+def test_invoke_runs_with_the_timeout_the_template_writes() -> None:
+    from polyfn_aws._samples import invoke, sample_event
+
+    app = App("timed")
+    left: list[float] = []
+
+    @app.http("/t", function_name="t")
+    def t(req: Any, ctx: Any) -> str:
+        left.append(ctx.remaining_time().total_seconds())
+        return "ok"
+
+    (lambda_fn,) = _of_type(template(app)[0], "AWS::Lambda::Function").values()
+    result, ok = invoke(app, "t", sample_event("http-api", path="/t"))
+    assert ok and result["statusCode"] == 200
+    # Not Lambda's 3 s: the 60 s polyfn's templates give a function that declares no timeout.
+    assert lambda_fn["Properties"]["Timeout"] - 5 < left[0] <= lambda_fn["Properties"]["Timeout"]

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from polyfn_azure._build import build, function_app_source, plan
+from polyfn_azure._build import _timespan, build, function_app_source, plan
 
 from polyfn import App, ConfigError
+from polyfn._app import DEFAULT_TIMEOUT_SECONDS
 from polyfn._cli import main
 from tests.build import richapp
+from tests.build._cli import run_polyfn
 from tests.build._ruff import assert_ruff_formatted
 
 
@@ -67,6 +68,8 @@ def test_generated_function_app_indexes_every_function(built: tuple[Path, list[s
         "on_delete": "eventGridTrigger",  # the blob trigger sees no deletes
         "on_order": "queueTrigger",
         "on_event": "serviceBusTrigger",  # fifo: Service Bus with sessions
+        "audit": "serviceBusTrigger",  # subscribers: a Service Bus topic subscription each
+        "notify": "serviceBusTrigger",
     }
     assert b["get_order"]["route"] == "orders/{order_id}"
     assert b["put_file"]["route"] == "files/{*path}"
@@ -78,6 +81,8 @@ def test_generated_function_app_indexes_every_function(built: tuple[Path, list[s
     assert b["on_order"]["queueName"] == richapp.ORDERS
     assert b["on_event"]["queueName"] == richapp.EVENTS
     assert b["on_event"]["isSessionsEnabled"] is True
+    for name in ("audit", "notify"):
+        assert (b[name]["topicName"], b[name]["subscriptionName"]) == (richapp.NOTICES, name)
 
 
 def test_host_json_and_settings(built: tuple[Path, list[str]]) -> None:
@@ -103,6 +108,7 @@ def test_host_json_and_settings(built: tuple[Path, list[str]]) -> None:
     assert f"'{richapp.ORDERS}-poison'" in joined
     assert "'on_upload': maxDequeueCount is app-wide" in joined
     assert "functionTimeout is app-wide" in joined
+    assert "'audit': retries/dead_letter are set in the Service Bus topic subscription" in joined
 
 
 def test_conflicting_env_is_an_error() -> None:
@@ -119,6 +125,30 @@ def test_long_timeout_warns_about_the_consumption_plan() -> None:
     host, _, warnings = plan(app)
     assert host["functionTimeout"] == "00:20:00"
     assert any("exceeds the Consumption plan's 10 minutes" in w for w in warnings)
+
+
+def test_function_timeout_is_written_with_polyfn_default() -> None:
+    app = App("plain")
+    app.http("/", function_name="home")(lambda r, c: None)
+    app.queue("jobs", function_name="work")(lambda m, c: None)
+    host, _, warnings = plan(app)
+    # Not the host's own default (5 min on Consumption, 30 min on Flex): polyfn's, for all clouds.
+    assert host["functionTimeout"] == "00:01:00" == _timespan(DEFAULT_TIMEOUT_SECONDS)
+    assert warnings == []
+
+
+def test_an_app_in_function_app_py_keeps_its_file_and_the_entry_goes_elsewhere(
+    tmp_path: Path,
+) -> None:
+    app = App("fa")
+    app.http("/", function_name="home")(lambda r, c: None)
+    warnings = build(app, tmp_path, app_ref="function_app:app")
+    assert not (tmp_path / "function_app.py").exists()
+    entry = (tmp_path / "polyfn_function_app.py").read_text()
+    assert "from function_app import app as _polyfn_app" in entry
+    local = json.loads((tmp_path / "local.settings.json").read_text())["Values"]
+    assert local["PYTHON_SCRIPT_FILE_NAME"] == "polyfn_function_app.py"
+    assert any("PYTHON_SCRIPT_FILE_NAME=polyfn_function_app.py" in w for w in warnings)
 
 
 def test_schedule_azure_cannot_express_is_exit_2(
@@ -212,15 +242,7 @@ def test_an_app_without_http_builds_without_azure_functions_auth_level_notice(
     src = tmp_path / "worker.py"
     src.write_text(NO_HTTP_APP)
     out = tmp_path / ("o" if command == "build" else "o.zip")
-    argv = [command, str(src), "--provider", "azure", "--out", str(out)]
-    proc = subprocess.run(
-        [sys.executable, "-m", "polyfn._cli", *argv],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=tmp_path,
-    )
+    proc = run_polyfn(command, str(src), "--provider", "azure", "--out", str(out), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Auth level" not in proc.stderr and "WARNING:root" not in proc.stderr, proc.stderr
     assert out.exists()
@@ -255,19 +277,17 @@ def test_deploy_to_azure_says_how_instead_of_failing(capsys: pytest.CaptureFixtu
     assert "config-zip" in err and "Traceback" not in err
 
 
-def test_cli_options_split_list_options_and_refuse_unknown_names() -> None:
-    import argparse
-
+def test_azure_option_pairs_split_list_options_and_refuse_unknown_names() -> None:
     import pytest
-    from polyfn_azure._build import cli_options
+    from polyfn_azure._build import options_from_pairs
 
     from polyfn import ConfigError
 
     pairs = ["service_bus_queues=a,b,", "route_prefix=", "auth_level=ANONYMOUS"]
-    assert cli_options(argparse.Namespace(azure_option=pairs)) == {
+    assert options_from_pairs(pairs) == {
         "service_bus_queues": ("a", "b"),
         "route_prefix": "",
         "auth_level": "ANONYMOUS",
     }
     with pytest.raises(ConfigError, match="NAME one of"):
-        cli_options(argparse.Namespace(azure_option=["nope=1"]))
+        options_from_pairs(["nope=1"])

@@ -79,7 +79,10 @@ def test_aws_package_is_reproducible(tmp_path: Path) -> None:
 def test_requirements_per_cloud() -> None:
     assert aws_requirements(richapp.app) == []
     assert third_party_requirements(["polyfn-azure"]) == ["azure-functions>=1.18"]
-    assert third_party_requirements(["polyfn-gcp"]) == ["functions-framework>=3.5"]
+    assert third_party_requirements(["polyfn-gcp"]) == [
+        "functions-framework>=3.5",
+        "google-auth>=2.22",
+    ]
     import pydantic
 
     class Order(pydantic.BaseModel):
@@ -92,7 +95,10 @@ def test_requirements_per_cloud() -> None:
 
 @pytest.mark.parametrize(
     ("provider", "entry", "requirement"),
-    [("azure", "function_app.py", "azure-functions"), ("gcp", "main.py", "functions-framework")],
+    [
+        ("azure", "function_app.py", "azure-functions"),
+        ("gcp", "main.py", "functions-framework google-auth"),
+    ],
 )
 def test_remote_build_packages_list_the_cloud_requirements(
     tmp_path: Path, provider: str, entry: str, requirement: str
@@ -106,7 +112,7 @@ def test_remote_build_packages_list_the_cloud_requirements(
         reqs = zf.read("requirements.txt").decode().split()
         if provider == "azure":
             assert "host.json" in names
-    assert [r.split(">")[0] for r in reqs] == [requirement]
+    assert [r.split(">")[0] for r in reqs] == requirement.split()
     # The cloud's build installs them: nothing third-party inside.
     others = tuple(p for p in OTHER_CLOUDS if p != f"polyfn_{provider}/")
     assert not any(n.startswith(others) for n in names)
@@ -146,7 +152,9 @@ def test_vendor_installs_linux_wheels_into_the_zip(
     reqs.write_text("# the app's own\npolyfn-testdep==1.0\npolyfn[aws]\n")
     if provider == "azure":
         # azure-functions itself would come from PyPI; offline, the test wheel stands for it.
-        monkeypatch.setattr("polyfn_azure._build.requirements", lambda app: [])
+        monkeypatch.setattr(
+            "polyfn_azure._provider.AzureProvider.requirements", lambda self, app: []
+        )
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
     out = tmp_path / "v.zip"
@@ -210,7 +218,7 @@ def test_package_of_a_module_ref_takes_its_top_level_package(
     names = _names(tmp_path / "dist" / "shop.zip")
     assert {"shop/__init__.py", "shop/api/__init__.py", "shop/util.py"} <= set(names)
     assert "unrelated.txt" not in names
-    entry = zipfile.ZipFile(tmp_path / "dist" / "shop.zip").read("polyfn_entry_home.py").decode()
+    entry = zipfile.ZipFile(tmp_path / "dist" / "shop.zip").read("polyfn_entry.py").decode()
     assert "from shop.api import app as _app" in entry
     for mod in [m for m in sys.modules if m == "shop" or m.startswith("shop.")]:
         monkeypatch.delitem(sys.modules, mod)
@@ -240,7 +248,7 @@ def test_gcp_package_serves_through_functions_framework(tmp_path: Path) -> None:
         "import json, functions_framework, polyfn, polyfn_gcp\n"
         f"assert polyfn.__file__.startswith({str(root)!r}), polyfn.__file__\n"
         f"assert polyfn_gcp.__file__.startswith({str(root)!r}), polyfn_gcp.__file__\n"
-        "app = functions_framework.create_app('polyfn_get_order', 'main.py', 'http')\n"
+        "app = functions_framework.create_app('polyfn_http', 'main.py', 'http')\n"
         "resp = app.test_client().get('/orders/7')\n"
         "print(resp.status_code, json.dumps(resp.get_json()))\n"
     )

@@ -92,6 +92,13 @@ CASES = [
     ),
     ("aws", "sns", "on_order", ["attr.k=v"], ("queue", "aws", '{"order_id": 42}', {"k": "v"}, 1)),
     (
+        "aws",
+        "sns",
+        "on_notice",
+        ["queue=notices", "attr.k=v"],
+        ("subscribe", "aws", "notices", '{"order_id": 42}', {"k": "v"}),
+    ),
+    (
         "azure",
         "http",
         "get_order",
@@ -128,6 +135,13 @@ CASES = [
         ("queue", "azure", '{"order_id": 42}', "g1"),
     ),
     (
+        "azure",
+        "servicebus",
+        "on_notice",
+        ["queue=notices", "attr.k=v"],
+        ("subscribe", "azure", "notices", '{"order_id": 42}', {"k": "v"}),
+    ),
+    (
         "gcp",
         "http",
         "get_order",
@@ -155,6 +169,13 @@ CASES = [
         "on_order",
         ["attr.k=v", "delivery_count=4"],
         ("queue", "gcp", '{"order_id": 42}', {"k": "v"}, 4),
+    ),
+    (
+        "gcp",
+        "pubsub",
+        "on_notice",
+        ["queue=notices", "attr.k=v"],
+        ("subscribe", "gcp", "notices", '{"order_id": 42}', {"k": "v"}),
     ),
 ]
 

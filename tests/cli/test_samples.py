@@ -297,3 +297,35 @@ def test_gcp_http_samples_are_read_by_functions_framework(ff_source: Path, trigg
     else:
         assert (method, path) == ("POST", "/_polyfn/schedule/nightly")
         assert headers["X-Cloudscheduler-Jobname"] == "shop-nightly"
+
+
+def test_aws_invoke_leaves_the_process_environment_as_it_found_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`invoke` sets the variables the Lambda runtime would only for the call: afterwards the
+    process is not on Lambda (the resource backends choose the cloud from them)."""
+    from polyfn import App
+    from polyfn._resources import current_provider
+
+    for name in ("AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION", "POLYFN_PROVIDER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-west-3")
+    app = App("envcheck")
+    seen: dict[str, str | None] = {}
+
+    @app.queue("jobs")
+    def work(msg: Any, ctx: Any) -> None:
+        import os
+
+        seen["name"] = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        seen["region"] = os.environ.get("AWS_REGION")
+
+    result, ok = aws.invoke(app, "work", aws.sample_event("sqs", queue="jobs"))
+    assert ok, result
+    assert seen == {"name": "envcheck-work", "region": "eu-west-3"}
+    import os
+
+    assert "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
+    assert "AWS_LAMBDA_FUNCTION_VERSION" not in os.environ
+    assert os.environ["AWS_REGION"] == "eu-west-3"
+    assert current_provider() == "local"

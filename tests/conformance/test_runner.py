@@ -168,9 +168,9 @@ def test_a_case_glob_matching_nothing_names_the_cases(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     err = _polyfn_error(capsys, "--case", "cookie-*", "--target", "nope")
-    assert "--target 'nope' matches no target; the targets are timer: aws-eventbridge," in err
+    assert "--target 'nope' matches no target; the targets are schedule: aws-eventbridge," in err
     assert "--case 'cookie-*' matches no case; the cases are http: get, post-json," in err
-    assert "cookies-in, cookies-out-several" in err and "timer: cron-tick," in err
+    assert "cookies-in, cookies-out-several" in err and "schedule: cron-tick," in err
 
 
 def test_globs_whose_triggers_do_not_meet_say_which_targets_fit(
@@ -345,9 +345,11 @@ def test_present_needs_a_non_empty_request_id() -> None:
     from conformance._spec import Outcome
 
     case = _cases("crash-is-500")[0]
+    aws = _targets("aws-http")[0]
     body = b'{"error": "internal error", "request_id": ""}'
-    assert any("request_id" in p for p in case.check(Outcome(500, body=body)))
-    assert case.check(Outcome(500, body=b'{"error": "internal error", "request_id": "r-1"}')) == []
+    assert any("request_id" in p for p in case.check(Outcome(500, body=body), aws))
+    good = b'{"error": "internal error", "request_id": "r-1"}'
+    assert case.check(Outcome(500, body=good), aws) == []
 
 
 def test_a_handler_must_know_its_cloud_and_invocation() -> None:
@@ -384,3 +386,65 @@ def test_cli_takes_an_app_file_path(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         json=False,
     )  # fmt: skip
     assert _cli.run(args) == 0
+
+
+def test_schedule_cases_are_called_schedule_and_still_load_by_their_old_module_name() -> None:
+    """The core's word for the trigger is "schedule"; `--cases conformance.cases.timer`, the
+    module's former name, still selects the same cases."""
+    from conformance.cases import schedule
+
+    assert {c.trigger for c in schedule.CASES} == {"schedule"}
+    assert _runner.load_cases(["conformance.cases.timer"]) == schedule.CASES
+    out = io.StringIO()
+    code = _runner.main(target_glob="aws-eventbridge", case_glob="cron-tick", out=out)
+    assert code == 0, out.getvalue()
+    assert out.getvalue().startswith("schedule ") and "timer" not in out.getvalue()
+
+
+class _RecordingTarget:
+    """A driver that calls a handler which records, and never touches `Recorder` itself."""
+
+    name = "fake-http"
+    cloud = "fake"
+    trigger = "http"
+
+    def __init__(self, seen_elsewhere: list[dict[str, Any]] | None = None) -> None:
+        self.seen_elsewhere = seen_elsewhere or []
+
+    def run(self, case: Any, app: Any) -> Any:
+        from conformance._spec import Outcome, Recorder
+
+        Recorder.record({"fn": "handler", "case": case.name})
+        return Outcome(200, seen=list(self.seen_elsewhere))
+
+
+class _Case:
+    name = "recorded"
+    trigger = "http"
+
+    def __init__(self) -> None:
+        self.checked: list[tuple[Any, Any]] = []
+
+    def check(self, outcome: Any, target: Any) -> list[str]:
+        self.checked.append((outcome, target))
+        return []
+
+
+def test_the_runner_owns_the_recording() -> None:
+    from conformance._spec import Recorder
+
+    Recorder.record({"fn": "stale", "case": "an earlier run"})  # never reported
+    case, target = _Case(), _RecordingTarget()
+    result = _runner.run_one(case, target, load_app(DEFAULT_APP))
+    assert result.status == _runner.PASS, result.problems
+    assert result.outcome is not None
+    assert result.outcome.seen == [{"fn": "handler", "case": "recorded"}]
+    assert Recorder.calls == []  # taken: nothing leaks into the next case
+    assert case.checked == [(result.outcome, target)]  # check(outcome, target), always
+
+
+def test_what_a_driver_saw_elsewhere_comes_first() -> None:
+    remote = {"fn": "handler", "case": "in the server's process"}
+    result = _runner.run_one(_Case(), _RecordingTarget([remote]), load_app(DEFAULT_APP))
+    assert result.outcome is not None
+    assert result.outcome.seen == [remote, {"fn": "handler", "case": "recorded"}]

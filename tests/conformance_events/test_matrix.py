@@ -1,4 +1,4 @@
-"""Every timer, storage and queue case on every target that delivers its trigger.
+"""Every schedule, storage, queue and subscription case on every target that delivers its trigger.
 
 The cases run against a fresh app holding only the event functions
 (`conformance.app_events.event_app`), through each target's driver exactly as
@@ -17,13 +17,20 @@ from conformance import _runner
 from conformance._spec import Outcome
 from conformance.app_events import event_app
 from conformance.cases import queue as queue_cases
+from conformance.cases import schedule as schedule_cases
 from conformance.cases import storage as storage_cases
-from conformance.cases import timer as timer_cases
+from conformance.cases import subscribe as subscribe_cases
 from conformance.targets import aws_events, azure_events, gcp_events
 
-CASES: list[Any] = [*timer_cases.CASES, *storage_cases.CASES, *queue_cases.CASES]
+CASES: list[Any] = [
+    *schedule_cases.CASES,
+    *storage_cases.CASES,
+    *queue_cases.CASES,
+    *subscribe_cases.CASES,
+]
 TARGETS: list[Any] = [*aws_events.TARGETS, *azure_events.TARGETS, *gcp_events.TARGETS]
 QUEUE_TARGETS = [t for t in TARGETS if t.trigger == "queue"]
+SUBSCRIPTION_TARGETS = [t for t in TARGETS if t.trigger == "subscribe"]
 APP = event_app("conformance-events")
 
 # Adapter bugs this matrix found (reported to their owners). strict: the test turns red the day
@@ -56,6 +63,16 @@ def _params() -> list[Any]:
     return params
 
 
+def _failing(targets: list[Any], cases: list[Any]) -> list[Any]:
+    """(case, target) pairs of the cases in which some message asks its handler to fail."""
+    return [
+        pytest.param(c, t, id=f"{t.name}:{c.name}")
+        for t in targets
+        for c in cases
+        if any(m.fails for m in c.messages)
+    ]
+
+
 @pytest.mark.parametrize(("case", "target"), _params())
 def test_case_on_target(case: Any, target: Any) -> None:
     result = _run(case, target)
@@ -64,15 +81,7 @@ def test_case_on_target(case: Any, target: Any) -> None:
     assert result.status == _runner.PASS, "\n".join([*result.problems, *result.logs[-5:]])
 
 
-@pytest.mark.parametrize(
-    ("case", "target"),
-    [
-        pytest.param(c, t, id=f"{t.name}:{c.name}")
-        for t in QUEUE_TARGETS
-        for c in queue_cases.CASES
-        if any(m.fails for m in c.messages)
-    ],
-)
+@pytest.mark.parametrize(("case", "target"), _failing(QUEUE_TARGETS, queue_cases.CASES))
 def test_no_message_of_a_failing_batch_is_lost(case: Any, target: Any) -> None:
     """failed | acknowledged == every id, and nothing is acknowledged that did not finish."""
     result = _run(case, target)
@@ -90,6 +99,31 @@ def test_no_message_of_a_failing_batch_is_lost(case: Any, target: Any) -> None:
     assert {m.id for m in case.messages if m.fails} <= failed
 
 
+@pytest.mark.parametrize(("case", "target"), _failing(SUBSCRIPTION_TARGETS, subscribe_cases.CASES))
+def test_each_subscriber_fails_only_its_own_copy(case: Any, target: Any) -> None:
+    """Every subscriber handles every message; each failing copy comes back, for its subscriber
+    alone, and nothing else does."""
+    result = _run(case, target)
+    if result.status == _runner.SKIP:
+        pytest.skip(result.reason)
+    assert result.outcome is not None, result.problems
+    outcome: Outcome = result.outcome
+    for fn in case.functions:
+        handled = [s["id"] for s in outcome.seen if s["fn"] == fn]
+        assert handled == [m.id for m in case.messages], fn
+        back = {f.partition("/")[2] for f in outcome.failed if f.startswith(f"{fn}/")}
+        assert back == {m.id for m in case.messages if m.fails}, fn
+    assert len(outcome.failed) == len(case.functions) * sum(m.fails for m in case.messages)
+
+
+def test_subscription_targets_of_each_cloud_are_there() -> None:
+    assert sorted(t.name for t in SUBSCRIPTION_TARGETS) == [
+        "aws-sns-subscription",
+        "azure-servicebus-topic",
+        "gcp-pubsub-subscription",
+    ]
+
+
 def test_every_target_of_the_issue_is_there() -> None:
     required = {
         "aws-eventbridge", "aws-s3", "aws-s3-sqs", "aws-s3-sns", "aws-s3-eventbridge", "aws-sqs",
@@ -103,7 +137,7 @@ def test_every_target_of_the_issue_is_there() -> None:
 
 
 def test_case_names_are_unique_per_trigger() -> None:
-    for trigger in ("timer", "storage", "queue"):
+    for trigger in ("schedule", "storage", "queue"):
         names = [c.name for c in CASES if c.trigger == trigger]
         assert len(names) == len(set(names)), trigger
 
@@ -155,13 +189,13 @@ def test_a_wrong_key_or_kind_fails_the_check() -> None:
     assert good.seen[0]["key"] == "q1 + q2/sum + total.txt"
     for field, value in (("key", "q1   q2/sum   total.txt"), ("kind", "deleted"), ("size", 98)):
         bad = Outcome(seen=[{**good.seen[0], field: value}], result=good.result)
-        assert case.check(bad), field
+        assert case.check(bad, aws_events.S3Direct()), field
 
 
 def test_a_tick_with_the_wrong_time_or_flag_fails_the_check() -> None:
-    case = next(c for c in timer_cases.CASES if c.name == "cron-tick")
+    case = next(c for c in schedule_cases.CASES if c.name == "cron-tick")
     good = _passing_outcome(case, gcp_events.SchedulerHttp())
     for field, value in (("past_due", True), ("scheduled_time", None), ("name", "tick_rate")):
         bad = Outcome(seen=[{**good.seen[0], field: value}], result=good.result)
-        assert case.check(bad), field
-    assert case.check(Outcome(seen=[], result=good.result))
+        assert case.check(bad, gcp_events.SchedulerHttp()), field
+    assert case.check(Outcome(seen=[], result=good.result), gcp_events.SchedulerHttp())

@@ -243,3 +243,51 @@ def test_importing_the_readers_loads_neither_typing_nor_datetime():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     loaded = {m.split(".")[0] for m in json.loads(out.stdout)}
     assert not loaded & {"typing", "datetime", "base64", "dataclasses", "inspect"}, loaded
+
+
+# -- hostile values (issue 7, item 11) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59.5-00:30"])
+def test_times_that_leave_the_datetime_range_in_utc_are_refused(text):
+    err = refused(timestamp, text)
+    assert "years 1 to 9999" in str(err)
+
+
+def test_times_at_the_ends_of_the_range_in_utc_are_read():
+    assert timestamp("0001-01-01T00:00:00-01:00", FIELD, SOURCE).year == 1
+    assert timestamp("9999-12-31T23:59:59+01:00", FIELD, SOURCE).year == 9999
+
+
+@pytest.mark.parametrize("value", ["1" * 4300, "9" * 22, 2**64, -(2**63) - 1, 1e300])
+def test_integers_beyond_64_bits_are_refused_without_int_limits(value):
+    assert "64-bit" in str(refused(optional_int, value))
+
+
+def test_64_bit_integers_are_read():
+    assert optional_int(str(2**64 - 1), FIELD, SOURCE) == 2**64 - 1
+    assert optional_int(-(2**63), FIELD, SOURCE) == -(2**63)
+
+
+def test_a_huge_number_is_named_by_its_size_not_printed():
+    assert arrived(10**5000) == "a number (16610 bits wide)"
+    assert "bits wide" in str(refused(optional_str, 10**5000))
+
+
+def test_epoch_millis_of_thousands_of_digits_are_refused():
+    refused(epoch_millis, "1" * 5000)
+
+
+def test_json_document_turns_depth_and_garbage_into_event_errors():
+    from polyfn._values import json_document
+
+    assert json_document(b'{"a": [1]}', "body", SOURCE) == {"a": [1]}
+    for text, problem in [("[" * 100_000, "too deeply"), ("{", "is not JSON"), (b"\xff", "JSON")]:
+        with pytest.raises(EventError, match=problem) as info:
+            json_document(text, "body", SOURCE, hint=": hint")
+        assert info.value.field == "body" and str(info.value).count("hint") == 1
+
+
+def test_event_errors_are_utf8_text_whatever_they_quote():
+    err = EventError("bad \ud800 value", field="attributes.k\udfff", source=SOURCE)
+    assert str(err).encode("utf-8") and err.field == "attributes.k\\udfff"

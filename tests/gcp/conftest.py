@@ -30,15 +30,17 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 class Served:
-    """One target of tests/gcp/apps/main.py inside functions-framework's Flask app."""
+    """One target of tests/gcp/apps/main.py (or `source`) inside functions-framework's Flask app."""
 
-    def __init__(self, target: str, signature_type: str, *, propagate: bool = False) -> None:
+    def __init__(
+        self, target: str, signature_type: str, *, propagate: bool = False, source: Path = SOURCE
+    ) -> None:
         saved = {k: os.environ.get(k) for k in _FF_ENV}
         try:
-            self.flask_app = functions_framework.create_app(target, str(SOURCE), signature_type)
-            # create_app executes the source as module "main"; keep ours before another test
-            # loads a different main.py under the same name.
-            self.module: ModuleType = sys.modules["main"]
+            self.flask_app = functions_framework.create_app(target, str(source), signature_type)
+            # create_app executes the source as a module named after its file ("main"); keep
+            # ours before another test loads a different main.py under the same name.
+            self.module: ModuleType = sys.modules[source.stem]
         finally:
             for key, value in saved.items():
                 if value is None:

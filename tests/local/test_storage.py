@@ -39,7 +39,13 @@ def test_create_change_delete_and_ignored_files(tmp_path: Path) -> None:
     )
     assert event.content_type == "text/csv"
     assert event.etag == hashlib.md5(b"a,b\n").hexdigest()  # S3-style ETag of one part
-    assert event.raw == {"path": str(target)}
+    assert event.raw == {
+        "provider": "local",
+        "kind": "created",
+        "bucket": "uploads",
+        "key": "sub dir/ünï+code.csv",
+        "path": str(target),
+    }
 
     target.write_bytes(b"a,b\n1,2\n")
     os.utime(target, ns=(1, 2_000_000_000))

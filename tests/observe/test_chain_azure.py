@@ -15,7 +15,8 @@ import pytest
 from azure.storage import queue as queue_storage
 
 from polyfn._logs import AZURE_LOGGER_NAME
-from tests.azure._host import Host, HostContext, HostTraceContext
+from conformance import azure_worker
+from tests.azure._host import Host, datum
 from tests.azure.test_published import http_fixture
 from tests.resources_azure.test_backend import (  # noqa: F401 - azure_env is a fixture
     _receive,
@@ -28,18 +29,12 @@ from ._chain import TRACE_ID, TRACEPARENT, chain_app
 pytestmark = pytest.mark.e2e
 
 
-class TracedContext(HostContext):
-    def __init__(self, function_name: str, traceparent: str) -> None:
-        super().__init__(function_name)
-        self._trace = HostTraceContext(traceparent)
-
-
 def _call(host: Host, name: str, fixture: dict[str, Any], traceparent: str) -> Any:
     """What the worker does for one invocation, with the host's trace context `traceparent`."""
-    trigger = host.trigger(name)
-    user = host.functions[name].get_user_function()
-    arg = host.decode(name, fixture)
-    return user(**{trigger["name"]: arg}, context=TracedContext(name, traceparent))
+    metadata = {k: datum(v) for k, v in fixture.get("metadata", {}).items()}
+    return azure_worker.call(
+        host.functions[name], datum(fixture["data"]), metadata, trace_parent=traceparent
+    )
 
 
 def test_one_trace_from_request_through_storage_queue_to_worker(

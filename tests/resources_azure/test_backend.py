@@ -10,7 +10,6 @@ with azure-functions' own converters over the Datum the host would send.
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import urllib.request
 import uuid
@@ -22,6 +21,7 @@ import polyfn_azure
 import pytest
 from azure.core.exceptions import ResourceExistsError
 
+from conformance.resource_harnesses import FakeCredential, FakeKeyVault
 from polyfn import (
     App,
     Bucket,
@@ -404,73 +404,6 @@ def test_service_bus_batch_failure_reports_every_entry(azure_env: str) -> None:
 
 
 # -- Key Vault (fake transport) ------------------------------------------------------------------
-
-
-class FakeKeyVault:
-    """An azure-core HttpTransport answering Key Vault's Get Secret as its REST reference shows:
-    GET {vault}/secrets/{name}/?api-version=7.x -> {"value", "id", "attributes"}; unknown -> 404
-    {"error": {"code": "SecretNotFound"}}.
-    https://learn.microsoft.com/rest/api/keyvault/secrets/get-secret/get-secret
-    """
-
-    def __init__(self, secrets: dict[str, str]) -> None:
-        self.secrets = secrets
-        self.paths: list[str] = []
-
-    def __enter__(self) -> FakeKeyVault:
-        return self
-
-    def __exit__(self, *args: object) -> None:
-        pass
-
-    def open(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def send(self, request: Any, **kwargs: Any) -> Any:
-        from urllib.parse import urlsplit
-
-        import requests
-        from azure.core.rest._requests_basic import RestRequestsTransportResponse
-
-        path = urlsplit(request.url).path
-        self.paths.append(path)
-        name = path.split("/secrets/")[1].strip("/").split("/")[0]
-        if name in self.secrets:
-            status, body = (
-                200,
-                {
-                    "value": self.secrets[name],
-                    "id": f"https://vault.vault.azure.net/secrets/{name}/0123",
-                    "attributes": {"enabled": True},
-                },
-            )
-        else:
-            status, body = 404, {"error": {"code": "SecretNotFound", "message": "not found"}}
-        inner = requests.Response()
-        inner.status_code = status
-        inner.reason = "OK" if status == 200 else "Not Found"
-        inner.headers.update({"content-type": "application/json"})
-        import io
-
-        inner._content = json.dumps(body).encode()
-        inner.raw = io.BytesIO(inner._content)
-        inner.url = request.url
-        return RestRequestsTransportResponse(request=request, internal_response=inner)
-
-
-class FakeCredential:
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        from azure.core.credentials import AccessToken
-
-        return AccessToken("token", 4_102_444_800)
-
-    def get_token_info(self, *scopes: str, **kwargs: Any) -> Any:
-        from azure.core.credentials import AccessTokenInfo
-
-        return AccessTokenInfo("token", 4_102_444_800)
 
 
 def test_secret_value_over_a_fake_key_vault(

@@ -1,7 +1,7 @@
 """Google's emulators on 127.0.0.1 for the GCP resource backend: the Cloud SDK's Pub/Sub and
 Firestore emulators (`gcloud ... emulators ... start`), gcp-storage-emulator from PyPI for Cloud
-Storage, and a fake Secret Manager that answers over REST as its API reference shows (Google
-publishes no Secret Manager emulator).
+Storage, and conformance's fake Secret Manager that answers over REST as its API reference shows
+(Google publishes no Secret Manager emulator).
 
 `.ci/run` starts the emulators once and exports their addresses (POLYFN_TEST_PUBSUB,
 POLYFN_TEST_FIRESTORE, POLYFN_TEST_GCS); run outside CI, each fixture starts its own.
@@ -9,22 +9,17 @@ POLYFN_TEST_FIRESTORE, POLYFN_TEST_GCS); run outside CI, each fixture starts its
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 import os
-import re
 import shutil
 import signal
 import subprocess
 import sys
-import threading
-import zlib
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from conformance.resource_harnesses import FakeSecretManager, fake_secret_manager
 from tests.conftest import free_port, wait_for_port
 
 PROJECT = "polyfn-test"
@@ -87,64 +82,11 @@ def gcs_emulator() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
 
 
-class FakeSecretManager(BaseHTTPRequestHandler):
-    """Secret Manager's REST `versions.access`, as its reference documents it:
-    GET /v1/{name=projects/*/secrets/*/versions/*}:access -> AccessSecretVersionResponse
-    {"name", "payload": {"data": base64, "dataCrc32c": int64 as a string}}; an unknown secret is
-    404 with a google.rpc.Status body.
-    https://cloud.google.com/secret-manager/docs/reference/rest/v1/projects.secrets.versions/access
-    """
-
-    secrets: dict[str, bytes] = {}
-    requests: list[str] = []
-    _path = re.compile(r"^/v1/projects/([^/]+)/secrets/([^/]+)/versions/([^/:]+):access$")
-
-    def do_GET(self) -> None:
-        self.requests.append(self.path)
-        match = self._path.match(self.path.split("?")[0])
-        data = self.secrets.get(match.group(2)) if match else None
-        if match is None or data is None:
-            self._answer(
-                404,
-                {"error": {"code": 404, "message": "Secret not found", "status": "NOT_FOUND"}},
-            )
-            return
-        project, secret, version = match.groups()
-        number = "1" if version == "latest" else version
-        self._answer(
-            200,
-            {
-                "name": f"projects/{project}/secrets/{secret}/versions/{number}",
-                "payload": {
-                    "data": base64.b64encode(data).decode(),
-                    "dataCrc32c": str(zlib.crc32(data)),
-                },
-            },
-        )
-
-    def _answer(self, status: int, body: object) -> None:
-        raw = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="session")
 def secret_manager() -> Iterator[type[FakeSecretManager]]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeSecretManager)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        FakeSecretManager.endpoint = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
+    with fake_secret_manager() as endpoint:
+        FakeSecretManager.endpoint = endpoint  # type: ignore[attr-defined]
         yield FakeSecretManager
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

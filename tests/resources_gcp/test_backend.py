@@ -8,7 +8,6 @@ points under functions-framework's own app, with the messages the emulator actua
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
 import uuid
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from conformance.resource_harnesses import gcp_push_delivery, pubsub_push_body
 from polyfn import (
     App,
     Bucket,
@@ -93,43 +93,12 @@ def _pull(sub: str, count: int) -> list[Any]:
 
 
 def _push_body(received: Any, sub: str) -> dict[str, Any]:
-    """The push request body Pub/Sub would POST for a message the emulator holds.
-    https://cloud.google.com/pubsub/docs/push#receive_push"""
-    message = received.message
-    return {
-        "message": {
-            "data": base64.b64encode(message.data).decode(),
-            "attributes": dict(message.attributes),
-            "messageId": message.message_id,
-            "publishTime": message.publish_time.isoformat().replace("+00:00", "Z"),
-            "orderingKey": message.ordering_key,
-        },
-        "subscription": f"projects/{PROJECT}/subscriptions/{sub}",
-    }
+    return pubsub_push_body(received, PROJECT, sub)
 
 
 def _consume(queue_name: str, body: dict[str, Any]) -> QueueMessage:
     """Deliver a push body to a polyfn queue function through polyfn_gcp's real HTTP entry."""
-    import polyfn_gcp
-    from functions_framework import create_app
-
-    seen: list[QueueMessage] = []
-    app = App("consumer")
-
-    @app.queue(queue_name)
-    def consume(msg: QueueMessage, ctx: Context) -> None:
-        seen.append(msg)
-
-    entry = polyfn_gcp.http(app)
-    import types
-
-    module = types.ModuleType("consumer_main")
-    module.http = entry  # type: ignore[attr-defined]
-    flask_app = _flask_app(create_app, module)
-    response = flask_app.test_client().post(polyfn_gcp.queue_push_path(queue_name), json=body)
-    assert response.status_code in (200, 204), response.get_data(as_text=True)
-    assert len(seen) == 1
-    return seen[0]
+    return gcp_push_delivery(queue_name, body)
 
 
 def _flask_app(create_app: Any, module: Any) -> Any:

@@ -21,21 +21,23 @@ Used by tests/samples and by scripts/demo.py.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import unquote
 
-from conformance import HttpCase, Outcome
+from conformance import HttpCase, Outcome, azure_worker
 from conformance.targets import aws_http as aws_driver
 from conformance.targets import azure_http as azure_driver
 from tests.aws.conftest import lambda_context
-from tests.azure._host import CONVERTERS, Host, HostContext
+from tests.azure._host import Host
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 CLOUDS = ("aws", "azure", "gcp")
@@ -50,6 +52,43 @@ APP_MODULES = {
 _FF_ENV = ("FUNCTION_TARGET", "FUNCTION_SIGNATURE_TYPE")
 
 _entries: dict[tuple[str, str], ModuleType] = {}
+
+
+@contextlib.contextmanager
+def local_resources(state: Path) -> Iterator[Path]:
+    """While a sample runs through its AWS, Azure or GCP entry file, its handles talk to the
+    local twins in `state` (every cloud's backend is the local one; restored afterwards), so the
+    entry files and adapters are the real ones and no cloud is needed."""
+    import polyfn_aws  # noqa: F401 - each registers its backend on import: replaced below
+    import polyfn_azure  # noqa: F401
+    import polyfn_gcp  # noqa: F401
+
+    from polyfn._local._resources import STATE_ENV, STORAGE_ENV, LocalBackend
+    from polyfn._resources import _BACKENDS, reset_backends
+
+    settings = {STATE_ENV: str(state), STORAGE_ENV: None, "POLYFN_PROVIDER": "local"}
+    saved_env = {name: os.environ.get(name) for name in settings}
+    for name, value in settings.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    reset_backends()
+    # Each cloud's handles answer from the local twins (the backend cache is what
+    # `polyfn._resources.backend_for` consults first).
+    for cloud in CLOUDS:
+        _BACKENDS[cloud] = LocalBackend()
+    try:
+        yield state
+    finally:
+        for name, old in saved_env.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
+        reset_backends()
+
+
 _hosts: dict[str, Host] = {}
 _clients: dict[tuple[str, str, str], Any] = {}
 
@@ -136,14 +175,7 @@ def azure_host(sample: str) -> Host:
 def azure_call(sample: str, name: str, data: Any, metadata: dict[str, Any] | None = None) -> Any:
     """Call Azure function `name` as the worker does: the converter registered for its trigger
     builds the argument from the host's Datum; a raise fails the invocation."""
-    host = azure_host(sample)
-    problems = host.load_problems(name)
-    if problems:
-        raise AssertionError(f"the worker would not load {name}: {problems}")
-    trigger = host.trigger(name)
-    arg = CONVERTERS[trigger["type"]].decode(data, trigger_metadata=metadata or {})
-    user = host.functions[name].get_user_function()
-    return user(**{trigger["name"]: arg}, context=HostContext(name))
+    return azure_worker.call(azure_host(sample).functions[name], data, metadata)
 
 
 def _segment_rank(segment: str) -> int:
@@ -189,6 +221,9 @@ def azure_http_call(sample: str, case: HttpCase) -> Outcome:
 # -- GCP ----------------------------------------------------------------------------------------
 
 
+GCP_DELIVERY_AUTH = "POLYFN_GCP_DELIVERY_AUTH"
+
+
 def gcp_client(sample: str, target: str, signature_type: str) -> Any:
     """A test client of functions-framework's own app serving `target` of the sample's main.py
     (built once per sample and target)."""
@@ -198,7 +233,9 @@ def gcp_client(sample: str, target: str, signature_type: str) -> Any:
         import functions_framework
 
         source = _on_path(sample) / "main.py"
-        saved = {k: os.environ.get(k) for k in _FF_ENV}
+        saved = {k: os.environ.get(k) for k in (*_FF_ENV, GCP_DELIVERY_AUTH)}
+        # The samples' deliveries carry no Google-signed token: serve them with the check off.
+        os.environ[GCP_DELIVERY_AUTH] = "off"
         try:
             flask_app = functions_framework.create_app(target, str(source), signature_type)  # type: ignore[no-untyped-call]
         finally:

@@ -26,18 +26,62 @@ from tests.samples._native import SAMPLES, app_module, aws_invoke, aws_validate
 pytestmark = pytest.mark.e2e
 
 
+@pytest.fixture(autouse=True)
+def sample_resources(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The samples' handles on their cloud's real backend: AWS on moto_server (this module's
+    other server, functions-framework, gets Google's emulators in its own environment)."""
+    from polyfn._resources import reset_backends
+
+    # Outside an invocation too (the test's own restock and reads): the AWS backend.
+    monkeypatch.setenv("POLYFN_PROVIDER", "aws")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", os.environ.get("AWS_ACCESS_KEY_ID") or "testing")
+    monkeypatch.setenv(
+        "AWS_SECRET_ACCESS_KEY", os.environ.get("AWS_SECRET_ACCESS_KEY") or "testing"
+    )
+    reset_backends()
+    yield
+    reset_backends()
+
+
 # -- orders on a real functions-framework server ------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def orders_server() -> Iterator[Server]:
+def orders_server(pubsub_emulator: str, firestore_emulator: str) -> Iterator[Server]:
+    """samples/orders/main.py under functions-framework, its table in the Firestore emulator
+    and its queue (a Pub/Sub topic) in the Pub/Sub emulator."""
+    import importlib
+
+    project = "polyfn-test"
+    suffix = uuid.uuid4().hex[:8]
+    env = {
+        **os.environ,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "GOOGLE_CLOUD_PROJECT": project,
+        "PUBSUB_EMULATOR_HOST": pubsub_emulator,
+        "FIRESTORE_EMULATOR_HOST": firestore_emulator,
+        "POLYFN_TABLE_ORDERS": f"orders{suffix}",
+        "POLYFN_QUEUE_ORDERS": f"orders-{suffix}",
+    }
+    previous = os.environ.get("PUBSUB_EMULATOR_HOST")
+    os.environ["PUBSUB_EMULATOR_HOST"] = pubsub_emulator
+    try:
+        publisher = importlib.import_module("google.cloud.pubsub_v1").PublisherClient()
+        publisher.create_topic(name=f"projects/{project}/topics/orders-{suffix}")
+    finally:
+        if previous is None:
+            del os.environ["PUBSUB_EMULATOR_HOST"]
+        else:
+            os.environ["PUBSUB_EMULATOR_HOST"] = previous
     port = free_port()
     cmd = [
         sys.executable, "-m", "functions_framework",
         "--target", "http", "--source", str(SAMPLES / "orders" / "main.py"),
         "--signature-type", "http", "--host", "127.0.0.1", "--port", str(port),
     ]  # fmt: skip
-    with running(cmd, port, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}):
+    with running(cmd, port, env=env):
         yield Server(port, Path(os.devnull))  # a client only: the sample records nothing
 
 
@@ -109,9 +153,10 @@ def _finish(sqs: Any, url: str, records: list[dict[str, Any]], result: Any) -> l
 
 
 def test_uploads_from_moto_s3_notifications_via_sqs(moto_url: str) -> None:
+    """S3 notifies SQS; the handler reads the CSV from moto's S3 and writes its index object
+    there (the AWS backend on boto3), and deletes it when the CSV goes."""
+    uploads = app_module("uploads")
     s3, sqs = _clients(moto_url)
-    index: dict[str, Any] = app_module("uploads").INDEX
-    index.clear()
     url, arn = _queue(sqs, f"uploads-events-{uuid.uuid4().hex[:8]}")
     # The sample's bucket name is the physical name; a server CI reuses may have it already.
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
@@ -125,6 +170,10 @@ def test_uploads_from_moto_s3_notifications_via_sqs(moto_url: str) -> None:
         },
     )
     key = f"incoming/{uuid.uuid4().hex[:6]} Q3 report+final (été).csv"
+    index_key = uploads.index_key(key)
+
+    def indexed() -> bool:
+        return uploads.uploads.info(index_key) is not None
 
     def drain(until: Any) -> None:
         deadline = time.monotonic() + 20
@@ -134,20 +183,33 @@ def test_uploads_from_moto_s3_notifications_via_sqs(moto_url: str) -> None:
                 assert _finish(sqs, url, records, aws_invoke("uploads", {"Records": records})) == []
 
     s3.put_object(Bucket="uploads", Key=key, Body=b"a,b\n1,2\n")
-    drain(lambda: key in index)
-    assert index[key]["size"] == 8
-    assert index[key]["bucket"] == "uploads"
+    drain(indexed)
+    index = json.loads(s3.get_object(Bucket="uploads", Key=index_key)["Body"].read())
+    assert (index["key"], index["bucket"], index["size"]) == (key, "uploads", 8)
+    assert (index["columns"], index["rows"]) == (["a", "b"], 1)
     s3.delete_object(Bucket="uploads", Key=key)
-    drain(lambda: key not in index)
-    assert key not in index
+    drain(lambda: not indexed())
+    assert not indexed()
 
 
-def test_worker_failed_message_really_comes_back_from_sqs(moto_url: str) -> None:
+def test_worker_failed_message_really_comes_back_from_sqs(
+    moto_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real SQS messages into the worker's handler; the stock and the reservations in DynamoDB
+    (tables of their own, mapped by POLYFN_TABLE_*), the failed order back on the queue."""
+    import boto3  # type: ignore[import-untyped]
+
+    from conformance.resource_harnesses import new_table
+
     _, sqs = _clients(moto_url)
+    ddb = boto3.client("dynamodb", endpoint_url=moto_url, region_name=REGION)
+    for table in ("stock", "reservations"):
+        name = f"{table}-{uuid.uuid4().hex[:8]}"
+        new_table(ddb, name)
+        monkeypatch.setenv(f"POLYFN_TABLE_{table.upper()}", name)
     worker = app_module("worker")
-    worker.STOCK.clear()
-    worker.STOCK.update({"apple": 10, "pear": 3})
-    worker.RESERVED.clear()
+    worker.restock("apple", 10)
+    worker.restock("pear", 3)
     url, arn = _queue(sqs, "orders")  # the sample's queue name is the physical name
     bodies = [{"sku": "apple", "quantity": 2}, {"sku": "pear", "quantity": 5}]
     for body in bodies:
@@ -161,7 +223,7 @@ def test_worker_failed_message_really_comes_back_from_sqs(moto_url: str) -> None
     failed = _finish(sqs, url, records, aws_invoke("worker", {"Records": records}))
     pear = next(r["messageId"] for r in records if "pear" in r["body"])
     assert failed == [pear]
-    worker.STOCK["pear"] = 5  # stock arrives before the message is visible again
+    worker.restock("pear", 2)  # stock arrives before the message is visible again
 
     again: list[dict[str, Any]] = []
     deadline = time.monotonic() + 10
@@ -170,6 +232,11 @@ def test_worker_failed_message_really_comes_back_from_sqs(moto_url: str) -> None
     assert [r["messageId"] for r in again] == [pear]
     assert again[0]["attributes"]["ApproximateReceiveCount"] == "2"
     assert _finish(sqs, url, again, aws_invoke("worker", {"Records": again})) == []
-    assert sorted((r["sku"], r["try"]) for r in worker.RESERVED) == [("apple", 1), ("pear", 2)]
+    stock = {sku: worker.stock.get(sku) for sku in ("apple", "pear")}
+    assert {sku: (d["available"], d["reserved"]) for sku, d in stock.items()} == {
+        "apple": (8, 2),
+        "pear": (0, 5),
+    }
+    item = ddb.get_item(TableName=os.environ["POLYFN_TABLE_STOCK"], Key={"pk": {"S": "pear"}})
+    assert "Item" in item  # the document is in moto's DynamoDB
     assert _poll(sqs, url, arn) == []  # nothing left, nothing lost
-    worker.RESERVED.clear()

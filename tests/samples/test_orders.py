@@ -1,10 +1,11 @@
 """samples/orders through its three entry files: API Gateway HTTP API events into
 lambda_function.handler, the worker's HttpRequest into function_app.py's functions, and
-functions-framework serving main.http. Every cloud must answer the same."""
+functions-framework serving main.http. Every cloud must answer the same. The orders table and
+the worker's queue are the local twins here (tests/samples/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
 
 import pytest
 
@@ -19,13 +20,6 @@ from tests.samples._native import (
     http,
     json_of,
 )
-
-
-@pytest.fixture(autouse=True)
-def empty_store() -> Iterator[None]:
-    app_module("orders").reset()
-    yield
-    app_module("orders").reset()
 
 
 @pytest.fixture(params=CLOUDS)
@@ -57,6 +51,25 @@ def test_create_get_list_delete(cloud: str) -> None:
     assert gone.status == 404
     assert json_of(gone) == {"error": "no order '1'"}
     assert json_of(http("orders", cloud, "GET", "/orders"))["count"] == 1
+
+
+def test_a_created_order_is_stored_and_sent_to_the_worker(cloud: str) -> None:
+    from polyfn._local._resources import current_state
+
+    created = http("orders", cloud, "POST", "/orders", json_body={"sku": "fig", "quantity": 2})
+    assert created.status == 201
+    stored = app_module("orders").orders.get("order-1")
+    assert dict(stored) == {"id": "1", "sku": "fig", "quantity": 2, "note": None}
+    [message] = current_state().queue.receive("orders", 10, 30.0)
+    assert json.loads(message.body) == {"id": "1", "sku": "fig", "quantity": 2, "note": None}
+    attributes = dict(message.attributes)
+    # The request's trace rides along for the worker to continue (docs/observability.md).
+    assert attributes.pop("traceparent").startswith("00-")
+    assert attributes == {"order_id": "1"}
+
+
+def test_the_index_document_is_no_order(cloud: str) -> None:
+    assert http("orders", cloud, "GET", "/orders/_index").status == 404
 
 
 def test_repeated_query_key_filters_by_every_value(cloud: str) -> None:

@@ -4,7 +4,8 @@ function_app.py, and Cloud Storage CloudEvents into main.event.
 
 Each cloud spells the key its own way (S3 form-encodes it, Azure puts it in a blob URL and a
 subject, GCS sends it raw in JSON and percent-encoded in a ce-subject header); the handler must
-index the same decoded key, and forget it when the object is deleted."""
+read the object under the same decoded key, write its index object, and delete that index when
+the object is deleted. The bucket is the local twin (tests/samples/conftest.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 
 from conformance.cases.storage import StorageCase
 from conformance.targets import aws_events, azure_events, gcp_events
+from polyfn import Bucket, NotFound
 from tests.samples._native import (
     app_module,
     aws_invoke,
@@ -30,12 +32,30 @@ KEY = "incoming/Q3 report+final (été) 日本.csv"
 WHEN = datetime(2026, 11, 27, 9, 30, 12, 345000, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def index() -> Iterator[dict[str, Any]]:
-    found: dict[str, Any] = app_module("uploads").INDEX
-    found.clear()
-    yield found
-    found.clear()
+CSV = b"region,total\nnorth,10\nsouth,12\n"
+
+
+class Index:
+    """The index objects the sample wrote into its bucket (the local twin here)."""
+
+    def __init__(self) -> None:
+        self.bucket = Bucket("uploads")
+
+    def __iter__(self) -> Iterator[str]:
+        for info in self.bucket.list("index/"):
+            yield "incoming/" + info.key.removeprefix("index/").removesuffix(".json")
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        found: dict[str, Any] = json.loads(self.bucket.read(app_module("uploads").index_key(key)))
+        return found
+
+    def upload(self, key: str, data: bytes = CSV) -> None:
+        self.bucket.write(key, data)
+
+
+@pytest.fixture
+def index() -> Index:
+    return Index()
 
 
 def case(kind: str, key: str = KEY, size: int | None = 5120) -> StorageCase:
@@ -77,7 +97,7 @@ def azure_cloudevents(c: StorageCase) -> None:
 def _gcp(render: Callable[..., tuple[bytes, dict[str, str]]], c: StorageCase) -> None:
     body, headers = render(gcp_events.storage_attributes(c), gcp_events.object_resource(c))
     resp = gcp_client("uploads", "event", "cloudevent").post("/", data=body, headers=headers)
-    assert 200 <= resp.status_code < 300, resp.get_data()
+    assert 200 <= resp.status_code < 300, f"answered {resp.status_code}: {resp.get_data()!r}"
 
 
 DELIVERIES: dict[str, Callable[[StorageCase], None]] = {
@@ -91,14 +111,17 @@ DELIVERIES: dict[str, Callable[[StorageCase], None]] = {
 
 
 @pytest.mark.parametrize("delivery", sorted(DELIVERIES))
-def test_created_object_is_indexed_under_its_decoded_key(
-    delivery: str, index: dict[str, Any]
+def test_created_object_is_read_and_indexed_under_its_decoded_key(
+    delivery: str, index: Index
 ) -> None:
+    index.upload(KEY)
     DELIVERIES[delivery](case("created"))
     assert list(index) == [KEY]
     entry = index[KEY]
+    assert entry["key"] == KEY
     assert entry["bucket"] == "uploads"
-    assert entry["size"] == 5120
+    assert entry["size"] == len(CSV)  # what the handler read, not what the event announced
+    assert (entry["columns"], entry["rows"]) == (["region", "total"], 2)
     assert datetime.fromisoformat(entry["time"]) == WHEN.replace(
         microsecond=entry_microseconds(delivery)
     )
@@ -110,11 +133,24 @@ def entry_microseconds(delivery: str) -> int:
 
 
 @pytest.mark.parametrize("delivery", sorted(DELIVERIES))
-def test_deleted_object_leaves_the_index(delivery: str, index: dict[str, Any]) -> None:
-    index[KEY] = {"bucket": "uploads"}
-    index["incoming/other.csv"] = {"bucket": "uploads"}
+def test_deleted_object_leaves_the_index(delivery: str, index: Index) -> None:
+    for key in (KEY, "incoming/other.csv"):
+        index.upload(key)
+        DELIVERIES[delivery](case("created", key))
+    index.bucket.delete(KEY)
     DELIVERIES[delivery](case("deleted"))
     assert list(index) == ["incoming/other.csv"]
+
+
+@pytest.mark.parametrize("delivery", sorted(DELIVERIES))
+def test_a_created_event_for_an_object_already_gone_fails_it(delivery: str, index: Index) -> None:
+    """The object was deleted before its event ran: reading it raises NotFound, so the event
+    fails (the cloud retries it) and no index is written."""
+    with pytest.raises((NotFound, AssertionError)) as caught:
+        DELIVERIES[delivery](case("created"))
+    if caught.type is AssertionError:  # over HTTP (GCP): the failure is the status Eventarc sees
+        assert "answered 500" in str(caught.value)
+    assert list(index) == []
 
 
 @pytest.mark.parametrize(
@@ -126,11 +162,11 @@ def test_deleted_object_leaves_the_index(delivery: str, index: dict[str, Any]) -
     ],
 )
 @pytest.mark.parametrize("delivery", sorted(DELIVERIES))
-def test_reserved_characters_arrive_as_written(
-    delivery: str, key: str, index: dict[str, Any]
-) -> None:
+def test_reserved_characters_arrive_as_written(delivery: str, key: str, index: Index) -> None:
+    index.upload(key)
     DELIVERIES[delivery](case("created", key))
     assert list(index) == [key]
+    assert index[key]["rows"] == 2
 
 
 def test_s3_form_encoding_is_what_the_event_carries() -> None:

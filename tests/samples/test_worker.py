@@ -8,15 +8,14 @@
   redelivers it.
 
 Then the failed message comes back (a redelivery, after stock arrived) and is reserved: every
-order of the batch is reserved exactly once, nothing lost and nothing doubled."""
+order of the batch is reserved exactly once, nothing lost and nothing doubled. The stock lives in
+the sample's Table, the local twin here (tests/samples/conftest.py)."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -41,14 +40,25 @@ ORDERS = [
 FAILING = 1
 
 
-@pytest.fixture(autouse=True)
-def state() -> Iterator[Any]:
-    module = app_module("worker")
-    module.STOCK.clear()
-    module.STOCK.update({"apple": 10, "pear": 3})
-    module.RESERVED.clear()
-    yield module
-    module.RESERVED.clear()
+class Stock:
+    """The sample's `stock` table (the local twin here), read as {sku: (available, reserved)}."""
+
+    def __init__(self) -> None:
+        self.module = app_module("worker")
+        self.module.restock("apple", 10)
+        self.module.restock("pear", 3)
+
+    def levels(self) -> dict[str, tuple[int, int]]:
+        found = {}
+        for sku in ("apple", "pear"):
+            doc = self.module.stock.get(sku)
+            found[sku] = (doc["available"], doc["reserved"])
+        return found
+
+
+@pytest.fixture
+def state() -> Stock:
+    return Stock()
 
 
 def messages(delivery: int = 1) -> list[Message]:
@@ -115,36 +125,58 @@ CLOUDS = {"aws-sqs": sqs, "azure-storage-queue": storage_queue, "gcp-pubsub": pu
 
 
 @pytest.mark.parametrize("cloud", sorted(CLOUDS))
-def test_one_failing_order_is_redelivered_alone_and_nothing_is_lost(cloud: str, state: Any) -> None:
+def test_one_failing_order_is_redelivered_alone_and_nothing_is_lost(
+    cloud: str, state: Stock
+) -> None:
     first = messages()
     again = CLOUDS[cloud](first)
     assert again == [first[FAILING].id]
-    assert [r["id"] for r in state.RESERVED] == [m.id for i, m in enumerate(first) if i != FAILING]
-    assert state.STOCK == {"apple": 7, "pear": 0}
+    assert state.levels() == {"apple": (7, 3), "pear": (0, 3)}
 
-    state.STOCK["pear"] += 5  # a delivery arrives; the redelivered order can now be served
+    state.module.restock("pear", 5)  # a delivery arrives; the redelivered order can now be served
     redelivered = [m for m in messages(delivery=2) if m.id in again]
     assert CLOUDS[cloud](redelivered) == []
-
-    reserved = {r["id"]: r for r in state.RESERVED}
-    assert sorted(reserved) == sorted(m.id for m in first)  # every order, once
-    assert len(state.RESERVED) == len(first)
-    assert reserved[first[FAILING].id]["try"] == 2  # the cloud's delivery count reached it
-    assert state.STOCK == {"apple": 7, "pear": 0}
+    # Every order reserved once: 2 + 1 apples, 3 + 5 pears.
+    assert state.levels() == {"apple": (7, 3), "pear": (0, 8)}
 
 
 @pytest.mark.parametrize("cloud", sorted(CLOUDS))
-def test_a_batch_that_all_succeeds_acknowledges_everything(cloud: str, state: Any) -> None:
-    state.STOCK["pear"] = 100
+def test_a_message_delivered_twice_reserves_once(cloud: str, state: Stock) -> None:
+    """At-least-once delivery: the same message again is acknowledged without a second
+    reservation (idempotent on the reservations table)."""
+    apple = messages()[0]
+    assert CLOUDS[cloud]([apple]) == []
+    assert CLOUDS[cloud]([messages(delivery=2)[0]]) == []
+    assert state.levels()["apple"] == (8, 2)
+
+
+@pytest.mark.parametrize("cloud", sorted(CLOUDS))
+def test_a_batch_that_all_succeeds_acknowledges_everything(cloud: str, state: Stock) -> None:
+    state.module.restock("pear", 100)
     assert CLOUDS[cloud](messages()) == []
-    assert len(state.RESERVED) == len(ORDERS)
+    assert state.levels() == {"apple": (7, 3), "pear": (95, 8)}
 
 
-def test_a_body_that_is_not_json_fails_only_its_own_record(state: Any) -> None:
+def test_concurrent_workers_never_oversell(state: Stock) -> None:
+    """Twenty reservations of one apple from eight threads against ten apples: the conditional
+    writes let exactly ten through, the others fail out of stock (and are redelivered)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    batch = [
+        Message(id=f"apple-{i}", body=b'{"sku": "apple", "quantity": 1}', enqueued_time=SENT)
+        for i in range(20)
+    ]
+    with ThreadPoolExecutor(8) as pool:
+        again = [i for failed in pool.map(lambda m: sqs([m]), batch) for i in failed]
+    assert len(again) == 10
+    assert state.levels()["apple"] == (0, 10)
+
+
+def test_a_body_that_is_not_json_fails_only_its_own_record(state: Stock) -> None:
     good, _, *_ = messages()
     bad = Message(id="not-json", body=b"apple x2", enqueued_time=SENT)
     assert sqs([bad, good]) == ["not-json"]
-    assert [r["id"] for r in state.RESERVED] == [good.id]
+    assert state.levels()["apple"] == (8, 2)
 
 
 def test_azure_binds_a_storage_queue_trigger_on_orders() -> None:

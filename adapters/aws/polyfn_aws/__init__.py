@@ -35,8 +35,9 @@ see `_resources`.
 
 from __future__ import annotations
 
-from polyfn._resources import register_backend
+from polyfn._provider import register
 from polyfn_aws._handler import handler
+from polyfn_aws._provider import provider
 
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
@@ -59,14 +60,9 @@ _LAZY = {
 }
 
 
-def _resource_backend() -> Any:
-    # boto3 loads with this module, on a handle's first use: never at import or handler build.
-    from polyfn_aws._resources import AwsBackend
-
-    return AwsBackend()
-
-
-register_backend("aws", _resource_backend)
+# The runtime entry registers its provider: a deployed zip carries no entry-point metadata, and a
+# resource handle finds its cloud's backend through it.
+register(provider)
 
 
 def __getattr__(name: str) -> Any:
@@ -82,6 +78,7 @@ __all__ = [
     "build",
     "from_eventbridge",
     "handler",
+    "provider",
     "rule_name",
     "sample_event",
     "scheduler_input",

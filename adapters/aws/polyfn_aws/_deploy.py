@@ -7,13 +7,13 @@ boto3 is imported here only, when a deploy runs; it finds credentials the usual 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from polyfn._cli_errors import UsageError
+from polyfn._errors import ConfigError, PolyfnError
 
 if TYPE_CHECKING:
-    import argparse
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from pathlib import Path
 
     from polyfn._app import App
@@ -38,23 +38,42 @@ _NO_CREDENTIALS = (
 )
 
 
-def connect(args: argparse.Namespace) -> Any:
-    """A boto3 Session with credentials and a region, or a `UsageError` that says what to set."""
+class DeployError(PolyfnError):
+    """AWS refused or failed the deployment; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    """`polyfn deploy --provider aws`'s options: --region, --stack, --bucket, --endpoint-url."""
+
+    region: str | None = None
+    stack: str | None = None
+    bucket: str | None = None
+    endpoint_url: str | None = None
+
+    @classmethod
+    def of(cls, options: Mapping[str, Any]) -> DeployOptions:
+        """From the options mapping the CLI fills (absent or None: the default)."""
+        return cls(**{f: options.get(f) for f in ("region", "stack", "bucket", "endpoint_url")})
+
+
+def connect(options: DeployOptions) -> Any:
+    """A boto3 Session with credentials and a region, or a `ConfigError` that says what to set."""
     try:
         import boto3  # type: ignore[import-untyped]
         import botocore.exceptions  # type: ignore[import-untyped]
     except ModuleNotFoundError as exc:
-        raise UsageError("polyfn deploy --provider aws needs boto3: pip install boto3") from exc
+        raise ConfigError("polyfn deploy --provider aws needs boto3: pip install boto3") from exc
     try:
-        session = boto3.Session(region_name=args.region)
+        session = boto3.Session(region_name=options.region)
         credentials = session.get_credentials()
     except (botocore.exceptions.BotoCoreError, ValueError) as exc:
         # A broken profile, an expired SSO login, a bad container-credentials URI.
-        raise UsageError(f"cannot load AWS credentials: {exc}. {_NO_CREDENTIALS}") from exc
+        raise ConfigError(f"cannot load AWS credentials: {exc}. {_NO_CREDENTIALS}") from exc
     if credentials is None:
-        raise UsageError(_NO_CREDENTIALS)
+        raise ConfigError(_NO_CREDENTIALS)
     if not session.region_name:
-        raise UsageError(
+        raise ConfigError(
             "no AWS region configured: pass --region (for example --region eu-west-1) or set "
             "AWS_REGION / AWS_DEFAULT_REGION"
         )
@@ -72,20 +91,19 @@ def deploy(
     session: Any,
     app: App,
     package: Path,
-    args: argparse.Namespace,
+    options: DeployOptions,
     *,
-    app_ref: str,
     log: Callable[[str], object],
 ) -> dict[str, str]:
     """Upload `package`, create or update the stack, wait; the stack's outputs."""
     import botocore.exceptions
 
     try:
-        return _deploy(session, app, package, args, log)
+        return _deploy(session, app, package, options, log)
     except botocore.exceptions.NoCredentialsError as exc:
-        raise UsageError(_NO_CREDENTIALS) from exc
+        raise ConfigError(_NO_CREDENTIALS) from exc
     except botocore.exceptions.EndpointConnectionError as exc:
-        raise UsageError(
+        raise DeployError(
             f"cannot reach AWS: {exc}. Check your network, --region and --endpoint-url."
         ) from exc
     except botocore.exceptions.ClientError as exc:
@@ -96,22 +114,22 @@ def deploy(
             if code in {"InvalidClientTokenId", "ExpiredToken", "SignatureDoesNotMatch"}
             else ""
         )
-        raise UsageError(f"AWS refused {exc.operation_name}: {code}: {message}.{hint}") from exc
+        raise DeployError(f"AWS refused {exc.operation_name}: {code}: {message}.{hint}") from exc
 
 
 def _deploy(
-    session: Any, app: App, package: Path, args: argparse.Namespace, log: Callable[[str], object]
+    session: Any, app: App, package: Path, options: DeployOptions, log: Callable[[str], object]
 ) -> dict[str, str]:
     import hashlib
     import json
 
     from polyfn_aws._build import template
 
-    endpoint = getattr(args, "endpoint_url", None)
+    endpoint = options.endpoint_url
     s3 = session.client("s3", endpoint_url=endpoint)
     cfn = session.client("cloudformation", endpoint_url=endpoint)
     region = session.region_name
-    bucket = args.bucket
+    bucket = options.bucket
     if not bucket:
         account = session.client("sts", endpoint_url=endpoint).get_caller_identity()["Account"]
         bucket = f"polyfn-{account}-{region}"
@@ -123,7 +141,7 @@ def _deploy(
 
     document, _ = template(app)
     body = json.dumps(document, separators=(",", ":"))
-    stack = args.stack or stack_name(app)
+    stack = options.stack or stack_name(app)
     request: dict[str, Any] = {
         "StackName": stack,
         "Parameters": [
@@ -144,6 +162,19 @@ def _deploy(
     exists = _stack_exists(cfn, stack)
     if exists:
         import botocore.exceptions
+
+        # What the stack was given (a retention, a Stage: aws cloudformation update-stack
+        # --parameters ...) stays; polyfn deploy only ever changes the code. The values are
+        # passed as they are rather than with UsePreviousValue, which moto_server cannot resolve
+        # for a parameter the stack took by default.
+        current = cfn.describe_stacks(StackName=stack)["Stacks"][0].get("Parameters", [])
+        ours = {p["ParameterKey"] for p in request["Parameters"]}
+        declared = set(document.get("Parameters", {}))
+        request["Parameters"].extend(
+            {"ParameterKey": p["ParameterKey"], "ParameterValue": p["ParameterValue"]}
+            for p in current
+            if p["ParameterKey"] in declared - ours and "ParameterValue" in p
+        )
 
         try:
             cfn.update_stack(**request)
@@ -190,7 +221,7 @@ def _stack_exists(cfn: Any, stack: str) -> bool:
         raise
     if stacks and stacks[0]["StackStatus"] == "ROLLBACK_COMPLETE":
         # A stack whose creation failed can only be deleted, not updated.
-        raise UsageError(
+        raise DeployError(
             f"stack {stack} is in ROLLBACK_COMPLETE after a failed creation; delete it "
             f"(aws cloudformation delete-stack --stack-name {stack}) and deploy again"
         )
@@ -207,7 +238,7 @@ def _wait(cfn: Any, waiter_name: str, stack: str) -> None:
     except botocore.exceptions.WaiterError as exc:
         reasons = _failures(cfn, stack)
         status = exc.last_response.get("Stacks", [{}])[0].get("StackStatus", "?")
-        raise UsageError(
+        raise DeployError(
             f"stack {stack} did not deploy ({status})"
             + (f": {'; '.join(reasons)}" if reasons else "")
             + ". Fix the cause and deploy again."

@@ -22,6 +22,20 @@ if TYPE_CHECKING:
 STRING_MAPS = frozenset(("headers", "queryStringParameters", "pathParameters"))
 
 
+def all_strings(values: Iterable[Any]) -> bool:
+    """Whether every item of `values` is a `str` (a header map's values, say).
+
+    A fast path, on purpose: ``"".join`` makes the check in C and fails on the first non-string,
+    several times faster than ``all(type(v) is str for v in values)`` on the dozen headers of an
+    API Gateway request (bench/fast_paths.py). The joined text is thrown away.
+    """
+    try:
+        "".join(values)
+    except TypeError:
+        return False
+    return True
+
+
 def _describe(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join(kind_name(k) for k in kinds)

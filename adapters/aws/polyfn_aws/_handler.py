@@ -9,6 +9,7 @@ cold start pays for nothing else.
 from __future__ import annotations
 
 from polyfn._errors import EventError
+from polyfn._values import quoted
 from polyfn_aws._http import handle as handle_http
 from polyfn_aws._http import http_kind
 
@@ -73,7 +74,7 @@ def _records(
         handle_records(app, function, records, context)
         return None
     raise EventError(
-        f"records from {source!r} are not served (expected {SQS_SOURCE}, {SNS_SOURCE} or "
+        f"records from {quoted(source)} are not served (expected {SQS_SOURCE}, {SNS_SOURCE} or "
         f"{S3_SOURCE}); the app serves: {app.describe()}",
         field="Records[0].eventSource",
         source=RECORDS,
@@ -93,7 +94,8 @@ def _eventbridge(app: App, function: Function | None, event: dict[str, Any], con
         handle_eventbridge(app, function, event, context)
         return
     raise EventError(
-        f"EventBridge events of source {source!r}, detail-type {detail_type!r} are not served "
+        f"EventBridge events of source {quoted(source)}, detail-type {quoted(detail_type)} are "
+        "not served "
         f"(expected {SCHEDULE_EVENT[0]} scheduled events or {S3_EVENT_SOURCE} object events); "
         f"the app serves: {app.describe()}",
         field="source",
@@ -146,10 +148,11 @@ def handler(app: App, function: str | None = None) -> LambdaHandler:
         if request_context is not None:
             kind = http_kind(event, request_context)
             if kind is not None:
-                if fn is not None and fn.kind != "http":
+                if fn is not None and fn.trigger_label != "http":
                     raise EventError(
-                        f"this Lambda serves {fn.name!r} ({fn.kind}) of app {app.name!r}, but "
-                        f"an HTTP request arrived; the app serves: {app.describe()}",
+                        f"this Lambda serves {fn.name!r} ({fn.trigger_label}) of app "
+                        f"{app.name!r}, but an HTTP request arrived; the app serves: "
+                        f"{app.describe()}",
                         source=kind,
                     )
                 return handle_http(app, fn, event, context, kind=kind, default_name=http_name)

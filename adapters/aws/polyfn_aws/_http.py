@@ -60,7 +60,7 @@ from polyfn._http import HttpRequest, internal_error, reason_phrase
 from polyfn._multidict import Headers
 from polyfn._values import base64_bytes, string_lists, string_map
 from polyfn_aws._context import to_context
-from polyfn_aws._fields import check
+from polyfn_aws._fields import all_strings, check
 
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
@@ -325,10 +325,8 @@ def _headers(value: Any, kind: str) -> dict[str, str]:
     """
     if value is None:
         return {}
-    try:
-        "".join(value.values())  # raises unless every value is a string, at C speed
-    except (TypeError, AttributeError):
-        string_map(value, "headers", kind)
+    if type(value) is not dict or not all_strings(value.values()):
+        string_map(value, "headers", kind)  # raises, naming the field
     return value  # type: ignore[no-any-return]
 
 
@@ -338,9 +336,9 @@ def _request_v2(event: dict[str, Any], kind: str) -> HttpRequest:
     headers = event.get("headers")
     if headers is None:
         headers = {}
-    else:
-        # Raises unless every value is a string, at C speed; `check` then names the field.
-        "".join(headers.values())
+    elif type(headers) is not dict or not all_strings(headers.values()):
+        # A TypeError: `check` then names the field.
+        raise TypeError("headers")
     cookies = event.get("cookies")
     if cookies:
         if type(cookies) is not list or any(type(c) is not str for c in cookies):

@@ -22,8 +22,12 @@ raises `EventError` then, and the record is reported failed like any other raise
 (``orders`` for the SQS queue ``orders.fifo`` of ``app.queue("orders", fifo=True)``).
 
 SNS (https://docs.aws.amazon.com/sns/latest/dg/sns-lambda-as-subscriber.html) invokes the
-function asynchronously with one record: the topic name (from ``TopicArn``) selects the queue
-function, the ``Message`` is the body, and a raise fails the invocation so Lambda retries it.
+function asynchronously with one record: the topic name (from ``TopicArn``) selects the subscriber
+function (`app.subscribe`; else a queue function of that name), the ``Message`` is the body, and
+a raise fails the invocation so Lambda retries it, then sends it to the on-failure destination.
+A topic with several subscribers needs one Lambda per subscriber (``polyfn_aws.handler(app,
+function=...)``, which `polyfn build` always writes): a whole-app handler refuses its messages
+with `EventError` rather than run one subscriber, or all of them with a shared retry.
 
 An SQS queue or SNS topic that no queue function is bound to may carry S3 notifications
 (S3 -> SQS, S3 -> SNS, S3 -> SNS -> SQS with or without raw delivery): those go to the storage
@@ -34,12 +38,13 @@ from __future__ import annotations
 
 import base64
 
+from polyfn._app import own_subscriber
 from polyfn._errors import EventError
 from polyfn._events import QueueMessage
 from polyfn._values import epoch_millis, from_epoch_millis, optional_timestamp
 from polyfn_aws import _storage
 from polyfn_aws._context import to_context
-from polyfn_aws._fields import get
+from polyfn_aws._fields import all_strings, get
 
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
@@ -76,7 +81,7 @@ def queue_name(arn: Any) -> str:
 def queue_function(app: App, function: Function | None, name: str) -> Function | None:
     """The queue function bound to queue or topic `name` (``x.fifo`` is a FIFO ``x``)."""
     if function is not None:
-        return function if function.kind == "queue" else None
+        return function if function.trigger_label == "queue" else None
     fn = app.queue_function(name)
     if fn is None and name.endswith(FIFO_SUFFIX):
         fn = app.queue_function(name[: -len(FIFO_SUFFIX)])
@@ -85,71 +90,57 @@ def queue_function(app: App, function: Function | None, name: str) -> Function |
     return fn
 
 
-_ENQUEUED_SLOT: Any = QueueMessage.__dict__["enqueued_time"]
-_ATTRIBUTES_SLOT: Any = QueueMessage.__dict__["attributes"]
-
-
 class SqsMessage(QueueMessage):
-    """A `QueueMessage` read from an SQS record.
+    """A `QueueMessage` read from an SQS record (its ``raw``), built with `QueueMessage`'s own
+    constructor from the values `sqs_message` has checked.
 
-    Built positionally from values `sqs_message` has already checked; ``attributes`` and
-    ``enqueued_time`` are read from the record when a handler first asks, so a batch pays
-    for neither keyword arguments, attribute maps nor clock arithmetic it never uses. (An
-    attribute map that cannot be read raises `EventError` then, which fails that record.)
+    ``attributes`` and ``enqueued_time`` are read from the record when a handler first asks (the
+    readers `QueueMessage` calls), so a batch pays for neither attribute maps nor clock arithmetic
+    it never uses (bench/fast_paths.py times this against reading both up front). An attribute map
+    that cannot be read raises `EventError` then, which fails that record. ``_index`` is the
+    record's place in the batch, for the field that error names.
     """
 
-    __slots__ = ("_at", "_extra", "_sent")
+    __slots__ = ("_index",)
 
-    def __init__(  # noqa: PLR0917 - positional on purpose: the per-record hot path
+    # Positional, and the parent's `__init__` called by name: a class called with keyword
+    # arguments builds a dict for them on every record (bench/fast_paths.py), and `super()`
+    # costs a lookup; the keywords go to `QueueMessage.__init__` as a plain call, which does not.
+    def __init__(  # noqa: PLR0917 - the per-record hot path
         self,
         message_id: str,
         body: bytes,
         queue: str,
         delivery_count: int,
         group: str | None,
-        raw: Any,
-        at: int,
-        extra: Any,
-        sent: str | int | None,
+        record: dict[str, Any],
+        index: int,
     ) -> None:
-        self.id = message_id
-        self.body = body
-        self.queue = queue
-        self.delivery_count = delivery_count
-        self.group = group
-        self.raw = raw
-        self._at = at
-        self._extra = extra
-        self._sent = sent
+        QueueMessage.__init__(
+            self,
+            message_id,
+            body,
+            queue=queue,
+            delivery_count=delivery_count,
+            group=group,
+            raw=record,
+        )
+        self._index = index
 
-    @property
-    def attributes(self) -> dict[str, str]:
-        try:
-            value: dict[str, str] = _ATTRIBUTES_SLOT.__get__(self, QueueMessage)
-        except AttributeError:  # not read yet
-            extra = self._extra
-            value = _message_attributes(extra, self._at) if extra else {}
-            _ATTRIBUTES_SLOT.__set__(self, value)
-        return value
+    def _read_attributes(self) -> dict[str, str]:
+        extra = self.raw.get("messageAttributes")
+        if not extra:
+            return {}
+        found = _message_attributes(extra, self._index)
+        if ENCODING_ATTRIBUTE in found:  # polyfn's marker: `sqs_message` has decoded the body
+            del found[ENCODING_ATTRIBUTE]
+        return found
 
-    @attributes.setter
-    def attributes(self, value: dict[str, str]) -> None:
-        _ATTRIBUTES_SLOT.__set__(self, value)
-
-    @property
-    def enqueued_time(self) -> datetime | None:
-        try:
-            value: datetime | None = _ENQUEUED_SLOT.__get__(self, QueueMessage)
-        except AttributeError:  # not read yet
-            sent = self._sent
-            # `sqs_message` has checked it: a string of digits or what `epoch_millis` read.
-            value = None if sent is None else from_epoch_millis(int(sent))
-            _ENQUEUED_SLOT.__set__(self, value)
-        return value
-
-    @enqueued_time.setter
-    def enqueued_time(self, value: datetime | None) -> None:
-        _ENQUEUED_SLOT.__set__(self, value)
+    def _read_enqueued_time(self) -> datetime | None:
+        attrs = self.raw.get("attributes")
+        sent = attrs.get(SENT_TIMESTAMP) if attrs else None
+        # `sqs_message` has checked it: a string of digits or what `epoch_millis` reads.
+        return None if sent is None else from_epoch_millis(int(sent))
 
 
 def _bad(i: int, field: str, message: str) -> EventError:
@@ -165,8 +156,9 @@ def _message_attributes(raw: Any, i: int) -> dict[str, str]:
                 out[name] = attr["binaryValue"]
             else:
                 out[name] = attr["stringValue"]
-        "".join(out.values())  # raises unless every value is a string
     except (KeyError, TypeError, AttributeError):
+        return _checked_attributes(raw, i)
+    if not all_strings(out.values()):
         return _checked_attributes(raw, i)
     return out
 
@@ -216,8 +208,8 @@ def sqs_message(record: dict[str, Any], message_id: str, queue: str, i: int) -> 
         # Not the common shape: read it now, so a record whose time cannot be read fails here.
         epoch_millis(sent, f"Records[{i}].attributes.{SENT_TIMESTAMP}", SQS)
     extra = record.get("messageAttributes")
-    if extra and ENCODING_ATTRIBUTE in extra:
-        data, extra = _unwrap_sqs(body, extra, i)
+    if type(extra) is dict and ENCODING_ATTRIBUTE in extra:
+        data = _unwrap_sqs(body, extra, i)
     else:
         try:
             data = body.encode()
@@ -225,26 +217,17 @@ def sqs_message(record: dict[str, Any], message_id: str, queue: str, i: int) -> 
             raise _bad(i, "body", "the body is not valid Unicode text") from None
     group = attrs.get(GROUP_ID)
     return SqsMessage(
-        message_id,
-        data,
-        queue,
-        delivery_count,
-        group if type(group) is str else None,
-        record,
-        i,
-        extra,
-        sent,
+        message_id, data, queue, delivery_count, group if type(group) is str else None, record, i
     )
 
 
-def _unwrap_sqs(body: str, extra: Any, i: int) -> tuple[bytes, dict[str, Any]]:
-    """The bytes of a body polyfn sent base64 (see `polyfn_aws._resources`), and the message
-    attributes without polyfn's marker."""
+def _unwrap_sqs(body: str, extra: Any, i: int) -> bytes:
+    """The bytes of a body polyfn sent base64 (see `polyfn_aws._resources`); the message's
+    attributes leave polyfn's marker out (`SqsMessage._read_attributes`)."""
     marker = extra[ENCODING_ATTRIBUTE]
     value = marker.get("stringValue") if type(marker) is dict else None
     field = f"messageAttributes.{ENCODING_ATTRIBUTE}"
-    data = _decoded(body, value, lambda message: _bad(i, field, message))
-    return data, {k: v for k, v in extra.items() if k != ENCODING_ATTRIBUTE}
+    return _decoded(body, value, lambda message: _bad(i, field, message))
 
 
 def _decoded(body: str, encoding: Any, bad: Callable[[str], EventError]) -> bytes:
@@ -375,8 +358,9 @@ def _unserved(
     """The error for messages that neither a queue function nor a storage function takes."""
     if function is not None:
         return EventError(
-            f"this Lambda serves {function.name!r} ({function.kind}) of app {app.name!r}, but "
-            f"{what} arrived (and it holds no {s3}); the app serves: {app.describe()}",
+            f"this Lambda serves {function.name!r} ({function.trigger_label}) of app "
+            f"{app.name!r}, but {what} arrived (and it holds no {s3}); the app serves: "
+            f"{app.describe()}",
             field=field,
             source=source,
         )
@@ -428,6 +412,24 @@ def _storage_work(
     return work
 
 
+def _sns_subscriber(app: App, function: Function | None, topic: str, at: str) -> Function | None:
+    """The subscriber of `topic` this Lambda runs, None when no function subscribes to it."""
+    if function is not None:
+        return own_subscriber(function, topic, field=f"{at}.Sns.TopicArn", source=SNS)
+    subscribers = app.subscribers(topic)
+    if len(subscribers) > 1:
+        names = ", ".join(repr(f.name) for f in subscribers)
+        raise EventError(
+            f"SNS topic {topic!r} has {len(subscribers)} subscribers ({names}) and this Lambda "
+            f"serves the whole app {app.name!r}, which would run one of them or retry all; give "
+            "each subscriber its own Lambda with polyfn_aws.handler(app, function=NAME) and "
+            "subscribe it (polyfn build does)",
+            field=f"{at}.Sns.TopicArn",
+            source=SNS,
+        )
+    return subscribers[0] if subscribers else None
+
+
 def sns_message(record: Any, topic: str, at: str) -> QueueMessage:
     sns = get(record, "Sns", dict, SNS, at=at)
     message = get(sns, "Message", str, SNS, at=f"{at}.Sns")
@@ -446,7 +448,12 @@ def sns_message(record: Any, topic: str, at: str) -> QueueMessage:
             lambda reason: EventError(reason, field=field, source=SNS),
         )
     else:
-        body = message.encode("utf-8")
+        try:
+            body = message.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: JSON's "\ud800" escape reads as one
+            raise EventError(
+                "the message is not valid Unicode text", field=f"{at}.Sns.Message", source=SNS
+            ) from None
     return QueueMessage(
         get(sns, "MessageId", str, SNS, at=f"{at}.Sns"),
         body,
@@ -464,7 +471,7 @@ def handle_sns(
     for i, record in enumerate(records):
         at = f"Records[{i}]"
         topic = queue_name(get(record, "Sns.TopicArn", str, SNS, at=at))
-        fn = queue_function(app, function, topic)
+        fn = _sns_subscriber(app, function, topic, at) or queue_function(app, function, topic)
         if fn is not None:
             message = sns_message(record, getattr(fn.trigger, "queue", topic), at)
             app.invoke(fn, message, to_context(lambda_context, fn.name))

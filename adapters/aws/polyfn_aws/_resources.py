@@ -50,6 +50,7 @@ from polyfn._resources import (
     NotFound,
     ObjectInfo,
     ResourceError,
+    broken_rule,
     env_name,
 )
 from polyfn_aws._queue import BASE64, ENCODING_ATTRIBUTE
@@ -152,10 +153,7 @@ NAME_RULES: dict[str, tuple[tuple[str, Callable[[str], bool]], ...]] = {
 
 def broken_name_rule(kind: str, name: str) -> str | None:
     """The first AWS naming rule `name` breaks as a `kind`'s physical name, or None."""
-    for rule, passes in NAME_RULES[kind]:
-        if not passes(name):
-            return rule
-    return None
+    return broken_rule(NAME_RULES[kind], name)
 
 
 # -- limits and wire details ---------------------------------------------------------------------

@@ -539,6 +539,34 @@ def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
     error payload Lambda reports for a failed invocation and False. An `EventError` (the
     adapter cannot read the event) propagates."""
     import os
+
+    fn = app.function(function)
+    # What the deployed Lambda gets: `polyfn build` writes this timeout (polyfn's default
+    # unless declared) into the template, never leaving Lambda's own 3 s default.
+    timeout = fn.settings.effective_timeout
+    lambda_name = f"{app.name}-{function}"
+    # The runtime sets these before it builds the context:
+    # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+    runtime_env = {
+        "AWS_LAMBDA_FUNCTION_NAME": lambda_name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.settings.memory or 128),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_REGION": REGION,
+    }
+    # Only for this call: code after it in the same process must not think it runs on Lambda.
+    added = [name for name in runtime_env if name not in os.environ]
+    for name in added:
+        os.environ[name] = runtime_env[name]
+    try:
+        return _invoke_handler(app, function, event, lambda_name, timeout)
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
+def _invoke_handler(
+    app: App, function: str, event: dict[str, Any], lambda_name: str, timeout: float
+) -> tuple[Any, bool]:
     import time
     import traceback
     import uuid
@@ -548,17 +576,6 @@ def invoke(app: App, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
     import polyfn_aws
     from polyfn._errors import PolyfnError
 
-    fn = app.function(function)
-    # What the deployed Lambda gets: `polyfn build` writes this timeout (polyfn's default
-    # unless declared) into the template, never leaving Lambda's own 3 s default.
-    timeout = fn.settings.effective_timeout
-    lambda_name = f"{app.name}-{function}"
-    # The runtime sets these before it builds the context:
-    # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
-    os.environ.setdefault("AWS_LAMBDA_FUNCTION_NAME", lambda_name)
-    os.environ.setdefault("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", str(fn.settings.memory or 128))
-    os.environ.setdefault("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-    os.environ.setdefault("AWS_REGION", REGION)
     context = LambdaContext(
         str(uuid.uuid4()),
         None,

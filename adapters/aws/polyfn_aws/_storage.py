@@ -164,6 +164,17 @@ def parse_notification(text: Any) -> list[Any] | None:
     return None
 
 
+def _names(bucket: str) -> tuple[str, ...]:
+    """The names bucket `bucket` has in S3: its own, or the stage's name the builder set in
+    ``POLYFN_BUCKET_<NAME>`` (polyfn_aws._iam.staged)."""
+    import os
+
+    from polyfn._resources import env_name
+
+    deployed = os.environ.get(env_name("bucket", bucket))
+    return (bucket, deployed) if deployed else (bucket,)
+
+
 def route(app: App, function: Function | None, event: StorageEvent, source: str) -> list[Function]:
     """The functions `event` triggers; `NotBoundError` if no function is bound to its bucket.
 
@@ -171,14 +182,15 @@ def route(app: App, function: Function | None, event: StorageEvent, source: str)
     """
     if function is not None:
         trigger: Any = function.trigger
-        if function.kind != "storage" or trigger.bucket != event.bucket:
+        if function.trigger_label != "storage" or event.bucket not in _names(trigger.bucket):
             raise NotBoundError(
-                f"this Lambda serves {function.name!r} ({function.kind}) of app {app.name!r}, "
-                f"but a {event.kind} event for s3://{event.bucket}/{event.key} arrived; "
+                f"this Lambda serves {function.name!r} ({function.trigger_label}) of app "
+                f"{app.name!r}, but a {event.kind} event for s3://{event.bucket}/{event.key} "
+                "arrived; "
                 f"the app serves: {app.describe()}",
                 source=source,
             )
-        return [function] if trigger.accepts(event.bucket, event.kind, event.key) else []
+        return [function] if trigger.accepts(trigger.bucket, event.kind, event.key) else []
     if not any(
         getattr(f.trigger, "bucket", None) == event.bucket for f in app.functions_of("storage")
     ):

@@ -63,7 +63,7 @@ def _past_due(scheduled: datetime | None, now: datetime | None) -> bool:
 
 def _serving(app: App, function: Function, what: str, source: str, field: str) -> EventError:
     return EventError(
-        f"this Lambda serves {function.name!r} ({function.kind}) of app {app.name!r}, "
+        f"this Lambda serves {function.name!r} ({function.trigger_label}) of app {app.name!r}, "
         f"but {what} arrived; the app serves: {app.describe()}",
         field=field,
         source=source,
@@ -87,7 +87,7 @@ def schedule_function(app: App, function: Function | None, rule: str | None) -> 
     """
     what = f"a tick of rule {rule!r}" if rule else "a scheduled event without a rule ARN"
     if function is not None:
-        if function.kind != "schedule":
+        if function.trigger_label != "schedule":
             raise _serving(app, function, what, SCHEDULED, "resources")
         return function
     schedules = app.functions_of("schedule")
@@ -138,7 +138,7 @@ def handle_scheduler(
         )
     what = f"a tick of schedule function {name!r}"
     if function is not None:
-        if function.kind != "schedule" or function.name != name:
+        if function.trigger_label != "schedule" or function.name != name:
             raise _serving(app, function, what, SCHEDULER, "polyfn.function")
         fn = function
     else:

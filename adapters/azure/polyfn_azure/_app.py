@@ -13,6 +13,10 @@ Bindings, per polyfn trigger:
   Microsoft.Storage.BlobCreated/BlobDeleted, in the Event Grid or the CloudEvents schema.
 - ``queue``: ``queueTrigger`` (Storage queue), or ``serviceBusTrigger`` for the queues named in
   ``service_bus_queues`` and for ``fifo=True`` queues (sessions on).
+- ``subscribe``: ``serviceBusTrigger`` on a Service Bus topic, with one subscription per subscriber
+  function, named after it. Service Bus rather than Event Grid: its messages keep the queue
+  semantics (the bytes as sent, application properties, delivery counts, dead-lettering per
+  subscription), so a subscriber reads the same `QueueMessage` as a queue consumer.
 
 What a raise does. The handler raises; the adapter lets the exception fail the invocation and the
 trigger's extension decides what becomes of the input:
@@ -30,6 +34,9 @@ Storage queue        the message turns visible again and is    after maxDequeueC
                      retried                                   it moves to <queue>-poison
 Service Bus queue    the message is abandoned and redelivered  after the queue's MaxDeliveryCount
                                                                (10) it goes to the dead-letter queue
+Service Bus topic    the subscription's copy is abandoned and  after the subscription's
+subscription         redelivered; other subscribers' copies    MaxDeliveryCount (10) it goes to
+                     are untouched                             that subscription's dead-letter queue
 blob trigger         the blob is retried                       after 5 tries a message naming it
                                                                goes to webjobs-blobtrigger-poison
 Event Grid           the host answers Event Grid with an       Event Grid retries (30 tries / 24 h
@@ -54,17 +61,23 @@ the functions it loads with typing.get_type_hints and checks them against each b
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, assert_never
 
 import azure.functions as func
 
 from polyfn import App, ConfigError, EventError, Function, HttpResponse
-from polyfn._app import HttpTrigger, QueueTrigger, ScheduleTrigger, StorageTrigger
+from polyfn._app import (
+    HttpTrigger,
+    QueueTrigger,
+    ScheduleTrigger,
+    StorageTrigger,
+    SubscribeTrigger,
+)
 from polyfn._http import dump_json
 from polyfn_azure._context import make_context
 from polyfn_azure._http import UndeliverableCookieError, request_from_azure, response_to_azure
 from polyfn_azure._options import AzureOptions
-from polyfn_azure._queue import service_bus_message, storage_message
+from polyfn_azure._queue import SERVICE_BUS_TOPIC_SOURCE, service_bus_message, storage_message
 from polyfn_azure._routes import check_function_name, http_methods, route_template
 from polyfn_azure._schedule import to_ncrontab
 from polyfn_azure._storage import AZURE_KINDS, blob_event, event_grid_event
@@ -94,29 +107,34 @@ def function_app(app: App, **options: Any) -> func.FunctionApp:
     for fn in app.functions:
         check_function_name(fn.name)
         trigger = fn.trigger
-        if isinstance(trigger, HttpTrigger):
-            builder = fa.route(
-                route=route_template(trigger.path),
-                methods=list(methods[fn.name]),
-                trigger_arg_name=HTTP_ARG,
-            )(_named(_http_function(app, fn, opts), fn.name))
-        elif isinstance(trigger, ScheduleTrigger):
-            handler = _named(_timer_function(app, fn), fn.name)
-            if fn.settings.retries:
-                # Timers take a function-level retry policy (the "Retries" table of
-                # https://learn.microsoft.com/azure/azure-functions/functions-bindings-error-pages);
-                # without one a failed tick is not retried.
-                handler = fa.retry(
-                    strategy=TIMER_RETRY_STRATEGY,
-                    max_retry_count=str(fn.settings.retries),
-                    delay_interval=TIMER_RETRY_DELAY,
-                )(handler)
-            schedule = to_ncrontab(trigger.schedule)
-            builder = fa.timer_trigger(arg_name=TIMER_ARG, schedule=schedule)(handler)
-        elif isinstance(trigger, StorageTrigger):
-            builder = _register_storage(fa, app, fn, trigger, opts)
-        else:
-            builder = _register_queue(fa, app, fn, trigger, opts)
+        match trigger:
+            case HttpTrigger():
+                builder = fa.route(
+                    route=route_template(trigger.path),
+                    methods=list(methods[fn.name]),
+                    trigger_arg_name=HTTP_ARG,
+                )(_named(_http_function(app, fn, opts), fn.name))
+            case ScheduleTrigger():
+                handler = _named(_timer_function(app, fn), fn.name)
+                if fn.settings.retries:
+                    # Timers take a function-level retry policy (the "Retries" table of
+                    # https://learn.microsoft.com/azure/azure-functions/functions-bindings-error-pages);
+                    # without one a failed tick is not retried.
+                    handler = fa.retry(
+                        strategy=TIMER_RETRY_STRATEGY,
+                        max_retry_count=str(fn.settings.retries),
+                        delay_interval=TIMER_RETRY_DELAY,
+                    )(handler)
+                schedule = to_ncrontab(trigger.schedule)
+                builder = fa.timer_trigger(arg_name=TIMER_ARG, schedule=schedule)(handler)
+            case StorageTrigger():
+                builder = _register_storage(fa, app, fn, trigger, opts)
+            case QueueTrigger():
+                builder = _register_queue(fa, app, fn, trigger, opts)
+            case SubscribeTrigger():
+                builder = _register_subscription(fa, app, fn, trigger, opts)
+            case _:
+                assert_never(trigger)
         fa.function_name(name=fn.name)(builder)
     return fa
 
@@ -170,6 +188,37 @@ def _register_queue(
         connection=opts.storage_connection,
         data_type=func.DataType.BINARY,
     )(_named(_storage_queue_function(app, fn), fn.name))
+
+
+def _register_subscription(
+    fa: func.FunctionApp, app: App, fn: Function, trigger: SubscribeTrigger, opts: AzureOptions
+) -> Any:
+    """A Service Bus topic trigger on the subscription named after the function: each subscriber
+    has its own subscription, so each gets every message and fails its own copy."""
+    return fa.service_bus_topic_trigger(
+        arg_name=MESSAGE_ARG,
+        connection=opts.service_bus_connection,
+        topic_name=trigger.topic,
+        subscription_name=subscription_name(fn),
+        data_type=func.DataType.BINARY,
+    )(_named(_service_bus_topic_function(app, fn), fn.name))
+
+
+# Service Bus subscription names: 1-50 letters, digits, '.', '-' and '_' (polyfn function names
+# are letters, digits, '-' and '_' already).
+# https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftservicebus
+SUBSCRIPTION_NAME_MAX = 50
+
+
+def subscription_name(fn: Function) -> str:
+    """The Service Bus subscription of subscriber `fn`: its function name."""
+    if len(fn.name) > SUBSCRIPTION_NAME_MAX:
+        raise ConfigError(
+            f"function {fn.name!r}: on Azure a subscriber's Service Bus subscription is named "
+            f"after it, and subscription names are at most {SUBSCRIPTION_NAME_MAX} characters; "
+            "choose a shorter function_name="
+        )
+    return fn.name
 
 
 # -- the functions the worker calls ------------------------------------------------------------
@@ -279,6 +328,21 @@ def _storage_queue_function(app: App, fn: Function) -> Callable[..., Any]:
 
     def handler(msg: func.QueueMessage, context: func.Context) -> None:
         _run(app, fn, lambda: storage_message(trigger.queue, msg), context)
+
+    return handler
+
+
+def _service_bus_topic_function(app: App, fn: Function) -> Callable[..., Any]:
+    trigger = fn.trigger
+    assert isinstance(trigger, SubscribeTrigger)
+
+    def handler(msg: func.ServiceBusMessage, context: func.Context) -> None:
+        _run(
+            app,
+            fn,
+            lambda: service_bus_message(trigger.topic, msg, SERVICE_BUS_TOPIC_SOURCE),
+            context,
+        )
 
     return handler
 

@@ -16,19 +16,15 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from polyfn._errors import ConfigError
+from polyfn._generated import write_entry
 
 if TYPE_CHECKING:
+    from collections.abc import Collection, Sequence
     from pathlib import Path
 
     import azure.functions as func
 
     from polyfn._app import App, Function
-
-ADAPTER_PACKAGE = "polyfn_azure"
-ADAPTER_DISTRIBUTION = "polyfn-azure"
-# What polyfn's commands need on Azure beyond polyfn-azure itself (azure-functions, a hard
-# dependency, serves every command): nothing.
-COMMAND_EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {}
 
 # The extension bundle gives the host the non-HTTP bindings (timer, blob, queue, Service Bus,
 # Event Grid) without a .NET build. https://learn.microsoft.com/azure/azure-functions/extension-bundles
@@ -66,6 +62,11 @@ RETRY_WHERE = {
         "--forward-dead-lettered-messages-to QUEUE)"
     ),
 }
+# A subscriber's retries live on its own topic subscription, named after the function.
+SUBSCRIPTION_RETRY_WHERE = (
+    "the Service Bus topic subscription named after the function (az servicebus topic "
+    "subscription update --max-delivery-count N --forward-dead-lettered-messages-to QUEUE)"
+)
 
 # Settings the hosting plan decides for every function of the app.
 # https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan
@@ -79,6 +80,37 @@ PLAN_LEVEL = {
         "instead (Flex Consumption maximum instance count, or functionAppScaleLimit)"
     ),
 }
+
+# The host loads the functions from function_app.py, or from the file the PYTHON_SCRIPT_FILE_NAME
+# app setting names. An app that is itself function_app.py keeps its name: the generated entry
+# goes to polyfn_function_app.py, so it never replaces the app nor imports itself, and the app
+# setting must name it.
+# https://learn.microsoft.com/azure/azure-functions/functions-app-settings#python_script_file_name
+# https://github.com/Azure/azure-functions-python-worker/pull/1323
+ENTRY_FILE = "function_app.py"
+ALTERNATE_ENTRY_FILE = "polyfn_function_app.py"
+SCRIPT_FILE_SETTING = "PYTHON_SCRIPT_FILE_NAME"
+
+
+def entry_file(app_ref: str, taken: Collection[str] = ()) -> str:
+    """The file the generated entry goes to: function_app.py unless the app's own top-level
+    module or package is called function_app, or the package holds a function_app.py of the
+    user's (`taken`: the top-level names of the app's files in the package)."""
+    top = app_ref.partition(":")[0].split(".")[0]
+    stem = ENTRY_FILE.removesuffix(".py")
+    return ALTERNATE_ENTRY_FILE if top == stem or {stem, ENTRY_FILE} & set(taken) else ENTRY_FILE
+
+
+def _entry_file_warnings(app_ref: str, taken: Collection[str]) -> list[str]:
+    name = entry_file(app_ref, taken)
+    if name == ENTRY_FILE:
+        return []
+    return [
+        f"azure: your app has its own {ENTRY_FILE}, so polyfn's entry is {name}: set the app "
+        f"setting {SCRIPT_FILE_SETTING}={name} on the function app (az functionapp config "
+        f"appsettings set --settings {SCRIPT_FILE_SETTING}={name}), or the host finds no functions"
+    ]
+
 
 # Values Core Tools needs to run the app locally (local.settings.json is never deployed).
 # https://learn.microsoft.com/azure/azure-functions/functions-develop-local#local-settings-file
@@ -227,30 +259,36 @@ class _Plan:
         timeouts: dict[str, float] = {}
         for fn in self.app.functions:
             binding = self.bindings[fn.name]
-            kind = str(binding["type"])
+            binding_type = str(binding["type"])
             s = fn.settings
             for name, message in PLAN_LEVEL.items():
                 if getattr(s, name) is not None:
                     self.warn(fn, message)
-            if s.timeout is not None:
-                timeouts[fn.name] = s.timeout
-                if kind == "httpTrigger" and s.timeout > HTTP_RESPONSE_MAX_S:
-                    self.warn(
-                        fn,
-                        f"timeout {s.timeout} s: an HTTP response must start within "
-                        f"{HTTP_RESPONSE_MAX_S} s on Azure whatever the function timeout",
-                    )
+            # Every function counts, with polyfn's default when it declares none: the host's
+            # own default (5 or 30 minutes by plan) is not the one polyfn documents.
+            timeouts[fn.name] = s.effective_timeout
+            if binding_type == "httpTrigger" and s.effective_timeout > HTTP_RESPONSE_MAX_S:
+                self.warn(
+                    fn,
+                    f"timeout {s.timeout} s: an HTTP response must start within "
+                    f"{HTTP_RESPONSE_MAX_S} s on Azure whatever the function timeout",
+                )
             self._env(fn)
-            if kind in ("queueTrigger", "blobTrigger"):
+            if binding_type in ("queueTrigger", "blobTrigger"):
                 dequeue[fn.name] = None if s.retries is None else s.retries + 1
                 self._poison(fn, binding)
-            elif kind == "timerTrigger":
+            elif binding_type == "timerTrigger":
                 # retries become the function's retry policy (polyfn_azure.function_app);
                 # a tick has nothing to dead-letter.
                 if s.dead_letter is not None:
                     self.warn(fn, "dead_letter: a timer tick has nothing to dead-letter on Azure")
             elif s.retries is not None or s.dead_letter is not None:
-                self.warn(fn, f"retries/dead_letter are set in {RETRY_WHERE[kind]}")
+                where = (
+                    SUBSCRIPTION_RETRY_WHERE
+                    if "topicName" in binding
+                    else RETRY_WHERE[binding_type]
+                )
+                self.warn(fn, f"retries/dead_letter are set in {where}")
         self._dequeue(dequeue)
         self._timeout(timeouts)
 
@@ -321,9 +359,9 @@ class _Plan:
 
 def requirements(app: App) -> list[str]:
     """What the Azure remote build installs: azure-functions (and pydantic for body models)."""
-    from polyfn._package import app_extras, third_party_requirements
+    from polyfn_azure._provider import provider
 
-    return third_party_requirements([ADAPTER_DISTRIBUTION], app_extras(app))
+    return provider.requirements(app)
 
 
 def plan(app: App, **options: Any) -> tuple[dict[str, Any], dict[str, str], list[str]]:
@@ -333,11 +371,15 @@ def plan(app: App, **options: Any) -> tuple[dict[str, Any], dict[str, str], list
     return p.host, p.settings, p.warnings
 
 
-def _local_settings(app: App, settings: dict[str, str], options: dict[str, Any]) -> dict[str, Any]:
+def _local_settings(
+    app: App, settings: dict[str, str], options: dict[str, Any], entry: str
+) -> dict[str, Any]:
     from polyfn_azure._options import AzureOptions
 
     opts = AzureOptions(**options)
     values = dict(LOCAL_SETTINGS)
+    if entry != ENTRY_FILE:
+        values[SCRIPT_FILE_SETTING] = entry
     if any(b["type"] == "serviceBusTrigger" for b in _bindings(app, options).values()):
         values[opts.service_bus_connection] = ""
     if opts.storage_connection != "AzureWebJobsStorage":
@@ -346,30 +388,49 @@ def _local_settings(app: App, settings: dict[str, str], options: dict[str, Any])
     return {"IsEncrypted": False, "Values": values}
 
 
-def package_files(app: App, app_ref: str, **options: Any) -> tuple[dict[str, str], list[str]]:
-    """The generated files an Azure zip holds (function_app.py, host.json), and the warnings."""
+def package_files(
+    app: App, app_ref: str, *, taken: Collection[str] = (), **options: Any
+) -> tuple[dict[str, str], list[str]]:
+    """The generated files an Azure zip holds (function_app.py, or polyfn_function_app.py for an
+    app that has its own: `entry_file`; host.json), and the warnings."""
     import json
 
     host, _, warnings = plan(app, **options)
     files = {
-        "function_app.py": function_app_source(app, app_ref, options),
+        entry_file(app_ref, taken): function_app_source(app, app_ref, options),
         "host.json": json.dumps(host, indent=2) + "\n",
     }
-    return files, warnings
+    return files, warnings + _entry_file_warnings(app_ref, taken)
 
 
-def build(app: App, out_dir: Path, *, app_ref: str, **options: Any) -> list[str]:
+def build(
+    app: App, out_dir: Path, *, app_ref: str, taken: Collection[str] = (), **options: Any
+) -> list[str]:
     """Write function_app.py, host.json, requirements.txt and local.settings.json into `out_dir`.
 
     `options` are `polyfn_azure.function_app`'s (see `AzureOptions`). Returns the warnings."""
     import json
 
+    from polyfn_azure import _arm
+    from polyfn_azure._options import AzureOptions
+
+    explain = bool(options.pop("explain", False))
+    opts = AzureOptions(**options)
+    _arm.check(app, opts)
     host, settings, warnings = plan(app, **options)
+    warnings += _arm.access_warnings(app)
+    if explain:
+        from polyfn._grants import explain as explain_text
+
+        print(explain_text("azure", _arm.explain_units(app, opts)), end="")
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "function_app.py").write_text(function_app_source(app, app_ref, options))
+    arm = _arm.template(app, opts, settings)
+    (out_dir / _arm.TEMPLATE_FILE).write_text(json.dumps(arm, indent=2) + "\n")
+    entry = entry_file(app_ref, taken)
+    write_entry(out_dir / entry, function_app_source(app, app_ref, options))
     (out_dir / "host.json").write_text(json.dumps(host, indent=2) + "\n")
     (out_dir / "requirements.txt").write_text("\n".join(requirements(app)) + "\n")
-    local = _local_settings(app, settings, options)
+    local = _local_settings(app, settings, options, entry)
     (out_dir / "local.settings.json").write_text(json.dumps(local, indent=2) + "\n")
     if settings:
         names = ", ".join(sorted(settings))
@@ -377,28 +438,18 @@ def build(app: App, out_dir: Path, *, app_ref: str, **options: Any) -> list[str]
             f"azure: set the app settings {names} on the function app too (local.settings.json is "
             "not deployed): az functionapp config appsettings set --settings NAME=VALUE"
         )
-    return warnings
-
-
-# How `polyfn package` ships third-party code to Azure: requirements.txt for a remote build
-# (Oryx installs it), or Linux wheels in .python_packages/lib/site-packages, where the Python
-# worker looks for them when the package is deployed without a build.
-# https://learn.microsoft.com/azure/azure-functions/functions-deployment-technologies#remote-build
-# https://learn.microsoft.com/azure/azure-functions/python-build-errors
-DEFAULT_DEPS = "remote"
-DEPS_MODES = ("remote", "vendor")
-DEPS_MODES_WHY = ""
-SITE_PACKAGES = ".python_packages/lib/site-packages"
+    return warnings + _entry_file_warnings(app_ref, taken)
 
 
 # Options that take several values on the command line, comma-separated.
 _LIST_OPTIONS = ("service_bus_queues",)
 
 
-def cli_options(args: Any) -> dict[str, Any]:
-    """`build`'s keyword options from the repeatable ``--azure-option NAME=VALUE`` flag."""
+def options_from_pairs(pairs: Sequence[str]) -> dict[str, Any]:
+    """`build`'s keyword options (`AzureOptions`' fields) from ``NAME=VALUE`` pairs, as the
+    repeatable ``--azure-option`` flag gives them."""
     options: dict[str, Any] = {}
-    for pair in getattr(args, "azure_option", None) or []:
+    for pair in pairs:
         name, sep, value = pair.partition("=")
         name = name.strip()
         if not sep or name not in OPTION_NAMES:

@@ -1,4 +1,5 @@
-"""Queues: Storage queue and Service Bus queue messages -> `QueueMessage`.
+"""Queues: Storage queue, Service Bus queue and Service Bus topic subscription messages ->
+`QueueMessage`.
 
 Bodies: both triggers are bound with ``dataType: binary`` so the host hands the worker the message
 bytes as they are (a string binding would pass them through UTF-8). For Storage queues the host has
@@ -17,6 +18,7 @@ from polyfn_azure._values import attribute
 
 STORAGE_SOURCE = "azure storage queue trigger"
 SERVICE_BUS_SOURCE = "azure service bus queue trigger"
+SERVICE_BUS_TOPIC_SOURCE = "azure service bus topic trigger"
 
 # Storage queue trigger metadata: Id, DequeueCount (1 on the first delivery), InsertionTime.
 # https://learn.microsoft.com/azure/azure-functions/functions-bindings-storage-queue-trigger#message-metadata
@@ -135,8 +137,9 @@ def _json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def service_bus_message(queue: str, msg: Any) -> QueueMessage:
-    source = SERVICE_BUS_SOURCE
+def service_bus_message(queue: str, msg: Any, source: str = SERVICE_BUS_SOURCE) -> QueueMessage:
+    """A Service Bus message, of a queue or (`queue` the topic's name, `source`
+    `SERVICE_BUS_TOPIC_SOURCE`) of a topic subscription: both carry the same metadata."""
     props = attribute(msg, "application_properties", SB_PROPERTIES, source)
     if not props:
         props = attribute(msg, "user_properties", "UserProperties", source)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -47,9 +48,11 @@ from polyfn._context import TRACEPARENT
 from polyfn._resources import (
     AccessDenied,
     Conflict,
+    LazyClient,
     NotFound,
     ObjectInfo,
     ResourceError,
+    broken_rule,
     env_name,
 )
 from polyfn_azure._queue import wrap_message
@@ -86,6 +89,77 @@ _ROW_KEY_UNSAFE = frozenset("/\\#?%") | frozenset(
 
 # Blob user metadata names must be valid C# identifiers (letters, digits, underscore; not starting
 # with a digit). https://learn.microsoft.com/rest/api/storageservices/setting-and-retrieving-properties-and-metadata-for-blob-resources
+
+
+# -- names ---------------------------------------------------------------------------------------
+# Each Azure name rule as (what the rule says, a test the name passes); the builder refuses a
+# `uses=` entry whose name breaks one.
+
+
+# Blob containers and Storage queues: 3-63 lowercase letters, digits and single hyphens, starting
+# and ending with a letter or digit.
+# https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata#container-names
+# https://learn.microsoft.com/rest/api/storageservices/naming-queues-and-metadata#queue-names
+def _storage_name_rules(what: str) -> tuple[tuple[str, Callable[[str], bool]], ...]:
+    return (
+        (f"{what} names are 3 to 63 characters long", lambda n: 3 <= len(n) <= 63),
+        (
+            f"{what} names hold only lowercase letters, digits and hyphens (-), start and end "
+            "with a letter or digit, with no two hyphens in a row",
+            lambda n: re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", n) is not None,
+        ),
+    )
+
+
+BUCKET_NAME_RULES = _storage_name_rules("Blob container")
+QUEUE_NAME_RULES = _storage_name_rules("Storage queue")
+
+# Service Bus queues and topics: 1-260 characters of letters, digits, ".", "-", "_", "/",
+# starting and ending with a letter or digit.
+# https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftservicebus
+TOPIC_NAME_RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    (
+        "Service Bus entity names hold 1 to 260 letters, digits, periods, hyphens and "
+        "underscores, starting and ending with a letter or digit",
+        lambda n: (
+            len(n) <= 260
+            and re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?", n) is not None
+        ),
+    ),
+)
+
+# Table Storage: 3-63 letters and digits, starting with a letter.
+# https://learn.microsoft.com/rest/api/storageservices/understanding-the-table-service-data-model#table-names
+TABLE_NAME_RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    (
+        "Table Storage table names are 3 to 63 letters and digits, starting with a letter",
+        lambda n: re.fullmatch(r"[A-Za-z][A-Za-z0-9]{2,62}", n) is not None,
+    ),
+)
+
+# Key Vault secret names: 1-127 letters, digits and hyphens.
+# https://learn.microsoft.com/azure/key-vault/general/about-keys-secrets-certificates#objects-identifiers-and-versioning
+SECRET_NAME_RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    (
+        "Key Vault secret names hold 1 to 127 letters, digits and hyphens (-)",
+        lambda n: re.fullmatch(r"[A-Za-z0-9-]{1,127}", n) is not None,
+    ),
+)
+
+NAME_RULES: dict[str, tuple[tuple[str, Callable[[str], bool]], ...]] = {
+    "bucket": BUCKET_NAME_RULES,
+    "queue": QUEUE_NAME_RULES,
+    "topic": TOPIC_NAME_RULES,
+    "table": TABLE_NAME_RULES,
+    "secret": SECRET_NAME_RULES,
+}
+
+
+def broken_name_rule(kind: str, name: str, *, service_bus: bool = False) -> str | None:
+    """The first Azure naming rule `name` breaks as a `kind`'s name (a queue on Service Bus
+    follows Service Bus's rules), or None."""
+    rules = TOPIC_NAME_RULES if kind == "queue" and service_bus else NAME_RULES[kind]
+    return broken_rule(rules, name)
 
 
 def _sdk_errors() -> tuple[type[Exception], ...]:
@@ -127,22 +201,6 @@ def _hint(kind: str, physical: str) -> str:
         f"check that {kind} {physical!r} exists and that the app setting "
         f"{env_name(kind, '...')[:-3]}<NAME> names it (polyfn build sets it)"
     )
-
-
-class _Lazy:
-    """One client per process, created on first use under a lock (threads share it)."""
-
-    def __init__(self, make: Callable[[], Any]) -> None:
-        self._make = make
-        self._value: Any = None
-        self._lock = threading.Lock()
-
-    def get(self) -> Any:
-        if self._value is None:
-            with self._lock:
-                if self._value is None:
-                    self._value = self._make()
-        return self._value
 
 
 def _credential() -> Any:
@@ -203,7 +261,7 @@ def _check_metadata(metadata: dict[str, str], container: str) -> None:
 
 
 class BlobContainer:
-    def __init__(self, clients: _Lazy, name: str) -> None:
+    def __init__(self, clients: LazyClient, name: str) -> None:
         self._clients = clients
         self.name = name
         self._resource = f"bucket:{name}"
@@ -342,7 +400,7 @@ def _check_size(size: int, limit: int, what: str, resource: str, where: str) -> 
 
 
 class StorageQueue:
-    def __init__(self, clients: _Lazy, name: str) -> None:
+    def __init__(self, clients: LazyClient, name: str) -> None:
         self._clients = clients
         self.name = name
         self._resource = f"queue:{name}"
@@ -431,7 +489,7 @@ def to_service_bus_message(message: OutgoingMessage) -> Any:
 class ServiceBusEntity:
     """A Service Bus queue (fifo polyfn queues) or topic: one sender per entity per process."""
 
-    def __init__(self, clients: _Lazy, kind: str, name: str, sessions: bool) -> None:
+    def __init__(self, clients: LazyClient, kind: str, name: str, sessions: bool) -> None:
         self._clients = clients
         self.kind = kind
         self.name = name
@@ -517,7 +575,7 @@ def key_of(row: str) -> str:
 
 
 class StorageTable:
-    def __init__(self, clients: _Lazy, name: str) -> None:
+    def __init__(self, clients: LazyClient, name: str) -> None:
         self._clients = clients
         self.name = name
         self._resource = f"table:{name}"
@@ -700,10 +758,10 @@ class AzureBackend:
     """polyfn's resource backend on Azure: one client per service per process."""
 
     def __init__(self) -> None:
-        self._blobs = _Lazy(_storage_client("blob"))
-        self._queues = _Lazy(_storage_client("queue"))
-        self._tables = _Lazy(_storage_client("table"))
-        self._service_bus = _Lazy(_service_bus_client)
+        self._blobs = LazyClient(_storage_client("blob"))
+        self._queues = LazyClient(_storage_client("queue"))
+        self._tables = LazyClient(_storage_client("table"))
+        self._service_bus = LazyClient(_service_bus_client)
         self._vaults: dict[str, Any] = {}
         self._vault_lock = threading.Lock()
         self._entities: dict[tuple[str, str], Any] = {}

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from polyfn._resources import register_backend
+from polyfn._provider import register
+from polyfn_gcp._auth import DeliveryAuth
 from polyfn_gcp._cloud_event import cloud_event
 from polyfn_gcp._http import http, to_flask_response, to_request
 from polyfn_gcp._names import (
@@ -24,6 +25,7 @@ from polyfn_gcp._names import (
     schedule_path,
     scheduler_job_name,
 )
+from polyfn_gcp._provider import provider
 from polyfn_gcp._schedule import from_cloud_scheduler, to_cloud_scheduler
 
 if TYPE_CHECKING:
@@ -32,14 +34,9 @@ if TYPE_CHECKING:
     from polyfn_gcp._samples import sample_event
 
 
-def _resource_backend() -> Any:
-    # Google's client libraries load only when a handle is first used on GCP.
-    from polyfn_gcp._resources import GcpBackend
-
-    return GcpBackend()
-
-
-register_backend("gcp", _resource_backend)
+# The runtime entry registers its provider: a deployed zip carries no entry-point metadata, and a
+# resource handle finds its cloud's backend through it.
+register(provider)
 
 # Re-exports resolved on first access (PEP 562): name -> private module.
 _LAZY = {
@@ -60,7 +57,10 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = [
+# Plain sorted (tests/test_exported_members.py), where ruff's isort order would put the
+# constants before the class.
+__all__ = [  # noqa: RUF022
+    "DeliveryAuth",
     "QUEUE_PATH_PREFIX",
     "SCHEDULE_ATTRIBUTE",
     "SCHEDULE_PATH_PREFIX",
@@ -69,6 +69,7 @@ __all__ = [
     "deploy",
     "from_cloud_scheduler",
     "http",
+    "provider",
     "queue_push_path",
     "sample_event",
     "schedule_path",

@@ -1,10 +1,12 @@
 """`build`: Cloud Functions (gen2, Cloud Run functions) deployment specs for a polyfn app.
 
-One `google.cloud.functions_v2.CreateFunctionRequest` per polyfn function (a storage function that
-listens to several kinds of change gets one per kind: an event trigger has one event type), built
-with google-cloud-functions' own types; one `google.cloud.scheduler_v1.Job` per schedule, an HTTP
-target on the schedule function's path (`polyfn_gcp.schedule_path`); both written as JSON, with
-``deploy.sh`` holding the equivalent ``gcloud`` commands and ``main.py`` the entry points.
+One `google.cloud.functions_v2.CreateFunctionRequest` for the app's HTTP routes (one public URL;
+routes split off only when their settings differ or they ask to: `polyfn._groups`) and one per
+schedule, queue and storage function (a storage function that listens to several kinds of change
+gets one per kind: an event trigger has one event type), built with google-cloud-functions' own
+types; one `google.cloud.scheduler_v1.Job` per schedule, an HTTP target on the schedule function's
+path (`polyfn_gcp.schedule_path`); both written as JSON, with ``deploy.sh`` holding the equivalent
+``gcloud`` commands and ``main.py`` the entry points.
 
 Settings map to ServiceConfig and EventTrigger; limits are `ConfigError`s, settings GCP cannot
 honour as declared are returned warnings.
@@ -12,37 +14,37 @@ honour as declared are returned warnings.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, assert_never
 
-from polyfn._app import HttpTrigger, QueueTrigger, ScheduleTrigger, StorageTrigger
+from polyfn._app import (
+    HttpTrigger,
+    QueueTrigger,
+    ScheduleTrigger,
+    StorageTrigger,
+    SubscribeTrigger,
+)
 from polyfn._errors import ConfigError
+from polyfn._generated import write_entry
+from polyfn._groups import HttpGroup, http_groups
+from polyfn_gcp import _iam
+from polyfn_gcp._auth import AUTH_CLOUD_RUN_IAM, AUTH_ENV, INVOKERS_ENV
+from polyfn_gcp._names import entry_point, function_id
 
 if TYPE_CHECKING:
+    from collections.abc import Collection, Mapping
     from pathlib import Path
 
     from polyfn._app import App, Function
 
-ADAPTER_PACKAGE = "polyfn_gcp"
-ADAPTER_DISTRIBUTION = "polyfn-gcp"
-# What polyfn's commands need on GCP beyond polyfn-gcp itself: command -> (its extra in
-# adapters/gcp/pyproject.toml, the modules that prove the extra is installed). build, and package
-# for its warnings, make the specs with google-cloud-functions' and -scheduler's own types.
-_SPEC_TYPES = ("google.cloud.functions_v2", "google.cloud.scheduler_v1")
-COMMAND_EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "build": ("build", _SPEC_TYPES),
-    "package": ("build", _SPEC_TYPES),
-    "deploy": ("deploy", ("google.auth", *_SPEC_TYPES)),
-}
 RUNTIME = "python311"
+# A function's description: at most 256 characters (the REST reference's Function.description).
+_DESCRIPTION_MAX = 256
 DEFAULT_PROJECT = "PROJECT_ID"
 DEFAULT_REGION = "us-central1"
 # The account Cloud Scheduler signs its OIDC tokens with; deploy.sh creates it and lets it invoke
 # the schedule functions (which are not public).
 SCHEDULER_ACCOUNT = "polyfn-scheduler"
-
-# Function IDs: lower-case letters, digits and hyphens, starting with a letter, at most 63.
-# https://cloud.google.com/functions/docs/reference/rest/v2/projects.locations.functions#Function
-FUNCTION_ID_MAX = 63
 
 # Memory 128 MiB - 32 GiB; above 4 GiB a minimum number of CPUs is required (more than 4 GiB: 2,
 # more than 8: 4, more than 16: 6, more than 24: 8).
@@ -86,31 +88,24 @@ STORAGE_EVENT_TYPES = {
 }
 PUBSUB_EVENT_TYPE = "google.cloud.pubsub.topic.v1.messagePublished"
 
-# How `polyfn package` ships third-party code: Cloud Functions always builds the source and
-# installs requirements.txt; --deps vendor puts Linux wheels next to main.py instead.
-# https://cloud.google.com/functions/docs/writing/specifying-dependencies-python
-DEFAULT_DEPS = "remote"
-DEPS_MODES = ("remote", "vendor")
-DEPS_MODES_WHY = ""
-SITE_PACKAGES = ""
+# The Python runtime loads the entry points from main.py, or from the file the build environment
+# variable GOOGLE_FUNCTION_SOURCE names (Google Cloud's buildpacks pass it to functions-framework
+# as FUNCTION_SOURCE). An app that is itself main.py keeps its name: the generated entries go to
+# polyfn_main.py, so they never replace the app nor import themselves.
+# https://github.com/GoogleCloudPlatform/buildpacks#functions-framework-buildpacks
+# https://github.com/GoogleCloudPlatform/functions-framework-python#configure-the-functions-framework
+ENTRY_FILE = "main.py"
+ALTERNATE_ENTRY_FILE = "polyfn_main.py"
+SOURCE_ENV = "GOOGLE_FUNCTION_SOURCE"
 
 
-def function_id(app: App, fn: Function, suffix: str = "") -> str:
-    """The Cloud Functions ID of `fn` (with a kind suffix for multi-kind storage functions)."""
-    raw = f"{app.name}-{fn.name}{'-' + suffix if suffix else ''}".lower()
-    name = "".join(ch if ch.isalnum() and ch.isascii() else "-" for ch in raw).strip("-")
-    if not name[:1].isalpha():
-        name = f"fn-{name}"
-    if len(name) > FUNCTION_ID_MAX:
-        import hashlib
-
-        name = f"{name[: FUNCTION_ID_MAX - 9]}-{hashlib.sha256(raw.encode()).hexdigest()[:8]}"
-    return name
-
-
-def entry_point(fn: Function) -> str:
-    """The attribute of main.py that serves `fn`."""
-    return "polyfn_" + "".join(ch if ch.isalnum() else "_" for ch in fn.name)
+def entry_file(app_ref: str, taken: Collection[str] = ()) -> str:
+    """The file the generated entry points go to: main.py unless the app's own top-level module
+    or package is called main, or the package holds a main.py of the user's (`taken`: the
+    top-level names of the app's files in the package)."""
+    top = app_ref.partition(":")[0].split(".")[0]
+    stem = ENTRY_FILE.removesuffix(".py")
+    return ALTERNATE_ENTRY_FILE if top == stem or {stem, ENTRY_FILE} & set(taken) else ENTRY_FILE
 
 
 # main.py must be code that `ruff format` (and black) leave unchanged in the user's repository:
@@ -123,20 +118,54 @@ _FITS = 79
 _DEFAULT_LINE_LENGTH = 88
 
 
+def _assignment(target: str, call: str, args: list[str], names: list[str] | None = None) -> str:
+    """``target = call(args[, functions=[names]])`` laid out as ruff format leaves it."""
+    listed = f"functions=[{', '.join(names)}]" if names is not None else None
+    line = f"{target} = {call}({', '.join([*args, *([listed] if listed else [])])})"
+    if len(line) <= _FITS:
+        return line
+    # A name so long that even the call's first line does not fit: the formatters put the
+    # call in parentheses of its own (at their default line length).
+    wrapped = len(f"{target} = {call}(") > _DEFAULT_LINE_LENGTH
+    pad = " " * (8 if wrapped else 4)
+    lines = [f"{pad}{arg}," for arg in args]
+    if listed is not None and names is not None:
+        if len(f"{pad}{listed},") <= _FITS:
+            lines.append(f"{pad}{listed},")
+        else:
+            lines += [f"{pad}functions=[", *(f"{pad}    {n}," for n in names), f"{pad}],"]
+    body = "\n".join(lines)
+    if wrapped:
+        return f"{target} = (\n    {call}(\n{body}\n    )\n)"
+    return f"{target} = {call}(\n{body}\n)"
+
+
+def _signature(fn: Function) -> str:
+    """The polyfn_gcp entry point that serves `fn`: `http` or `cloud_event`."""
+    match fn.trigger:
+        case HttpTrigger() | ScheduleTrigger():
+            # Schedules arrive as HTTP requests from Cloud Scheduler (polyfn_gcp.schedule_path).
+            return "http"
+        case StorageTrigger() | QueueTrigger() | SubscribeTrigger():
+            return "cloud_event"
+        case _:
+            assert_never(fn.trigger)
+
+
 def _entry_line(fn: Function) -> str:
     import json
 
-    # Schedules arrive as HTTP requests from Cloud Scheduler (polyfn_gcp.schedule_path).
-    kind = "cloud_event" if fn.kind in ("storage", "queue") else "http"
-    line = f"{entry_point(fn)} = polyfn_gcp.{kind}(_app, function={json.dumps(fn.name)})"
-    if len(line) <= _FITS:
-        return line
-    call = f"polyfn_gcp.{kind}(\n    _app,\n    function={json.dumps(fn.name)},\n)"
-    if len(f"{entry_point(fn)} = polyfn_gcp.{kind}(") <= _DEFAULT_LINE_LENGTH:
-        return f"{entry_point(fn)} = {call}"
-    # A name so long that even the call's first line does not fit: the formatters put the
-    # call in parentheses of its own (at their default line length).
-    return f"{entry_point(fn)} = (\n    " + call.replace("\n", "\n    ") + "\n)"
+    signature = _signature(fn)
+    return _assignment(
+        entry_point(fn), f"polyfn_gcp.{signature}", ["_app", f"function={json.dumps(fn.name)}"]
+    )
+
+
+def _group_line(group: HttpGroup) -> str:
+    import json
+
+    names = [json.dumps(fn.name) for fn in group.functions]
+    return _assignment(entry_point(group), "polyfn_gcp.http", ["_app"], names)
 
 
 def main_source(app: App, app_ref: str) -> str:
@@ -145,30 +174,35 @@ def main_source(app: App, app_ref: str) -> str:
     if len(imported) > _FITS:
         imported = f"from {module} import (\n    {attr or 'app'} as _app,\n)"
     lines = [
-        f'"""Cloud Functions entry points of polyfn app {app.name!r}, one per function.',
+        f'"""Cloud Functions entry points of polyfn app {app.name!r}.',
         "",
-        'Generated by `polyfn build`; each function deploys with --entry-point <name below>."""',
+        "Generated by `polyfn build`; each Cloud Function deploys with --entry-point <name below>:",
+        'one for the HTTP routes, one per schedule, queue and storage function."""',
         "",
         "import polyfn_gcp",
         imported,
         "",
     ]
-    lines.extend(_entry_line(fn) for fn in app.functions)
+    lines.extend(_group_line(group) for group in http_groups(app))
+    lines.extend(_entry_line(fn) for fn in app.functions if not isinstance(fn.trigger, HttpTrigger))
     return "\n".join(lines) + "\n"
 
 
 def requirements(app: App) -> list[str]:
     """What the Cloud Functions build installs: functions-framework (and pydantic for models)."""
-    from polyfn._package import app_extras, third_party_requirements
+    from polyfn_gcp._provider import provider
 
-    return third_party_requirements([ADAPTER_DISTRIBUTION], app_extras(app))
+    return provider.requirements(app)
 
 
 class Spec:
     """What one app becomes on GCP: function requests, scheduler jobs, follow-up commands."""
 
-    def __init__(self, app: App, project: str, region: str, source_bucket: str) -> None:
+    def __init__(
+        self, app: App, project: str, region: str, source_bucket: str, source_file: str
+    ) -> None:
         self.app = app
+        self.source_file = source_file  # the file of the entry points (main.py or another)
         self.project = project
         self.region = region
         self.parent = f"projects/{project}/locations/{region}"
@@ -179,6 +213,8 @@ class Spec:
         self.after: list[str] = []  # gcloud commands that need the functions deployed first
         self.public: list[str] = []  # function IDs anyone may call
         self.warnings: list[str] = []
+        # service account email -> (the function or HTTP group it runs, its IAM bindings)
+        self.accounts: dict[str, tuple[Any, list[Any]]] = {}
 
     def warn(self, fn: Function, message: str) -> None:
         self.warnings.append(f"gcp: function {fn.name!r}: {message}")
@@ -197,22 +233,30 @@ def spec(
     project: str = DEFAULT_PROJECT,
     region: str = DEFAULT_REGION,
     source_bucket: str | None = None,
+    app_ref: str = "",
+    taken: Collection[str] = (),
+    source_file: str | None = None,
 ) -> Spec:
-    """Build every request and job for `app` (no network: the types build offline)."""
-    s = Spec(app, project, region, source_bucket or f"{project}-polyfn-source")
+    """Build every request and job for `app` (no network: the types build offline). The file of
+    the entry points is `source_file`, else `entry_file(app_ref, taken)`."""
+    _iam.check(app)
+    source_file = source_file or entry_file(app_ref, taken)
+    s = Spec(app, project, region, source_bucket or f"{project}-polyfn-source", source_file)
+    for group in http_groups(app):
+        _http_group(s, group)
     for fn in app.functions:
-        _function(s, fn)
+        if not isinstance(fn.trigger, HttpTrigger):
+            _function(s, fn)
     return s
 
 
-def _service_config(s: Spec, fn: Function, timeout_max: int) -> tuple[Any, int | None]:
+def _service_config(s: Spec, fn: Function, timeout_max: int) -> tuple[Any, int]:
     import math
 
     from google.cloud import functions_v2
 
     st = fn.settings
     config = functions_v2.ServiceConfig()
-    timeout = None
     if st.memory is not None:
         if not MEMORY_MIN_MB <= st.memory <= MEMORY_MAX_MB:
             raise ConfigError(
@@ -224,17 +268,17 @@ def _service_config(s: Spec, fn: Function, timeout_max: int) -> tuple[Any, int |
             if st.memory > above:
                 config.available_cpu = cpus
                 break
-    if st.timeout is not None:
-        timeout = math.ceil(st.timeout)
-        if timeout > timeout_max:
-            what = "HTTP" if timeout_max == HTTP_TIMEOUT_MAX_S else "event-driven"
-            raise ConfigError(
-                f"function {fn.name!r}: timeout={st.timeout} s exceeds the {timeout_max} s that "
-                f"Cloud Functions allows {what} functions; lower it"
-            )
-        if timeout != st.timeout:
-            s.warn(fn, f"timeout {st.timeout} s rounded up to {timeout} s (whole seconds)")
-        config.timeout_seconds = timeout
+    # Always written, so the deployed timeout is polyfn's documented default when none is declared.
+    timeout = math.ceil(st.effective_timeout)
+    if timeout > timeout_max:
+        what = "HTTP" if timeout_max == HTTP_TIMEOUT_MAX_S else "event-driven"
+        raise ConfigError(
+            f"function {fn.name!r}: timeout={st.timeout} s exceeds the {timeout_max} s that "
+            f"Cloud Functions allows {what} functions; lower it"
+        )
+    if timeout != st.effective_timeout:
+        s.warn(fn, f"timeout {st.timeout} s rounded up to {timeout} s (whole seconds)")
+    config.timeout_seconds = timeout
     if st.env:
         for key in st.env:
             if key in RESERVED_ENV or key.startswith(RESERVED_ENV_PREFIX) or "=" in key or not key:
@@ -250,16 +294,26 @@ def _service_config(s: Spec, fn: Function, timeout_max: int) -> tuple[Any, int |
     return config, timeout
 
 
-def _request(s: Spec, fn: Function, fid: str, service: Any, trigger: Any | None = None) -> Any:
+def _request(
+    s: Spec, fn: Function | HttpGroup, fid: str, service: Any, trigger: Any | None = None
+) -> Any:
     from google.cloud import functions_v2
 
+    _iam.prepare(s, fn, service)
+    if isinstance(fn, HttpGroup):
+        description = f"polyfn {s.app.name}: HTTP {', '.join(f.name for f in fn.functions)}"
+    else:
+        description = f"polyfn {s.app.name}: {fn.name} ({fn.trigger_label})"
     function = functions_v2.Function(
         name=f"{s.parent}/functions/{fid}",
-        description=f"polyfn {s.app.name}: {fn.name} ({fn.kind})",
+        description=description[:_DESCRIPTION_MAX],
         environment=functions_v2.Environment.GEN_2,
         build_config=functions_v2.BuildConfig(
             runtime=RUNTIME,
             entry_point=entry_point(fn),
+            environment_variables=(
+                {SOURCE_ENV: s.source_file} if s.source_file != ENTRY_FILE else {}
+            ),
             source=functions_v2.Source(
                 storage_source=functions_v2.StorageSource(
                     bucket=s.source_bucket, object_=f"{s.app.name}-gcp.zip"
@@ -273,51 +327,91 @@ def _request(s: Spec, fn: Function, fid: str, service: Any, trigger: Any | None 
     return functions_v2.CreateFunctionRequest(parent=s.parent, function=function, function_id=fid)
 
 
+def _http_group(s: Spec, group: HttpGroup) -> None:
+    """One public Cloud Function for a group of HTTP functions (they share their settings)."""
+    service, _ = _service_config(s, group.first, HTTP_TIMEOUT_MAX_S)
+    for fn in group.functions[1:]:
+        _service_config(s, fn, HTTP_TIMEOUT_MAX_S)  # each function's own limits and warnings
+    fid = function_id(s.app, group)
+    s.functions.append(_request(s, group, fid, service))
+    s.commands.append(_gcloud_deploy(s, group, fid, service, None))
+    s.public.append(fid)
+    for fn in group.functions:
+        if fn.settings.retries is not None or fn.settings.dead_letter is not None:
+            s.warn(
+                fn,
+                "retries/dead_letter have no meaning for HTTP (the caller gets the error "
+                "response and decides whether to retry); ignored",
+            )
+
+
 def _function(s: Spec, fn: Function) -> None:
     trigger = fn.trigger
-    st = fn.settings
-    if isinstance(trigger, HttpTrigger | ScheduleTrigger):
-        service, timeout = _service_config(s, fn, HTTP_TIMEOUT_MAX_S)
-        fid = function_id(s.app, fn)
-        s.functions.append(_request(s, fn, fid, service))
-        s.commands.append(_gcloud_deploy(s, fn, fid, service, None))
-        if isinstance(trigger, HttpTrigger):
-            s.public.append(fid)
-            if st.retries is not None or st.dead_letter is not None:
-                s.warn(
-                    fn,
-                    "retries/dead_letter have no meaning for HTTP (the caller gets the error "
-                    "response and decides whether to retry); ignored",
-                )
-        else:
-            _job(s, fn, fid, timeout)
-        return
-    service, _ = _service_config(s, fn, EVENT_TIMEOUT_MAX_S)
-    if isinstance(trigger, StorageTrigger):
-        kinds = list(trigger.events)
-        for kind in kinds:
-            fid = function_id(s.app, fn, kind if len(kinds) > 1 else "")
-            event = _event_trigger(
-                s, fn, STORAGE_EVENT_TYPES[kind], filters={"bucket": trigger.bucket}
+    match trigger:
+        case ScheduleTrigger():
+            service, timeout = _service_config(s, fn, HTTP_TIMEOUT_MAX_S)
+            # The function is private: Cloud Run checks the scheduler's OIDC token (and strips
+            # its signature), so polyfn checks only that the caller is the scheduler's account
+            # (polyfn_gcp._auth, "cloud-run-iam"). Without these the tick would be refused.
+            service.environment_variables.update(
+                {AUTH_ENV: AUTH_CLOUD_RUN_IAM, INVOKERS_ENV: s.scheduler_account}
             )
+            fid = function_id(s.app, fn)
+            s.functions.append(_request(s, fn, fid, service))
+            s.commands.append(_gcloud_deploy(s, fn, fid, service, None))
+            _job(s, fn, fid, timeout)
+        case StorageTrigger():
+            service, _ = _service_config(s, fn, EVENT_TIMEOUT_MAX_S)
+            kinds = list(trigger.events)
+            for kind in kinds:
+                fid = function_id(s.app, fn, kind if len(kinds) > 1 else "")
+                event = _event_trigger(
+                    s, fn, STORAGE_EVENT_TYPES[kind], filters={"bucket": trigger.bucket}
+                )
+                s.functions.append(_request(s, fn, fid, service, event))
+                s.commands.append(_gcloud_deploy(s, fn, fid, service, event))
+                _dead_letter(s, fn, fid)
+        case QueueTrigger():
+            service, _ = _service_config(s, fn, EVENT_TIMEOUT_MAX_S)
+            fid = function_id(s.app, fn)
+            topic = f"projects/{s.project}/topics/{trigger.queue}"
+            event = _event_trigger(s, fn, PUBSUB_EVENT_TYPE, topic=topic)
             s.functions.append(_request(s, fn, fid, service, event))
             s.commands.append(_gcloud_deploy(s, fn, fid, service, event))
             _dead_letter(s, fn, fid)
-    else:
-        assert isinstance(trigger, QueueTrigger)
-        fid = function_id(s.app, fn)
-        topic = f"projects/{s.project}/topics/{trigger.queue}"
-        event = _event_trigger(s, fn, PUBSUB_EVENT_TYPE, topic=topic)
-        s.functions.append(_request(s, fn, fid, service, event))
-        s.commands.append(_gcloud_deploy(s, fn, fid, service, event))
-        _dead_letter(s, fn, fid)
-        if trigger.fifo:
-            s.warn(
-                fn,
-                "fifo: Pub/Sub keeps order only per ordering key and only on a subscription "
-                "with message ordering enabled, which the trigger's Eventarc subscription is not; "
-                "messages of one key may arrive out of order",
-            )
+            if trigger.fifo:
+                s.warn(
+                    fn,
+                    "fifo: Pub/Sub keeps order only per ordering key and only on a subscription "
+                    "with message ordering enabled, which the trigger's Eventarc subscription "
+                    "is not; messages of one key may arrive out of order",
+                )
+        case SubscribeTrigger():
+            # One function per subscriber, each with its own Eventarc trigger on the topic:
+            # Eventarc makes one Pub/Sub subscription per trigger, so every subscriber gets every
+            # message.
+            service, _ = _service_config(s, fn, EVENT_TIMEOUT_MAX_S)
+            _pubsub_function(s, fn, service, trigger.topic)
+            if trigger.batch_size != 1:
+                s.warn(
+                    fn,
+                    f"batch_size={trigger.batch_size}: Eventarc delivers one Pub/Sub message per "
+                    "invocation",
+                )
+        case HttpTrigger():
+            # Deployed with its HTTP group (_http_group): spec() never passes one here.
+            raise AssertionError(f"{fn.name!r} is an HTTP function")
+        case _:
+            assert_never(trigger)
+
+
+def _pubsub_function(s: Spec, fn: Function, service: Any, topic: str) -> None:
+    """The function of `fn` with a messagePublished trigger on Pub/Sub topic `topic`."""
+    fid = function_id(s.app, fn)
+    event = _event_trigger(s, fn, PUBSUB_EVENT_TYPE, topic=f"projects/{s.project}/topics/{topic}")
+    s.functions.append(_request(s, fn, fid, service, event))
+    s.commands.append(_gcloud_deploy(s, fn, fid, service, event))
+    _dead_letter(s, fn, fid)
 
 
 def _event_trigger(
@@ -381,7 +475,7 @@ def _dead_letter(s: Spec, fn: Function, fid: str) -> None:
     ]
 
 
-def _job(s: Spec, fn: Function, fid: str, timeout: int | None) -> None:
+def _job(s: Spec, fn: Function, fid: str, timeout: int) -> None:
     from google.cloud import scheduler_v1
     from google.protobuf import duration_pb2
 
@@ -407,15 +501,14 @@ def _job(s: Spec, fn: Function, fid: str, timeout: int | None) -> None:
             ),
         ),
     )
-    if timeout is not None:
-        deadline = min(max(timeout, SCHEDULER_DEADLINE_MIN_S), SCHEDULER_DEADLINE_MAX_S)
-        if deadline != timeout:
-            s.warn(
-                fn,
-                f"Cloud Scheduler waits {SCHEDULER_DEADLINE_MIN_S} s - "
-                f"{SCHEDULER_DEADLINE_MAX_S} s for an HTTP target; the job waits {deadline} s",
-            )
-        job.attempt_deadline = duration_pb2.Duration(seconds=deadline)
+    deadline = min(max(timeout, SCHEDULER_DEADLINE_MIN_S), SCHEDULER_DEADLINE_MAX_S)
+    if deadline != timeout:
+        s.warn(
+            fn,
+            f"Cloud Scheduler waits {SCHEDULER_DEADLINE_MIN_S} s - "
+            f"{SCHEDULER_DEADLINE_MAX_S} s for an HTTP target; the job waits {deadline} s",
+        )
+    job.attempt_deadline = duration_pb2.Duration(seconds=deadline)
     if st.retries is not None:
         count = min(st.retries, SCHEDULER_RETRIES_MAX)
         if count != st.retries:
@@ -435,7 +528,7 @@ def _job(s: Spec, fn: Function, fid: str, timeout: int | None) -> None:
         f"--schedule={_quote(cron)} --time-zone={_quote(tz)} --uri={_quote(uri)} "
         f"--http-method=POST --oidc-service-account-email={s.scheduler_account} "
         f"--oidc-token-audience={_quote(s.url(fid))}"
-        + (f" --attempt-deadline={job.attempt_deadline.total_seconds():.0f}s" if timeout else "")
+        + f" --attempt-deadline={job.attempt_deadline.total_seconds():.0f}s"
         + (f" --max-retry-attempts={job.retry_config.retry_count}" if st.retries else ""),
     ]
 
@@ -446,16 +539,20 @@ def _quote(text: str) -> str:
     return shlex.quote(text)
 
 
-def _gcloud_deploy(s: Spec, fn: Function, fid: str, service: Any, event: Any | None) -> str:
+def _gcloud_deploy(
+    s: Spec, fn: Function | HttpGroup, fid: str, service: Any, event: Any | None
+) -> str:
     from google.cloud import functions_v2
 
     parts = [
         f"gcloud functions deploy {fid} --gen2 --region={s.region} --runtime={RUNTIME}",
         f'--source="$SOURCE" --entry-point={entry_point(fn)}',
     ]
+    if s.source_file != ENTRY_FILE:
+        parts.append(f"--set-build-env-vars={SOURCE_ENV}={s.source_file}")
     if event is None:
         parts.append("--trigger-http")
-        public = isinstance(fn.trigger, HttpTrigger)
+        public = isinstance(fn, HttpGroup)
         parts.append("--allow-unauthenticated" if public else "--no-allow-unauthenticated")
     elif event.pubsub_topic:
         parts.append(f"--trigger-topic={event.pubsub_topic.rsplit('/', 1)[-1]}")
@@ -474,6 +571,8 @@ def _gcloud_deploy(s: Spec, fn: Function, fid: str, service: Any, event: Any | N
         parts.append(f"--timeout={service.timeout_seconds}s")
     if service.max_instance_count:
         parts.append(f"--max-instances={service.max_instance_count} --concurrency=1")
+    if service.service_account_email:
+        parts.append(f"--service-account={service.service_account_email}")
     if service.environment_variables:
         pairs = ",".join(f"{k}={v}" for k, v in sorted(service.environment_variables.items()))
         parts.append(f"--set-env-vars={_quote(pairs)}")
@@ -496,7 +595,7 @@ def deploy_script(s: Spec) -> str:
             f"gcloud iam service-accounts create {SCHEDULER_ACCOUNT} "
             "--display-name='polyfn Cloud Scheduler invoker'",
         ]
-    lines += ["", *s.commands, "", *s.after]
+    lines += ["", *_iam.setup_commands(s), "", *s.commands, "", *s.after]
     return "\n".join(lines) + "\n"
 
 
@@ -510,9 +609,13 @@ def _to_json(message: Any) -> Any:
     return json.loads(text)
 
 
-def package_files(app: App, app_ref: str, **options: Any) -> tuple[dict[str, str], list[str]]:
-    """The generated files a Cloud Functions source zip holds (main.py), and the warnings."""
-    return {"main.py": main_source(app, app_ref)}, spec(app, **options).warnings
+def package_files(
+    app: App, app_ref: str, *, taken: Collection[str] = (), **options: Any
+) -> tuple[dict[str, str], list[str]]:
+    """The generated files a Cloud Functions source zip holds (the entry points' file: main.py
+    unless the app has one of its own), and the warnings."""
+    files = {entry_file(app_ref, taken): main_source(app, app_ref)}
+    return files, spec(app, app_ref=app_ref, taken=taken, **options).warnings
 
 
 def build(
@@ -523,12 +626,22 @@ def build(
     project: str = DEFAULT_PROJECT,
     region: str = DEFAULT_REGION,
     source_bucket: str | None = None,
+    taken: Collection[str] = (),
+    explain: bool = False,
 ) -> list[str]:
     """Write functions/<id>.json (CreateFunctionRequest), scheduler/<job>.json (Job), deploy.sh,
-    main.py and requirements.txt into `out_dir`. Returns the warnings."""
+    main.py (polyfn_main.py when the app has a main.py: `taken`, `entry_file`) and
+    requirements.txt into `out_dir`. Returns the warnings."""
     import json
 
-    s = spec(app, project=project, region=region, source_bucket=source_bucket)
+    s = spec(
+        app,
+        project=project,
+        region=region,
+        source_bucket=source_bucket,
+        app_ref=app_ref,
+        taken=taken,
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "functions").mkdir(exist_ok=True)
     for req in s.functions:
@@ -539,10 +652,20 @@ def build(
         for job in s.jobs:
             path = out_dir / "scheduler" / f"{job.name.rsplit('/', 1)[-1]}.json"
             path.write_text(json.dumps(_to_json(job), indent=2) + "\n")
+    bindings = [
+        _iam.binding_json(resource, binding)
+        for _, granted in s.accounts.values()
+        for resource, binding, _ in granted
+    ]
+    (out_dir / "iam.json").write_text(json.dumps(bindings, indent=2) + "\n")
+    if explain:
+        from polyfn._grants import explain as explain_text
+
+        print(explain_text("gcp", _iam.explain_units(s)), end="")
     script = out_dir / "deploy.sh"
     script.write_text(deploy_script(s))
     script.chmod(0o755)
-    (out_dir / "main.py").write_text(main_source(app, app_ref))
+    write_entry(out_dir / s.source_file, main_source(app, app_ref))
     (out_dir / "requirements.txt").write_text("\n".join(requirements(app)) + "\n")
     warnings = list(s.warnings)
     if project == DEFAULT_PROJECT:
@@ -558,14 +681,26 @@ def build(
 PROJECT_ENV = "GOOGLE_CLOUD_PROJECT"
 
 
-def cli_options(args: Any) -> dict[str, Any]:
-    """`build`'s keyword options from --project (else $GOOGLE_CLOUD_PROJECT) and --region."""
-    import os
+@dataclass(frozen=True)
+class GcpOptions:
+    """`polyfn build/package/deploy --provider gcp`'s options: the project (--project, else
+    $GOOGLE_CLOUD_PROJECT; None leaves it to the builder's placeholder or to the credentials)
+    and the region (--region, else us-central1)."""
 
-    options: dict[str, Any] = {}
-    project = getattr(args, "project", None) or os.environ.get(PROJECT_ENV)
-    if project:
-        options["project"] = project
-    if getattr(args, "region", None):
-        options["region"] = args.region
-    return options
+    project: str | None = None
+    region: str = DEFAULT_REGION
+
+    @classmethod
+    def of(cls, options: Mapping[str, Any]) -> GcpOptions:
+        """From the options mapping the CLI fills (absent or None: the default)."""
+        import os
+
+        project = options.get("project") or os.environ.get(PROJECT_ENV) or None
+        return cls(project=project, region=options.get("region") or DEFAULT_REGION)
+
+    def build_kwargs(self) -> dict[str, Any]:
+        """`build`'s and `spec`'s keyword options."""
+        kwargs: dict[str, Any] = {"region": self.region}
+        if self.project:
+            kwargs["project"] = self.project
+        return kwargs

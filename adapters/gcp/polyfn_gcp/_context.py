@@ -32,11 +32,11 @@ TRACEPARENT_HEADER = "traceparent"
 
 def trace_id(x_cloud_trace: str | None, traceparent: str | None) -> str | None:
     """The trace id from X-Cloud-Trace-Context or a W3C traceparent, whichever is present."""
-    if x_cloud_trace:
+    if isinstance(x_cloud_trace, str) and x_cloud_trace:
         head = x_cloud_trace.split("/", 1)[0].split(";", 1)[0].strip()
         if head:
             return head
-    if traceparent:
+    if isinstance(traceparent, str) and traceparent:
         parts = traceparent.strip().split("-")
         if len(parts) >= 3 and parts[1]:
             return parts[1]

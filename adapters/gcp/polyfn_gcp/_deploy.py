@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from polyfn._cli_errors import UsageError
+from polyfn._errors import ConfigError, PolyfnError
 
 if TYPE_CHECKING:
-    import argparse
     from collections.abc import Callable
     from pathlib import Path
 
     from polyfn._app import App
+    from polyfn_gcp._build import GcpOptions
 
 # Creating a function builds a container: minutes. Give each operation up to 15 minutes.
 OPERATION_TIMEOUT_S = 900
@@ -30,15 +30,18 @@ _NO_CREDENTIALS = (
 )
 
 
-def connect(args: argparse.Namespace) -> tuple[Any, str]:
-    """(credentials, project), or a `UsageError` that says what to set."""
-    import os
+class DeployError(PolyfnError):
+    """Google Cloud refused the deployment; the message says what to check."""
+
+
+def connect(options: GcpOptions) -> tuple[Any, str]:
+    """(credentials, project), or a `ConfigError` that says what to set."""
 
     try:
         import google.auth
         import google.auth.exceptions
     except ModuleNotFoundError as exc:
-        raise UsageError(
+        raise ConfigError(
             "polyfn deploy --provider gcp needs google-cloud-functions and "
             "google-cloud-scheduler: pip install google-cloud-functions google-cloud-scheduler"
         ) from exc
@@ -47,10 +50,10 @@ def connect(args: argparse.Namespace) -> tuple[Any, str]:
             scopes=["https://www.googleapis.com/auth/cloud-platform"]
         )
     except google.auth.exceptions.GoogleAuthError as exc:
-        raise UsageError(_NO_CREDENTIALS) from exc
-    project = args.project or os.environ.get("GOOGLE_CLOUD_PROJECT") or adc_project
+        raise ConfigError(_NO_CREDENTIALS) from exc
+    project = options.project or adc_project
     if not project:
-        raise UsageError(
+        raise ConfigError(
             "no Google Cloud project: pass --project PROJECT_ID or set GOOGLE_CLOUD_PROJECT"
         )
     return credentials, str(project)
@@ -60,7 +63,7 @@ def deploy(
     session: tuple[Any, str],
     app: App,
     package: Path,
-    args: argparse.Namespace,
+    options: GcpOptions,
     *,
     app_ref: str,
     log: Callable[[str], object],
@@ -69,9 +72,9 @@ def deploy(
     from google.api_core import exceptions
 
     try:
-        return _deploy(session, app, package, args, log)
+        return _deploy(session, app, package, options, log, app_ref=app_ref)
     except exceptions.GoogleAPICallError as exc:
-        raise UsageError(
+        raise DeployError(
             f"Google Cloud refused the deployment: {exc.message or exc}. Check that the Cloud "
             "Functions, Cloud Build, Eventarc and Cloud Scheduler APIs are enabled and that your "
             "account may deploy to the project."
@@ -82,16 +85,23 @@ def _deploy(
     session: tuple[Any, str],
     app: App,
     package: Path,
-    args: argparse.Namespace,
+    options: GcpOptions,
     log: Callable[[str], object],
+    *,
+    app_ref: str,
 ) -> dict[str, str]:
+    import zipfile
+
     from google.api_core import exceptions
     from google.cloud import functions_v2, scheduler_v1
 
-    from polyfn_gcp._build import DEFAULT_REGION, spec
+    from polyfn_gcp._build import ALTERNATE_ENTRY_FILE, spec
 
     credentials, project = session
-    s = spec(app, project=project, region=args.region or DEFAULT_REGION)
+    with zipfile.ZipFile(package) as zf:
+        # The package decided where the entry points are (polyfn_gcp._build.entry_file).
+        source_file = ALTERNATE_ENTRY_FILE if ALTERNATE_ENTRY_FILE in zf.namelist() else None
+    s = spec(app, project=project, region=options.region, app_ref=app_ref, source_file=source_file)
     client = functions_v2.FunctionServiceClient(credentials=credentials)
     data = package.read_bytes()
     outputs: dict[str, str] = {}

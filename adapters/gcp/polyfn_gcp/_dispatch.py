@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from polyfn import EventError
-from polyfn._app import QueueTrigger, ScheduleTrigger, StorageTrigger
+from polyfn._app import QueueTrigger, ScheduleTrigger, StorageTrigger, own_subscriber
+from polyfn_gcp._names import entry_point, function_id
 
 if TYPE_CHECKING:
     from polyfn import App, Context, Function, StorageEvent
@@ -39,6 +41,45 @@ def queue_function(app: App, only: Function | None, queue: str, source: str) -> 
             source=source,
         )
     return fn
+
+
+# What a deployed function knows of itself: functions-framework's --target (the entry point) and
+# Cloud Run's service name (the function ID). https://cloud.google.com/run/docs/container-contract
+TARGET_VARIABLE = "FUNCTION_TARGET"
+SERVICE_VARIABLE = "K_SERVICE"
+
+
+def message_function(app: App, only: Function | None, topic: str, source: str) -> Function:
+    """The function a Pub/Sub message of `topic` is for: the subscriber of `topic` served here,
+    else the queue function bound to it.
+
+    Each subscriber is its own Cloud Function with its own Eventarc subscription, so a
+    delivery is for exactly one of them: the served function (`only`), or for an entry point
+    serving the whole app, the one this deployment is (its entry point in ``FUNCTION_TARGET``
+    or its function ID in ``K_SERVICE``). Where neither says, the message is refused rather
+    than run by every subscriber (each already has its own copy) or by one of them.
+    """
+    if only is not None:
+        served = own_subscriber(only, topic, NotServedError, source=source)
+        return served or queue_function(app, only, topic, source)
+    subscribers = app.subscribers(topic)
+    if not subscribers:
+        return queue_function(app, None, topic, source)
+    if len(subscribers) == 1:
+        return subscribers[0]
+    target = os.environ.get(TARGET_VARIABLE)
+    service = os.environ.get(SERVICE_VARIABLE)
+    for fn in subscribers:
+        if entry_point(fn) == target or function_id(app, fn) == service:
+            return fn
+    raise NotServedError(
+        f"topic {topic!r} has {len(subscribers)} subscribers "
+        f"({', '.join(repr(f.name) for f in subscribers)}) and this entry point serves the "
+        f"whole app {app.name!r} as none of them ({TARGET_VARIABLE}={target!r}, "
+        f"{SERVICE_VARIABLE}={service!r}); deploy each subscriber as its own function with "
+        "polyfn_gcp.cloud_event(app, function=NAME) (polyfn build does)",
+        source=source,
+    )
 
 
 def storage_functions(

@@ -16,6 +16,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from polyfn import ConfigError, EventError, Headers, HttpRequest, HttpResponse
+from polyfn._values import json_document
+from polyfn_gcp._auth import (
+    REFUSALS,
+    UNAUTHORIZED,
+    DeliveryAuth,
+    DeliveryRefused,
+    request_url,
+)
 from polyfn_gcp._context import (
     EXECUTION_ID_HEADER,
     TRACE_HEADER,
@@ -24,7 +32,7 @@ from polyfn_gcp._context import (
     make_context,
     trace_id,
 )
-from polyfn_gcp._dispatch import NotServedError, queue_function, run_all, schedule_function
+from polyfn_gcp._dispatch import NotServedError, message_function, run_all, schedule_function
 from polyfn_gcp._names import (
     QUEUE_PATH_PREFIX,
     SCHEDULE_ATTRIBUTE,
@@ -35,7 +43,7 @@ from polyfn_gcp._pubsub import PUSH_SOURCE, peek_attributes, read_message
 from polyfn_gcp._timer import HTTP_SOURCE, PUBSUB_SOURCE, tick_from_headers, tick_from_message
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     import flask
 
@@ -103,20 +111,45 @@ def to_flask_response(resp: HttpResponse) -> flask.Response:
     return out
 
 
-def http(app: App, function: str | None = None) -> Callable[[flask.Request], flask.Response]:
+def http(
+    app: App,
+    function: str | None = None,
+    *,
+    functions: Iterable[str] | None = None,
+    delivery_auth: DeliveryAuth | None = None,
+) -> Callable[[flask.Request], flask.Response]:
     """The HTTP function for functions-framework: ``http = polyfn_gcp.http(app)`` in main.py, then
     ``functions-framework --target http``.
 
     With `function`, only that polyfn function is served (one Cloud Run function per polyfn
     function): its route if it is an HTTP function, its scheduler path if it is a schedule, its
-    push path if it is a queue.
+    push path if it is a queue. With `functions` (names of HTTP functions), only their routes are
+    served, and no scheduler or push path: the one Cloud Run function that `polyfn build`
+    deploys for a group of routes, public while the schedules stay private.
+
+    Pub/Sub push deliveries and Cloud Scheduler ticks must carry a Google-signed ID token of one
+    of the configured invokers (`delivery_auth`; by default `DeliveryAuth.from_env()`, which
+    reads POLYFN_GCP_INVOKERS, POLYFN_GCP_AUDIENCES and POLYFN_GCP_DELIVERY_AUTH: verify,
+    cloud-run-iam or off). docs/deploy.md says how to configure them.
     """
+    if function is not None and functions is not None:
+        raise ConfigError("polyfn_gcp.http takes function= or functions=, not both")
+    auth = delivery_auth if delivery_auth is not None else DeliveryAuth.from_env()
     only = app.function(function) if function is not None else None
-    if only is not None and only.kind == "storage":
+    if only is not None and only.trigger_label == "storage":
         raise ConfigError(
             f"function {only.name!r} is a storage function: Cloud Storage delivers CloudEvents, "
             "serve it with polyfn_gcp.cloud_event(app)"
         )
+    routes = None
+    if functions is not None:
+        routes = frozenset(app.function(name) for name in functions)
+        for fn in routes:
+            if fn.trigger_label != "http":
+                raise ConfigError(
+                    f"functions=: {fn.name!r} is {fn.trigger.noun}, not an HTTP function; "
+                    f"serve it with polyfn_gcp.http(app, function={fn.name!r})"
+                )
 
     def polyfn_http(request: flask.Request) -> flask.Response:
         if not hasattr(request, "environ"):
@@ -124,14 +157,22 @@ def http(app: App, function: str | None = None) -> Callable[[flask.Request], fla
                 f"polyfn_gcp.http(app) was called with {type(request).__name__}, not a Flask "
                 "request: serve it with functions-framework --signature-type http"
             )
-        return to_flask_response(serve(app, only, request))
+        return to_flask_response(serve(app, only, request, auth, routes=routes))
 
     polyfn_http.__qualname__ = polyfn_http.__name__ = "http"
     return polyfn_http
 
 
-def serve(app: App, only: Function | None, request: flask.Request) -> HttpResponse:
-    """Answer one request: the app's route, a scheduler tick or a Pub/Sub push."""
+def serve(
+    app: App,
+    only: Function | None,
+    request: flask.Request,
+    auth: DeliveryAuth,
+    *,
+    routes: frozenset[Function] | None = None,
+) -> HttpResponse:
+    """Answer one request: the app's route, a scheduler tick or a Pub/Sub push (with `routes`,
+    only those functions' routes)."""
     started = time.monotonic()
     req = to_request(request)
     ctx = make_context(
@@ -142,13 +183,31 @@ def serve(app: App, only: Function | None, request: flask.Request) -> HttpRespon
         raw=request,
         trace_headers=req.headers,
     )
+    if routes is not None:
+        return _serve_routes(app, routes, req, ctx)
     if req.path.startswith(SCHEDULE_PATH_PREFIX):
-        return _deliver(app, ctx, lambda: _schedule(app, only, req))
+        return _deliver(app, ctx, auth, request, lambda: _schedule(app, only, req))
     if req.path.startswith(QUEUE_PATH_PREFIX):
-        return _deliver(app, ctx, lambda: _push(app, only, req))
-    if only is not None and only.kind != "http":
+        return _deliver(app, ctx, auth, request, lambda: _push(app, only, req))
+    if only is not None and only.trigger_label != "http":
         return HttpResponse.json({"error": "not found"}, 404)
     return app.handle_http(req, ctx, function=only)
+
+
+def _serve_routes(
+    app: App, routes: frozenset[Function], req: HttpRequest, ctx: Context
+) -> HttpResponse:
+    """A request for a group of routes: another function's route (or a scheduler or push path)
+    is not found here, whatever the app serves elsewhere."""
+    from polyfn._routing import MethodNotAllowed, NoRoute
+
+    try:
+        _, fn, _ = app.router.match(req.method, req.path)
+    except (NoRoute, MethodNotAllowed):
+        return app.handle_http(req, ctx)  # the app's own 404 or 405
+    if fn not in routes:
+        return HttpResponse.json({"error": "not found"}, 404)
+    return app.handle_http(req, ctx, function=fn)
 
 
 Delivery = tuple["Function", Any]
@@ -161,25 +220,21 @@ def _schedule(app: App, only: Function | None, req: HttpRequest) -> Delivery:
 
 
 def _push(app: App, only: Function | None, req: HttpRequest) -> Delivery:
-    import json
-
     if req.method != "POST":
         raise _MethodNotAllowedError
     queue = unquote(req.path[len(QUEUE_PATH_PREFIX) :])
-    try:
-        envelope = json.loads(req.body)
-    except ValueError:
-        raise EventError(
-            "the body is not JSON: polyfn reads the wrapped push format "
-            '{"message": {...}, "subscription": ...}, not unwrapped payloads',
-            field="body",
-            source=PUSH_SOURCE,
-        ) from None
+    envelope = json_document(
+        req.body,
+        "body",
+        PUSH_SOURCE,
+        hint=': polyfn reads the wrapped push format {"message": {...}, "subscription": ...}, '
+        "not unwrapped payloads",
+    )
     tick = peek_attributes(envelope, source=PUSH_SOURCE).get(SCHEDULE_ATTRIBUTE)
     if tick is not None:
         fn = schedule_function(app, only, tick, PUBSUB_SOURCE)
         return fn, tick_from_message(fn, read_message(envelope, queue=queue, source=PUSH_SOURCE))
-    fn = queue_function(app, only, queue, PUSH_SOURCE)
+    fn = message_function(app, only, queue, PUSH_SOURCE)
     return fn, read_message(envelope, queue=queue, source=PUSH_SOURCE)
 
 
@@ -187,22 +242,41 @@ class _MethodNotAllowedError(Exception):
     pass
 
 
-def _deliver(app: App, ctx: Context, read: Callable[[], Delivery]) -> HttpResponse:
-    """Read and run a scheduler or push delivery: 2xx only if the handler finished, so Cloud
-    Scheduler and Pub/Sub retry everything else. A delivery polyfn cannot read is a 400 (404 when
-    no function here is bound to it) naming what was wrong; a raise is a 500 without traceback."""
+def _deliver(
+    app: App,
+    ctx: Context,
+    auth: DeliveryAuth,
+    request: flask.Request,
+    read: Callable[[], Delivery],
+) -> HttpResponse:
+    """Authenticate, read and run a scheduler or push delivery: 2xx only if the handler finished,
+    so Cloud Scheduler and Pub/Sub retry everything else.
+
+    A caller that is not a configured invoker gets 401/403 before anything is read. A delivery
+    polyfn cannot read is a 400 naming what was wrong; one for a schedule or queue no function
+    here serves is a bare 404 (what the app serves goes to the log, never to the client); a raise
+    is a 500 without traceback."""
+    try:
+        if auth.enabled:
+            auth.check(request.headers, request_url(request))
+    except DeliveryRefused as refused:
+        ctx.log.warning("refused delivery to %s: %s", request.path, refused.reason)
+        resp = HttpResponse.json({"error": REFUSALS[refused.status]}, refused.status)
+        if refused.status == UNAUTHORIZED:
+            resp.headers.set("WWW-Authenticate", "Bearer")
+        return resp
     try:
         fn, event = read()
     except _MethodNotAllowedError:
         resp = HttpResponse.json({"error": "method not allowed"}, 405)
         resp.headers.set("Allow", "POST")
         return resp
+    except NotServedError as exc:
+        ctx.log.warning("rejected delivery: %s", exc)
+        return HttpResponse.json({"error": "not found"}, 404)
     except EventError as exc:
         ctx.log.warning("rejected delivery: %s", exc)
-        return HttpResponse.json(
-            {"error": str(exc), "field": exc.field, "source": exc.source},
-            404 if isinstance(exc, NotServedError) else 400,
-        )
+        return HttpResponse.json({"error": str(exc), "field": exc.field, "source": exc.source}, 400)
     try:
         run_all(app, [fn], event, ctx)
     except Exception:  # app.invoke logged it with its traceback

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from polyfn import EventError, QueueMessage
 from polyfn._values import (
+    arrived,
     base64_bytes,
     mapping,
     optional_int,
@@ -94,7 +95,7 @@ def read_message(
     message_id = fields.get("messageId", fallback_id)
     if not isinstance(message_id, str):
         raise EventError(
-            f"messageId is {'missing' if message_id is None else repr(message_id)}",
+            f"messageId is {'missing' if message_id is None else arrived(message_id)}",
             field=f"{field}.messageId",
             source=source,
         )

@@ -29,11 +29,19 @@ from __future__ import annotations
 
 import json
 import os
-import threading
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from polyfn._resources import AccessDenied, Conflict, NotFound, ObjectInfo, ResourceError
+from polyfn._resources import (
+    AccessDenied,
+    Conflict,
+    LazyClient,
+    NotFound,
+    ObjectInfo,
+    ResourceError,
+    broken_rule,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -57,10 +65,85 @@ PUBSUB_RESERVED_PREFIX = "goog"
 # https://firebase.google.com/docs/firestore/quotas#collections_documents_and_fields
 FIRESTORE_DOCUMENT_MAX = 1_048_576
 FIRESTORE_ID_MAX = 1500
+# How often a conditional write's transaction is tried when concurrent transactions abort it
+# (the library's default is 5; contention aborts are retried with backoff:
+# https://cloud.google.com/firestore/docs/transaction-data-contention).
+TRANSACTION_ATTEMPTS = 25
 
 # Cloud Storage object names: 1-1024 bytes of UTF-8, no CR or LF.
 # https://cloud.google.com/storage/docs/objects#naming
 GCS_NAME_MAX = 1024
+
+# -- names ---------------------------------------------------------------------------------------
+# Each Google Cloud name rule as (what the rule says, a test the name passes); the builder refuses
+# a `uses=` entry whose name breaks one.
+
+# Cloud Storage bucket names (a name without dots: polyfn's buckets are not domain-named).
+# https://cloud.google.com/storage/docs/buckets#naming
+BUCKET_NAME_RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("Cloud Storage bucket names are 3 to 63 characters long", lambda n: 3 <= len(n) <= 63),
+    (
+        "Cloud Storage bucket names hold only lowercase letters, digits, hyphens (-), "
+        "underscores (_) and dots (.)",
+        lambda n: re.fullmatch(r"[a-z0-9._-]+", n) is not None,
+    ),
+    (
+        "Cloud Storage bucket names begin and end with a letter or digit",
+        lambda n: n[:1].isalnum() and n[-1:].isalnum(),
+    ),
+    (
+        'Cloud Storage bucket names do not begin with "goog" nor contain "google"',
+        lambda n: not n.startswith("goog") and "google" not in n,
+    ),
+)
+
+# Pub/Sub topic (and subscription) IDs: 3-255 characters, starting with a letter, of letters,
+# digits and - _ . ~ + %, not starting with "goog".
+# https://cloud.google.com/pubsub/docs/pubsub-basics#resource_names
+TOPIC_NAME_RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("Pub/Sub topic IDs are 3 to 255 characters long", lambda n: 3 <= len(n) <= 255),
+    (
+        "Pub/Sub topic IDs start with a letter and hold only letters, digits and - _ . ~ + %",
+        lambda n: re.fullmatch(r"[A-Za-z][A-Za-z0-9._~+%-]*", n) is not None,
+    ),
+    ('Pub/Sub topic IDs do not start with "goog"', lambda n: not n.lower().startswith("goog")),
+)
+
+# Firestore collection IDs: no "/", not "." nor "..", not __.*__, at most 1,500 bytes.
+# https://firebase.google.com/docs/firestore/quotas#collections_documents_and_fields
+TABLE_NAME_RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    (
+        "Firestore collection IDs are at most 1,500 bytes",
+        lambda n: len(n.encode()) <= FIRESTORE_ID_MAX,
+    ),
+    (
+        "Firestore collection IDs are not . or .. and do not match __.*__",
+        lambda n: n not in (".", "..") and re.fullmatch(r"__.*__", n) is None,
+    ),
+)
+
+# Secret Manager secret IDs: letters, digits, hyphens and underscores, at most 255.
+# https://cloud.google.com/secret-manager/docs/reference/rest/v1/projects.secrets/create
+SECRET_NAME_RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    (
+        "Secret Manager secret IDs hold 1 to 255 letters, digits, hyphens (-) and underscores",
+        lambda n: re.fullmatch(r"[A-Za-z0-9_-]{1,255}", n) is not None,
+    ),
+)
+
+NAME_RULES: dict[str, tuple[tuple[str, Callable[[str], bool]], ...]] = {
+    "bucket": BUCKET_NAME_RULES,
+    "queue": TOPIC_NAME_RULES,  # a queue is a Pub/Sub topic (and its subscription)
+    "topic": TOPIC_NAME_RULES,
+    "table": TABLE_NAME_RULES,
+    "secret": SECRET_NAME_RULES,
+}
+
+
+def broken_name_rule(kind: str, name: str) -> str | None:
+    """The first Google Cloud naming rule `name` breaks as a `kind`'s name, or None."""
+    return broken_rule(NAME_RULES[kind], name)
+
 
 # How long a publish may wait for the server before it counts as failed.
 PUBLISH_TIMEOUT_S = 60.0
@@ -118,22 +201,6 @@ def _google_errors() -> tuple[type[Exception], ...]:
     return (gexc.GoogleAPIError,)
 
 
-class _Lazy:
-    """One client per process, created on first use under a lock (threads share it)."""
-
-    def __init__(self, make: Callable[[], Any]) -> None:
-        self._make = make
-        self._value: Any = None
-        self._lock = threading.Lock()
-
-    def get(self) -> Any:
-        if self._value is None:
-            with self._lock:
-                if self._value is None:
-                    self._value = self._make()
-        return self._value
-
-
 def _missing_hint(kind: str, name: str, physical: str) -> str:
     from polyfn._resources import env_name
 
@@ -172,7 +239,7 @@ def _check_object_name(key: str, bucket: str) -> None:
 
 
 class GcsBucket:
-    def __init__(self, clients: _Lazy, name: str) -> None:
+    def __init__(self, clients: LazyClient, name: str) -> None:
         self._clients = clients
         self.name = name
         self._resource = f"bucket:{name}"
@@ -327,7 +394,7 @@ def _check_message(message: OutgoingMessage, what: str, resource: str) -> None:
 class PubSubTopic:
     """A Pub/Sub topic: the wire form of both a polyfn Queue and a polyfn Topic."""
 
-    def __init__(self, publisher: _Lazy, kind: str, name: str) -> None:
+    def __init__(self, publisher: LazyClient, kind: str, name: str) -> None:
         self._publisher = publisher
         self.kind = kind
         self.name = name
@@ -340,13 +407,27 @@ class PubSubTopic:
         return self._path
 
     def _future(self, message: OutgoingMessage) -> Any:
-        _check_message(message, f"{self.kind} {self.name!r} send", self._resource)
-        return self._publisher.get().publish(
-            self._topic_path(),
-            message.body,
-            ordering_key=message.group or "",
-            **message.attributes,
-        )
+        what = f"{self.kind} {self.name!r} send"
+        _check_message(message, what, self._resource)
+        publisher = self._publisher.get()
+        too_large = _sdk("google.cloud.pubsub_v1.publisher.exceptions").MessageTooLargeError
+        try:
+            return publisher.publish(
+                self._topic_path(),
+                message.body,
+                ordering_key=message.group or "",
+                **message.attributes,
+            )
+        except too_large as exc:
+            # The whole publish request (topic name, framing, attributes) must fit in
+            # PUBSUB_MESSAGE_MAX bytes, so a body just under it can still be refused here.
+            raise ResourceError(
+                f"{what}: with its request framing the message exceeds Pub/Sub's "
+                f"{PUBSUB_MESSAGE_MAX}-byte publish request ({exc}); store the payload in a "
+                "bucket and send its key",
+                resource=self._resource,
+                operation="send",
+            ) from exc
 
     def _wait(self, future: Any, message: OutgoingMessage | None) -> str:
         try:
@@ -419,7 +500,7 @@ def document_id(key: str) -> str:
 
 
 class FirestoreTable:
-    def __init__(self, clients: _Lazy, name: str) -> None:
+    def __init__(self, clients: LazyClient, name: str) -> None:
         self._clients = clients
         self.name = name
         self._resource = f"table:{name}"
@@ -459,6 +540,15 @@ class FirestoreTable:
             )
         client = self._clients.get()
         ref = self._ref(key)
+        if if_absent:
+            # One create with its built-in precondition (the document must not exist): atomic,
+            # and no transaction for concurrent creators to abort each other on.
+            # https://cloud.google.com/firestore/docs/manage-data/add-data#set_a_document
+            try:
+                ref.create({"json": text, "version": 1})
+            except _google_errors() as exc:
+                raise self._fail(exc, "put", key) from exc
+            return "1"
 
         @firestore.transactional  # type: ignore[untyped-decorator]
         def write(transaction: Any) -> str:
@@ -481,10 +571,29 @@ class FirestoreTable:
             return str(current + 1)
 
         try:
-            result: str = write(client.transaction())
+            result: str = write(client.transaction(max_attempts=TRANSACTION_ATTEMPTS))
         except _google_errors() as exc:
             raise self._fail(exc, "put", key) from exc
+        except ValueError as exc:  # the library's "Failed to commit transaction in N attempts"
+            if if_version is not None:
+                # Concurrent writers kept aborting this one: the version it expects is, or is
+                # about to be, replaced. A lost conditional write is a Conflict; the caller
+                # reads again, as after any other.
+                raise Conflict(
+                    f"table {self.name!r} put {key!r}: concurrent writers won (if_version)",
+                    resource=self._resource,
+                    operation="put",
+                ) from exc
+            raise self._contended(exc, "put", key) from exc
         return result
+
+    def _contended(self, exc: Exception, operation: str, key: str) -> ResourceError:
+        return ResourceError(
+            f"table {self.name!r} {operation} {key!r}: other writers kept the document locked "
+            f"({TRANSACTION_ATTEMPTS} attempts): {exc}; try again",
+            resource=self._resource,
+            operation=operation,
+        )
 
     def delete(self, key: str, if_version: str | None) -> None:
         firestore = _sdk("google.cloud.firestore")
@@ -510,9 +619,11 @@ class FirestoreTable:
             transaction.delete(ref)
 
         try:
-            remove(client.transaction())
+            remove(client.transaction(max_attempts=TRANSACTION_ATTEMPTS))
         except _google_errors() as exc:
             raise self._fail(exc, "delete", key) from exc
+        except ValueError as exc:  # the library's "Failed to commit transaction in N attempts"
+            raise self._contended(exc, "delete", key) from exc
 
 
 def _stored(data: dict[str, Any] | None, table: str, key: str) -> tuple[dict[str, Any], str]:
@@ -557,7 +668,7 @@ def _secrets_client() -> Any:
 
 
 class GcpSecret:
-    def __init__(self, clients: _Lazy, name: str) -> None:
+    def __init__(self, clients: LazyClient, name: str) -> None:
         self._clients = clients
         self.name = name
 
@@ -596,10 +707,10 @@ class GcpBackend:
     """polyfn's resource backend on Google Cloud: one client per service per process."""
 
     def __init__(self) -> None:
-        self._storage = _Lazy(_storage_client)
-        self._publisher = _Lazy(_publisher)
-        self._firestore = _Lazy(_firestore_client)
-        self._secrets = _Lazy(_secrets_client)
+        self._storage = LazyClient(_storage_client)
+        self._publisher = LazyClient(_publisher)
+        self._firestore = LazyClient(_firestore_client)
+        self._secrets = LazyClient(_secrets_client)
 
     def bucket(self, name: str) -> GcsBucket:
         return GcsBucket(self._storage, name)

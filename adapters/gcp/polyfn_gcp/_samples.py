@@ -251,7 +251,10 @@ def _entry(kind: str) -> Any:
 
     app, function = _target[-1]
     if kind == "http":
-        inner_http = polyfn_gcp.http(app, function=function)
+        # `polyfn invoke` runs a sample locally: no Google-signed token to check.
+        inner_http = polyfn_gcp.http(
+            app, function=function, delivery_auth=polyfn_gcp.DeliveryAuth.disabled()
+        )
 
         def http(request: Any) -> Any:
             return inner_http(request)

@@ -7,7 +7,14 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from polyfn import EventError, StorageEvent
-from polyfn._values import mapping, optional_int, optional_str, optional_timestamp, timestamp
+from polyfn._values import (
+    arrived,
+    mapping,
+    optional_int,
+    optional_str,
+    optional_timestamp,
+    timestamp,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -47,10 +54,12 @@ def storage_event(attributes: Mapping[str, Any], data: Any, raw: Any = None) -> 
     The data is the object resource (https://cloud.google.com/storage/docs/json_api/v1/objects):
     `size` and `generation` are int64, which JSON carries as decimal strings.
     """
-    kind = STORAGE_TYPES.get(attributes.get("type", ""))
+    ce_type = attributes.get("type")
+    kind = STORAGE_TYPES.get(ce_type) if isinstance(ce_type, str) else None
     if kind is None:
         raise EventError(
-            f"type {attributes.get('type')!r} is not a Cloud Storage object event",
+            f"type {ce_type if isinstance(ce_type, str) else arrived(ce_type)!r} is not a Cloud "
+            "Storage object event",
             field="type",
             source=SOURCE,
         )
@@ -59,7 +68,8 @@ def storage_event(attributes: Mapping[str, Any], data: Any, raw: Any = None) -> 
         kind = _legacy_change_kind(obj)
     bucket = obj.get("bucket")
     if not bucket:
-        m = _BUCKET_SOURCE.match(str(attributes.get("source", "")))
+        source = attributes.get("source")
+        m = _BUCKET_SOURCE.match(source) if isinstance(source, str) else None
         bucket = m.group(1) if m else None
     if not isinstance(bucket, str) or not bucket:
         raise EventError(
@@ -83,7 +93,7 @@ def storage_event(attributes: Mapping[str, Any], data: Any, raw: Any = None) -> 
         bucket,
         key,
         time=_event_time(attributes, obj),
-        size=optional_int(obj.get("size"), "data.size", SOURCE),
+        size=optional_int(obj.get("size"), "data.size", SOURCE, minimum=0),
         etag=optional_str(obj.get("etag"), "data.etag", SOURCE),
         content_type=optional_str(obj.get("contentType"), "data.contentType", SOURCE),
         version=optional_str(obj.get("generation"), "data.generation", SOURCE),

@@ -51,3 +51,8 @@ def on_order(msg, ctx):
 @app.queue("tickets", fifo=True)
 def on_ticket(msg, ctx):
     SEEN.append(("queue", ctx.provider, msg.text, msg.group))
+
+
+@app.subscribe("notices")
+def on_notice(msg, ctx):
+    SEEN.append(("subscribe", ctx.provider, msg.queue, msg.text, msg.attributes))

@@ -150,7 +150,9 @@ def on_order(msg: QueueMessage, ctx: Any) -> None:
         raise RuntimeError("order handler failed")
 
 
-http = polyfn_gcp.http(app)
+# These targets test reading and dispatch; who may deliver is tests/gcp/test_auth.py's subject.
+NO_AUTH = polyfn_gcp.DeliveryAuth.disabled()
+http = polyfn_gcp.http(app, delivery_auth=NO_AUTH)
 event = polyfn_gcp.cloud_event(app)
 only_orders = polyfn_gcp.cloud_event(app, function="on_order")
-only_echo = polyfn_gcp.http(app, function="echo")
+only_echo = polyfn_gcp.http(app, function="echo", delivery_auth=NO_AUTH)

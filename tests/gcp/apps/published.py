@@ -70,5 +70,6 @@ def cookies(req: HttpRequest, ctx: Any) -> HttpResponse:
     return resp
 
 
-http = polyfn_gcp.http(app)
+# Published payloads carry no Google-signed token; tests/gcp/test_auth.py tests the check.
+http = polyfn_gcp.http(app, delivery_auth=polyfn_gcp.DeliveryAuth.disabled())
 event = polyfn_gcp.cloud_event(app)

@@ -1,4 +1,4 @@
-"""Neutral timer cases: a schedule of the conformance app fires, on time or past due.
+"""Neutral schedule cases: a schedule of the conformance app fires, on time or past due.
 
 A case names the function whose schedule fired and how late the cloud delivers the tick: on time
 (a second after it was due) or past due (hours late: the host was down, or the cloud retried a
@@ -25,7 +25,7 @@ from conformance.app_events import (
 )
 
 if TYPE_CHECKING:
-    from conformance._spec import Outcome
+    from conformance._spec import Outcome, Target
 
 # How far apart two occurrences are, per conformance schedule (clouds that keep a schedule
 # status report the previous one).
@@ -42,14 +42,14 @@ class Tick:
 
 
 @dataclass(frozen=True)
-class TimerCase:
+class ScheduleCase:
     """`function`'s schedule fires and the tick is delivered `late` after it was due."""
 
     name: str
     function: str
     late: timedelta = timedelta(seconds=1)
     past_due: bool = False
-    trigger: str = "timer"
+    trigger: str = "schedule"
 
     def fire(self, now: datetime | None = None) -> Tick:
         delivered = now or datetime.now(UTC)
@@ -66,7 +66,7 @@ class TimerCase:
             }
         ]
 
-    def check(self, outcome: Outcome, target: Any = None) -> list[str]:
+    def check(self, outcome: Outcome, target: Target) -> list[str]:
         """What differs between `outcome` and this case's expectations ([] = pass)."""
         result = outcome.result if isinstance(outcome.result, dict) else {}
         scheduled = result.get("scheduled_time")
@@ -78,16 +78,16 @@ class TimerCase:
 
 
 def tick_result(tick: Tick, native: Any) -> dict[str, Any]:
-    """The `Outcome.result` a timer driver returns: the tick's due time and the native answer."""
+    """The `Outcome.result` a schedule driver returns: the tick's due time and the native answer."""
     return {"scheduled_time": iso(tick.scheduled_time), "native": native}
 
 
 _PAST_DUE = timedelta(hours=3, minutes=7)
 
-CASES: list[TimerCase] = [
-    TimerCase("cron-tick", CRON_FUNCTION),
-    TimerCase("rate-tick", RATE_FUNCTION),
-    TimerCase("cron-tick-late-seconds", CRON_FUNCTION, late=timedelta(seconds=40)),
-    TimerCase("cron-tick-past-due", CRON_FUNCTION, late=_PAST_DUE, past_due=True),
-    TimerCase("rate-tick-past-due", RATE_FUNCTION, late=_PAST_DUE, past_due=True),
+CASES: list[ScheduleCase] = [
+    ScheduleCase("cron-tick", CRON_FUNCTION),
+    ScheduleCase("rate-tick", RATE_FUNCTION),
+    ScheduleCase("cron-tick-late-seconds", CRON_FUNCTION, late=timedelta(seconds=40)),
+    ScheduleCase("cron-tick-past-due", CRON_FUNCTION, late=_PAST_DUE, past_due=True),
+    ScheduleCase("rate-tick-past-due", RATE_FUNCTION, late=_PAST_DUE, past_due=True),
 ]
