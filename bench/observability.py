@@ -4,6 +4,8 @@
   shape, trace and cold start included) against aws-lambda-powertools' ``Logger.info`` of the
   same message and fields, with its Lambda context injected; both write to an in-memory stream.
   Budget: polyfn costs no more than Powertools.
+- the closing line of an HTTP invocation (duration, status, method, path; written by the template
+  in `polyfn._observe`) against Powertools' Logger writing the same fields.
 - one metric datapoint: ``ctx.metrics.count(name, 1, region=...)``, recording only (the EMF
   flush is once per invocation, timed separately per 10 datapoints) against Powertools'
   ``Metrics.add_metric``. Budget: under 2 µs per datapoint.
@@ -16,6 +18,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from time import perf_counter
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -70,9 +73,41 @@ def main() -> None:
         sink.seek(0)
         sink.truncate()
 
-    lines = compare({"polyfn ctx.log": polyfn_line, "powertools Logger": powertools_line})
+    from polyfn._observe import close_http
+
+    class Request:
+        method, path = "GET", "/orders/42"
+
+    class Response:
+        status = 200
+
+    def polyfn_closing() -> None:
+        ctx._trace = None  # each invocation reads its trace afresh
+        close_http(ctx, perf_counter(), Request, Response)
+
+    def powertools_closing() -> None:
+        started = perf_counter()
+        powertools.info(
+            "invocation finished",
+            extra={
+                "duration_ms": round((perf_counter() - started) * 1000, 3),
+                "status": 200,
+                "method": "GET",
+                "path": "/orders/42",
+            },
+        )
+
+    lines = compare(
+        {
+            "polyfn ctx.log": polyfn_line,
+            "powertools Logger": powertools_line,
+            "polyfn closing": polyfn_closing,
+            "powertools closing": powertools_closing,
+        }
+    )
     reset()
     poly, pt = lines.median("polyfn ctx.log"), lines.median("powertools Logger")
+    closing, pt_closing = lines.median("polyfn closing"), lines.median("powertools closing")
 
     metrics = ctx.metrics
     pt_metrics = PowertoolsMetrics(namespace="polyfn-bench", service="orders")
@@ -104,6 +139,13 @@ def main() -> None:
                     fmt_us(pt),
                     "<= Powertools",
                     verdict(poly <= pt),
+                ],
+                [
+                    "closing line of an HTTP invocation (AWS shape)",
+                    fmt_us(closing),
+                    fmt_us(pt_closing),
+                    "<= Powertools",
+                    verdict(closing <= pt_closing),
                 ],
                 [
                     "metric datapoint",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sys import modules
 from time import perf_counter
 
-from polyfn._context import begin_invocation, end_invocation
+from polyfn._context import _COLD, begin_invocation
 from polyfn._errors import ConfigError, EventError, HTTPError
 from polyfn._events import STORAGE_KINDS
 from polyfn._http import HttpResponse, dump_json, internal_error, response_problem, to_response
@@ -540,14 +540,13 @@ class App:
         The invocation ends with its closing log line (duration, status), after its metrics.
         """
         started = perf_counter()
-        token = begin_invocation(ctx, req)
+        begin_invocation(ctx, req)
         span = _start_span(ctx, "http", req) if "opentelemetry" in modules else None
         resp: HttpResponse | None = None  # None: no answer (the closing line says 500)
         try:
             resp = self._serve_http(req, ctx, function)
             return resp
         finally:
-            end_invocation(token)
             if span is not None:
                 status = resp.status if resp is not None else 500
                 span.end(failed=status >= 500, status=status)
@@ -580,7 +579,7 @@ class App:
             ctx.function_name = fn.name
             ctx._log = None
         trigger = fn.trigger
-        token = enter_invocation(ctx.provider, fn)
+        token = enter_invocation(ctx.provider, fn, ctx)
         try:
             if isinstance(trigger, HttpTrigger) and trigger.body is not None:
                 model = _validate_body(trigger.body, req)
@@ -638,10 +637,15 @@ class App:
         so the adapter can fail the message or invocation as its cloud requires."""
         if ctx.function_name != function.name:
             ctx = ctx.with_function(function.name)
-        started = perf_counter()
-        began = begin_invocation(ctx, event)
+        # `begin_invocation`, inlined: this runs for every record of a batch.
+        if _COLD[0]:
+            begin_invocation(ctx, event)
+        ctx._message = event
+        ctx._trace = None
+        closes = not ctx._runtime_closes
+        started = perf_counter() if closes else 0.0
         span = _start_span(ctx, function.kind) if "opentelemetry" in modules else None
-        token = enter_invocation(ctx.provider, function)
+        token = enter_invocation(ctx.provider, function, ctx)
         failed = True
         try:
             result = function.handler(event, ctx)
@@ -652,10 +656,9 @@ class App:
             raise
         finally:
             exit_invocation(token)
-            end_invocation(began)
             if span is not None:
                 span.end(failed=failed)
-            if not ctx._runtime_closes:
+            if closes:
                 from polyfn._observe import close_event
 
                 close_event(ctx, started, function.kind, failed)

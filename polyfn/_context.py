@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import logging
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
     from datetime import timedelta
     from typing import Any
 
@@ -20,39 +18,20 @@ TRACEPARENT = "traceparent"
 
 _LOGGER_NAME = "polyfn"
 
-# The Context of the invocation running on this thread or task (set by `App` around each handler
-# call): polyfn's own sends read its trace from here.
-_CURRENT: ContextVar[Context | None] = ContextVar("polyfn_context", default=None)
+# Whether this process has served no invocation yet (its next one is its cold start).
 _COLD = [True]
 
 
-def begin_invocation(ctx: Context, source: Any = None) -> object:
-    """Mark `ctx` as the running invocation; `source` is what it handles (a message whose
-    `traceparent` attribute, or a request whose `traceparent` header, continues a trace). The
-    first invocation of the process is its cold start. Returns the token for `end_invocation`."""
+def begin_invocation(ctx: Context, source: Any = None) -> None:
+    """Start an invocation of `ctx` that handles `source` (a message whose `traceparent`
+    attribute, or a request whose `traceparent` header, continues a trace; its trace is read
+    afresh, since an adapter may hand the records of one batch the same Context). The first
+    invocation of the process is its cold start."""
     if _COLD[0]:
         _COLD[0] = False
         ctx.cold_start = True
     ctx._message = source
-    return _CURRENT.set(ctx)
-
-
-def end_invocation(token: object) -> None:
-    _CURRENT.reset(token)  # type: ignore[arg-type]
-
-
-def current_context() -> Context | None:
-    """The Context of the invocation running here, or None outside any."""
-    return _CURRENT.get()
-
-
-def with_traceparent(attributes: Mapping[str, str] | None) -> Mapping[str, str] | None:
-    """`attributes` plus the running invocation's ``traceparent`` (unless they carry one), so
-    the function that receives the message continues this trace."""
-    ctx = _CURRENT.get()
-    if ctx is None or (attributes and TRACEPARENT in attributes):
-        return attributes
-    return {**(attributes or {}), TRACEPARENT: ctx.trace.traceparent()}
+    ctx._trace = None
 
 
 def _ensure_logging() -> logging.Logger:
@@ -140,16 +119,7 @@ class Context:
         if trace is None:
             from polyfn._trace import Trace, parse_traceparent
 
-            parent = None
-            message = self._message
-            if message is not None:
-                attributes = getattr(message, "attributes", None)
-                if isinstance(attributes, dict):
-                    parent = parse_traceparent(attributes.get(TRACEPARENT))
-                else:  # an HttpRequest
-                    headers = getattr(message, "headers", None)
-                    if headers is not None:
-                        parent = parse_traceparent(headers.get(TRACEPARENT))
+            parent = parse_traceparent(self._message_traceparent())
             if parent is None:
                 try:
                     parent = self._platform_parent()
@@ -157,6 +127,22 @@ class Context:
                     parent = None
             trace = self._trace = Trace.continue_from(parent)
         return trace
+
+    def _message_traceparent(self) -> Any:
+        """The ``traceparent`` the handled message (attribute) or request (header) carries."""
+        message = self._message
+        if message is None:
+            return None
+        attributes = getattr(message, "attributes", None)
+        if isinstance(attributes, dict):
+            return attributes.get(TRACEPARENT)
+        header = getattr(message, "header", None)  # an HttpRequest
+        return header(TRACEPARENT) if header is not None else None
+
+    def _xray_trace_id(self) -> str:
+        """The trace id as X-Ray writes it, for the lines of AWS's shape (an adapter that can
+        read it more cheaply overrides this)."""
+        return self.trace.xray_trace_id
 
     def _platform_parent(self) -> Trace | None:
         """The caller's span as the cloud gave it (an adapter sets `_trace_source`, or overrides

@@ -5,8 +5,10 @@ invocation's fields on each record. Imported on an invocation's first log line."
 from __future__ import annotations
 
 import logging
+import sys
+import time
 
-from polyfn._observe import INVOCATION_FIELDS, SHAPES, dumps, local_entry
+from polyfn._observe import DROPPED, INVOCATION_FIELDS, SHAPES, dumps, local_entry, write
 
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
@@ -100,6 +102,33 @@ def _text(value: Any) -> str:
     return repr(value)
 
 
+# The handler `ensure_logging` gave the ``polyfn`` logger (None until it did).
+_OWN_HANDLER: list[logging.Handler | None] = [None]
+
+
+def direct_stream(level: int) -> Any:
+    """The stream a line of `level` is written to straight away (no LogRecord, no handler lock):
+    the ``polyfn`` logger's own handler's stream while that logger is as `ensure_logging` set it
+    up (that one handler with `JsonFormatter`, no filters, not disabled). `DROPPED` when the
+    logger's level drops `level` (checked before anything is formatted); None when the app
+    configured the logger its own way, so the line goes through `logging` and its setup holds."""
+    logger = ensure_logging()
+    if not logger.isEnabledFor(level):
+        return DROPPED
+    handler = _OWN_HANDLER[0]
+    handlers = logger.handlers
+    if (
+        len(handlers) != 1
+        or handlers[0] is not handler
+        or logger.filters
+        or handler.filters
+        or handler.level > level
+        or type(handler.formatter) is not JsonFormatter
+    ):
+        return None
+    return handler.stream  # type: ignore[attr-defined]
+
+
 def ensure_logging() -> logging.Logger:
     """The ``polyfn`` logger, with a handler writing `JsonFormatter` lines to stderr.
 
@@ -109,15 +138,20 @@ def ensure_logging() -> logging.Logger:
     does not propagate, so a runtime's root handler (awslambdaric installs one) does not print
     each line twice. A user who configures ``polyfn`` themselves keeps their handlers and level.
     """
-    logger = logging.getLogger(LOGGER_NAME)
+    logger = _LOGGER
     if not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())
         logger.addHandler(handler)
         logger.propagate = False
+        _OWN_HANDLER[0] = handler
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.INFO)
     return logger
+
+
+# The ``polyfn`` logger (a logger of a name is the same object for the life of the process).
+_LOGGER = logging.getLogger(LOGGER_NAME)
 
 
 def azure_logger() -> logging.Logger:
@@ -163,6 +197,51 @@ class InvocationLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
         extra = kwargs.get("extra")
         kwargs["extra"] = {**self.extra, **_no_clash(extra)} if extra else self.extra  # type: ignore[dict-item]
         return msg, kwargs
+
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        """The line written straight to the stream while the ``polyfn`` logger is as polyfn set
+        it up (`direct_stream`); through `logging` otherwise, or when the call asks for what
+        only `logging` does (``stack_info``)."""
+        stream = direct_stream(level) if self.logger is _LOGGER else None
+        if stream is None or kwargs.get("stack_info"):
+            super().log(level, msg, *args, **kwargs)
+            return
+        if stream is DROPPED:
+            return
+        extra = kwargs.get("extra")
+        fields = _no_clash(extra) if extra else {}
+        message = str(msg)
+        if args:
+            # As logging: "%(key)s" formats from one mapping.
+            values = args[0] if len(args) == 1 and isinstance(args[0], dict) and args[0] else args
+            try:
+                message = message % values
+            except (TypeError, ValueError):  # as logging would: the line is not lost
+                message = f"{message} {args!r}"
+        entry = SHAPES.get(self.ctx.provider, local_entry)(
+            (
+                logging.getLevelName(level),
+                message,
+                LOGGER_NAME,
+                time.time(),
+                fields,
+                _call_exc_info(kwargs.get("exc_info")),
+            ),
+            self.ctx,
+        )
+        write(stream, dumps(entry))
+
+
+def _call_exc_info(exc_info: Any) -> Any:
+    """A log call's ``exc_info`` as `logging` reads it: True for the exception being handled,
+    an exception, or the (type, value, traceback) tuple; None for no exception."""
+    if not exc_info:
+        return None
+    if isinstance(exc_info, BaseException):
+        return (type(exc_info), exc_info, exc_info.__traceback__)
+    if not isinstance(exc_info, tuple):
+        exc_info = sys.exc_info()
+    return exc_info if exc_info[0] is not None else None
 
 
 class AzureLogger(InvocationLogger):

@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from json.encoder import encode_basestring as _encode_string
 
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
@@ -83,10 +84,19 @@ def dumps(entry: dict[str, Any]) -> str:
         return json.dumps(safe, default=repr, ensure_ascii=False)
 
 
+# The second whose RFC 3339 text `iso_time` last wrote, and that text: lines come many a second,
+# and formatting a time costs more than the rest of a closing line.
+_SECOND: list[Any] = [None, ""]
+
+
 def iso_time(created: float) -> str:
     """RFC 3339 in UTC with milliseconds and a Z (Lambda's and Cloud Logging's form)."""
-    millis = int(created * 1000) % 1000
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{millis:03d}Z"
+    second, millis = divmod(int(created * 1000), 1000)
+    cached = _SECOND
+    if cached[0] != second:
+        cached[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        cached[0] = second
+    return f"{cached[1]}.{millis:03d}Z"
 
 
 def _frames(exc_info: ExcInfo) -> list[str]:
@@ -119,7 +129,7 @@ def aws_entry(line: Line, ctx: Context | None) -> dict[str, Any]:
         entry["requestId"] = ctx.invocation_id
         entry["function_name"] = ctx.function_name
         entry["cold_start"] = ctx.cold_start
-        entry["xray_trace_id"] = ctx.trace.xray_trace_id
+        entry["xray_trace_id"] = ctx._xray_trace_id()
     entry.update(fields)
     if exc_info is not None:
         # As the Lambda runtime writes an error: its type, message and frames (one string each).
@@ -198,25 +208,84 @@ SHAPES: dict[str | None, Shape] = {"aws": aws_entry, "gcp": gcp_entry}
 # -- the closing line ---------------------------------------------------------------------------
 
 
-def close(ctx: Context, started: float, **fields: Any) -> None:
+def close(ctx: Context, started: float, tail: str, **fields: Any) -> None:
     """The one INFO line that ends an invocation (its duration and `fields`: status or
     outcome), after the invocation's metrics are flushed.
 
-    Through `ctx.log` where logging is in use (so a user's configuration of the ``polyfn``
-    logger holds); otherwise, nobody can have configured it, and the line is written directly,
-    in the same shape, without importing `logging`.
+    `tail` is `fields` already written as JSON members (``"status": 200, ...``) on AWS, where
+    every invocation pays for this line: the line is a template filled in, not a dict through
+    `json.dumps` (`fields` serve the other routes). Written straight to the ``polyfn`` logger's
+    stream while that logger is as polyfn set it up; through `ctx.log` when the app configured
+    it (its handlers, filters and level then hold), or on Azure, whose worker reads records, not
+    lines.
     """
     metrics = ctx._metrics
     if metrics is not None and metrics.pending:
         metrics.flush()
-    fields = {"duration_ms": round((time.perf_counter() - started) * 1000, 3), **fields}
-    if "logging" in sys.modules or ctx.provider == "azure":
-        ctx.log.info("invocation finished", extra=fields)
+    duration = (time.perf_counter() - started) * 1000
+    stream = direct_stream(INFO) if ctx.provider != "azure" else None
+    if stream is None:
+        ctx.log.info("invocation finished", extra={"duration_ms": round(duration, 3), **fields})
         return
-    shape = SHAPES.get(ctx.provider, local_entry)
-    entry = shape(("INFO", "invocation finished", "polyfn", time.time(), fields, None), ctx)
-    # stderr is line-buffered (Python 3.9+, interactive or not): the write is the line's flush.
-    sys.stderr.write(dumps(entry) + "\n")
+    if stream is DROPPED:
+        return
+    now = time.time()
+    if ctx.provider == "aws":
+        line = aws_closing_line(ctx, now, duration, tail)
+    else:
+        shape = SHAPES.get(ctx.provider, local_entry)
+        fields = {"duration_ms": round(duration, 3), **fields}
+        entry = shape(("INFO", CLOSING_MESSAGE, "polyfn", now, fields, None), ctx)
+        line = dumps(entry)
+    write(stream, line)
+
+
+CLOSING_MESSAGE = "invocation finished"
+INFO = 20  # logging.INFO, without importing logging
+# `direct_stream`'s answer when the level of the ``polyfn`` logger drops the line.
+DROPPED: Any = object()
+
+
+def direct_stream(level: int) -> Any:
+    """Where a line of `level` goes without `logging`: stderr while nothing imported `logging`
+    (then nobody configured it); else the stream of the ``polyfn`` logger's own handler while that
+    logger is as polyfn set it up (`polyfn._logs.direct_stream`); None when the app configured
+    it (the line then goes through `logging`); `DROPPED` when its level drops the line."""
+    modules = sys.modules
+    if "logging" not in modules:
+        return sys.stderr
+    logs: Any = modules.get("polyfn._logs")  # an import statement per line costs more than this
+    if logs is None:
+        import polyfn._logs as logs
+    return logs.direct_stream(level)
+
+
+def write(stream: Any, line: str) -> None:
+    """One whole line in one write; flushed unless the stream is line-buffered (stderr is, from
+    Python 3.9 on, interactive or not: its write is the line's flush)."""
+    stream.write(line + "\n")
+    if not getattr(stream, "line_buffering", False):
+        stream.flush()
+
+
+def aws_closing_line(ctx: Context, now: float, duration: float, tail: str) -> str:
+    """`aws_entry` of the closing line, as a filled-in template (tests/observe check that both
+    agree, key for key)."""
+    return (
+        f'{{"timestamp": "{iso_time(now)}", "level": "INFO", "message": "{CLOSING_MESSAGE}", '
+        f'"logger": "polyfn", "requestId": {quote(ctx.invocation_id)}, '
+        f'"function_name": {quote(ctx.function_name)}, '
+        f'"cold_start": {"true" if ctx.cold_start else "false"}, '
+        f'"xray_trace_id": "{ctx._xray_trace_id()}", "duration_ms": {duration:.3f}, {tail}}}'
+    )
+
+
+def quote(text: str) -> str:
+    """`text` as a JSON string (json's own C encoder of strings, as `json.dumps` writes them with
+    ensure_ascii off)."""
+    if type(text) is not str:
+        text = str(text)
+    return _encode_string(text)
 
 
 def close_http(ctx: Context, started: float, req: Any, resp: Any) -> None:
@@ -236,9 +305,15 @@ def close_http(ctx: Context, started: float, req: Any, resp: Any) -> None:
             request["userAgent"] = agent
         if req.source_ip:
             request["remoteIp"] = req.source_ip
-        close(ctx, started, status=status, httpRequest=request)
+        close(ctx, started, "", status=status, httpRequest=request)
     else:
-        close(ctx, started, status=status, method=req.method, path=req.path)
+        method, path = req.method, req.path
+        tail = (
+            f'"status": {status}, "method": {quote(method)}, "path": {quote(path)}'
+            if ctx.provider == "aws"
+            else ""
+        )
+        close(ctx, started, tail, status=status, method=method, path=path)
 
 
 # What became of an event: a queue message is acknowledged, or failed (the cloud redelivers it
@@ -248,8 +323,19 @@ EVENT_OUTCOMES = ("succeeded", "failed")
 
 
 def close_event(ctx: Context, started: float, kind: str, failed: bool) -> None:
-    outcomes = QUEUE_OUTCOMES if kind == "queue" else EVENT_OUTCOMES
-    close(ctx, started, trigger=kind, outcome=outcomes[failed])
+    outcome = (QUEUE_OUTCOMES if kind == "queue" else EVENT_OUTCOMES)[failed]
+    tail = f'"trigger": "{kind}", "outcome": "{outcome}"' if ctx.provider == "aws" else ""
+    close(ctx, started, tail, trigger=kind, outcome=outcome)
+
+
+def close_batch(ctx: Context, started: float, acknowledged: int, failed: int) -> None:
+    """The closing line of one invocation that ran a batch of queue messages (a Lambda SQS
+    batch): how many were acknowledged and how many failed (the queue redelivers those).
+    It carries the trace of the batch's last message (`ctx` still handles it): a batch of one
+    request's messages shows that request's trace on every line; each message's own lines carry
+    the message's trace."""
+    tail = f'"trigger": "queue", "acknowledged": {acknowledged}, "failed": {failed}'
+    close(ctx, started, tail, trigger="queue", acknowledged=acknowledged, failed=failed)
 
 
 def write_line(line: str) -> None:

@@ -14,8 +14,8 @@ import polyfn_azure
 import pytest
 from azure.storage import queue as queue_storage
 
-from polyfn._logs import AZURE_LOGGER_NAME
 from conformance import azure_worker
+from polyfn._logs import AZURE_LOGGER_NAME
 from tests.azure._host import Host, datum
 from tests.azure.test_published import http_fixture
 from tests.resources_azure.test_backend import (  # noqa: F401 - azure_env is a fixture

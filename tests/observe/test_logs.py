@@ -5,14 +5,18 @@ from __future__ import annotations
 import io
 import json
 import logging
+import uuid
 from typing import Any
 
 import pytest
 from polyfn_aws._context import to_context
+from polyfn_aws._queue import _one_queue
 
 from polyfn import App, Context, HttpRequest, QueueMessage
 from polyfn._context import _COLD
 from polyfn._logs import TextFormatter
+
+from .conftest import capture_lines
 
 XRAY = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 
@@ -54,13 +58,10 @@ def test_aws_line_has_lambdas_fields_and_powertools_names(
     from aws_lambda_powertools import Logger
 
     monkeypatch.setenv("_X_AMZN_TRACE_ID", XRAY)
-    ctx = to_context(LambdaContext(), "orders")
-    ctx.cold_start = True
-    ctx.log.info("order placed", extra={"order_id": "o-1"})
-    ours = lines()[-1]
-
     sink = io.StringIO()
-    powertools = Logger(service="orders", logger_handler=logging.StreamHandler(sink))
+    # A service name of its own: Powertools sets up a logger of one name once per process.
+    service = f"orders-{uuid.uuid4().hex[:8]}"
+    powertools = Logger(service=service, logger_handler=logging.StreamHandler(sink))
 
     @powertools.inject_lambda_context
     def handler(event: Any, context: Any) -> None:
@@ -68,6 +69,11 @@ def test_aws_line_has_lambdas_fields_and_powertools_names(
 
     handler({}, LambdaContext())
     theirs = json.loads(sink.getvalue().splitlines()[-1])
+
+    ctx = to_context(LambdaContext(), "orders")
+    ctx.cold_start = theirs["cold_start"]  # Powertools' is its own, once per process
+    ctx.log.info("order placed", extra={"order_id": "o-1"})
+    ours = lines()[-1]
     overlap = set(ours) & set(theirs)
     assert overlap >= {"level", "message", "timestamp", "xray_trace_id", "cold_start",
                        "function_name", "order_id"}  # fmt: skip
@@ -76,6 +82,49 @@ def test_aws_line_has_lambdas_fields_and_powertools_names(
     assert ours["requestId"] == theirs["function_request_id"] == LambdaContext.aws_request_id
     assert ours["xray_trace_id"] == "1-5759e988-bd862e3fe1be46a994272793"
     assert ours["timestamp"].endswith("Z") and ours["timestamp"][10] == "T"
+
+
+def test_aws_closing_lines_are_the_same_on_both_routes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The template that writes AWS's closing lines straight to the stream, and `aws_entry`
+    through `logging`: the same keys in the same order, the same values but the time."""
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", XRAY)
+    app = _app()
+    written = {}
+    for route in ("direct", "logging"):
+        _COLD[0] = True  # each route as in a fresh process
+        with capture_lines(route) as read:
+            ctx = to_context(LambdaContext(), "")
+            app.handle_http(HttpRequest("GET", "/orders/1"), ctx)
+            _one_queue(app, None, [_sqs_record("m1", b"ok"), _sqs_record("m2", b"bad")],
+                       LambdaContext(), "orders")  # fmt: skip
+        written[route] = [line for line in read() if line["message"] == "invocation finished"]
+    direct, through_logging = written["direct"], written["logging"]
+    assert [list(line) for line in direct] == [list(line) for line in through_logging]
+    for ours, theirs in zip(direct, through_logging, strict=True):
+        for key in set(ours) - {"timestamp", "duration_ms"}:
+            assert ours[key] == theirs[key], key
+    assert direct[0]["status"] == 200 and direct[0]["xray_trace_id"] == XRAY[5:40]
+    assert (direct[1]["acknowledged"], direct[1]["failed"]) == (1, 1)
+
+
+def _sqs_record(message_id: str, body: bytes) -> dict[str, Any]:
+    return {
+        "messageId": message_id,
+        "body": body.decode(),
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795773600000"},
+        "messageAttributes": {},
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:orders",
+    }
+
+
+def test_a_level_that_drops_info_writes_no_closing_line(lines: Any) -> None:
+    logger = logging.getLogger("polyfn")
+    logger.setLevel(logging.WARNING)
+    try:
+        _app().handle_http(HttpRequest("GET", "/orders/1"), Context("local", "", "i"))
+    finally:
+        logger.setLevel(logging.INFO)
+    assert lines() == []
 
 
 def test_aws_error_is_written_as_lambda_writes_it(lines: Any) -> None:
