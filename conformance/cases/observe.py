@@ -41,7 +41,9 @@ CLOSING = "invocation finished"
 # GCP, Cloud Logging's special fields:
 # https://cloud.google.com/logging/docs/structured-logging#special-payload-fields
 # Azure: the record the worker forwards, with the invocation's custom dimensions.
+# Any other target (a provider distribution's own, `polyfn serve`): polyfn's plain JSON lines.
 SHAPE_KEYS = {
+    "local": ("time", "level", "message", "invocation_id", "trace_id"),
     "aws": ("timestamp", "level", "message", "requestId", "xray_trace_id"),
     "gcp": (
         "severity",
@@ -55,7 +57,8 @@ SHAPE_KEYS = {
 
 
 def _family(target: Any) -> str:
-    return str(getattr(target, "name", "")).split("-", 1)[0]
+    family = str(getattr(target, "name", "")).split("-", 1)[0]
+    return family if family in SHAPE_KEYS else "local"
 
 
 def _trace_of(line: dict[str, Any], family: str) -> str | None:
@@ -85,9 +88,7 @@ def observed_problems(outcome: Outcome, target: Any, *, closing: tuple[str, ...]
     """What the invocation's logs lack: the native shape, the caller's trace on every line, one
     closing line per invocation with `closing` fields, the datapoint."""
     family = _family(target)
-    keys = SHAPE_KEYS.get(family)
-    if keys is None:
-        return [f"no log shape known for target {getattr(target, 'name', target)!r}"]
+    keys = SHAPE_KEYS[family]
     lines = [entry for entry in outcome.logs if not _is_emf(entry)]
     problems: list[str] = []
     if not lines:
