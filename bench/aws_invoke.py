@@ -12,25 +12,42 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import os
 import sys
 from collections import deque
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import polyfn_aws  # noqa: E402
-from _common import compare, timing_table, verdict  # noqa: E402
+from _common import compare, log_sink, timing_table, verdict  # noqa: E402
 from awslambdaric.lambda_context import LambdaContext  # noqa: E402
 from cold_start import EVENT as HTTP_EVENT  # noqa: E402
 
 import polyfn  # noqa: E402
 
+# Lambda sets the invocation's X-Ray header in the environment (tracing active or not); polyfn's
+# closing line carries its trace id.
+os.environ.setdefault(
+    "_X_AMZN_TRACE_ID", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0"
+)
 CONTEXT = LambdaContext("req-1", None, None, 4102444800000, "arn:aws:lambda:us-east-1:1:function:f")
 
 POWERTOOLS_HTTP = "Powertools APIGatewayHttpResolver"
 POWERTOOLS_SQS = "Powertools BatchProcessor"
+POWERTOOLS_HTTP_LOGGED = "Powertools APIGatewayHttpResolver + Logger line"
+POWERTOOLS_SQS_LOGGED = "Powertools BatchProcessor + Logger line"
 POLYFN = "polyfn_aws.handler"
+
+
+def powertools_logger(service: str) -> Any:
+    """aws-lambda-powertools' Logger writing JSON lines to stdout, as on Lambda (a service name
+    per use: Powertools sets up the logger of a name once per process)."""
+    from aws_lambda_powertools import Logger
+
+    return Logger(service=service)
 
 
 def sqs_event(n: int = 10) -> dict[str, Any]:
@@ -101,34 +118,63 @@ def http_bench() -> str:
         await send({"type": "http.response.body", "body": b'{"id": "42"}'})
 
     mangum = Mangum(asgi, lifespan="off")
+
+    # Like for like with polyfn's closing line: the same resolver, with Powertools' Logger
+    # injecting the Lambda context and writing one line per invocation (duration and status).
+    pt_logger = powertools_logger("shop")
+
+    @pt_logger.inject_lambda_context
+    def pt_logged(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        started = perf_counter()
+        response: dict[str, Any] = pt.resolve(event, context)
+        pt_logger.info(
+            "invocation finished",
+            extra={
+                "duration_ms": round((perf_counter() - started) * 1000, 3),
+                "status": response["statusCode"],
+                "method": event["requestContext"]["http"]["method"],
+                "path": event["rawPath"],
+            },
+        )
+        return response
+
     asyncio.set_event_loop(asyncio.new_event_loop())
 
     # Each handler gets its own copy of the event, as each Lambda invocation does.
-    events = [copy.deepcopy(HTTP_EVENT) for _ in range(4)]
+    events = [copy.deepcopy(HTTP_EVENT) for _ in range(5)]
     for out in (
         raw_handler(events[0], CONTEXT),
         polyfn_handler(events[1], CONTEXT),
         pt.resolve(events[2], CONTEXT),
         mangum(events[3], CONTEXT),
+        pt_logged(events[4], CONTEXT),
     ):
         assert out is not None and out["statusCode"] == 200, out
         assert json.loads(out["body"]) == {"id": "42"}, out
-    t = compare(
-        {
-            "raw handler": lambda: raw_handler(events[0], CONTEXT),
-            POLYFN: lambda: polyfn_handler(events[1], CONTEXT),
-            POWERTOOLS_HTTP: lambda: pt.resolve(events[2], CONTEXT),
-            "Mangum + minimal ASGI app": lambda: mangum(events[3], CONTEXT),
-        }
-    )
+    with log_sink():
+        t = compare(
+            {
+                "raw handler": lambda: raw_handler(events[0], CONTEXT),
+                POLYFN: lambda: polyfn_handler(events[1], CONTEXT),
+                POWERTOOLS_HTTP: lambda: pt.resolve(events[2], CONTEXT),
+                "Mangum + minimal ASGI app": lambda: mangum(events[3], CONTEXT),
+                POWERTOOLS_HTTP_LOGGED: lambda: pt_logged(events[4], CONTEXT),
+            }
+        )
     ratio = t.ratio(POLYFN, POWERTOOLS_HTTP)
+    logged = t.ratio(POLYFN, POWERTOOLS_HTTP_LOGGED)
     return "\n".join(
         [
             "### AWS: API Gateway HTTP API GET, warm, per invocation",
             "",
+            "polyfn writes its closing log line (duration, status) on every invocation; the last "
+            "row is Powertools writing the same line with its Logger. Log lines go to /dev/null "
+            "while timing (their write system call counted).",
+            "",
             timing_table(t, POWERTOOLS_HTTP, label="handler"),
             "",
             f"Budget: polyfn / Powertools = {ratio:.2f} (at most 0.50): {verdict(ratio <= 0.5)}",
+            f"Like for like: polyfn / Powertools with its Logger's line = {logged:.2f}",
         ]
     )
 
@@ -171,26 +217,56 @@ def sqs_bench() -> str:
     def pt_handler() -> Any:
         return process_partial_response(event, pt_record, processor, CONTEXT)
 
-    for out in (raw_handler(event, CONTEXT), polyfn_handler(event, CONTEXT), pt_handler()):
+    # Like for like with polyfn's one closing line per batch: Powertools' Logger writing one.
+    pt_logger = powertools_logger("worker")
+
+    @pt_logger.inject_lambda_context
+    def pt_logged_batch(event: dict[str, Any], context: Any) -> Any:
+        started = perf_counter()
+        response = process_partial_response(event, pt_record, processor, context)
+        failed = len(response["batchItemFailures"])
+        pt_logger.info(
+            "invocation finished",
+            extra={
+                "duration_ms": round((perf_counter() - started) * 1000, 3),
+                "acknowledged": len(event["Records"]) - failed,
+                "failed": failed,
+            },
+        )
+        return response
+
+    for out in (
+        raw_handler(event, CONTEXT),
+        polyfn_handler(event, CONTEXT),
+        pt_handler(),
+        pt_logged_batch(event, CONTEXT),
+    ):
         assert out == {"batchItemFailures": []}, out
-    t = compare(
-        {
-            "raw loop": lambda: raw_handler(event, CONTEXT),
-            POLYFN: lambda: polyfn_handler(event, CONTEXT),
-            POWERTOOLS_SQS: pt_handler,
-        },
-        per_record=10,
-    )
+    with log_sink():
+        t = compare(
+            {
+                "raw loop": lambda: raw_handler(event, CONTEXT),
+                POLYFN: lambda: polyfn_handler(event, CONTEXT),
+                POWERTOOLS_SQS: pt_handler,
+                POWERTOOLS_SQS_LOGGED: lambda: pt_logged_batch(event, CONTEXT),
+            },
+            per_record=10,
+        )
     seen.clear()
     ratio = t.ratio(POLYFN, POWERTOOLS_SQS)
+    logged = t.ratio(POLYFN, POWERTOOLS_SQS_LOGGED)
     return "\n".join(
         [
             "### AWS: SQS batch of 10, warm, per record",
+            "",
+            "polyfn writes one closing log line per batch (acknowledged and failed counts); the "
+            "last row is Powertools writing the same line with its Logger.",
             "",
             timing_table(t, POWERTOOLS_SQS, unit="µs/record", label="handler"),
             "",
             f"Budget: polyfn / Powertools per record = {ratio:.2f} (at most 1.00): "
             f"{verdict(ratio <= 1.0)}",
+            f"Like for like: polyfn / Powertools with its Logger's line = {logged:.2f}",
         ]
     )
 

@@ -423,7 +423,10 @@ def breakdown(runs: int) -> str:
                 for phase, took in zip(PHASES, times, strict=True):
                     phases[phase].append(took * 1000)
                 for line in done.stderr.splitlines()[1:]:
-                    # "import time: <self us> | <cumulative us> | <indented module name>"
+                    # "import time: <self us> | <cumulative us> | <indented module name>"; the
+                    # invocation's own log lines share the stream.
+                    if not line.startswith("import time:"):
+                        continue
                     head, _, mod = line.split("|")
                     mod = mod.strip()
                     if mod in loaded:

@@ -47,6 +47,8 @@ out="bench/results/$(date -u +%Y%m%dT%H%M%SZ).md"
     echo
     "$PYTHON" bench/events.py
     echo
+    "$PYTHON" bench/observability.py
+    echo
     "$PYTHON" bench/fast_paths.py
     echo
     if [[ -n "$profile" ]]; then

@@ -8,9 +8,11 @@ own handlers through every cloud's driver.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import importlib
 import importlib.metadata
+import io
 import json
 import logging
 import pkgutil
@@ -186,18 +188,66 @@ def nothing_to_run(
 # -- running ---------------------------------------------------------------------------------
 
 
+# The logger whose records Azure's worker forwards to the host (polyfn's Azure records).
+AZURE_LOGGER = "polyfn_azure.invocations"
+# What an Azure record carries beside its custom dimensions, as the worker forwards it.
+_AZURE_RECORD_FIELDS = ("status", "method", "path", "trigger", "outcome", "acknowledged", "failed",
+                        "duration_ms", "metric")  # fmt: skip
+
+
 class _Capture(logging.Handler):
-    """Keeps the log lines of the case being run, to show beside a failure."""
+    """Keeps the log lines of the case being run, to show beside a failure, and `entries`, each
+    as the cloud's collector reads it (`Outcome.logs`)."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.lines: list[str] = []
+        self.entries: list[dict[str, Any]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         line = record.getMessage()
         if record.exc_info and record.exc_info[1] is not None:
             line += f" [{type(record.exc_info[1]).__name__}: {record.exc_info[1]}]"
         self.lines.append(f"{record.levelname} {record.name}: {line}")
+        if record.name == "polyfn" and self.formatter is not None:
+            # The line polyfn's own handler would have written (the runner took its place).
+            self.entries.append(json.loads(self.formatter.format(record)))
+        elif record.name == AZURE_LOGGER:
+            entry: dict[str, Any] = {
+                "azure_record": True,
+                "level": record.levelname,
+                "message": record.getMessage(),
+                **getattr(record, "custom_dimensions", {}),
+            }
+            for key in _AZURE_RECORD_FIELDS:
+                if hasattr(record, key):
+                    entry[key] = getattr(record, key)
+            self.entries.append(entry)
+
+
+def _polyfn_formatter() -> logging.Formatter | None:
+    """The formatter of the ``polyfn`` logger's own handler, which writes each cloud's shape (a
+    Context's first log use sets the logger up)."""
+    from polyfn import Context
+
+    Context("local", "conformance", "-").log  # noqa: B018 - sets the polyfn logger up
+    for handler in logging.getLogger("polyfn").handlers:
+        if handler.formatter is not None:
+            return handler.formatter
+    return None
+
+
+def _stdout_entries(text: str) -> list[dict[str, Any]]:
+    """The JSON objects among the lines a run wrote to stdout (CloudWatch EMF documents)."""
+    entries = []
+    for line in text.splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            entries.append(value)
+    return entries
 
 
 def _mute_flask() -> tuple[logging.Handler, int] | None:
@@ -216,6 +266,7 @@ def _mute_flask() -> tuple[logging.Handler, int] | None:
 def run_one(case: Any, target: Any, app: App) -> Result:
     """Run `case` on `target`; a raise is a failure, `Skip` a skip, mismatches a failure."""
     capture = _Capture()
+    capture.setFormatter(_polyfn_formatter())
     logger = logging.getLogger("polyfn")
     saved = (logger.handlers[:], logger.propagate, logger.level)
     logger.handlers, logger.propagate = [capture], False
@@ -231,9 +282,15 @@ def run_one(case: Any, target: Any, app: App) -> Result:
     # in this process during this run is added to the `seen` the driver reported (a driver whose
     # handler ran in another process, gcp-http over the wire, reports it from the answer).
     Recorder.reset()
+    stdout = io.StringIO()
     try:
-        outcome = target.run(case, app)
-        outcome = replace(outcome, seen=[*outcome.seen, *Recorder.take()])
+        with contextlib.redirect_stdout(stdout):
+            outcome = target.run(case, app)
+        outcome = replace(
+            outcome,
+            seen=[*outcome.seen, *Recorder.take()],
+            logs=[*outcome.logs, *capture.entries, *_stdout_entries(stdout.getvalue())],
+        )
     except Skip as exc:
         result.status, result.reason = SKIP, str(exc) or "not deliverable on this target"
     except Exception as exc:

@@ -49,7 +49,9 @@ class Outcome:
     value), `body`. For every trigger: `seen`, what the handlers recorded (one dict per handler
     call, in order), and for queues `failed`, the ids of the messages the cloud would redeliver
     (or every id of the batch where the cloud fails the whole invocation), `result` the native
-    result for the report.
+    result for the report. `logs`: what the invocation told the cloud, as its collector reads
+    it: each JSON line of polyfn's logger and of stdout (CloudWatch EMF documents), parsed, and
+    each record Azure's worker would forward (with ``"azure_record": True``); the runner fills it.
     """
 
     status: int | None = None
@@ -59,6 +61,7 @@ class Outcome:
     seen: list[dict[str, Any]] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     result: Any = None
+    logs: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Recorder:

@@ -47,6 +47,10 @@ ECHO_BODY_LIMIT = 64 * 1024
 BINARY = bytes(range(256))
 
 
+# A request with this header has the handler log one line and count one datapoint of that name.
+METRIC_HEADER = "x-conformance-metric"
+
+
 def seen(req: HttpRequest, ctx: Context) -> dict[str, Any]:
     """Record what the handler sees of `req` and return it."""
     entry: dict[str, Any] = {
@@ -67,6 +71,10 @@ def seen(req: HttpRequest, ctx: Context) -> dict[str, Any]:
     headers: dict[str, list[str]] = entry["headers"]
     for name, value in req.headers.multi_items():
         headers.setdefault(name.lower(), []).append(value)
+    metric = req.headers.get(METRIC_HEADER)
+    if metric:  # the observability cases (conformance/cases/observe.py)
+        ctx.log.info("metric asked", extra={"metric_name": metric})
+        ctx.metrics.count(metric, 1)
     if len(req.body) <= ECHO_BODY_LIMIT:
         entry["body_b64"] = base64.b64encode(req.body).decode()
     ctype = (req.headers.get("content-type") or "").split(";")[0].strip().lower()

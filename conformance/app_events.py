@@ -123,6 +123,10 @@ def _record_object(event: StorageEvent, ctx: Context) -> None:
     )
 
 
+# A message with this attribute has the handler log one line and count one datapoint of that name.
+METRIC_ATTRIBUTE = "conformance-metric"
+
+
 def _record_message(msg: QueueMessage, ctx: Context) -> None:
     _record(
         {
@@ -136,6 +140,10 @@ def _record_message(msg: QueueMessage, ctx: Context) -> None:
             "group": msg.group,
         }
     )
+    metric = msg.attributes.get(METRIC_ATTRIBUTE)
+    if metric:  # the observability cases (conformance/cases/observe.py)
+        ctx.log.info("metric asked", extra={"metric_name": metric})
+        ctx.metrics.count(metric, 1)
     if asks_to_fail(msg.body, msg.attributes):
         raise HandlerAsked(f"message {msg.id} asked to fail")
 

@@ -12,6 +12,7 @@ from polyfn._errors import (
     EventError,
     HTTPError,
     MessagesFailedError,
+    MetricError,
     PolyfnError,
     ScheduleError,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "HttpRequest",
     "HttpResponse",
     "MessagesFailedError",
+    "MetricError",
     "NotFound",
     "ObjectInfo",
     "Option",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from sys import modules
+from time import perf_counter
+
+from polyfn._context import _COLD, begin_invocation
 from polyfn._cors import MALFORMED_STATUS, CORSConfig, add_vary, is_origin
 from polyfn._errors import ConfigError, EventError, HTTPError
 from polyfn._events import STORAGE_KINDS
@@ -669,7 +673,27 @@ class App:
         """Route, validate, call and convert: always returns a response, never raises.
 
         With `function`, only that function's route is considered (one cloud function per route).
+        The invocation ends with its closing log line (duration, status), after its metrics.
         """
+        started = perf_counter()
+        begin_invocation(ctx, req)
+        span = _start_span(ctx, "http", req) if "opentelemetry" in modules else None
+        resp: HttpResponse | None = None  # None: no answer (the closing line says 500)
+        try:
+            resp = self._serve_http(req, ctx, function)
+            return resp
+        finally:
+            if span is not None:
+                status = resp.status if resp is not None else 500
+                span.end(failed=status >= 500, status=status)
+            if not ctx._runtime_closes:
+                from polyfn._observe import close_http
+
+                close_http(ctx, started, req, resp)
+
+    def _serve_http(
+        self, req: HttpRequest, ctx: Context, function: Function | None
+    ) -> HttpResponse:
         extras = self._http_extras
         if extras and req.method == "OPTIONS" and "access-control-request-method" in req.headers:
             preflight = self._preflight(req, function)
@@ -692,7 +716,9 @@ class App:
             req.path_params.update(params)
         req.route = route.template
         if ctx.function_name != fn.name:
-            ctx = ctx.with_function(fn.name)
+            # This request's own Context (its closing line names the function too).
+            ctx.function_name = fn.name
+            ctx._log = None
         trigger: HttpTrigger = fn.trigger  # type: ignore[assignment]  # the router holds HTTP only
         cors = self.cors_of(fn) if extras else None
         if cors is not None:
@@ -705,7 +731,7 @@ class App:
                 )
                 add_vary(resp, "Origin")
                 return resp
-        token = enter_invocation(ctx.provider, fn)
+        token = enter_invocation(ctx.provider, fn, ctx)
         try:
             if extras and (self._middleware or trigger.middleware):
                 resp = self._through_middleware(fn, trigger, req, ctx)
@@ -818,14 +844,42 @@ class App:
         so the adapter can fail the message or invocation as its cloud requires."""
         if ctx.function_name != function.name:
             ctx = ctx.with_function(function.name)
-        token = enter_invocation(ctx.provider, function)
+        # `begin_invocation`, inlined: this runs for every record of a batch.
+        if _COLD[0]:
+            begin_invocation(ctx, event)
+        ctx._message = event
+        ctx._trace = None
+        closes = not ctx._runtime_closes
+        started = perf_counter() if closes else 0.0
+        span = _start_span(ctx, function.kind) if "opentelemetry" in modules else None
+        token = enter_invocation(ctx.provider, function, ctx)
+        failed = True
         try:
-            return function.handler(event, ctx)
+            result = function.handler(event, ctx)
+            failed = False
+            return result
         except Exception:
             ctx.log.exception("%s failed", function.name)
             raise
         finally:
             exit_invocation(token)
+            if span is not None:
+                span.end(failed=failed)
+            if closes:
+                from polyfn._observe import close_event
+
+                close_event(ctx, started, function.kind, failed)
+
+
+def _start_span(ctx: Context, kind: str, request: HttpRequest | None = None) -> Any:
+    """The invocation's OpenTelemetry span, where the app has imported OpenTelemetry (polyfn never
+    imports it itself); tracing never fails an invocation."""
+    try:
+        from polyfn._otel import start_span
+
+        return start_span(ctx, kind, request)
+    except Exception:  # a broken tracer setup must not fail the handler
+        return None
 
 
 def own_subscriber(

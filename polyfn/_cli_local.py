@@ -117,6 +117,12 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="connections served at once; more wait to be accepted (default 100)",
     )
+    p.add_argument(
+        "--log-format",
+        choices=("json", "text"),
+        default="json",
+        help="log lines as JSON objects (default) or as human-readable text",
+    )
     p.set_defaults(run=run_serve)
 
     p = _parser(
@@ -374,6 +380,10 @@ def _serve(args: argparse.Namespace) -> int:
     from polyfn._local._runtime import LocalRuntime
 
     app = _load(args.app)
+    if args.log_format == "text":
+        from polyfn._logs import use_text_format
+
+        use_text_format()
     if args.port < 0 or args.port > 65535:
         raise UsageError(
             f"--port {args.port} is not a TCP port; use 1-65535, or 0 for any free one."

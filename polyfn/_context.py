@@ -10,87 +10,43 @@ if TYPE_CHECKING:
     from datetime import timedelta
     from typing import Any
 
+    from polyfn._metrics import Metrics
+    from polyfn._trace import Trace
+
+# The message attribute (and HTTP header) that carries W3C trace context across polyfn's sends.
+TRACEPARENT = "traceparent"
+
 _LOGGER_NAME = "polyfn"
+
+# Whether this process has served no invocation yet (its next one is its cold start).
+_COLD = [True]
+
+
+def begin_invocation(ctx: Context, source: Any = None) -> None:
+    """Start an invocation of `ctx` that handles `source` (a message whose `traceparent`
+    attribute, or a request whose `traceparent` header, continues a trace; its trace is read
+    afresh, since an adapter may hand the records of one batch the same Context). The first
+    invocation of the process is its cold start."""
+    if _COLD[0]:
+        _COLD[0] = False
+        ctx.cold_start = True
+    ctx._message = source
+    ctx._trace = None
 
 
 def _ensure_logging() -> logging.Logger:
-    """The ``polyfn`` logger, with a handler that writes one JSON object a line.
+    """The ``polyfn`` logger with its JSON-lines handler (see `polyfn._observe.ensure_logging`)."""
+    from polyfn._logs import ensure_logging
 
-    Checked on every use, not once: the handler is added whenever the logger has none, and INFO
-    is set whenever no level is, so code that swaps handlers or levels for a while (a test
-    harness, a runner capturing logs) cannot leave invocation logs silenced afterwards. The logger
-    does not propagate, so a runtime's root handler (awslambdaric installs one) does not print
-    each line twice. A user who configures ``polyfn`` themselves keeps their handlers and level.
-    """
-    import logging
-
-    logger = logging.getLogger(_LOGGER_NAME)
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(JsonFormatter())
-        logger.addHandler(handler)
-        logger.propagate = False
-    if logger.level == logging.NOTSET:
-        logger.setLevel(logging.INFO)
-    return logger
-
-
-def _json_formatter_class() -> type[logging.Formatter]:
-    import json
-    import logging
-    from datetime import UTC, datetime
-
-    reserved = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
-
-    class _JsonFormatter(logging.Formatter):
-        """One JSON object a line: time, level, logger, message, the invocation's fields, extras."""
-
-        def format(self, record: logging.LogRecord) -> str:
-            entry: dict[str, Any] = {
-                "time": datetime.fromtimestamp(record.created, UTC).isoformat(
-                    timespec="milliseconds"
-                ),
-                "level": record.levelname,
-                "logger": record.name,
-                "message": record.getMessage(),
-            }
-            for key, value in record.__dict__.items():
-                if key not in reserved and not key.startswith("_"):
-                    entry[key] = value
-            if record.exc_info:
-                entry["exception"] = self.formatException(record.exc_info)
-            return json.dumps(entry, default=str, ensure_ascii=False)
-
-    return _JsonFormatter
-
-
-_ADAPTER: type[logging.LoggerAdapter[logging.Logger]] | None = None
-
-
-def _adapter_class() -> type[logging.LoggerAdapter[logging.Logger]]:
-    """A LoggerAdapter that merges a call's ``extra`` with the invocation's fields.
-
-    Python 3.11's LoggerAdapter replaces the call's ``extra``; users expect both.
-    """
-    global _ADAPTER  # noqa: PLW0603 - built once per process
-    if _ADAPTER is None:
-        import logging
-        from collections.abc import MutableMapping
-
-        class _InvocationLogger(logging.LoggerAdapter[logging.Logger]):
-            def process(
-                self, msg: Any, kwargs: MutableMapping[str, Any]
-            ) -> tuple[Any, MutableMapping[str, Any]]:
-                kwargs["extra"] = {**(self.extra or {}), **(kwargs.get("extra") or {})}
-                return msg, kwargs
-
-        _ADAPTER = _InvocationLogger
-    return _ADAPTER
+    return ensure_logging()
 
 
 def JsonFormatter() -> logging.Formatter:  # noqa: N802 - reads as a class at call sites
-    """A `logging.Formatter` that writes one JSON object per record."""
-    return _json_formatter_class()()
+    """A `logging.Formatter` that writes one JSON object per record, in the shape of the record's
+    provider (Lambda's JSON log format, Cloud Logging's fields, plain JSON locally)."""
+    from polyfn._logs import JsonFormatter as Formatter
+
+    return Formatter()
 
 
 class Context:
@@ -98,7 +54,13 @@ class Context:
 
     __slots__ = (
         "_log",
+        "_message",
+        "_metrics",
         "_remaining",
+        "_runtime_closes",
+        "_trace",
+        "_trace_source",
+        "cold_start",
         "function_name",
         "invocation_id",
         "provider",
@@ -123,6 +85,16 @@ class Context:
         self._remaining = remaining
         self.raw = raw
         self._log: logging.LoggerAdapter[logging.Logger] | None = None
+        self._trace: Trace | None = None
+        # What the caller's span is read from, when first asked: a callable the adapter gives
+        # (its cloud's header or variable), and the message being handled (its `traceparent`
+        # attribute, which polyfn's own sends write, comes first).
+        self._trace_source: Callable[[], Trace | None] | None = None
+        self._message: Any = None
+        self._metrics: Metrics | None = None
+        self.cold_start = False
+        # Set by a runtime that writes each invocation's closing line itself (`polyfn serve`).
+        self._runtime_closes = False
 
     def remaining_time(self) -> timedelta | None:
         """Time left before the cloud stops this invocation; None where there is no deadline."""
@@ -130,23 +102,68 @@ class Context:
 
     @property
     def log(self) -> logging.LoggerAdapter[logging.Logger]:
-        """A logger whose every line is a JSON object carrying this invocation's id and function."""
+        """A logger whose lines carry this invocation's id, function, trace and cold start, in
+        the shape the cloud's log tooling reads (docs/observability.md)."""
+        from polyfn._logs import invocation_logger, logger_for
+
+        logger = logger_for(self.provider)  # checked on every use (see `ensure_logging`)
         if self._log is None:
-            fields = {
-                "invocation_id": self.invocation_id,
-                "function_name": self.function_name,
-                "provider": self.provider,
-            }
-            if self.trace_id:
-                fields["trace_id"] = self.trace_id
-            self._log = _adapter_class()(_ensure_logging(), fields)
-            return self._log
-        _ensure_logging()
+            self._log = invocation_logger(self, logger)
         return self._log
+
+    @property
+    def trace(self) -> Trace:
+        """This invocation's span in W3C terms (`trace_id`, `span_id`, `sampled`,
+        `traceparent()`), continuing the caller's trace where one arrived; made on first use."""
+        trace = self._trace
+        if trace is None:
+            from polyfn._trace import Trace, parse_traceparent
+
+            parent = parse_traceparent(self._message_traceparent())
+            if parent is None:
+                try:
+                    parent = self._platform_parent()
+                except Exception:
+                    parent = None
+            trace = self._trace = Trace.continue_from(parent)
+        return trace
+
+    def _message_traceparent(self) -> Any:
+        """The ``traceparent`` the handled message (attribute) or request (header) carries."""
+        message = self._message
+        if message is None:
+            return None
+        attributes = getattr(message, "attributes", None)
+        if isinstance(attributes, dict):
+            return attributes.get(TRACEPARENT)
+        header = getattr(message, "header", None)  # an HttpRequest
+        return header(TRACEPARENT) if header is not None else None
+
+    def _xray_trace_id(self) -> str:
+        """The trace id as X-Ray writes it, for the lines of AWS's shape (an adapter that can
+        read it more cheaply overrides this)."""
+        return self.trace.xray_trace_id
+
+    def _platform_parent(self) -> Trace | None:
+        """The caller's span as the cloud gave it (an adapter sets `_trace_source`, or overrides
+        this)."""
+        source = self._trace_source
+        return source() if source is not None else None
+
+    @property
+    def metrics(self) -> Metrics:
+        """Counts, gauges and timings of this invocation, flushed when it ends in the cloud's
+        native form (CloudWatch EMF on AWS; docs/observability.md)."""
+        metrics = self._metrics
+        if metrics is None:
+            from polyfn._metrics import Metrics
+
+            metrics = self._metrics = Metrics(self)
+        return metrics
 
     def with_function(self, function_name: str) -> Context:
         """A copy naming another function (one Lambda serving several polyfn functions)."""
-        return Context(
+        copy = Context(
             self.provider,
             function_name,
             self.invocation_id,
@@ -154,6 +171,8 @@ class Context:
             remaining=self._remaining,
             raw=self.raw,
         )
+        copy._trace_source = self._trace_source
+        return copy
 
     def __repr__(self) -> str:
         return (

@@ -64,6 +64,11 @@ def fail_messages(failed: Iterable[str], detail: str) -> None:
         raise MessagesFailedError(ids, detail)
 
 
+class MetricError(PolyfnError, ValueError):
+    """A metric the cloud would reject: a bad name or unit, too many dimensions, a value that is
+    not a finite number."""
+
+
 class ScheduleError(PolyfnError, ValueError):
     """A schedule that is invalid, or that a target cloud cannot express. The message says why."""
 

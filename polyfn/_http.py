@@ -213,6 +213,19 @@ class HttpRequest:
     def headers(self, value: Headers) -> None:
         self._headers = value
 
+    def header(self, name: str) -> str | None:
+        """The first value of header `name` (lower case). While the headers are still the
+        adapter's dict, a header that is absent (the common case: polyfn looks for a
+        ``traceparent`` on every request) is known absent without building `headers`."""
+        raw = self._raw_headers
+        if self._headers is None and raw is not None:
+            value = raw.get(name)
+            if value is not None:
+                return value
+            if name not in "\n".join(raw).lower():
+                return None
+        return self.headers.get(name)
+
     @property
     def cookies(self) -> dict[str, str]:
         """Request cookies, name -> value, from the Cookie header(s) or the cloud's cookie list."""

@@ -29,6 +29,7 @@ import os
 from contextvars import ContextVar
 from time import monotonic
 
+from polyfn._context import TRACEPARENT
 from polyfn._errors import ConfigError, PolyfnError
 
 # `typing` costs milliseconds at import; only mypy needs it here.
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from typing import Any, Protocol
 
     from polyfn._app import Function
+    from polyfn._context import Context
 
     Body = bytes | bytearray | memoryview | str | dict[str, Any] | list[Any]
 else:
@@ -74,22 +76,41 @@ class Conflict(ResourceError):  # noqa: N818 - a public contract name
 
 # -- the invocation a handle runs in -------------------------------------------------------------
 
-# (provider, function) of the invocation running on this thread or task, set by `App` around each
-# handler call. A handle reads it to pick its cloud's backend and to check the function's `uses=`.
-# A None function pins the provider with no check (a test's own calls inside `with Client(app):`).
-_CURRENT: ContextVar[tuple[str, Function | None] | None] = ContextVar(
+# (provider, function, context) of the invocation running on this thread or task, set by `App`
+# around each handler call. A handle reads it to pick its cloud's backend, to check the function's
+# `uses=` and to carry the invocation's trace on what it sends. A None function pins the provider
+# with no check (a test's own calls inside `with Client(app):`). One variable, not one per
+# concern: each set and reset costs on every queue record.
+_CURRENT: ContextVar[tuple[str, Function | None, Context | None] | None] = ContextVar(
     "polyfn_invocation", default=None
 )
 
 
-def enter_invocation(provider: str, function: Function | None) -> object:
+def enter_invocation(
+    provider: str, function: Function | None, ctx: Context | None = None
+) -> object:
     """Mark `function` as running on `provider` in this context (None: code outside any function
-    that must still use `provider`); returns the reset token."""
-    return _CURRENT.set((provider, function))
+    that must still use `provider`), handling `ctx`; returns the reset token."""
+    return _CURRENT.set((provider, function, ctx))
 
 
 def exit_invocation(token: object) -> None:
     _CURRENT.reset(token)  # type: ignore[arg-type]
+
+
+def current_context() -> Context | None:
+    """The Context of the invocation running here, or None outside any."""
+    current = _CURRENT.get()
+    return current[2] if current is not None else None
+
+
+def with_traceparent(attributes: Mapping[str, str] | None) -> Mapping[str, str] | None:
+    """`attributes` plus the running invocation's ``traceparent`` (unless they carry one), so
+    the function that receives the message continues this trace."""
+    ctx = current_context()
+    if ctx is None or (attributes and TRACEPARENT in attributes):
+        return attributes
+    return {**(attributes or {}), TRACEPARENT: ctx.trace.traceparent()}
 
 
 def current_provider() -> str:
@@ -342,7 +363,7 @@ class Resource:
         """This handle's client on the current cloud, after the `uses=` check for `operation`."""
         current = _CURRENT.get()
         if current is not None:
-            provider, function = current
+            provider, function, _ = current
             if function is not None and (self.kind, self.name, operation) not in function.allowed:
                 raise AccessDenied(
                     f"function {function.name!r} called {operation} on {self.label} without "
@@ -620,7 +641,10 @@ class Queue(Resource):
                 )
             seconds = int(delay)
         return OutgoingMessage(
-            encode_body(body, what), check_attributes(attributes, what), group, seconds
+            encode_body(body, what),
+            check_attributes(with_traceparent(attributes), what),
+            group,
+            seconds,
         )
 
     def send(
@@ -697,7 +721,9 @@ class Topic(Resource):
     def publish(self, body: Body, *, attributes: Mapping[str, str] | None = None) -> str:
         """Publish one message to every subscription; returns its id."""
         what = f"{self.label} publish"
-        message = OutgoingMessage(encode_body(body, what), check_attributes(attributes, what))
+        message = OutgoingMessage(
+            encode_body(body, what), check_attributes(with_traceparent(attributes), what)
+        )
         return self._client("publish").publish(message)  # type: ignore[no-any-return]
 
 

@@ -40,32 +40,41 @@ class Trace:
     invocation's own span), `parent_id` (the caller's span, or None at a trace's root) and
     `sampled`."""
 
-    __slots__ = ("parent_id", "sampled", "span_id", "trace_id")
+    __slots__ = ("_span_id", "parent_id", "sampled", "trace_id")
 
     def __init__(
         self,
         trace_id: str,
-        span_id: str,
+        span_id: str | None = None,
         *,
         parent_id: str | None = None,
         sampled: bool = False,
     ) -> None:
         self.trace_id = trace_id
-        self.span_id = span_id
+        # None: made on first use (a random id costs a system call; an AWS invocation whose lines
+        # carry only the trace id never needs its own span id).
+        self._span_id = span_id
         self.parent_id = parent_id
         self.sampled = sampled
+
+    @property
+    def span_id(self) -> str:
+        span_id = self._span_id
+        if span_id is None:
+            span_id = self._span_id = new_span_id()
+        return span_id
 
     @classmethod
     def start(cls, *, sampled: bool = False) -> Trace:
         """A new trace whose root span is this invocation."""
-        return cls(new_trace_id(), new_span_id(), sampled=sampled)
+        return cls(new_trace_id(), sampled=sampled)
 
     @classmethod
     def continue_from(cls, parent: Trace | None) -> Trace:
         """This invocation's span as a child of `parent` (a new trace when there is none)."""
         if parent is None:
             return cls.start()
-        return cls(parent.trace_id, new_span_id(), parent_id=parent.span_id, sampled=parent.sampled)
+        return cls(parent.trace_id, parent_id=parent.span_id, sampled=parent.sampled)
 
     def traceparent(self) -> str:
         """The W3C ``traceparent`` naming this span as the parent of what it calls."""
@@ -131,6 +140,23 @@ def parse_xray(value: object) -> Trace | None:
     """
     if not isinstance(value, str):
         return None
+    if (
+        len(value) >= 74
+        and value.startswith("Root=1-")
+        and value[15] == "-"
+        and value[40:48] == ";Parent="
+        and value[64:73] == ";Sampled="
+        and (len(value) == 74 or value[74] == ";")
+    ):
+        # The exact form Lambda sets in _X_AMZN_TRACE_ID (fixed offsets), read without splitting.
+        trace_id, parent = value[7:15] + value[16:40], value[48:64]
+        if (
+            _HEX.issuperset(trace_id)
+            and _HEX.issuperset(parent)
+            and trace_id != _ZERO_TRACE
+            and parent != _ZERO_SPAN
+        ):
+            return Trace(trace_id, parent, sampled=value[73] == "1")
     fields: dict[str, str] = {}
     for part in value.split(";"):
         key, sep, item = part.strip().partition("=")
@@ -149,6 +175,23 @@ def parse_xray(value: object) -> Trace | None:
     parent = fields.get("Parent", "").lower()
     span_id = parent if _is_hex(parent, 16) and parent != _ZERO_SPAN else new_span_id()
     return Trace(trace_id, span_id, sampled=fields.get("Sampled") == "1")
+
+
+def xray_root(value: str) -> str | None:
+    """The X-Ray trace id of a header whose Root comes first, in lower case, as `parse_xray`
+    reads it (``1-5759e988-bd862e3fe1be46a994272793``); None for any other header, which
+    `parse_xray` then reads whole. No span id is made: a line that names only the trace needs
+    none."""
+    if (
+        value.startswith("Root=1-")
+        and len(value) >= 40
+        and value[15] == "-"
+        and (len(value) == 40 or value[40] == ";")
+    ):
+        hex_digits = value[7:15] + value[16:40]
+        if _HEX.issuperset(hex_digits) and hex_digits != _ZERO_TRACE:
+            return value[5:40]
+    return None
 
 
 def parse_cloud_trace(value: object) -> Trace | None:

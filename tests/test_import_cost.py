@@ -94,3 +94,27 @@ def _sdks_loaded(modules: set[str]) -> set[str]:
 def test_handles_and_each_adapter_entry_load_no_resource_sdk(entry: str) -> None:
     loaded = _sdks_loaded(loaded_after(APP_WITH_HANDLES + entry))
     assert not loaded, sorted(loaded)
+
+
+# What observability loads only when a handler uses it (ctx.log, ctx.metrics, OpenTelemetry).
+OBSERVABILITY_ON_USE = {"logging", "polyfn._logs", "polyfn._metrics", "polyfn._otel",
+                        "opentelemetry", "datetime", "traceback"}  # fmt: skip
+
+
+def test_an_invocation_that_does_not_log_loads_no_logging_nor_metrics():
+    """The first HTTP event through polyfn_aws writes its closing line (and reads its trace)
+    without `logging`, the metrics or OpenTelemetry; a handler that logs loads `logging`."""
+    serve = (
+        "import polyfn, polyfn_aws\napp = polyfn.App('a')\n"
+        "def f(r, c):\n    return {'ok': True}\napp.http('/x')(f)\n"
+        "event = {'version': '2.0', 'rawPath': '/x', 'rawQueryString': '', 'headers': {},"
+        " 'requestContext': {'http': {'method': 'GET', 'path': '/x', 'sourceIp': '1.2.3.4'}},"
+        " 'isBase64Encoded': False}\n"
+        "import io, sys\nsys.stderr = io.StringIO()\n"
+        "assert polyfn_aws.handler(app)(event, None)['statusCode'] == 200, sys.stderr.getvalue()\n"
+        "assert 'invocation finished' in sys.stderr.getvalue()\n"
+    )
+    loaded = loaded_after(serve)
+    assert not (loaded | _roots(loaded)) & OBSERVABILITY_ON_USE
+    logged = loaded_after(serve.replace("return {'ok': True}", "c.log.info('hi'); return {}"))
+    assert "logging" in logged and "polyfn._logs" in logged

@@ -79,13 +79,15 @@ def local_context(
     def remaining() -> timedelta:
         return timedelta(seconds=max(0.0, end - time.monotonic()))
 
-    return Context(
+    ctx = Context(
         "local",
         function.name if function is not None else "",
         uuid.uuid4().hex,
         remaining=remaining,
         raw=raw,
     )
+    ctx._runtime_closes = True
+    return ctx
 
 
 def within_timeout(
@@ -167,7 +169,11 @@ class _OwnThread:
 def log_invocation(
     function: str, trigger: str, started: float, outcome: str, ctx: Context, **extra: Any
 ) -> None:
-    """The one line each invocation writes."""
+    """The one line each invocation writes (its closing line), after its metrics."""
+    metrics = ctx._metrics
+    if metrics is not None:
+        metrics.flush()
+    trace = ctx.trace
     local_logger().info(
         "invocation",
         extra={
@@ -176,6 +182,9 @@ def log_invocation(
             "duration_ms": round((time.perf_counter() - started) * 1000, 3),
             "outcome": outcome,
             "invocation_id": ctx.invocation_id,
+            "trace_id": trace.trace_id,
+            "span_id": trace.span_id,
+            "cold_start": ctx.cold_start,
             **extra,
         },
     )

@@ -30,6 +30,7 @@ from polyfn import (
     Topic,
 )
 from polyfn._resources import backend_for, reset_backends
+from polyfn._trace import parse_traceparent
 
 from ._aws_resources import REGION, consume, new_queue, new_table, sns_event, sqs_records
 from .conftest import lambda_context, load, validate
@@ -246,11 +247,17 @@ def test_send_reaches_the_consumer_with_identical_body_and_attributes(aws):
     for i, (_, expected) in enumerate(BODIES):
         message = by_n[str(i)]
         assert message.body == expected
-        assert message.attributes == {"n": str(i), "kind": "té st"}  # the marker is dropped
+        # The base64 marker is dropped; the sending invocation's trace context travels along.
+        assert message.attributes == {
+            "n": str(i),
+            "kind": "té st",
+            "traceparent": message.attributes["traceparent"],
+        }
+        assert parse_traceparent(message.attributes["traceparent"]) is not None
         assert message.queue == name
 
 
-def test_a_message_without_attributes_is_exactly_its_bytes_on_the_wire(aws):
+def test_a_message_without_attributes_is_its_bytes_and_trace_context_on_the_wire(aws):
     sqs = aws("sqs")
     name = unique("plain")
     url, _ = new_queue(sqs, name)
@@ -258,7 +265,8 @@ def test_a_message_without_attributes_is_exactly_its_bytes_on_the_wire(aws):
     in_lambda([queue.send], lambda: queue.send({"a": "é"}))
     (message,) = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])["Messages"]
     assert message["Body"] == '{"a":"é"}'
-    assert "MessageAttributes" not in message
+    # Sent from inside an invocation, the only attribute is its trace context (issue 10).
+    assert set(message["MessageAttributes"]) == {"traceparent"}
 
 
 def test_fifo_queue_keeps_the_group_and_sends_equal_bodies_twice(aws):
@@ -374,7 +382,8 @@ def test_publish_reaches_the_sns_subscriber_with_identical_body_and_attributes(a
     assert sorted(m.id for m in got) == sorted(ids)
     for message in got:
         n = int(message.attributes["n"])
-        assert (message.body, message.attributes) == (BODIES[n][1], {"n": str(n)})
+        assert message.body == BODIES[n][1]
+        assert message.attributes == {"n": str(n), "traceparent": message.attributes["traceparent"]}
 
 
 def test_fifo_topic_publishes_with_a_group(aws):

@@ -26,14 +26,19 @@ def test_a_publish_runs_every_subscriber_with_its_own_copy(tmp_path: Path) -> No
     client = Client(fanout.app, state_dir=tmp_path / "state")
     resp = client.post("/events?n=1&tenant=acme", body=BODY)
     assert resp.status == 202
+    traceparents = set()
     with client:
         for name in ("audit", "mailer"):
             doc = fanout.seen.get(f"{name}-1")
             assert doc is not None, name
             assert base64.b64decode(doc["body_b64"]) == BODY
-            assert doc["attributes"] == {"n": "1", "tenant": "acme"}
+            attributes = dict(doc["attributes"])
+            # polyfn's publish adds the publishing request's trace (docs/observability.md).
+            traceparents.add(attributes.pop("traceparent"))
+            assert attributes == {"n": "1", "tenant": "acme"}
             assert doc["queue"] == "order-events"  # the topic, not the subscription queue
             assert doc["delivery_count"] == 1
+    assert len(traceparents) == 1  # both copies continue the one trace
     assert client.messages("order-events~audit") == []
     assert client.messages("order-events~mailer") == []
 

@@ -182,6 +182,19 @@ def _receive(connection: str, name: str) -> Any:
     return message
 
 
+def queue_fixture(message: Any) -> dict[str, Any]:
+    """The invocation the host makes of a queue function for a Storage queue `message`: the host
+    decodes the base64 (messageEncoding "base64", the default) before the worker."""
+    return {
+        "data": {"type": "bytes", "base64": message.content},
+        "metadata": {
+            "Id": {"type": "string", "value": message.id},
+            "DequeueCount": {"type": "int", "value": message.dequeue_count},
+            "InsertionTime": {"type": "string", "value": message.inserted_on.isoformat()},
+        },
+    }
+
+
 def _deliver(name: str, message: Any) -> QueueMessage:
     seen: list[QueueMessage] = []
     app = App("consumer")
@@ -191,16 +204,7 @@ def _deliver(name: str, message: Any) -> QueueMessage:
         seen.append(msg)
 
     host = Host(polyfn_azure.function_app(app))
-    # The host decodes the base64 (messageEncoding "base64", the default) before the worker.
-    fixture = {
-        "data": {"type": "bytes", "base64": message.content},
-        "metadata": {
-            "Id": {"type": "string", "value": message.id},
-            "DequeueCount": {"type": "int", "value": message.dequeue_count},
-            "InsertionTime": {"type": "string", "value": message.inserted_on.isoformat()},
-        },
-    }
-    host.call("consume", fixture)
+    host.call("consume", queue_fixture(message))
     [msg] = seen
     return msg
 

@@ -62,7 +62,10 @@ def test_a_created_order_is_stored_and_sent_to_the_worker(cloud: str) -> None:
     assert dict(stored) == {"id": "1", "sku": "fig", "quantity": 2, "note": None}
     [message] = current_state().queue.receive("orders", 10, 30.0)
     assert json.loads(message.body) == {"id": "1", "sku": "fig", "quantity": 2, "note": None}
-    assert message.attributes == {"order_id": "1"}
+    attributes = dict(message.attributes)
+    # The request's trace rides along for the worker to continue (docs/observability.md).
+    assert attributes.pop("traceparent").startswith("00-")
+    assert attributes == {"order_id": "1"}
 
 
 def test_the_index_document_is_no_order(cloud: str) -> None:

@@ -37,6 +37,7 @@ functions of their bucket.
 from __future__ import annotations
 
 import base64
+from time import perf_counter
 
 from polyfn._app import own_subscriber
 from polyfn._errors import EventError
@@ -336,6 +337,10 @@ def _one_queue(
         work.extend(_storage_work(app, function, records, name))
     fifo = name.endswith(FIFO_SUFFIX) or groups.count(None) != len(groups)
     ctx = to_context(lambda_context, fn.name if fn is not None else "")
+    # One Lambda invocation runs the whole batch: one closing line for it, with how many
+    # messages were acknowledged and failed (docs/observability.md), not one per message.
+    ctx._runtime_closes = True
+    started = perf_counter()
     invoke = app.invoke
     failures: list[str] = []
     failed_groups: set[str | None] = set()
@@ -360,6 +365,9 @@ def _one_queue(
                 # A failed record whose group is unknown holds back everything after it.
                 stop_all = stop_all or group is None
                 failed_groups.add(group)
+    from polyfn._observe import close_batch
+
+    close_batch(ctx, started, len(ids) - len(failures), len(failures))
     return batch_response(failures)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 from polyfn import Context
+from polyfn._trace import parse_traceparent
 
 PROVIDER = "azure"
 
@@ -32,11 +34,15 @@ def make_context(function_name: str, azure_context: Any) -> Context:
     if not isinstance(invocation_id, str) or not invocation_id:
         invocation_id = str(uuid.uuid4())
     trace_context = getattr(azure_context, "trace_context", None)
-    return Context(
+    traceparent = getattr(trace_context, "trace_parent", None)
+    ctx = Context(
         PROVIDER,
         function_name,
         invocation_id,
-        trace_id=trace_id(getattr(trace_context, "trace_parent", None)),
+        trace_id=trace_id(traceparent),
         remaining=None,
         raw=azure_context,
     )
+    # The host's W3C traceparent for this invocation, read when the trace is first asked for.
+    ctx._trace_source = partial(parse_traceparent, traceparent)
+    return ctx

@@ -44,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
+from polyfn._context import TRACEPARENT
 from polyfn._resources import (
     AccessDenied,
     Conflict,
@@ -441,7 +442,13 @@ class StorageQueue:
                 resource=self._resource,
                 operation="send",
             )
-        payload = wrap_message(message.body, message.attributes)
+        attributes = message.attributes
+        if attributes.keys() == {TRACEPARENT}:
+            # A message with no attributes of the user's is exactly its bytes, which every other
+            # consumer of the queue reads; the trace context alone does not wrap it in polyfn's
+            # envelope (it travels with the user's attributes, and on Service Bus always).
+            attributes = {}
+        payload = wrap_message(message.body, attributes)
         encoded = (len(payload) + 2) // 3 * 4
         _check_size(encoded, STORAGE_QUEUE_MAX, what, self._resource, "a Storage queue")
         try:

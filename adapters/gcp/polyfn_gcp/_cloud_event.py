@@ -160,6 +160,7 @@ def handle(app: App, only: Function | None, event: Any) -> None:
         trace=_trace(attributes),
         started=started,
         raw=event,
+        trace_headers=_trace_headers(attributes),
     )
     run_all(app, functions, target, ctx)
 
@@ -211,6 +212,17 @@ def _parsed(data: Any) -> Any:
                 "the data nests JSON too deeply to read", field="data", source=SOURCE
             ) from None
     return data
+
+
+def _trace_headers(attributes: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The CloudEvent's traceparent extension, else the request's trace headers."""
+    traceparent = _text(attributes.get("traceparent"))
+    if traceparent:
+        return {TRACEPARENT_HEADER: traceparent}
+    flask = sys.modules.get("flask")  # functions-framework serves through Flask; never import it
+    if flask is not None and flask.has_request_context():
+        return flask.request.headers  # type: ignore[no-any-return]
+    return {}
 
 
 def _text(value: Any) -> str | None:

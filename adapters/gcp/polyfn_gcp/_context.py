@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from polyfn import Context
+from polyfn._trace import from_headers
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -74,8 +76,11 @@ def make_context(
     trace: str | None,
     started: float,
     raw: Any,
+    trace_headers: Mapping[str, Any] | None = None,
 ) -> Context:
-    return Context(
+    """`trace_headers` holds the request's `traceparent` and `X-Cloud-Trace-Context` (or a
+    CloudEvent's traceparent extension), read when the trace is first asked for."""
+    ctx = Context(
         PROVIDER,
         function_name,
         invocation_id,
@@ -83,3 +88,10 @@ def make_context(
         remaining=deadline(started),
         raw=raw,
     )
+    if trace_headers is not None:
+        ctx._trace_source = partial(
+            from_headers,
+            traceparent=trace_headers.get(TRACEPARENT_HEADER),
+            cloud_trace=trace_headers.get(TRACE_HEADER),
+        )
+    return ctx

@@ -184,6 +184,7 @@ def serve(
         trace=trace_id(req.headers.get(TRACE_HEADER), req.headers.get(TRACEPARENT_HEADER)),
         started=started,
         raw=request,
+        trace_headers=req.headers,
     )
     if routes is not None:
         return _serve_routes(app, routes, req, ctx)
