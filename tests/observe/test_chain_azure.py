@@ -14,7 +14,7 @@ import polyfn_azure
 import pytest
 from azure.storage import queue as queue_storage
 
-from conformance import azure_worker
+from conformance.hosts import azure as azure_worker
 from polyfn._logs import AZURE_LOGGER_NAME
 from tests.azure._host import Host, datum
 from tests.azure.test_published import http_fixture
