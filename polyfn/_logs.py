@@ -129,6 +129,24 @@ def direct_stream(level: int) -> Any:
     return handler.stream  # type: ignore[attr-defined]
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A StreamHandler on whatever ``sys.stderr`` is at each line (as `logging.lastResort` does),
+    unless a stream was set on it: a stderr replaced after the handler was made (a test's
+    capture, a runtime's redirect) and closed since would otherwise lose every later line."""
+
+    def __init__(self) -> None:
+        self._set_stream: object = None
+        super().__init__()
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr if self._set_stream is None else self._set_stream
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        self._set_stream = None if value is None or value is sys.stderr else value
+
+
 def ensure_logging() -> logging.Logger:
     """The ``polyfn`` logger, with a handler writing `JsonFormatter` lines to stderr.
 
@@ -140,7 +158,7 @@ def ensure_logging() -> logging.Logger:
     """
     logger = _LOGGER
     if not logger.handlers:
-        handler = logging.StreamHandler()
+        handler = StderrHandler()
         handler.setFormatter(JsonFormatter())
         logger.addHandler(handler)
         logger.propagate = False
