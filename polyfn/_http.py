@@ -283,11 +283,18 @@ def _json_default(obj: Any) -> Any:
 
 # One encoder for every response: json.dumps with options builds a new JSONEncoder per call.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_json_default)
+# For text UTF-8 cannot hold (a lone surrogate, as Python keeps an undecodable byte): JSON's own
+# \uXXXX escapes say it in ASCII (RFC 8259 section 7), where UTF-8 would raise.
+_ASCII_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, default=_json_default)
 
 
 def dump_json(obj: Any) -> bytes:
     """Compact UTF-8 JSON, with datetimes, Decimals, UUIDs and pydantic models handled."""
-    return _ENCODER.encode(obj).encode()
+    text = _ENCODER.encode(obj)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return _ASCII_ENCODER.encode(obj).encode()
 
 
 _TEXT_TYPES = (

@@ -131,3 +131,16 @@ def test_text_or_none_decodes_text_once_and_refuses_binary():
     assert HttpResponse(b"\xff", content_type="text/plain").text_or_none() is None
     gz = HttpResponse(b"x", headers={"Content-Encoding": "gzip"}, content_type="application/json")
     assert gz.text_or_none() is None
+
+
+def test_json_of_text_utf8_cannot_hold_is_escaped_not_an_error() -> None:
+    # A lone surrogate (how Python keeps an undecodable byte) has no UTF-8 form: JSON's \u
+    # escape still says it, so a handler echoing such a header answers, not 500.
+    import json as _json
+
+    from polyfn._http import dump_json
+
+    body = dump_json({"h": "\ud800", "ok": "café"})
+    assert body.isascii()
+    assert _json.loads(body) == {"h": "\ud800", "ok": "café"}
+    assert dump_json({"ok": "café"}) == '{"ok":"café"}'.encode()
