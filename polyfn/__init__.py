@@ -4,7 +4,6 @@ This module only re-exports; every name lives in a private module of its own.
 """
 
 from polyfn._app import App, Function, Settings
-from polyfn._auth import Principal, api_key, cloud_auth, jwt_bearer
 from polyfn._context import Context
 from polyfn._cors import CORSConfig
 from polyfn._errors import (
@@ -18,11 +17,9 @@ from polyfn._errors import (
 )
 from polyfn._events import QueueMessage, StorageEvent, TimerEvent
 from polyfn._http import HttpRequest, HttpResponse
-from polyfn._idempotency import idempotent
 from polyfn._middleware import after, before
 from polyfn._multidict import Headers, QueryParams
 from polyfn._params import Header, Path, Query
-from polyfn._provider import EventSamples, Option, Provider
 from polyfn._resources import (
     AccessDenied,
     Bucket,
@@ -38,7 +35,37 @@ from polyfn._resources import (
     Topic,
 )
 from polyfn._schedule import Schedule
-from polyfn._web import asgi, wsgi
+
+# Names most apps never use load on first access (PEP 562), so `import polyfn` stays cheap on a
+# cold start: their modules, and what those import, cost milliseconds together.
+_LAZY = {
+    "EventSamples": "polyfn._provider",
+    "Option": "polyfn._provider",
+    "Principal": "polyfn._auth",
+    "Provider": "polyfn._provider",
+    "api_key": "polyfn._auth",
+    "asgi": "polyfn._web",
+    "cloud_auth": "polyfn._auth",
+    "idempotent": "polyfn._idempotency",
+    "jwt_bearer": "polyfn._auth",
+    "wsgi": "polyfn._web",
+}
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from polyfn._auth import Principal, api_key, cloud_auth, jwt_bearer
+    from polyfn._idempotency import idempotent
+    from polyfn._provider import EventSamples, Option, Provider
+    from polyfn._web import asgi, wsgi
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'polyfn' has no attribute {name!r}")
+    value = getattr(__import__(module, fromlist=[name]), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 

@@ -8,7 +8,7 @@ import pytest
 
 FORBIDDEN = ("pydantic", "boto3", "botocore", "azure", "flask", "functions_framework",
              "cloudevents", "werkzeug", "dataclasses", "inspect", "logging", "asyncio",
-             "typing")  # fmt: skip
+             "typing", "hmac", "_hashlib")  # fmt: skip
 
 
 def loaded_after(code: str) -> set[str]:
