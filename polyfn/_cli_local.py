@@ -733,17 +733,6 @@ def run_translate(args: argparse.Namespace) -> int:
 # unless this variable asks for the provider's backend (then the SDK's own endpoint settings,
 # such as AWS_ENDPOINT_URL or PUBSUB_EMULATOR_HOST, say where it goes).
 INVOKE_RESOURCES_ENV = "POLYFN_INVOKE_RESOURCES"
-# The settings each provider's SDKs read for an emulator's address (shown, never required).
-_ENDPOINT_SETTINGS = (
-    "AWS_ENDPOINT_URL",
-    "AzureWebJobsStorage",
-    "ServiceBusConnection",
-    "POLYFN_KEYVAULT_URL",
-    "PUBSUB_EMULATOR_HOST",
-    "FIRESTORE_EMULATOR_HOST",
-    "STORAGE_EMULATOR_HOST",
-    "POLYFN_SECRETMANAGER_ENDPOINT",
-)
 
 
 @contextlib.contextmanager
@@ -757,7 +746,10 @@ def invoke_resources(provider: str) -> Iterator[str]:
 
     choice = os.environ.get(INVOKE_RESOURCES_ENV, "local")
     if choice == "provider":
-        endpoints = [f"{k}={os.environ[k]}" for k in _ENDPOINT_SETTINGS if os.environ.get(k)]
+        from polyfn._provider import provider as provider_named
+
+        settings = provider_named(provider).endpoint_settings
+        endpoints = [f"{k}={os.environ[k]}" for k in settings if os.environ.get(k)]
         named = ", ".join(endpoints) or "none set: the SDK's default endpoints, a real cloud"
         yield f"{provider}'s backend ({INVOKE_RESOURCES_ENV}=provider); endpoints: {named}"
         return

@@ -132,6 +132,9 @@ class Provider(Protocol):
     # Where that distribution sits in a source checkout ("./adapters/aws"), for the pip command
     # of a missing extra; "" when it is installed from an index only.
     checkout: str
+    # The settings its SDKs read for an emulator's or endpoint's address (AWS_ENDPOINT_URL,
+    # PUBSUB_EMULATOR_HOST, ...): `polyfn invoke` shows those set when it uses the backend.
+    endpoint_settings: tuple[str, ...]
     package: str  # the import package `polyfn package` copies into the zip beside polyfn
     extras: CommandExtras  # what a command needs beyond the distribution itself
     options: Sequence[Option]  # its flags of build, package and deploy
@@ -217,6 +220,7 @@ class ProviderDefaults:
 
     distribution: str
     checkout = ""  # installed from an index only: no checkout path to suggest
+    endpoint_settings: tuple[str, ...] = ()
     runtime_marker = ""  # a variable the cloud's runtime sets in every function's environment
 
     def detect(self, environ: Mapping[str, str]) -> bool:

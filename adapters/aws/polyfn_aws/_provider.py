@@ -31,6 +31,8 @@ class AwsProvider(ProviderDefaults):
     distribution = "polyfn-aws"
     package = "polyfn_aws"
     checkout = "./adapters/aws"
+    # Where its SDKs look for an emulator or endpoint (shown by `polyfn invoke`).
+    endpoint_settings: tuple[str, ...] = ("AWS_ENDPOINT_URL",)
     # Lambda sets it in every function's environment (a reserved variable).
     # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
     runtime_marker = "AWS_LAMBDA_FUNCTION_NAME"

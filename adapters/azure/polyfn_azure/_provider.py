@@ -31,6 +31,12 @@ class AzureProvider(ProviderDefaults):
     distribution = "polyfn-azure"
     package = "polyfn_azure"
     checkout = "./adapters/azure"
+    # Where its SDKs look for an emulator or endpoint (shown by `polyfn invoke`).
+    endpoint_settings: tuple[str, ...] = (
+        "AzureWebJobsStorage",
+        "ServiceBusConnection",
+        "POLYFN_KEYVAULT_URL",
+    )
     # The Functions host sets it for every worker it starts.
     # https://learn.microsoft.com/azure/azure-functions/functions-app-settings#functions_worker_runtime
     runtime_marker = "FUNCTIONS_WORKER_RUNTIME"

@@ -35,6 +35,13 @@ class GcpProvider(ProviderDefaults):
     distribution = "polyfn-gcp"
     package = "polyfn_gcp"
     checkout = "./adapters/gcp"
+    # Where its SDKs look for an emulator or endpoint (shown by `polyfn invoke`).
+    endpoint_settings: tuple[str, ...] = (
+        "PUBSUB_EMULATOR_HOST",
+        "FIRESTORE_EMULATOR_HOST",
+        "STORAGE_EMULATOR_HOST",
+        "POLYFN_SECRETMANAGER_ENDPOINT",
+    )
     # Cloud Run sets it in every container it runs, Cloud Run functions included.
     # https://cloud.google.com/run/docs/container-contract#env-vars
     runtime_marker = "K_SERVICE"
