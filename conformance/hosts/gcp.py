@@ -85,8 +85,14 @@ def flask_app(app: App, signature: str, function: str | None = None) -> Any:
     """A new functions-framework app serving `app`, or only its `function` as the deployed
     function of that one does; `signature` is ``http`` or ``cloudevent``."""
     if not _main_dir:
-        _main_dir.append(Path(tempfile.mkdtemp(prefix="polyfn-gcp-host-")))
-        (_main_dir[0] / "main.py").write_text(_MAIN)
+        import atexit
+        import shutil
+
+        folder = Path(tempfile.mkdtemp(prefix="polyfn-gcp-host-"))
+        # One folder per process, for functions-framework's source file; gone when it exits.
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _main_dir.append(folder)
+        (folder / "main.py").write_text(_MAIN)
     _serving.append((app, function))
     try:
         target = "event" if signature == "cloudevent" else "http"
