@@ -33,15 +33,14 @@ os.environ.setdefault(
 os.environ.setdefault("AWS_LAMBDA_FUNCTION_NAME", "orders")
 
 
-class LambdaContext:
-    function_name = "orders"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:orders"
-    memory_limit_in_mb = 128
-    aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e812345678"
 
-    def get_remaining_time_in_millis(self) -> int:
-        return 3000
+
+def lambda_context() -> object:
+    """The context the Lambda runtime hands the handler (conformance's one emulation of it)."""
+    from conformance.hosts.aws import lambda_context as runtime_context
+
+    return runtime_context(REQUEST_ID, function="orders")
 
 
 def main() -> None:
@@ -56,9 +55,9 @@ def main() -> None:
     powertools.append_keys(
         cold_start=False,
         function_name="orders",
-        function_request_id=LambdaContext.aws_request_id,
+        function_request_id=REQUEST_ID,
     )
-    ctx = to_context(LambdaContext(), "orders")
+    ctx = to_context(lambda_context(), "orders")
     log = ctx.log
     for handler in logging.getLogger("polyfn").handlers:
         handler.setStream(sink)  # type: ignore[attr-defined]

@@ -21,12 +21,14 @@ from .conftest import capture_lines
 XRAY = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 
 
-class LambdaContext:
-    function_name = "orders"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:orders"
-    memory_limit_in_mb = 128
-    aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+
+
+def lambda_context() -> Any:
+    """The context the Lambda runtime hands the handler (conformance's one emulation of it)."""
+    from conformance.hosts.aws import lambda_context as runtime_context
+
+    return runtime_context(REQUEST_ID, function="orders")
 
 
 def _app() -> App:
@@ -67,10 +69,10 @@ def test_aws_line_has_lambdas_fields_and_powertools_names(
     def handler(event: Any, context: Any) -> None:
         powertools.info("order placed", extra={"order_id": "o-1"})
 
-    handler({}, LambdaContext())
+    handler({}, lambda_context())
     theirs = json.loads(sink.getvalue().splitlines()[-1])
 
-    ctx = to_context(LambdaContext(), "orders")
+    ctx = to_context(lambda_context(), "orders")
     ctx.cold_start = theirs["cold_start"]  # Powertools' is its own, once per process
     ctx.log.info("order placed", extra={"order_id": "o-1"})
     ours = lines()[-1]
@@ -79,7 +81,7 @@ def test_aws_line_has_lambdas_fields_and_powertools_names(
                        "function_name", "order_id"}  # fmt: skip
     for key in overlap - {"timestamp"}:
         assert ours[key] == theirs[key], key
-    assert ours["requestId"] == theirs["function_request_id"] == LambdaContext.aws_request_id
+    assert ours["requestId"] == theirs["function_request_id"] == REQUEST_ID
     assert ours["xray_trace_id"] == "1-5759e988-bd862e3fe1be46a994272793"
     assert ours["timestamp"].endswith("Z") and ours["timestamp"][10] == "T"
 
@@ -93,10 +95,10 @@ def test_aws_closing_lines_are_the_same_on_both_routes(monkeypatch: pytest.Monke
     for route in ("direct", "logging"):
         _COLD[0] = True  # each route as in a fresh process
         with capture_lines(route) as read:
-            ctx = to_context(LambdaContext(), "")
+            ctx = to_context(lambda_context(), "")
             app.handle_http(HttpRequest("GET", "/orders/1"), ctx)
             _one_queue(app, None, [_sqs_record("m1", b"ok"), _sqs_record("m2", b"bad")],
-                       LambdaContext(), "orders")  # fmt: skip
+                       lambda_context(), "orders")  # fmt: skip
         written[route] = [line for line in read() if line["message"] == "invocation finished"]
     direct, through_logging = written["direct"], written["logging"]
     assert [list(line) for line in direct] == [list(line) for line in through_logging]
@@ -128,7 +130,7 @@ def test_a_level_that_drops_info_writes_no_closing_line(lines: Any) -> None:
 
 
 def test_aws_error_is_written_as_lambda_writes_it(lines: Any) -> None:
-    ctx = to_context(LambdaContext(), "orders")
+    ctx = to_context(lambda_context(), "orders")
     try:
         raise KeyError("sku")
     except KeyError:
