@@ -17,6 +17,7 @@ from polyfn._errors import (
 )
 from polyfn._events import QueueMessage, StorageEvent, TimerEvent
 from polyfn._http import HttpRequest, HttpResponse
+from polyfn._lazy import lazy_attributes as _lazy_attributes
 from polyfn._middleware import after, before
 from polyfn._multidict import Headers, QueryParams
 from polyfn._params import Header, Path, Query
@@ -58,13 +59,7 @@ if TYPE_CHECKING:
     from polyfn._web import asgi, wsgi
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'polyfn' has no attribute {name!r}")
-    value = getattr(__import__(module, fromlist=[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy_attributes("polyfn", _LAZY, globals())
 
 
 __version__ = "0.1.0"

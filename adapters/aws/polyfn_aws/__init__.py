@@ -43,6 +43,7 @@ see `_resources`.
 
 from __future__ import annotations
 
+from polyfn._lazy import lazy_attributes as _lazy_attributes
 from polyfn._provider import register
 from polyfn_aws._handler import handler
 from polyfn_aws._provider import provider
@@ -50,8 +51,6 @@ from polyfn_aws._provider import provider
 # `typing` costs milliseconds at import; only mypy needs it here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from polyfn_aws._build import build
     from polyfn_aws._library import (
         batch_response,
@@ -90,13 +89,7 @@ _LAZY = {
 register(provider)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'polyfn_aws' has no attribute {name!r}")
-    value = getattr(__import__(module, fromlist=[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy_attributes("polyfn_aws", _LAZY, globals())
 
 
 __all__ = [

@@ -18,8 +18,9 @@ This module only re-exports; every name lives in a private module of its own. Th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from polyfn._lazy import lazy_attributes as _lazy_attributes
 from polyfn._provider import register
 from polyfn_gcp._auth import DeliveryAuth
 from polyfn_gcp._cloud_event import cloud_event
@@ -63,15 +64,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'polyfn_gcp' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy_attributes("polyfn_gcp", _LAZY, globals())
 
 
 # Plain sorted (tests/test_exported_members.py), where ruff's isort order would put the
